@@ -1,0 +1,40 @@
+# Two commands matter: `make run` and `make test`. Everything else is what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install init demo lint bench translations clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+init: install
+	$(BIN)/ledger init
+
+# Loads the demo only into an empty database, so `make run` never touches real data.
+demo: init
+	@$(BIN)/python -c "from ledger import create_app; from ledger.extensions import db; from ledger.people.models import Person; app = create_app(); ctx = app.app_context(); ctx.push(); raise SystemExit(0 if db.session.query(Person.id).first() else 3)" || $(BIN)/ledger demo
+
+run: demo
+	$(BIN)/ledger serve --host 127.0.0.1 --port 5000
+
+# PYTEST_ARGS lets CI add -p no:randomly or a marker selection; LEDGER_REQUIRE_* turn skips into failures.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -o ledger/translations/messages.pot .
+	$(BIN)/pybabel update -i ledger/translations/messages.pot -d ledger/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d ledger/translations
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

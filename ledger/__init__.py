@@ -1,0 +1,68 @@
+"""Contributive budget and co-remuneration ledger.
+
+``create_app()`` is the WSGI application factory: ``gunicorn 'ledger:create_app()'``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+from ledger.config import load_config
+from ledger.extensions import babel, csrf, db
+
+
+def select_locale() -> str:
+    """The language chosen on the page (kept in the session), else the browser's, else French."""
+    from flask import session
+
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen in ("fr", "en"):
+        return chosen
+    return request.accept_languages.best_match(["fr", "en"]) or "fr"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; ``config`` overrides the environment (tests use it)."""
+    settings = load_config(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_DIR"], instance_relative_config=False)
+    app.config.update(settings)
+
+    from ledger import errors, models  # noqa: F401  (models registers every table)
+    from ledger.api import register_api
+    from ledger.database import configure_engine
+    from ledger.logs import configure_logging
+    from ledger.people.auth import load_current_person
+    from ledger.web import register_web
+
+    configure_logging(app)
+    db.init_app(app)
+    configure_engine(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(load_current_person)
+    register_api(app)
+    register_web(app)
+    errors.register(app)
+
+    @app.after_request
+    def commit_or_rollback(response):
+        # The single commit point of a request: handlers only flush.
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        return response
+
+    return app

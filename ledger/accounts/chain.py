@@ -1,0 +1,74 @@
+"""The hash chain, as pure functions over plain data.
+
+A transaction's hash covers its own fields, its postings and the previous transaction's hash,
+so that changing any amount, account, date or order anywhere breaks every later link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Iterable
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class PostingData:
+    account_code: str
+    amount_cents: int
+    memo: str = ""
+
+
+@dataclass(frozen=True)
+class TransactionData:
+    seq: int
+    kind: str
+    memo: str
+    occurred_on: str  # ISO date
+    recorded_at: str  # ISO datetime, as stored
+    commons_id: int | None
+    round_id: int | None
+    reverses_seq: int | None
+    ref: str | None
+    postings: tuple[PostingData, ...]
+
+
+def balance_errors(postings: Iterable[PostingData]) -> list[str]:
+    """What is wrong with a set of postings as a double-entry transaction (empty when fine)."""
+    postings = list(postings)
+    errors = []
+    if len(postings) < 2:
+        errors.append("a transaction needs at least two postings")
+    for posting in postings:
+        if not isinstance(posting.amount_cents, int) or isinstance(posting.amount_cents, bool):
+            errors.append(f"amount on {posting.account_code} is not a whole number of cents")
+        elif posting.amount_cents == 0:
+            errors.append(f"zero posting on {posting.account_code}")
+    if not errors and sum(p.amount_cents for p in postings) != 0:
+        errors.append(f"postings do not balance: they sum to {sum(p.amount_cents for p in postings)} cents")
+    return errors
+
+
+def canonical_bytes(tx: TransactionData, prev_hash: str) -> bytes:
+    """The exact bytes that are hashed: sorted-key JSON, postings in their stored order."""
+    payload = {
+        "seq": tx.seq,
+        "kind": tx.kind,
+        "memo": tx.memo,
+        "occurred_on": tx.occurred_on,
+        "recorded_at": tx.recorded_at,
+        "commons_id": tx.commons_id,
+        "round_id": tx.round_id,
+        "reverses_seq": tx.reverses_seq,
+        "ref": tx.ref,
+        "postings": [[p.account_code, p.amount_cents, p.memo] for p in tx.postings],
+        "prev": prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def link_hash(tx: TransactionData, prev_hash: str) -> str:
+    """SHA-256 (hex) of the transaction chained to its predecessor."""
+    return hashlib.sha256(canonical_bytes(tx, prev_hash)).hexdigest()

@@ -1,0 +1,17 @@
+"""The JSON API under /api/v1: one blueprint per resource, documented by OpenAPI."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ledger.extensions import api, csrf
+
+
+def register_api(app: Flask) -> None:
+    from ledger.api import commons, ledger, people
+
+    api.init_app(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for module in (commons, ledger, people):
+        csrf.exempt(module.blp)  # bearer tokens, not cookies: no CSRF to protect against
+        api.register_blueprint(module.blp)

@@ -1,0 +1,70 @@
+"""marshmallow fields for the contract's types: cents, hours, rates."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import ValidationError, fields
+
+from ledger.accounts.money import parse_rate
+
+
+class Cents(fields.Integer):
+    """An integer number of cents; refuses floats, strings and booleans."""
+
+    def __init__(self, *, minimum: int = 0, maximum: int = 1_000_000_000, **kwargs):
+        super().__init__(strict=True, **kwargs)
+        self.minimum, self.maximum = minimum, maximum
+        self.metadata.setdefault("minimum", minimum)
+        self.metadata.setdefault("maximum", maximum)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("must be a whole number of cents")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if not self.minimum <= number <= self.maximum:
+            raise ValidationError(f"must be between {self.minimum} and {self.maximum} cents")
+        return number
+
+
+class Hours(fields.Field):
+    """Hours as a decimal string or number with at most two decimal places; serialized as "7.25"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update({"type": "string", "example": "2.5"})
+        super().__init__(**kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else f"{Decimal(value):.2f}"
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValidationError("must be a number of hours such as 2.5")
+        try:
+            hours = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise ValidationError("must be a number of hours such as 2.5") from exc
+        if not hours.is_finite():
+            raise ValidationError("must be a number of hours such as 2.5")
+        if hours != hours.quantize(Decimal("0.01")):
+            raise ValidationError("has at most two decimal places")
+        return hours.quantize(Decimal("0.01"))
+
+
+class Rate(fields.Field):
+    """A ratio between 0 and 1 as a decimal string ("0.05")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update({"type": "string", "example": "0.05"})
+        super().__init__(**kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValidationError("must be a decimal string such as \"0.05\"")
+        try:
+            return parse_rate(str(value), field=attr or "rate")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc

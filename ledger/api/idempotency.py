@@ -1,0 +1,72 @@
+"""Idempotency keys: a retried POST with the same key returns the first answer, stores nothing."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from datetime import datetime
+
+from flask import current_app, request
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledger.errors import Conflict, field_error
+from ledger.extensions import db
+from ledger.people.auth import require_person
+from ledger.timeutil import utcnow
+
+
+class IdempotencyRecord(db.Model):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("person_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    key: Mapped[str] = mapped_column(String(80))
+    endpoint: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def idempotent(view):
+    """Wrap a POST view: with an ``Idempotency-Key`` header, the first response is replayed.
+
+    Reusing a key for a different request body is refused with 409, as a client bug. Put it
+    above the flask-smorest decorators, so that it stores the response exactly as sent.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return view(*args, **kwargs)
+        if not 1 <= len(key) <= 80:
+            raise field_error("Idempotency-Key", "must be 1 to 80 characters")
+        person = require_person()
+        body_hash = hashlib.sha256(request.get_data()).hexdigest()
+        endpoint = f"{request.method} {request.path}"
+        previous = db.session.scalar(
+            select(IdempotencyRecord).where(IdempotencyRecord.person_id == person.id, IdempotencyRecord.key == key)
+        )
+        if previous is not None:
+            if previous.endpoint != endpoint or previous.request_hash != body_hash:
+                raise Conflict("This Idempotency-Key was already used for a different request.",
+                               fields={"Idempotency-Key": ["already used for another request"]})
+            return current_app.response_class(
+                previous.response_body, status=previous.status_code, mimetype="application/json",
+                headers={"Idempotent-Replay": "true"},
+            )
+        response = current_app.make_response(view(*args, **kwargs))
+        record = IdempotencyRecord(person_id=person.id, key=key, endpoint=endpoint, request_hash=body_hash,
+                                   status_code=response.status_code, response_body=response.get_data(as_text=True))
+        try:
+            with db.session.begin_nested():
+                db.session.add(record)
+        except IntegrityError as exc:  # a concurrent retry won the race; its answer is the one
+            raise Conflict("A request with this Idempotency-Key is already being processed; retry shortly.") from exc
+        return response
+
+    return wrapper

@@ -1,0 +1,129 @@
+"""The `ledger` console script: a Flask CLI group around ``create_app``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from ledger import create_app
+from ledger.extensions import db
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def cli() -> None:
+    """Contributive budget and co-remuneration ledger."""
+
+
+def fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@cli.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from ledger.migrate import upgrade
+
+    upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    click.echo(f"database at the latest revision: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Do not run the round scheduler in this process.")
+@with_appcontext
+def serve_command(host: str, port: int, no_scheduler: bool) -> None:
+    """Serve the web application (and the scheduler, if this process wins its lock)."""
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()
+    if not no_scheduler:
+        from ledger.rounds.scheduler import start_background_scheduler
+
+        start_background_scheduler(app)
+    click.echo(f"serving on http://{host}:{port}")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@cli.group("users")
+def users() -> None:
+    """Manage people."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", default=None, help="Omit to create a person who logs in with a token only.")
+@click.option("--admin", is_flag=True)
+@with_appcontext
+def users_create(email: str, name: str, password: str | None, admin: bool) -> None:
+    """Create a person."""
+    from ledger.errors import LedgerError
+    from ledger.people.service import create_person
+
+    try:
+        person = create_person(email, name, password, admin=admin)
+        db.session.commit()
+    except LedgerError as exc:
+        fail(exc.message)
+    click.echo(f"created person {person.id} <{person.email}>{' (admin)' if admin else ''}")
+
+
+@cli.group("tokens")
+def tokens() -> None:
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.option("--email", required=True)
+@click.option("--label", default="cli")
+@with_appcontext
+def tokens_create(email: str, label: str) -> None:
+    """Print a new API token for that person (shown once)."""
+    from ledger.people.service import create_token, find_by_email
+
+    person = find_by_email(email)
+    if person is None:
+        fail(f"no person with email {email}")
+    token = create_token(person, label)
+    db.session.commit()
+    click.echo(token)
+
+
+@cli.command("verify")
+@with_appcontext
+def verify_command() -> None:
+    """Check the ledger's hash chain and signatures; exit 1 naming the first bad transaction."""
+    from ledger.accounts.signing import current_key
+    from ledger.accounts.verify import verify_ledger
+
+    report = verify_ledger(current_key())
+    if report.ok:
+        click.echo(f"ledger intact: {report.checked} transactions, last hash {report.last_hash}")
+        return
+    click.echo(
+        f"ledger BROKEN at transaction id={report.first_bad_id} (seq {report.first_bad_seq}): {report.reason}",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@cli.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load a realistic demo installation into an empty database and print the demo logins."""
+    from ledger.demo import DemoRefused, load_demo
+
+    try:
+        logins = load_demo()
+    except DemoRefused as exc:
+        fail(str(exc))
+    db.session.commit()
+    click.echo("Demo loaded. Logins (password for all: demo-password):")
+    for role, email in logins:
+        click.echo(f"  {role:<28} {email}")

@@ -1,0 +1,101 @@
+"""Commons, memberships and income: the service layer used by the API, the web and the CLI."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+
+from ledger.accounts import chart
+from ledger.accounts.service import Leg, post
+from ledger.commons.models import INCOME_SOURCES, ROLES, Commons, Income, Membership
+from ledger.contributions.models import DEFAULT_CATEGORIES, Category
+from ledger.errors import Conflict, Forbidden, NotFound, field_error
+from ledger.extensions import db
+from ledger.people.models import Person
+from ledger.people.service import find_by_email
+from ledger.rounds.rules import create_initial_rules
+from ledger.timeutil import today
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# A ceiling that no honest entry reaches (10 million euros) and that keeps sums far from overflow.
+MAX_AMOUNT_CENTS = 1_000_000_000
+
+
+def get_commons(slug: str) -> Commons:
+    commons = db.session.scalar(select(Commons).where(Commons.slug == slug))
+    if commons is None:
+        raise NotFound(f"No commons named '{slug}'.")
+    return commons
+
+
+def membership(commons: Commons, person: Person | None) -> Membership | None:
+    if person is None:
+        return None
+    return db.session.scalar(select(Membership).where(Membership.commons_id == commons.id, Membership.person_id == person.id))
+
+
+def require_role(commons: Commons, person: Person, *roles: str) -> Membership | None:
+    """The person's membership if its role is one of ``roles`` (admins pass too), else 403."""
+    found = membership(commons, person)
+    if found is not None and found.role in roles:
+        return found
+    if person.is_admin:
+        return found
+    raise Forbidden(f"Only a {' or '.join(roles)} of {commons.name} may do this.")
+
+
+def create_commons(slug: str, name: str, description: str, creator: Person) -> Commons:
+    """A new commons with its creator as steward, the default categories and rules version 1."""
+    if not SLUG_RE.match(slug or ""):
+        raise field_error("slug", "use 1 to 64 lowercase letters, digits and dashes")
+    if db.session.scalar(select(Commons.id).where(Commons.slug == slug)):
+        raise Conflict(f"A commons named '{slug}' already exists.", fields={"slug": ["already taken"]})
+    commons = Commons(slug=slug, name=name.strip(), description=(description or "").strip())
+    db.session.add(commons)
+    db.session.flush()
+    db.session.add(Membership(commons_id=commons.id, person_id=creator.id, role="steward"))
+    for code, label, invisible in DEFAULT_CATEGORIES:
+        db.session.add(Category(commons_id=commons.id, code=code, label=label, invisible=invisible))
+    create_initial_rules(commons, creator, today().replace(day=1))
+    db.session.flush()
+    return commons
+
+
+def add_member(commons: Commons, email: str, role: str) -> Membership:
+    if role not in ROLES:
+        raise field_error("role", f"must be one of {', '.join(ROLES)}")
+    person = find_by_email(email)
+    if person is None:
+        raise field_error("email", "no person has this email; create their account first")
+    if membership(commons, person) is not None:
+        raise Conflict(f"{email} is already a member of {commons.name}.", fields={"email": ["already a member"]})
+    member = Membership(commons_id=commons.id, person_id=person.id, role=role)
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+def record_income(commons: Commons, *, amount_cents: int, source: str, funder: str, received_on: date,
+                  earmark: str | None, recorded_by: Person) -> Income:
+    """Record money received: an Income row and its balanced ledger transaction."""
+    if source not in INCOME_SOURCES:
+        raise field_error("source", f"must be one of {', '.join(INCOME_SOURCES)}")
+    if not 0 < amount_cents <= MAX_AMOUNT_CENTS:
+        raise field_error("amount_cents", f"must be between 1 and {MAX_AMOUNT_CENTS}")
+    if received_on > today():
+        raise field_error("date", "cannot be in the future")
+    tx = post(
+        "income",
+        [
+            Leg(chart.commons_treasury(commons), amount_cents, f"{source} from {funder}"),
+            Leg(chart.commons_income(commons, source), -amount_cents, earmark or ""),
+        ],
+        occurred_on=received_on, memo=f"{source} from {funder}", commons_id=commons.id,
+    )
+    income = Income(commons_id=commons.id, amount_cents=amount_cents, source=source, funder=funder,
+                    received_on=received_on, earmark=earmark, transaction_id=tx.id, recorded_by_id=recorded_by.id)
+    db.session.add(income)
+    db.session.flush()
+    return income

@@ -1,0 +1,120 @@
+"""Contributions and their peer review: vouches, objections and votes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ledger.commons.models import Commons
+from ledger.extensions import db
+from ledger.people.models import Person
+from ledger.timeutil import utcnow
+
+# Categories every commons starts with: they make invisible work visible (SPEC section 2).
+DEFAULT_CATEGORIES = (
+    ("production", "Production", False),
+    ("maintenance", "Maintenance", True),
+    ("care", "Care", True),
+    ("governance", "Governance", True),
+    ("welcoming", "Welcoming newcomers", True),
+    ("feedback", "Feedback on use", True),
+    ("coordination", "Coordination", True),
+    ("mutual_help", "Mutual help", True),
+)
+
+# Status of a contribution as stored; "counted" and "paid" are derived from the round.
+STATUSES = ("declared", "withdrawn", "carried_over", "rejected")
+OBJECTION_STATES = ("open", "withdrawn", "upheld", "dismissed")
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("commons_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commons_id: Mapped[int] = mapped_column(ForeignKey("commons.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(120))
+    # Work that usually goes unseen (care, maintenance, welcoming …), highlighted on dashboards.
+    invisible: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Contribution(db.Model):
+    __tablename__ = "contributions"
+    __table_args__ = (
+        CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
+        CheckConstraint("status IN ('declared', 'withdrawn', 'carried_over', 'rejected')", name="status"),
+        UniqueConstraint("person_id", "idempotency_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    commons_id: Mapped[int] = mapped_column(ForeignKey("commons.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    # The round it was first declared in, when it was carried over to a later one.
+    carried_from_round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    date: Mapped[date] = mapped_column(Date, index=True)
+    hours: Mapped[str] = mapped_column(Numeric(5, 2))
+    category: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    evidence_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="declared", index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    person: Mapped[Person] = relationship()
+    commons: Mapped[Commons] = relationship()
+    vouches: Mapped[list[Vouch]] = relationship(back_populates="contribution")
+    objections: Mapped[list[Objection]] = relationship(back_populates="contribution")
+
+
+class Vouch(db.Model):
+    __tablename__ = "vouches"
+    __table_args__ = (UniqueConstraint("contribution_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("contributions.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    contribution: Mapped[Contribution] = relationship(back_populates="vouches")
+
+
+class Objection(db.Model):
+    __tablename__ = "objections"
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'withdrawn', 'upheld', 'dismissed')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("contributions.id"), index=True)
+    objector_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    answer: Mapped[str | None] = mapped_column(Text)
+    amended_hours: Mapped[str | None] = mapped_column(Numeric(5, 2))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    contribution: Mapped[Contribution] = relationship(back_populates="objections")
+    votes: Mapped[list[Vote]] = relationship(back_populates="objection")
+
+
+class Vote(db.Model):
+    """One person, one vote on an objection: keep the contribution (True) or not (False)."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("objection_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    keep: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    objection: Mapped[Objection] = relationship(back_populates="votes")

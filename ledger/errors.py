@@ -1,0 +1,125 @@
+"""One error type for the whole service, rendered as the API envelope or an HTML page.
+
+Every refused request answers ``{"error": {"code", "message", "fields"}}`` under /api/ and a
+readable page elsewhere; the request's session is rolled back so nothing refused is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ledger.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class LedgerError(Exception):
+    """A refusal with an HTTP status, a stable code, a message and per-field messages."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class ValidationFailed(LedgerError):
+    status, code = 422, "validation_failed"
+
+
+class NotAuthenticated(LedgerError):
+    status, code = 401, "not_authenticated"
+
+
+class Forbidden(LedgerError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(LedgerError):
+    status, code = 404, "not_found"
+
+
+class Conflict(LedgerError):
+    status, code = 409, "conflict"
+
+
+def field_error(field: str, message: str) -> ValidationFailed:
+    """A 422 naming one field."""
+    return ValidationFailed(f"{field}: {message}", fields={field: [message]})
+
+
+HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+              422: "validation_failed", 429: "too_many_requests", 503: "unavailable"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def flatten_webargs(messages: dict) -> dict[str, list[str]]:
+    """webargs nests errors by location ({"json": {"hours": [...]}}); the contract does not."""
+    fields: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            fields.setdefault(prefix or "_schema", []).extend(value)
+        else:
+            fields.setdefault(prefix or "_schema", []).append(str(value))
+
+    for location, errors in messages.items():
+        walk("" if location in ("json", "query", "form", "view_args", "path") else location, errors)
+    return fields
+
+
+def envelope(status: int, code: str, message: str, fields: dict | None = None):
+    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+    response.status_code = status
+    return response
+
+
+def render_error(status: int, code: str, message: str, fields: dict | None = None):
+    db.session.rollback()
+    if wants_json():
+        return envelope(status, code, message, fields)
+    return render_template("error.html", status=status, message=message, fields=fields or {}), status
+
+
+def handle_ledger_error(error: LedgerError):
+    return render_error(error.status, error.code, error.message, error.fields)
+
+
+def handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    fields = flatten_webargs(data["messages"]) if "messages" in data else {}
+    if fields:
+        names = ", ".join(sorted(fields))
+        message = f"Invalid input: {names}"
+    else:
+        message = error.description or error.name
+    return render_error(status, HTTP_CODES.get(status, "error"), message, fields)
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error")
+    db.session.rollback()
+    return render_error(500, "internal_error", "Something went wrong on our side; nothing was saved.")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(LedgerError, handle_ledger_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

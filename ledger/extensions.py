@@ -1,0 +1,38 @@
+"""Extensions, created once and bound to an application in the factory."""
+
+from __future__ import annotations
+
+from flask_babel import Babel
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names, so that Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class LedgerApi(Api):
+    """flask-smorest's Api, answering errors with the service's own envelope."""
+
+    def handle_http_exception(self, error):
+        from ledger.errors import handle_http_exception
+
+        return handle_http_exception(error)
+
+
+db = SQLAlchemy(model_class=Base)
+csrf = CSRFProtect()
+babel = Babel()
+api = LedgerApi()

@@ -1,0 +1,46 @@
+"""Who is asking: a bearer token for the API, a session cookie for the web pages."""
+
+from __future__ import annotations
+
+from flask import g, request, session
+
+from ledger.errors import Forbidden, NotAuthenticated
+from ledger.extensions import db
+from ledger.people.models import Person
+from ledger.people.service import person_for_token
+
+
+def load_current_person() -> None:
+    """Before each request: find the person from the Authorization header or the session."""
+    g.person = None
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        g.person = person_for_token(header.removeprefix("Bearer ").strip())
+        g.auth_via = "token"
+        return
+    if request.path.startswith("/api/"):
+        # The API takes tokens only: a cookie would need CSRF protection the API cannot have.
+        return
+    person_id = session.get("person_id")
+    if isinstance(person_id, int):
+        g.person = db.session.get(Person, person_id)
+        g.auth_via = "session"
+
+
+def current_person() -> Person | None:
+    return g.get("person")
+
+
+def require_person() -> Person:
+    """The authenticated person, or a 401."""
+    person = current_person()
+    if person is None:
+        raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <token>'.")
+    return person
+
+
+def require_admin() -> Person:
+    person = require_person()
+    if not person.is_admin:
+        raise Forbidden("Only an installation administrator may do this.")
+    return person

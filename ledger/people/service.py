@@ -1,0 +1,92 @@
+"""Creating people and tokens, and finding who is asking."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import func, select
+
+from ledger.errors import Conflict, field_error
+from ledger.extensions import db
+from ledger.people.models import ApiToken, Person
+from ledger.people.passwords import hash_password
+from ledger.timeutil import utcnow
+
+TOKEN_PREFIX = "lgr_"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise field_error("email", "must be a valid email address")
+    return email
+
+
+def _free_pseudonym(name: str) -> str:
+    """A public pseudonym derived from nothing personal: 'contributor-' and random letters."""
+    while True:
+        candidate = f"contributor-{secrets.token_hex(3)}"
+        if not db.session.scalar(select(Person.id).where(Person.pseudonym == candidate)):
+            return candidate
+
+
+def create_person(email: str, name: str, password: str | None = None, *, admin: bool = False,
+                  pseudonym: str | None = None, show_name_publicly: bool = False) -> Person:
+    """Create a person; refuses a duplicate email (409) and a weak password (422)."""
+    email = normalize_email(email)
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 120:
+        raise field_error("name", "must be 1 to 120 characters")
+    if password is not None and len(password) < 10:
+        raise field_error("password", "must be at least 10 characters")
+    if db.session.scalar(select(Person.id).where(func.lower(Person.email) == email)):
+        raise Conflict(f"a person with email {email} already exists", fields={"email": ["already registered"]})
+    if pseudonym is not None:
+        pseudonym = pseudonym.strip()
+        if not 2 <= len(pseudonym) <= 60:
+            raise field_error("pseudonym", "must be 2 to 60 characters")
+        if db.session.scalar(select(Person.id).where(Person.pseudonym == pseudonym)):
+            raise Conflict("this pseudonym is taken", fields={"pseudonym": ["already taken"]})
+    person = Person(
+        email=email, display_name=name, pseudonym=pseudonym or _free_pseudonym(name),
+        show_name_publicly=show_name_publicly, is_admin=admin,
+        password_hash=hash_password(password) if password else None,
+    )
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def find_by_email(email: str) -> Person | None:
+    return db.session.scalar(select(Person).where(Person.email == (email or "").strip().lower()))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(person: Person, label: str = "") -> str:
+    """Create an API token and return it; only its digest is stored, so it is shown once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(person_id=person.id, token_hash=_digest(token), label=label[:80]))
+    db.session.flush()
+    return token
+
+
+def person_for_token(token: str) -> Person | None:
+    """The person owning an unrevoked token, or None."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)))
+    if row is None:
+        return None
+    return row.person
+
+
+def revoke_token(person: Person, token_id: int) -> bool:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.person_id == person.id))
+    if row is None or row.revoked_at:
+        return False
+    row.revoked_at = utcnow()
+    return True

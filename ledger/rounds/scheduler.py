@@ -1,0 +1,98 @@
+"""The round scheduler: one job, run by exactly one process of the installation.
+
+A process runs it only while it holds the scheduler lock: an exclusive file lock beside the
+SQLite database, or a PostgreSQL session advisory lock. A process that loses simply serves web
+requests; if the holder dies, the lock is released and the next process to try takes over.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from datetime import datetime, timezone
+import logging
+import os
+import socket
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_LOCK_KEY = 7_270_002
+
+
+class SchedulerLock:
+    """Held for the life of the process (or until ``release``)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.url = app.config["SQLALCHEMY_DATABASE_URI"]
+        self._file = None
+        self._connection = None
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
+
+    def acquire(self) -> bool:
+        if self.url.startswith("sqlite"):
+            path = Path(self.app.config["INSTANCE_DIR"]) / "scheduler.lock"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                return False
+            self._file = handle
+            return True
+        engine = create_engine(self.url, pool_size=1, max_overflow=0)
+        connection = engine.connect()
+        got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK_KEY}).scalar()
+        connection.commit()
+        if not got:
+            connection.close()
+            engine.dispose()
+            return False
+        self._connection = connection
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def run_tick(app: Flask) -> dict:
+    """Advance every round whose dates have passed (what `ledger rounds tick` does)."""
+    from ledger.extensions import db
+    from ledger.rounds.lifecycle import tick
+
+    with app.app_context():
+        try:
+            summary = tick()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("scheduler tick failed; it will be retried at the next interval")
+            raise
+        return summary
+
+
+def start_background_scheduler(app: Flask):
+    """Start APScheduler in this process if it wins the lock; returns the scheduler or None."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    lock = SchedulerLock(app)
+    if not lock.acquire():
+        log.info("another process runs the scheduler; this one only serves requests")
+        return None
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(run_tick, "interval", args=[app], seconds=app.config["LEDGER_SCHEDULER_INTERVAL_SECONDS"],
+                      id="rounds-tick", max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+    scheduler.start()
+    scheduler.lock = lock
+    log.info("scheduler started by %s", lock.holder)
+    return scheduler

@@ -1,0 +1,22 @@
+"""Server-rendered pages: they parse, call a service, and render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from dashboards import blp as dashboards_blp
+    from ledger.web import account, auth, docs, health, home
+
+    for module in (health, auth, account, home, docs):
+        app.register_blueprint(module.blp)
+    app.register_blueprint(dashboards_blp)
+
+    @app.context_processor
+    def inject_globals():
+        from flask_babel import get_locale
+
+        from ledger.people.auth import current_person
+
+        return {"me": current_person(), "current_locale": str(get_locale())}

@@ -1,0 +1,17 @@
+"""The front page: what this installation is, and where to go."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from sqlalchemy import select
+
+from ledger.commons.models import Commons
+from ledger.extensions import db
+
+blp = Blueprint("home", __name__)
+
+
+@blp.get("/")
+def index():
+    commons = db.session.scalars(select(Commons).order_by(Commons.name)).all()
+    return render_template("home.html", commons=commons)

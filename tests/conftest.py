@@ -1,0 +1,222 @@
+"""Fixtures: an application on a fresh database per test, on SQLite or on a real PostgreSQL.
+
+``LEDGER_TEST_ENGINE=postgresql`` runs the whole suite on PostgreSQL (``LEDGER_TEST_POSTGRES_URL``);
+tests marked ``postgres`` always need it. With ``LEDGER_REQUIRE_POSTGRES=1`` or
+``LEDGER_REQUIRE_BROWSER=1`` (as in CI), a test that would be skipped for lack of them fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ledger import create_app
+from ledger.extensions import db
+from ledger.migrate import upgrade
+
+ENGINE = os.environ.get("LEDGER_TEST_ENGINE", "sqlite")
+PG_URL = os.environ.get("LEDGER_TEST_POSTGRES_URL")
+REQUIRE_PG = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
+REQUIRE_BROWSER = os.environ.get("LEDGER_REQUIRE_BROWSER") == "1"
+
+
+def _unavailable(what: str, required: bool) -> None:
+    if required:
+        pytest.fail(f"{what} is required in this run but not available")
+    pytest.skip(f"{what} not available")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "postgres" in item.keywords and not PG_URL:
+            item.add_marker(pytest.mark.usefixtures("postgres_url"))
+
+
+_required_skips: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    """In CI, a skipped PostgreSQL or browser test is a failure, not a pass."""
+    if report.skipped and ((REQUIRE_PG and "postgres" in report.keywords) or (REQUIRE_BROWSER and "browser" in report.keywords)):
+        _required_skips.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _required_skips:
+        print(f"\nRequired tests were skipped: {_required_skips}")
+        session.exitstatus = 1
+
+
+def worker_id(request) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+def fresh_pg_database(base_url: str, name: str) -> str:
+    """Drop and recreate database ``name`` on the server of ``base_url``; returns its URL."""
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """The base URL of a real PostgreSQL server (superuser, to create databases)."""
+    if not PG_URL:
+        _unavailable("PostgreSQL (LEDGER_TEST_POSTGRES_URL)", REQUIRE_PG)
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory):
+    """One signing key and one data key for the session (generating them per test is waste)."""
+    path = tmp_path_factory.mktemp("keys")
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_template(request, tmp_path_factory):
+    """A database migrated once per worker: a file to copy (SQLite) or a database to truncate (PostgreSQL)."""
+    if ENGINE == "postgresql":
+        if not PG_URL:
+            _unavailable("PostgreSQL (LEDGER_TEST_POSTGRES_URL)", True)
+        url = fresh_pg_database(PG_URL, f"ledger_test_{worker_id(request)}")
+        upgrade(url)
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = [t.name for t in db.metadata.sorted_tables]
+        # TRUNCATE does not fire the row-level append-only triggers: only tests may do this.
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_template, tmp_path):
+    if ENGINE == "postgresql":
+        _truncate_all(migrated_template)
+        return migrated_template
+    target = tmp_path / "ledger.db"
+    shutil.copyfile(migrated_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def make_app(database_url, keys_dir, tmp_path):
+    """Build an app on this test's database; keyword arguments override the configuration."""
+    apps = []
+
+    def build(**overrides):
+        config = {
+            "TESTING": True,
+            "INSTANCE_DIR": str(tmp_path / "instance"),
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "LEDGER_SIGNING_KEY_FILE": str(keys_dir / "signing_key.pem"),
+            "LEDGER_DATA_KEY_FILE": str(tmp_path / "instance" / "data_keys"),
+            "WTF_CSRF_ENABLED": False,
+            "LEDGER_LOG_JSON": False,
+            "LEDGER_LOG_LEVEL": "WARNING",
+        }
+        config.update(overrides)
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class LedgerRunner:
+    """Invoke the `ledger` console script against the test application."""
+
+    def __init__(self, app):
+        self.app = app
+        self._runner = app.test_cli_runner()
+
+    def invoke(self, args, **kwargs):
+        from ledger.cli import cli
+
+        return self._runner.invoke(cli, args, **kwargs)
+
+
+@pytest.fixture
+def runner(app):
+    return LedgerRunner(app)
+
+
+@dataclass
+class Actor:
+    """A person with an API token, for calling the API as them."""
+
+    id: int
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def make_person(app):
+    """Create a person (committed) and return an Actor with a fresh token."""
+    from ledger.people.service import create_person, create_token
+
+    counter = iter(range(1, 10_000))
+
+    def build(name: str | None = None, *, email: str | None = None, password: str | None = "correct horse battery",
+              admin: bool = False, show_name_publicly: bool = False) -> Actor:
+        n = next(counter)
+        name = name or f"Person {n}"
+        email = email or f"person{n}-{os.urandom(3).hex()}@example.org"
+        person = create_person(email, name, password, admin=admin, show_name_publicly=show_name_publicly)
+        token = create_token(person, "test")
+        db.session.commit()
+        return Actor(person.id, person.email, token)
+
+    return build
+
+
+@pytest.fixture
+def make_commons(app, client):
+    """Create a commons through the API with ``steward`` as its steward, plus members by role."""
+
+    def build(steward: Actor, slug: str = "velo", *, members: dict[str, Actor] | None = None, name: str | None = None) -> dict:
+        response = client.post("/api/v1/commons", json={"slug": slug, "name": name or slug.title()}, headers=steward.headers)
+        assert response.status_code == 201, response.get_json()
+        for role, actor in (members or {}).items():
+            role_name = role.rstrip("0123456789")
+            added = client.post(f"/api/v1/commons/{slug}/members", json={"email": actor.email, "role": role_name}, headers=steward.headers)
+            assert added.status_code == 201, added.get_json()
+        return response.get_json()
+
+    return build
