@@ -43,6 +43,9 @@ class CaeMembership(db.Model):
     # Encrypted at rest (ledger.crypto); decrypted only inside the CAE's own exports.
     employee_ref_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     contract_type: Mapped[str] = mapped_column(String(16))
+    # Legal names for payroll, which may differ from the name shown in the service.
+    first_name: Mapped[str] = mapped_column(String(120), default="")
+    last_name: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     cae: Mapped[Cae] = relationship()

@@ -111,6 +111,8 @@ def upgrade() -> None:
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('employee_ref_encrypted', sa.LargeBinary(), nullable=False),
     sa.Column('contract_type', sa.String(length=16), nullable=False),
+    sa.Column('first_name', sa.String(length=120), nullable=False),
+    sa.Column('last_name', sa.String(length=120), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("contract_type IN ('CESA', 'CAPE', 'associe')", name=op.f('ck_cae_memberships_contract_type')),
     sa.ForeignKeyConstraint(['cae_id'], ['caes.id'], name=op.f('fk_cae_memberships_cae_id_caes')),
