@@ -1,12 +1,27 @@
-"""Payout batches: a finalized round's lines grouped by route (and by CAE for the `cae` route)."""
+"""Payout batches: a finalized round's lines grouped by route (and by CAE for the `cae` route).
+
+A batch moves ``pending`` → ``exported`` → ``paid``. A `cae` batch is exported with its CAE's
+salary lines and marked paid by that CAE's accountant once the CAE has paid; an `invoice` batch
+is marked paid by a steward of the round's commons, exported or not. Marking paid writes one
+ledger transaction (ref ``batch:{id}:paid``) that settles what the commons and the fund owed each
+person. A round becomes ``paid`` once every batch it has is paid (at once if it has none).
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlalchemy import select
 
+from ledger.accounts import chart
+from ledger.accounts.service import DuplicateEntry, Leg, post
+from ledger.commons.service import membership
+from ledger.errors import Conflict, Forbidden, NotFound, field_error
 from ledger.extensions import db
 from ledger.payouts.models import PayoutBatch, PayoutLine
+from ledger.people.models import ROLE_CAE_ACCOUNTANT, Person
 from ledger.rounds.models import AllocationLine, Round
+from ledger.timeutil import today, utcnow
 
 # Routes whose money leaves the commons and so must be exported and marked paid.
 PAYABLE_ROUTES = ("cae", "invoice")
@@ -35,4 +50,99 @@ def create_batches(round_: Round) -> list[PayoutBatch]:
             cae_contribution_cents=line.cae_contribution_cents, salary_budget_cents=line.salary_budget_cents,
         ))
     db.session.flush()
+    settle_round(round_)
     return list(batches.values())
+
+
+def get_batch(batch_id: int) -> PayoutBatch:
+    batch = db.session.get(PayoutBatch, batch_id)
+    if batch is None:
+        raise NotFound(f"No payout batch {batch_id}.")
+    return batch
+
+
+def batch_total(batch: PayoutBatch) -> int:
+    """What the batch pays out, in cents."""
+    return sum(line.amount_cents for line in batch.lines)
+
+
+def may_mark_paid(person: Person | None, batch: PayoutBatch) -> bool:
+    """The CAE's accountant for a `cae` batch; a steward of the commons (or an admin) for `invoice`."""
+    if person is None:
+        return False
+    if batch.route == "cae":
+        return person.has_role(ROLE_CAE_ACCOUNTANT, batch.cae_id)
+    round_ = db.session.get(Round, batch.round_id)
+    found = membership(round_.commons, person)
+    return person.is_admin or (found is not None and found.role == "steward")
+
+
+def mark_exported(batches: list[PayoutBatch], actor: Person | None, at: datetime | None = None) -> None:
+    """Record the first export of each pending batch (later exports keep the first date)."""
+    at = at or utcnow()
+    for batch in batches:
+        if batch.state == "pending":
+            batch.state, batch.exported_at = "exported", at
+            batch.exported_by_id = actor.id if actor else None
+    db.session.flush()
+
+
+def payment_legs(batch: PayoutBatch, round_: Round) -> list[Leg]:
+    """Settle what the commons owes each person (net) and what the fund owes them (top-up)."""
+    rows = db.session.execute(
+        select(PayoutLine.person_id, AllocationLine.net_cents, AllocationLine.topup_cents)
+        .join(AllocationLine, AllocationLine.id == PayoutLine.allocation_line_id)
+        .where(PayoutLine.batch_id == batch.id).order_by(PayoutLine.person_id)
+    ).all()
+    legs: list[Leg] = []
+    net_total = topup_total = 0
+    for person_id, net, topup in rows:
+        if net:
+            legs.append(Leg(chart.person_payable(person_id, round_.commons), net, f"batch {batch.id}"))
+        if topup:
+            legs.append(Leg(chart.fund_payable(person_id), topup, f"batch {batch.id}"))
+        net_total += net
+        topup_total += topup
+    if net_total:
+        legs.append(Leg(chart.commons_treasury(round_.commons), -net_total, f"batch {batch.id}"))
+    if topup_total:
+        legs.append(Leg(chart.fund_treasury(), -topup_total, f"batch {batch.id}"))
+    return legs
+
+
+def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None = None) -> PayoutBatch:
+    """Mark a batch paid and write its ledger transaction; a second call answers 409 and writes nothing."""
+    if not may_mark_paid(actor, batch):
+        who = "an accountant of the batch's CAE" if batch.route == "cae" else "a steward of the round's commons"
+        raise Forbidden(f"Only {who} may mark this batch paid.")
+    if batch.state == "paid":
+        raise Conflict(f"Payout batch {batch.id} is already paid.")
+    if batch.route == "cae" and batch.state != "exported":
+        raise Conflict(f"Payout batch {batch.id} must be exported to its CAE (salary lines) before it is marked paid.")
+    paid_on = paid_on or today()
+    if paid_on > today():
+        raise field_error("paid_on", "cannot be in the future")
+    round_ = db.session.get(Round, batch.round_id)
+    try:
+        tx = post("payout", payment_legs(batch, round_), occurred_on=paid_on,
+                  memo=f"Payout batch {batch.id} ({batch.route}) of round {round_.id}",
+                  commons_id=round_.commons_id, round_id=round_.id, ref=f"batch:{batch.id}:paid")
+    except DuplicateEntry as exc:
+        raise Conflict(f"Payout batch {batch.id} is already paid.") from exc
+    batch.state, batch.paid_at, batch.paid_by_id, batch.paid_transaction_id = "paid", utcnow(), actor.id, tx.id
+    db.session.flush()
+    settle_round(round_)
+    return batch
+
+
+def settle_round(round_: Round) -> bool:
+    """Move a finalized round to ``paid`` when all its batches are paid; True if it moved."""
+    if round_.state != "finalized":
+        return False
+    states = db.session.scalars(select(PayoutBatch.state).where(PayoutBatch.round_id == round_.id)).all()
+    if any(state != "paid" for state in states):
+        return False
+    round_.state, round_.paid_at = "paid", utcnow()
+    db.session.flush()
+    return True
+

@@ -1,0 +1,97 @@
+"""Test helpers for payouts: CAEs through the API, and finalized rounds written as finalization does.
+
+``finalized_round`` writes what the rounds' finalization produces (allocation lines, the
+retribution and top-up ledger entries with their refs, ``state = finalized``) and then calls
+``create_batches`` exactly as finalization does, so payouts can be tested on known figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from ledger.accounts import chart
+from ledger.accounts.money import apply_rate
+from ledger.accounts.service import Leg, post
+from ledger.commons.service import get_commons
+from ledger.extensions import db
+from ledger.payouts.batches import create_batches
+from ledger.payouts.models import Cae
+from ledger.rounds.models import AllocationLine, Round
+from ledger.rounds.rules import current_rules
+
+
+@dataclass
+class Line:
+    person_id: int
+    hours: str
+    gross_cents: int
+    levy_cents: int
+    route: str = "invoice"
+    cae: str | None = None
+    topup_cents: int = 0
+
+
+def create_cae(client, admin, code="ECOTONE", name="Coopérative Ecotone", contribution_rate="0.10", employer_rate="0.45"):
+    response = client.post("/api/v1/caes", json={"code": code, "name": name, "contribution_rate": contribution_rate,
+                                                 "employer_rate": employer_rate}, headers=admin.headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def add_cae_member(client, actor, code, member, employee_ref, contract_type="CESA", **names):
+    response = client.post(f"/api/v1/caes/{code}/members", json={"email": member.email, "employee_ref": employee_ref,
+                                                                 "contract_type": contract_type, **names}, headers=actor.headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def grant_accountant(client, admin, code, accountant):
+    response = client.post(f"/api/v1/caes/{code}/accountants", json={"email": accountant.email}, headers=admin.headers)
+    assert response.status_code == 201, response.get_json()
+
+
+def finalized_round(slug: str, lines: list[Line], *, period_start: date, period_end: date, finalized_at: datetime) -> Round:
+    """A round of ``slug`` finalized at ``finalized_at`` with these lines, its ledger entries and batches."""
+    commons = get_commons(slug)
+    rules = current_rules(commons.id)
+    round_ = Round(commons_id=commons.id, rule_version_id=rules.id, period_start=period_start, period_end=period_end,
+                   envelope_cents=sum(line.gross_cents for line in lines), state="finalized",
+                   review_starts_on=period_end, allocation_on=period_end, finalized_at=finalized_at)
+    db.session.add(round_)
+    db.session.flush()
+    for line in lines:
+        net = line.gross_cents - line.levy_cents
+        cae = db.session.query(Cae).filter_by(code=line.cae).one() if line.cae else None
+        contribution = apply_rate(net + line.topup_cents, Decimal(cae.contribution_rate)) if cae else 0
+        db.session.add(AllocationLine(
+            round_id=round_.id, person_id=line.person_id, hours=Decimal(line.hours), weighted_hours=Decimal(line.hours),
+            claim_cents=line.gross_cents + line.topup_cents, gross_cents=line.gross_cents, levy_cents=line.levy_cents,
+            topup_cents=line.topup_cents, net_cents=net, route=line.route, cae_id=cae.id if cae else None,
+            cae_contribution_cents=contribution, salary_budget_cents=(net + line.topup_cents - contribution) if cae else 0,
+            explanation="test line",
+        ))
+        if line.route not in ("cae", "invoice"):
+            continue  # waive and fund are settled by finalization itself
+        legs = [Leg(chart.commons_retributions(commons), line.gross_cents), Leg(chart.person_payable(line.person_id, commons), -net)]
+        if line.levy_cents:
+            legs += [Leg(chart.commons_treasury(commons), -line.levy_cents), Leg(chart.fund_treasury(), line.levy_cents),
+                     Leg(chart.fund_levies(), -line.levy_cents)]
+        post("retribution", legs, occurred_on=finalized_at.date(), memo=f"Retribution, round {round_.id}",
+             commons_id=commons.id, round_id=round_.id, ref=f"round:{round_.id}:retribution:{line.person_id}")
+        if line.topup_cents:
+            post("topup", [Leg(chart.fund_topups(), line.topup_cents), Leg(chart.fund_payable(line.person_id), -line.topup_cents)],
+                 occurred_on=finalized_at.date(), memo=f"Top-up, round {round_.id}", commons_id=commons.id,
+                 round_id=round_.id, ref=f"round:{round_.id}:topup:{line.person_id}")
+    db.session.flush()
+    create_batches(round_)
+    db.session.commit()
+    return round_
+
+
+def fund_treasury(client, steward, slug, cents=5_000_000, on="2025-01-02"):
+    """Income so that the commons can pay what it owes."""
+    response = client.post(f"/api/v1/commons/{slug}/income", json={"amount_cents": cents, "source": "grant",
+                                                                   "funder": "Région", "date": on}, headers=steward.headers)
+    assert response.status_code == 201, response.get_json()
