@@ -127,3 +127,13 @@ def demo_command() -> None:
     click.echo("Demo loaded. Logins (password for all: demo-password):")
     for role, email in logins:
         click.echo(f"  {role:<28} {email}")
+
+
+def _register_payout_commands() -> None:
+    from ledger.payouts.cli import export_group, keys_group
+
+    cli.add_command(export_group)
+    cli.add_command(keys_group)
+
+
+_register_payout_commands()

@@ -8,7 +8,7 @@ retribution and top-up ledger entries with their refs, ``state = finalized``) an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from ledger.accounts import chart
@@ -95,3 +95,52 @@ def fund_treasury(client, steward, slug, cents=5_000_000, on="2025-01-02"):
     response = client.post(f"/api/v1/commons/{slug}/income", json={"amount_cents": cents, "source": "grant",
                                                                    "funder": "Région", "date": on}, headers=steward.headers)
     assert response.status_code == 201, response.get_json()
+
+
+def payroll_scenario(client, make_person, make_commons) -> dict:
+    """Two commons routing two people to ECOTONE in March 2025, plus lines that must stay out of its file.
+
+    velo, round finalized 5 March: Alice (CESA) 20 h, 300,00 gross, 15,00 levy; Bob (CAPE) 8.25 h,
+    123,45 gross, 6,17 levy, 5,00 top-up; Dave 10 h invoiced 150,00 gross, 7,50 levy.
+    jardin, round finalized 20 March: Alice 6.5 h, 100,00 gross, 5,00 levy.
+    jardin, round finalized 1 April: Alice 2 h, 30,00 gross, 1,50 levy (next month's payroll).
+    """
+    people = {
+        "admin": make_person("Admin", admin=True),
+        "steward": make_person("Steward Velo"),
+        "steward2": make_person("Steward Jardin"),
+        "alice": make_person("Alice Martin"),
+        "bob": make_person("Bob Durand"),
+        "dave": make_person("Dave Invoicer"),
+        "acc": make_person("Accountant Ecotone"),
+    }
+    create_cae(client, people["admin"])
+    grant_accountant(client, people["admin"], "ECOTONE", people["acc"])
+    add_cae_member(client, people["acc"], "ECOTONE", people["alice"], "E-002", "CESA", last_name="Martin-Legrand")
+    add_cae_member(client, people["acc"], "ECOTONE", people["bob"], "E-001", "CAPE")
+    make_commons(people["steward"], "velo", members={"contributor": people["alice"], "contributor2": people["bob"],
+                                                     "contributor3": people["dave"]})
+    make_commons(people["steward2"], "jardin", members={"contributor": people["alice"]})
+    fund_treasury(client, people["steward"], "velo")
+    fund_treasury(client, people["steward2"], "jardin")
+    alice, bob, dave = people["alice"].id, people["bob"].id, people["dave"].id
+    rounds = {
+        "velo": finalized_round("velo", [
+            Line(alice, "20.00", 30000, 1500, "cae", "ECOTONE"),
+            Line(bob, "8.25", 12345, 617, "cae", "ECOTONE", topup_cents=500),
+            Line(dave, "10.00", 15000, 750, "invoice"),
+        ], period_start=date(2025, 2, 1), period_end=date(2025, 2, 28), finalized_at=datetime(2025, 3, 5, 10, 0, tzinfo=UTC)),
+        "jardin": finalized_round("jardin", [Line(alice, "6.50", 10000, 500, "cae", "ECOTONE")],
+                                  period_start=date(2025, 2, 1), period_end=date(2025, 2, 28),
+                                  finalized_at=datetime(2025, 3, 20, 23, 59, tzinfo=UTC)),
+        "april": finalized_round("jardin", [Line(alice, "2.00", 3000, 150, "cae", "ECOTONE")],
+                                 period_start=date(2025, 3, 1), period_end=date(2025, 3, 31),
+                                 finalized_at=datetime(2025, 4, 1, 0, 0, tzinfo=UTC)),
+    }
+    return {"people": people, "rounds": rounds}
+
+
+def batch_of(round_, route: str):
+    from ledger.payouts.models import PayoutBatch
+
+    return db.session.query(PayoutBatch).filter_by(round_id=round_.id, route=route).one()
