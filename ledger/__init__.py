@@ -12,13 +12,18 @@ from ledger.extensions import babel, csrf, db
 
 
 def select_locale() -> str:
-    """The language chosen on the page (kept in the session), else the browser's, else French."""
-    from flask import session
+    """Pages speak French unless English was chosen (kept in the session); the API follows
+    Accept-Language, English by default; outside a request (CLI, demo) English."""
+    from flask import has_request_context, session
 
+    if not has_request_context():
+        return "en"
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(["en", "fr"]) or "en"
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in ("fr", "en"):
         return chosen
-    return request.accept_languages.best_match(["fr", "en"]) or "fr"
+    return "fr"
 
 
 def create_app(config: dict | None = None) -> Flask:

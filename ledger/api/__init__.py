@@ -8,11 +8,11 @@ from ledger.extensions import api, csrf
 
 
 def register_api(app: Flask) -> None:
-    from ledger.api import commons, ledger, people
+    from ledger.api import categories, commons, contributions, ledger, people, review
     from ledger.api import exports, payouts
 
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (commons, ledger, people, payouts, exports):
+    for module in (commons, ledger, people, contributions, review, categories, payouts, exports):
         csrf.exempt(module.blp)  # bearer tokens, not cookies: no CSRF to protect against
         api.register_blueprint(module.blp)

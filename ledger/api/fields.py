@@ -46,6 +46,8 @@ class Hours(fields.Field):
             raise ValidationError("must be a number of hours such as 2.5") from exc
         if not hours.is_finite():
             raise ValidationError("must be a number of hours such as 2.5")
+        if abs(hours) >= 1_000_000:  # also keeps quantize() below within Decimal's precision
+            raise ValidationError("is far too many hours")
         if hours != hours.quantize(Decimal("0.01")):
             raise ValidationError("has at most two decimal places")
         return hours.quantize(Decimal("0.01"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from ledger.commons.models import Commons
 from ledger.extensions import db
 from ledger.people.models import Person
 from ledger.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from ledger.rounds.models import Round
 
 # Categories every commons starts with: they make invisible work visible (SPEC section 2).
 DEFAULT_CATEGORIES = (
@@ -68,6 +72,7 @@ class Contribution(db.Model):
 
     person: Mapped[Person] = relationship()
     commons: Mapped[Commons] = relationship()
+    round: Mapped[Round | None] = relationship("Round", foreign_keys=[round_id])
     vouches: Mapped[list[Vouch]] = relationship(back_populates="contribution")
     objections: Mapped[list[Objection]] = relationship(back_populates="contribution")
 

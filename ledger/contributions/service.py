@@ -1,0 +1,249 @@
+"""Declaring, editing, withdrawing and listing contributions: the one path for the API and the web.
+
+Services only flush; the request (or the CLI command) commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ledger.commons.models import Commons, Membership
+from ledger.commons.service import membership
+from ledger.contributions.categories import categories_of
+from ledger.contributions.models import Contribution
+from ledger.contributions.status import display_status
+from ledger.contributions.validation import Draft, check_draft, week_bounds
+from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ledger.extensions import db
+from ledger.people.models import Person
+from ledger.rounds.assignment import round_for
+from ledger.rounds.models import RuleVersion
+from ledger.rounds.rules import current_rules
+from ledger.timeutil import today
+
+EDITABLE_FIELDS = ("on", "hours", "category", "description", "evidence_url")
+DEFAULT_WEEKLY_THRESHOLD = 48
+
+
+@dataclass
+class Saved:
+    """A stored declaration and what to tell its author about it."""
+
+    contribution: Contribution
+    late: bool = False
+    warnings: list[str] = field(default_factory=list)
+    replayed: bool = False
+
+
+def status_of(contribution: Contribution) -> str:
+    round_ = contribution.round
+    return display_status(
+        stored=contribution.status, round_state=round_.state if round_ else None,
+        objection_states=[o.state for o in contribution.objections],
+        carried_from_round_id=contribution.carried_from_round_id,
+    )
+
+
+def get_contribution(contribution_id: int) -> Contribution:
+    found = db.session.get(Contribution, contribution_id)
+    if found is None:
+        raise NotFound(_("No contribution with this number."))
+    return found
+
+
+def rules_for(contribution_or_commons_id: Contribution | int) -> RuleVersion | None:
+    """The rules that judge a contribution: its round's pinned version, else the commons' latest."""
+    if isinstance(contribution_or_commons_id, Contribution):
+        if contribution_or_commons_id.round is not None:
+            return contribution_or_commons_id.round.rule_version
+        return current_rules(contribution_or_commons_id.commons_id)
+    return current_rules(contribution_or_commons_id)
+
+
+def can_see(person: Person, contribution: Contribution) -> bool:
+    """Its author, anyone in its commons (to review it), and administrators."""
+    return person.id == contribution.person_id or person.is_admin or membership(contribution.commons, person) is not None
+
+
+def hours_on_day(person_id: int, on: date, *, excluding: int | None = None) -> Decimal:
+    """Hours the person declared that day in all commons, withdrawn work excluded."""
+    query = select(func.coalesce(func.sum(Contribution.hours), 0)).where(
+        Contribution.person_id == person_id, Contribution.date == on, Contribution.status != "withdrawn")
+    if excluding is not None:
+        query = query.where(Contribution.id != excluding)
+    return Decimal(db.session.scalar(query))
+
+
+def hours_in_week(person_id: int, on: date) -> Decimal:
+    """Hours the person declared in the ISO week of ``on``, all commons together."""
+    monday, sunday = week_bounds(on)
+    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Contribution.hours), 0)).where(
+        Contribution.person_id == person_id, Contribution.date.between(monday, sunday), Contribution.status != "withdrawn")))
+
+
+def care_warnings(contribution: Contribution) -> list[str]:
+    """A kind word, never a refusal, when someone's week goes past the rules' threshold."""
+    rules = rules_for(contribution)
+    threshold = rules.weekly_hours_threshold if rules and rules.weekly_hours_threshold else DEFAULT_WEEKLY_THRESHOLD
+    total = hours_in_week(contribution.person_id, contribution.date)
+    if total <= threshold:
+        return []
+    return [_("You have declared %(total)s hours in the week of %(monday)s, more than %(threshold)s hours. "
+              "Your work is recorded. Take care of yourself: it may be time to share the load or rest.",
+              total=f"{total:.2f}", monday=week_bounds(contribution.date)[0].isoformat(), threshold=threshold)]
+
+
+def _membership_or_refuse(commons: Commons, person: Person) -> Membership:
+    found = membership(commons, person)
+    if found is None:
+        raise Forbidden(_("You can only declare work for a commons you belong to."),
+                        fields={"commons": [_("You are not a member of this commons.")]})
+    return found
+
+
+def _assign(commons_id: int, on: date, problems: dict[str, list[str]]):
+    """The round for work dated ``on`` (or None: the next round adopts it) and whether it is late."""
+    round_, late = round_for(commons_id, on)
+    if round_ is None and late:
+        problems.setdefault("date", []).append(
+            _("This period is closed and no round is open to take a late declaration; ask a steward."))
+    return round_, late
+
+
+def _refuse(problems: dict[str, list[str]]) -> None:
+    if problems:
+        raise ValidationFailed(_("Please correct: %(fields)s.", fields=", ".join(sorted(problems))), fields=problems)
+
+
+def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: str | None = None) -> Saved:
+    """Record a declaration, or refuse it naming every faulty field.
+
+    With an ``idempotency_key`` (the form's one-time token), a repeated submission returns the
+    contribution the first one created instead of a second one.
+    """
+    if idempotency_key:
+        existing = db.session.scalar(select(Contribution).where(
+            Contribution.person_id == person.id, Contribution.idempotency_key == idempotency_key))
+        if existing is not None:
+            return Saved(existing, replayed=True)
+    _membership_or_refuse(commons, person)
+    codes = {c.code for c in categories_of(commons.id)}
+    problems = check_draft(draft, today=today(), other_hours_that_day=hours_on_day(person.id, draft.on), categories=codes)
+    round_, late = (None, False) if "date" in problems else _assign(commons.id, draft.on, problems)
+    _refuse(problems)
+    contribution = Contribution(
+        person_id=person.id, commons_id=commons.id, round_id=round_.id if round_ else None, date=draft.on,
+        hours=draft.hours, category=draft.category, description=draft.description, evidence_url=draft.evidence_url or None,
+        status="declared", idempotency_key=idempotency_key,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(contribution)
+    except IntegrityError:
+        # The same one-time token submitted twice at once: the other request stored it.
+        existing = db.session.scalar(select(Contribution).where(
+            Contribution.person_id == person.id, Contribution.idempotency_key == idempotency_key))
+        if existing is None:
+            raise
+        return Saved(existing, replayed=True)
+    return Saved(contribution, late=late, warnings=care_warnings(contribution))
+
+
+def _require_editable(contribution: Contribution, person: Person) -> None:
+    if contribution.person_id != person.id:
+        raise Forbidden(_("Only the person who declared this contribution may change it."))
+    if contribution.status not in ("declared", "carried_over"):
+        raise Conflict(_("This contribution was withdrawn or rejected; it can no longer change."))
+    if contribution.round is not None and contribution.round.state != "open":
+        raise Conflict(_("Its round is closed to changes (state: %(state)s).", state=contribution.round.state))
+
+
+def update(contribution: Contribution, person: Person, changes: dict) -> Saved:
+    """Change a declaration while its round is open; the same checks as a new one."""
+    _require_editable(contribution, person)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("These fields cannot be changed."), fields={name: [_("cannot be changed")] for name in sorted(unknown)})
+    draft = Draft(
+        on=changes.get("on", contribution.date), hours=Decimal(changes.get("hours", contribution.hours)),
+        category=changes.get("category", contribution.category),
+        description=changes.get("description", contribution.description),
+        evidence_url=changes.get("evidence_url", contribution.evidence_url),
+    )
+    codes = {c.code for c in categories_of(contribution.commons_id)}
+    if draft.category == contribution.category:
+        codes.add(draft.category)  # a category retired since may stay on work declared before
+    problems = check_draft(draft, today=today(), other_hours_that_day=hours_on_day(person.id, draft.on, excluding=contribution.id),
+                           categories=codes)
+    round_, late = contribution.round, False
+    if "date" not in problems and draft.on != contribution.date:
+        round_, late = _assign(contribution.commons_id, draft.on, problems)
+    _refuse(problems)
+    contribution.date, contribution.hours, contribution.category = draft.on, draft.hours, draft.category
+    contribution.description, contribution.evidence_url = draft.description, draft.evidence_url or None
+    contribution.round_id = round_.id if round_ else None
+    contribution.round = round_
+    db.session.flush()
+    return Saved(contribution, late=late, warnings=care_warnings(contribution))
+
+
+def withdraw(contribution: Contribution, person: Person) -> Contribution:
+    """Take a declaration back while its round is open; the row stays, marked withdrawn."""
+    if contribution.status == "withdrawn" and contribution.person_id == person.id:
+        return contribution  # withdrawing twice changes nothing
+    _require_editable(contribution, person)
+    contribution.status = "withdrawn"
+    db.session.flush()
+    return contribution
+
+
+@dataclass(frozen=True)
+class Filters:
+    commons: Commons | None = None
+    round_id: int | None = None
+    person_id: int | None = None
+    status: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def list_contributions(viewer: Person, filters: Filters) -> list[Contribution]:
+    """The viewer's own contributions, or (with a commons they belong to) that commons' ones."""
+    query = select(Contribution).options(
+        selectinload(Contribution.objections), selectinload(Contribution.vouches), selectinload(Contribution.commons),
+        selectinload(Contribution.round), selectinload(Contribution.person))
+    if filters.commons is not None:
+        if membership(filters.commons, viewer) is None and not viewer.is_admin:
+            raise Forbidden(_("Only people of this commons can see its contributions."),
+                            fields={"commons": [_("You are not a member of this commons.")]})
+        query = query.where(Contribution.commons_id == filters.commons.id)
+        if filters.person_id is not None:
+            query = query.where(Contribution.person_id == filters.person_id)
+    else:
+        query = query.where(Contribution.person_id == viewer.id)
+    if filters.round_id is not None:
+        query = query.where(Contribution.round_id == filters.round_id)
+    if filters.date_from is not None:
+        query = query.where(Contribution.date >= filters.date_from)
+    if filters.date_to is not None:
+        query = query.where(Contribution.date <= filters.date_to)
+    query = query.order_by(Contribution.date.desc(), Contribution.id.desc())
+    if filters.status is None:
+        return list(db.session.scalars(query.limit(filters.limit).offset(filters.offset)))
+    # The status is derived, so the filter applies after loading.
+    matching = [c for c in db.session.scalars(query) if status_of(c) == filters.status]
+    return matching[filters.offset:filters.offset + filters.limit]
+
+
+def memberships_of(person: Person) -> list[Membership]:
+    return list(db.session.scalars(
+        select(Membership).join(Commons).where(Membership.person_id == person.id).order_by(Commons.name)))

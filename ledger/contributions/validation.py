@@ -1,0 +1,115 @@
+"""Pure checks of a declaration: every problem a contributor would expect, reported at once.
+
+The functions take plain values and return messages (translated for the current request), so
+the API and the form refuse exactly the same things. Nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+
+MAX_HOURS_PER_DAY = Decimal(24)
+HOURS_STEP = Decimal("0.25")
+DESCRIPTION_LENGTH = (3, 2000)
+REASON_LENGTH = (3, 2000)
+EVIDENCE_MAX = 500
+# Control characters other than tab and newlines: PostgreSQL refuses NUL, and none belongs in prose.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a person asks to record (a new declaration or an edit, already parsed)."""
+
+    on: date
+    hours: Decimal
+    category: str
+    description: str
+    evidence_url: str | None
+
+
+def parse_hours(text: str | None) -> Decimal:
+    """Hours typed in a form: "1.5", "1,5" or "2"; raises ValueError with a readable message."""
+    cleaned = (text or "").strip().replace(",", ".")
+    try:
+        hours = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise ValueError(_("Enter a number of hours, such as 1.5.")) from exc
+    if not hours.is_finite():
+        raise ValueError(_("Enter a number of hours, such as 1.5."))
+    return hours
+
+
+def hours_problem(hours: Decimal) -> str | None:
+    """Hours are positive, at most 24, in steps of a quarter of an hour."""
+    if hours <= 0:
+        return _("Hours must be more than 0.")
+    if hours > MAX_HOURS_PER_DAY:
+        return _("A day has at most 24 hours.")
+    if hours % HOURS_STEP != 0:
+        return _("Use steps of a quarter of an hour (0.25, 0.5, 0.75…).")
+    return None
+
+
+def text_problem(text: str, bounds: tuple[int, int]) -> str | None:
+    """A piece of prose of reasonable length, without control characters."""
+    low, high = bounds
+    if CONTROL_RE.search(text):
+        return _("Remove the invisible control characters from this text.")
+    if len(text) < low:
+        return _("Write at least %(n)s characters.", n=low)
+    if len(text) > high:
+        return _("Write at most %(n)s characters.", n=high)
+    return None
+
+
+def evidence_problem(url: str | None) -> str | None:
+    """An optional link, only http(s), to somewhere with a host name."""
+    if not url:
+        return None
+    if len(url) > EVIDENCE_MAX:
+        return _("A link has at most %(n)s characters.", n=EVIDENCE_MAX)
+    if CONTROL_RE.search(url) or any(c.isspace() for c in url):
+        return _("A link cannot contain spaces.")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return _("Only web links starting with http:// or https:// are accepted.")
+    return None
+
+
+def check_draft(draft: Draft, *, today: date, other_hours_that_day: Decimal, categories: set[str]) -> dict[str, list[str]]:
+    """Every problem of ``draft``, by field; empty when it may be recorded.
+
+    ``other_hours_that_day`` is what the person already declared that day in all commons
+    (withdrawn work excluded, the contribution being edited excluded).
+    """
+    problems: dict[str, list[str]] = {}
+
+    def add(name: str, message: str | None) -> None:
+        if message:
+            problems.setdefault(name, []).append(message)
+
+    if draft.on > today:
+        add("date", _("The date cannot be in the future: declare work once it is done."))
+    problem = hours_problem(draft.hours)
+    add("hours", problem)
+    if problem is None and other_hours_that_day + draft.hours > MAX_HOURS_PER_DAY:
+        add("hours", _("You already declared %(h)s hours on that day across your commons; a day has at most 24 hours.",
+                       h=f"{other_hours_that_day:.2f}"))
+    if draft.category not in categories:
+        add("category", _("Choose one of this commons' categories."))
+    add("description", text_problem(draft.description, DESCRIPTION_LENGTH))
+    add("evidence_url", evidence_problem(draft.evidence_url))
+    return problems
+
+
+def week_bounds(on: date) -> tuple[date, date]:
+    """Monday and Sunday of the ISO week of ``on``."""
+    monday = on - timedelta(days=on.weekday())
+    return monday, monday + timedelta(days=6)
