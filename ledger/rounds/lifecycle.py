@@ -1,8 +1,169 @@
-"""Round lifecycle: open → review → allocated → finalized → paid."""
+"""Round lifecycle: open → review → allocated → finalized (→ paid, by the payouts).
+
+Every transition is a conditional UPDATE on the round's state, so that two schedulers, two
+stewards or a steward and a scheduler can never perform the same transition twice: the second
+finds the state already moved and does nothing (the scheduler) or answers 409 (a steward).
+
+The scheduler stops at `allocated`: money leaves the commons only when a steward finalizes.
+"""
 
 from __future__ import annotations
 
+import calendar
+from datetime import date, timedelta
 
-def tick() -> dict:
-    """Advance every round whose dates have passed. Rounds arrive with the rounds issue."""
-    return {"advanced": []}
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ledger.accounts import chart
+from ledger.accounts.service import Leg, lock_chain, post
+from ledger.commons.models import Commons
+from ledger.errors import Conflict
+from ledger.extensions import db
+from ledger.payouts.batches import create_batches
+from ledger.rounds.models import AllocationLine, Round, SchedulerRun
+from ledger.rounds.rules import current_rules
+from ledger.rounds.service import compute, create_round, free_treasury_cents
+from ledger.timeutil import today, utcnow
+
+NEXT_STATE = {"open": "review", "review": "allocated", "allocated": "finalized"}
+
+
+def move(round_: Round, from_state: str, to_state: str, **stamps) -> bool:
+    """Move the round from one state to the next if, and only if, it is still in ``from_state``."""
+    result = db.session.execute(
+        update(Round).where(Round.id == round_.id, Round.state == from_state).values(state=to_state, **stamps)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(round_)
+    return result.rowcount == 1
+
+
+def advance(round_: Round) -> Round:
+    """One step on, as a steward asks; 409 once finalized, or if someone moved it meanwhile."""
+    state = round_.state
+    if state not in NEXT_STATE:
+        raise Conflict(f"Round {round_.id} is already {state}; nothing was written.", code="already_" + state)
+    if state == "allocated":
+        finalize(round_)
+    elif not step(round_, state):
+        raise Conflict(f"Round {round_.id} moved on meanwhile; nothing was written.")
+    return round_
+
+
+def step(round_: Round, state: str) -> bool:
+    """open → review or review → allocated (which computes the allocation preview)."""
+    if state == "open":
+        return move(round_, "open", "review", review_at=utcnow())
+    if not move(round_, "review", "allocated", allocated_at=utcnow()):
+        return False
+    compute(round_)
+    return True
+
+
+def finalize(round_: Round) -> None:
+    """Write every ledger entry of the round in the current transaction, then its payout batches.
+
+    The allocation is computed once more under the pinned rules, so that top-ups never exceed
+    what the fund holds at this moment (the chain lock serializes this with every other writer).
+    """
+    if not move(round_, "allocated", "finalized", finalized_at=utcnow()):
+        raise Conflict(f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.",
+                       code="already_finalized")
+    lock_chain()
+    compute(round_)
+    commons = round_.commons
+    on = today()
+    lines = db.session.scalars(select(AllocationLine).where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id))
+    for line in lines:
+        write_line(round_, commons, line, on)
+    create_batches(round_)
+
+
+def write_line(round_: Round, commons: Commons, line: AllocationLine, on: date) -> None:
+    """The ledger entries of one person's line; each has a ref the database accepts only once."""
+    p, r = line.person_id, round_.id
+    payable = chart.person_payable(p, commons)
+    common = {"occurred_on": on, "commons_id": commons.id, "round_id": r}
+    if line.gross_cents:
+        legs = [Leg(chart.commons_retributions(commons), line.gross_cents, "gross retribution"),
+                Leg(payable, -line.net_cents, "net retribution"),
+                Leg(chart.commons_treasury(commons), -line.levy_cents, "solidarity levy"),
+                Leg(chart.fund_treasury(), line.levy_cents, "solidarity levy"),
+                Leg(chart.fund_levies(), -line.levy_cents, "solidarity levy")]
+        post("round:retribution", [leg for leg in legs if leg.amount_cents], memo=f"Round {r}: retribution of person {p}",
+             ref=f"round:{r}:retribution:{p}", **common)
+    if line.topup_cents:
+        post("round:topup", [Leg(chart.fund_topups(), line.topup_cents, "solidarity top-up"),
+                             Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up")],
+             memo=f"Round {r}: solidarity top-up for person {p}", ref=f"round:{r}:topup:{p}", **common)
+    if line.net_cents and line.route == "waive":
+        post("round:waive", [Leg(payable, line.net_cents, "left to the commons"),
+                             Leg(chart.commons_retributions(commons), -line.net_cents, "left to the commons")],
+             memo=f"Round {r}: person {p} leaves their retribution to the commons", ref=f"round:{r}:waive:{p}", **common)
+    elif line.net_cents and line.route == "fund":
+        post("round:to-fund", [Leg(payable, line.net_cents, "given to the solidarity fund"),
+                               Leg(chart.commons_treasury(commons), -line.net_cents, "given to the solidarity fund"),
+                               Leg(chart.fund_treasury(), line.net_cents, "given by a contributor"),
+                               Leg(chart.fund_donations(), -line.net_cents, "given by a contributor")],
+             memo=f"Round {r}: person {p} gives their retribution to the solidarity fund", ref=f"round:{r}:to-fund:{p}", **common)
+
+
+def tick(on: date | None = None, holder: str = "tick") -> dict:
+    """Advance every round whose dates have passed, and open the period's round where the cadence asks.
+
+    Safe to run twice, or from two processes at once: each transition happens once.
+    """
+    on = on or today()
+    advanced: list[dict] = []
+    for from_state, date_column in (("open", Round.review_starts_on), ("review", Round.allocation_on)):
+        due = db.session.scalars(select(Round).where(Round.state == from_state, date_column <= on).order_by(Round.id)).all()
+        for round_ in due:
+            if step(round_, from_state):
+                advanced.append({"round": round_.id, "from": from_state, "to": NEXT_STATE[from_state]})
+    created = open_cadence_rounds(on)
+    summary = {"advanced": advanced, "created": created}
+    if advanced or created:
+        db.session.add(SchedulerRun(holder=holder, summary=describe(summary)))
+        db.session.flush()
+    return summary
+
+
+def describe(summary: dict) -> str:
+    parts = [f"round {a['round']}: {a['from']} → {a['to']}" for a in summary["advanced"]]
+    parts += [f"round {c['round']} created for {c['commons']} ({c['period_start']} to {c['period_end']})" for c in summary["created"]]
+    return "; ".join(parts) or "nothing to do"
+
+
+def period_around(on: date, cadence: str) -> tuple[date, date]:
+    """The calendar month or quarter containing ``on``."""
+    first_month = on.month if cadence == "monthly" else 3 * ((on.month - 1) // 3) + 1
+    last_month = first_month if cadence == "monthly" else first_month + 2
+    return date(on.year, first_month, 1), date(on.year, last_month, calendar.monthrange(on.year, last_month)[1])
+
+
+def open_cadence_rounds(on: date) -> list[dict]:
+    """For monthly and quarterly commons with no round covering ``on``: open the period's round.
+
+    Its envelope repeats the previous round's, capped by what the treasury can cover. A commons
+    that never had a round waits for a steward to open the first one.
+    """
+    created = []
+    for commons in db.session.scalars(select(Commons).order_by(Commons.id)):
+        rules = current_rules(commons.id, on) or current_rules(commons.id)
+        if rules is None or rules.cadence not in ("monthly", "quarterly"):
+            continue
+        start, end = period_around(on, rules.cadence)
+        overlapping = db.session.scalar(select(Round.id).where(
+            Round.commons_id == commons.id, Round.period_start <= end, Round.period_end >= start).limit(1))
+        previous = db.session.scalar(select(Round).where(Round.commons_id == commons.id).order_by(Round.period_start.desc()).limit(1))
+        if overlapping is not None or previous is None:
+            continue
+        envelope = max(0, min(previous.envelope_cents, free_treasury_cents(commons)))
+        try:
+            with db.session.begin_nested():  # another scheduler may have just created it
+                round_ = create_round(commons, period_start=start, period_end=end, envelope_cents=envelope, created_by=None)
+        except IntegrityError:
+            continue
+        created.append({"round": round_.id, "commons": commons.slug, "period_start": start.isoformat(), "period_end": end.isoformat()})
+    return created

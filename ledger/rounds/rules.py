@@ -33,3 +33,60 @@ def current_rules(commons_id: int, on: date | None = None) -> RuleVersion | None
     if on is not None:
         query = query.where(RuleVersion.effective_from <= on)
     return db.session.scalar(query.order_by(RuleVersion.version.desc()).limit(1))
+
+
+# The fields of a version that a steward sets; everything else (version, author, dates) is derived.
+RULE_FIELDS = (
+    "cadence", "declaration_days", "review_days", "allocation_method", "hourly_value_cents", "cap_cents",
+    "category_weights", "min_vouches", "objection_procedure", "quorum", "levy_rate", "hybrid_time_weight",
+    "weekly_hours_threshold",
+)
+
+
+def rules_history(commons_id: int) -> list[RuleVersion]:
+    """Every version, oldest first: the full public history."""
+    return list(db.session.scalars(select(RuleVersion).where(RuleVersion.commons_id == commons_id).order_by(RuleVersion.version)))
+
+
+def propose_rules(commons: Commons, author: Person, reason: str, effective_from: date, values: dict) -> RuleVersion:
+    """A new version n+1: the previous version's values overridden by ``values`` (already validated).
+
+    Weights and rates are stored as decimal strings so that no float ever comes near them.
+    """
+    previous = current_rules(commons.id)
+    settings = {name: getattr(previous, name) for name in RULE_FIELDS} if previous else {}
+    for name, value in values.items():
+        if name not in RULE_FIELDS:
+            continue
+        if name == "category_weights":
+            value = {code: str(weight) for code, weight in sorted((value or {}).items())}
+        elif name in ("levy_rate", "quorum", "hybrid_time_weight"):
+            value = str(value)
+        settings[name] = value
+    rules = RuleVersion(
+        commons_id=commons.id, version=(previous.version + 1) if previous else 1, author_id=author.id,
+        reason=reason.strip(), effective_from=effective_from, **settings,
+    )
+    db.session.add(rules)
+    db.session.flush()
+    return rules
+
+
+def rules_changes(old: RuleVersion | None, new: RuleVersion) -> list[tuple[str, object, object]]:
+    """What changed from ``old`` to ``new``: (field, before, after) for each field that differs."""
+    if old is None:
+        return []
+    return [(name, getattr(old, name), getattr(new, name)) for name in RULE_FIELDS if getattr(old, name) != getattr(new, name)]
+
+
+def allocation_rules(version):
+    """The pure allocation's view of a rule version (or of any object with the same attributes)."""
+    from decimal import Decimal
+
+    from ledger.rounds.allocation import Rules
+
+    return Rules(
+        method=version.allocation_method, hourly_value_cents=version.hourly_value_cents, cap_cents=version.cap_cents,
+        levy_rate=Decimal(version.levy_rate), hybrid_time_weight=Decimal(version.hybrid_time_weight),
+        category_weights={code: Decimal(weight) for code, weight in (version.category_weights or {}).items()},
+    )

@@ -1,0 +1,111 @@
+"""The solidarity fund: public figures and flows, donations, and its versioned rules."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ledger.api.fields import Cents, Rate
+from ledger.api.idempotency import idempotent
+from ledger.extensions import db
+from ledger.fund import service
+from ledger.people.auth import require_person
+from ledger.people.models import Person
+
+blp = Blueprint("fund", __name__, url_prefix="/api/v1/solidarity-fund", description="The installation's solidarity fund")
+
+
+class FundRulesIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    topup_ratio = Rate(required=True)
+    per_person_cap_cents = Cents(required=True, minimum=1, allow_none=True, metadata={"description": "null for no cap"})
+    effective_from = fields.Date()
+
+
+class FundRulesOut(Schema):
+    version = fields.Integer()
+    author = fields.String()
+    reason = fields.String()
+    effective_from = fields.Date()
+    topup_ratio = fields.String()
+    per_person_cap_cents = fields.Integer(allow_none=True)
+
+
+class FlowOut(Schema):
+    transaction_id = fields.Integer()
+    kind = fields.String()
+    date = fields.Date()
+    round_id = fields.Integer(allow_none=True)
+    commons_id = fields.Integer(allow_none=True)
+    amount_cents = fields.Integer(metadata={"description": "positive: money in; negative: a top-up owed"})
+
+
+class FundOut(Schema):
+    balance_cents = fields.Integer()
+    available_cents = fields.Integer(metadata={"description": "balance minus the top-ups owed and not yet paid"})
+    owed_cents = fields.Integer()
+    levies_cents = fields.Integer()
+    donations_cents = fields.Integer()
+    topups_cents = fields.Integer()
+    rules = fields.Nested(FundRulesOut)
+    flows = fields.List(fields.Nested(FlowOut))
+
+
+class DonationIn(Schema):
+    amount_cents = Cents(required=True, minimum=1)
+    donor = fields.String(required=True, validate=validate.Length(min=1, max=160))
+    date = fields.Date(required=True)
+
+
+class DonationOut(Schema):
+    id = fields.Integer()
+    amount_cents = fields.Integer()
+    donor = fields.String()
+    date = fields.Date(attribute="received_on")
+    transaction_id = fields.Integer()
+
+
+def rules_view(rules) -> dict:
+    author = db.session.get(Person, rules.author_id) if rules.author_id else None
+    return {"version": rules.version, "author": author.public_name if author else "", "reason": rules.reason,
+            "effective_from": rules.effective_from, "topup_ratio": rules.topup_ratio,
+            "per_person_cap_cents": rules.per_person_cap_cents}
+
+
+@blp.route("")
+class Fund(MethodView):
+    @blp.response(200, FundOut)
+    def get(self):
+        """Balance, what it can still promise, levies, donations, top-ups, rules in force and recent flows (public)."""
+        summary = service.fund_summary()
+        return vars(summary) | {"rules": rules_view(summary.rules)}
+
+
+@blp.route("/donations")
+class Donations(MethodView):
+    @idempotent
+    @blp.arguments(DonationIn)
+    @blp.response(201, DonationOut)
+    def post(self, data):
+        """Record a donation received by the fund (fund manager or administrator)."""
+        person = service.require_fund_manager(require_person())
+        return service.donate(amount_cents=data["amount_cents"], donor=data["donor"], received_on=data["date"], recorded_by=person)
+
+
+@blp.route("/rules")
+class FundRules(MethodView):
+    @blp.response(200, FundRulesOut(many=True))
+    def get(self):
+        """Every version of the fund's rules, oldest first (public)."""
+        return [rules_view(r) for r in service.fund_rules_history()]
+
+    @idempotent
+    @blp.arguments(FundRulesIn)
+    @blp.response(201, FundRulesOut)
+    def post(self, data):
+        """A new version of the fund's rules (fund manager or administrator)."""
+        person = service.require_fund_manager(require_person())
+        return rules_view(service.new_fund_rules(person, reason=data["reason"], topup_ratio=data["topup_ratio"],
+                                                 per_person_cap_cents=data["per_person_cap_cents"],
+                                                 effective_from=data.get("effective_from")))

@@ -1,0 +1,129 @@
+"""The solidarity fund: its versioned rules, donations, balances and the limits on top-ups.
+
+The fund's money is in the ledger (``fund:*`` accounts); this module only reads it and posts
+donations. Levies and top-ups are written by the round finalization.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+
+from ledger.accounts import chart
+from ledger.accounts.models import Account, LedgerTransaction, Posting
+from ledger.accounts.service import Leg, balance, post
+from ledger.errors import Forbidden, field_error
+from ledger.extensions import db
+from ledger.fund.models import FundDonation, FundRuleVersion
+from ledger.people.models import ROLE_FUND_MANAGER, Person
+from ledger.timeutil import today
+
+MAX_DONATION_CENTS = 1_000_000_000
+DEFAULT_TOPUP_RATIO = "0.5"
+
+
+def require_fund_manager(person: Person) -> Person:
+    """Donations and fund rules are the fund manager's (or an administrator's) to record."""
+    if person.is_admin or person.has_role(ROLE_FUND_MANAGER):
+        return person
+    raise Forbidden("Only the solidarity fund manager or an administrator may do this.")
+
+
+def current_fund_rules(*, create: bool = True) -> FundRuleVersion:
+    """The fund's rules in force; version 1 (half of each shortfall, no cap) is created on first need.
+
+    With ``create=False`` the default version is returned without being stored (for simulations).
+    """
+    rules = db.session.scalar(select(FundRuleVersion).order_by(FundRuleVersion.version.desc()).limit(1))
+    if rules is None:
+        rules = FundRuleVersion(version=1, author_id=None, reason="Default rules: the fund covers half of each shortfall.",
+                                effective_from=today(), topup_ratio=DEFAULT_TOPUP_RATIO, per_person_cap_cents=None)
+        if create:
+            db.session.add(rules)
+            db.session.flush()
+    return rules
+
+
+def fund_rules_history() -> list[FundRuleVersion]:
+    current_fund_rules()
+    return list(db.session.scalars(select(FundRuleVersion).order_by(FundRuleVersion.version)))
+
+
+def new_fund_rules(author: Person, *, reason: str, topup_ratio: Decimal, per_person_cap_cents: int | None,
+                   effective_from: date | None = None) -> FundRuleVersion:
+    previous = current_fund_rules()
+    rules = FundRuleVersion(version=previous.version + 1, author_id=author.id, reason=reason.strip(),
+                            effective_from=effective_from or today(), topup_ratio=str(topup_ratio),
+                            per_person_cap_cents=per_person_cap_cents)
+    db.session.add(rules)
+    db.session.flush()
+    return rules
+
+
+def donate(*, amount_cents: int, donor: str, received_on: date, recorded_by: Person) -> FundDonation:
+    """Money given to the fund: a donation row and its balanced ledger transaction."""
+    if not 0 < amount_cents <= MAX_DONATION_CENTS:
+        raise field_error("amount_cents", f"must be between 1 and {MAX_DONATION_CENTS}")
+    if received_on > today():
+        raise field_error("date", "cannot be in the future")
+    tx = post("fund:donation", [Leg(chart.fund_treasury(), amount_cents, donor), Leg(chart.fund_donations(), -amount_cents, donor)],
+              occurred_on=received_on, memo=f"donation from {donor}")
+    donation = FundDonation(amount_cents=amount_cents, donor=donor.strip(), received_on=received_on,
+                            transaction_id=tx.id, recorded_by_id=recorded_by.id)
+    db.session.add(donation)
+    db.session.flush()
+    return donation
+
+
+def outstanding_topups_cents() -> int:
+    """Top-ups granted and not yet paid out: the fund owes them already."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Posting.amount_cents), 0)).join(Account).where(Account.kind == "fund:payable")
+    )
+    return -int(total or 0)
+
+
+def available_cents() -> int:
+    """What the fund can still promise: its money minus the top-ups it owes."""
+    return max(0, balance(chart.fund_treasury().code) - outstanding_topups_cents())
+
+
+@dataclass
+class FundSummary:
+    balance_cents: int
+    available_cents: int
+    owed_cents: int
+    levies_cents: int
+    donations_cents: int
+    topups_cents: int
+    rules: FundRuleVersion
+    flows: list[dict]
+
+
+def recent_flows(limit: int = 20) -> list[dict]:
+    """The latest movements of the fund's money: kind, date, amount in or out, and the round."""
+    fund_codes = select(Account.id).where(or_(Account.kind == "fund:treasury", Account.kind == "fund:payable"))
+    rows = db.session.execute(
+        select(LedgerTransaction.id, LedgerTransaction.kind, LedgerTransaction.occurred_on, LedgerTransaction.round_id,
+               LedgerTransaction.commons_id, func.sum(Posting.amount_cents))
+        .join(Posting, Posting.transaction_id == LedgerTransaction.id)
+        .where(Posting.account_id.in_(fund_codes))
+        .group_by(LedgerTransaction.id, LedgerTransaction.kind, LedgerTransaction.occurred_on, LedgerTransaction.round_id,
+                  LedgerTransaction.commons_id)
+        .order_by(LedgerTransaction.id.desc()).limit(limit)
+    ).all()
+    return [{"transaction_id": r[0], "kind": r[1], "date": r[2], "round_id": r[3], "commons_id": r[4], "amount_cents": int(r[5])}
+            for r in rows]
+
+
+def fund_summary() -> FundSummary:
+    """Public figures of the fund: no person is named, only amounts and rounds."""
+    return FundSummary(
+        balance_cents=balance(chart.fund_treasury().code), available_cents=available_cents(),
+        owed_cents=outstanding_topups_cents(),
+        levies_cents=-balance(chart.fund_levies().code), donations_cents=-balance(chart.fund_donations().code),
+        topups_cents=balance(chart.fund_topups().code), rules=current_fund_rules(), flows=recent_flows(),
+    )

@@ -1,0 +1,83 @@
+"""The numbers of each person's computation, as a list of steps (rendered into words by ``words``)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from ledger.rounds.allocation.model import Allocation, Line, RoundInput, Step
+
+
+def percent(value: Fraction | Decimal) -> str:
+    """A ratio as a percentage with at most two decimals: 0.05 → "5", 1/3 → "33.33"."""
+    number = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) else Decimal(value)
+    text = f"{(number * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def hours_text(value: Decimal) -> str:
+    text = f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict) -> list[Step]:
+    """The steps of one person's line, in the order they were computed."""
+    rules = inp.rules
+    steps: list[Step] = []
+    add = lambda key, **params: steps.append(Step(key, params))  # noqa: E731
+    if line.hours:
+        add("hours", hours=hours_text(line.hours))
+        by_category: dict[str, Decimal] = {}
+        for work in inp.work:
+            if work.person_id == line.person_id:
+                by_category[work.category] = by_category.get(work.category, Decimal(0)) + work.hours
+        for category, hours in sorted(by_category.items()):
+            if rules.weight(category) != 1:
+                add("weight", category=category, weight=hours_text(rules.weight(category)), hours=hours_text(hours),
+                    weighted=hours_text(hours * rules.weight(category)))
+        if line.weighted_hours != line.hours:
+            add("weighted_total", weighted=hours_text(line.weighted_hours))
+    elif rules.method in ("time", "hybrid"):
+        add("no_hours")
+    if rules.method == "self":
+        add("self_request", requested=extra["requests"][line.person_id])
+    else:
+        uncapped = int((line.weighted_hours * rules.hourly_value_cents).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        add("time_claim", rate=rules.hourly_value_cents, weighted=hours_text(line.weighted_hours), amount=uncapped)
+    if rules.cap_cents is not None and line.claim_cents == rules.cap_cents:
+        add("cap", cap=rules.cap_cents, claim=line.claim_cents)
+    if rules.method in ("time", "self"):
+        if allocation.claims_cents <= allocation.envelope_cents:
+            add("covered", envelope=allocation.envelope_cents, claims=allocation.claims_cents, gross=line.gross_cents)
+        else:
+            add("shared", envelope=allocation.envelope_cents, claims=allocation.claims_cents, gross=line.gross_cents,
+                share=percent(Fraction(allocation.envelope_cents, allocation.claims_cents)))
+    else:
+        peer = extra["peer_share"].get(line.person_id, Fraction(0))
+        if rules.method == "peer":
+            add("peer", share=percent(peer), envelope=allocation.envelope_cents, gross=line.gross_cents)
+        else:
+            time_share = Fraction(line.claim_cents, allocation.claims_cents) if allocation.claims_cents else Fraction(0)
+            add("hybrid", time_weight=percent(rules.hybrid_time_weight), time_share=percent(time_share),
+                peer_share=percent(peer), weight=percent(extra["weights"].get(line.person_id, Fraction(0))),
+                envelope=allocation.envelope_cents, gross=line.gross_cents)
+        if rules.cap_cents is not None and line.gross_cents == rules.cap_cents:
+            add("share_capped", cap=rules.cap_cents)
+    add("levy", rate=percent(rules.levy_rate), levy=line.levy_cents, net=line.net_cents)
+    short = line.claim_cents - line.gross_cents
+    if short > 0 and line.route in ("cae", "invoice"):
+        if line.topup_cents:
+            add("topup", shortfall=short, topup=line.topup_cents, ratio=percent(inp.fund.topup_ratio))
+        else:
+            add("no_topup", shortfall=short)
+    if line.route == "cae" and line.cae_id is not None:
+        route = inp.routes[line.person_id]
+        add("route_cae", cae=route.cae_code or "", paid=line.paid_cents, rate=percent(route.cae_rate or 0),
+            contribution=line.cae_contribution_cents, salary=line.salary_budget_cents)
+    elif line.route == "waive":
+        add("route_waive", net=line.net_cents)
+    elif line.route == "fund":
+        add("route_fund", net=line.net_cents)
+    else:
+        add("route_invoice", paid=line.paid_cents)
+    return steps

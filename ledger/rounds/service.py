@@ -1,0 +1,212 @@
+"""Rounds: creation, the allocation preview (computed, recomputed, simulated) and carried-over work.
+
+The arithmetic is in ``ledger.rounds.allocation`` (pure); this module gathers its input from the
+database and stores its output. Functions flush, never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+from sqlalchemy import and_, delete, func, or_, select
+
+from ledger.accounts import chart
+from ledger.accounts.models import Account, Posting
+from ledger.accounts.service import balance
+from ledger.commons.models import Commons, Membership
+from ledger.contributions.models import Contribution
+from ledger.contributions.review import ReviewOutcome, review_outcome
+from ledger.errors import Conflict, field_error
+from ledger.extensions import db
+from ledger.fund.service import available_cents, current_fund_rules
+from ledger.payouts.models import Cae
+from ledger.people.models import Person
+from ledger.rounds.allocation import Allocation, FundTerms, Route, RoundInput, Work, allocate
+from ledger.rounds.allocation.words import to_json
+from ledger.rounds.models import AllocationLine, PeerPoints, Round, SelfRequest
+from ledger.rounds.rules import RULE_FIELDS, allocation_rules, current_rules
+
+# Rounds whose envelope is promised but not yet written to the ledger.
+PENDING_STATES = ("open", "review", "allocated")
+MAX_PERIOD_DAYS = 366
+
+
+def get_round(round_id: int) -> Round:
+    from ledger.errors import NotFound
+
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(f"No round {round_id}.")
+    return round_
+
+
+def free_treasury_cents(commons: Commons, *, excluding: int | None = None) -> int:
+    """What the treasury can still promise to a round.
+
+    The treasury's balance, minus what the commons already owes people or CAEs (finalized but not
+    yet paid), minus the envelopes of its rounds not finalized yet.
+    """
+    owed = db.session.scalar(
+        select(func.coalesce(func.sum(Posting.amount_cents), 0)).join(Account)
+        .where(Account.commons_id == commons.id, Account.kind.in_(("payable:person", "payable:cae")))
+    )
+    query = select(func.coalesce(func.sum(Round.envelope_cents), 0)).where(
+        Round.commons_id == commons.id, Round.state.in_(PENDING_STATES))
+    if excluding is not None:
+        query = query.where(Round.id != excluding)
+    promised = int(db.session.scalar(query) or 0)
+    return balance(chart.commons_treasury(commons).code) + int(owed or 0) - promised
+
+
+def create_round(commons: Commons, *, period_start: date, period_end: date, envelope_cents: int,
+                 created_by: Person | None) -> Round:
+    """A new open round under the commons' current rules; it adopts the contributions waiting for it.
+
+    Refused: an inverted or over-long period, a period overlapping another round of the commons,
+    and an envelope the treasury cannot cover.
+    """
+    if period_end < period_start:
+        raise field_error("period_end", "must be on or after period_start")
+    if (period_end - period_start).days >= MAX_PERIOD_DAYS:
+        raise field_error("period_end", f"a round covers at most {MAX_PERIOD_DAYS} days")
+    if envelope_cents < 0:
+        raise field_error("envelope_cents", "cannot be negative")
+    overlapping = db.session.scalar(select(Round).where(
+        Round.commons_id == commons.id, Round.period_start <= period_end, Round.period_end >= period_start).limit(1))
+    if overlapping is not None:
+        raise Conflict(f"The period overlaps round {overlapping.id} ({overlapping.period_start} to {overlapping.period_end}).",
+                       fields={"period_start": [f"overlaps round {overlapping.id}"]})
+    free = free_treasury_cents(commons)
+    if envelope_cents > free:
+        raise field_error("envelope_cents", f"the treasury can cover at most {free} cents (its balance minus what is owed "
+                                            "and the envelopes of rounds not finalized yet)")
+    rules = current_rules(commons.id)
+    review_starts_on = period_end + timedelta(days=rules.declaration_days + 1)
+    round_ = Round(commons_id=commons.id, rule_version_id=rules.id, period_start=period_start, period_end=period_end,
+                   envelope_cents=envelope_cents, state="open", review_starts_on=review_starts_on,
+                   allocation_on=review_starts_on + timedelta(days=rules.review_days),
+                   created_by_id=created_by.id if created_by else None)
+    db.session.add(round_)
+    db.session.flush()
+    adopt_contributions(round_)
+    return round_
+
+
+def adopt_contributions(round_: Round) -> int:
+    """Give the round the commons' declared work still waiting for a round: work dated in its
+    period, and work carried over from an earlier round (dated before its end)."""
+    waiting = db.session.scalars(select(Contribution).where(
+        Contribution.commons_id == round_.commons_id, Contribution.round_id.is_(None), Contribution.status == "declared",
+        or_(and_(Contribution.date >= round_.period_start, Contribution.date <= round_.period_end),
+            and_(Contribution.carried_from_round_id.is_not(None), Contribution.date <= round_.period_end)),
+    )).all()
+    for contribution in waiting:
+        contribution.round_id = round_.id
+    db.session.flush()
+    return len(waiting)
+
+
+def routes_of(commons_id: int) -> dict[int, Route]:
+    """Each member's payout route; a `cae` route without a CAE falls back to `invoice`."""
+    routes = {}
+    for member, cae in db.session.execute(
+        select(Membership, Cae).outerjoin(Cae, Cae.id == Membership.payout_cae_id).where(Membership.commons_id == commons_id)
+    ):
+        if member.payout_route == "cae" and cae is not None:
+            routes[member.person_id] = Route("cae", cae.id, cae.code, Decimal(cae.contribution_rate))
+        elif member.payout_route == "cae":
+            routes[member.person_id] = Route("invoice")
+        else:
+            routes[member.person_id] = Route(member.payout_route)
+    return routes
+
+
+def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundInput, ReviewOutcome]:
+    """The allocation's input for ``round_`` under ``rules`` (any object with the rule fields)."""
+    outcome = review_outcome(round_.id, rules.min_vouches)
+    counted_ids = {c.contribution_id for c in outcome.counted}
+    points = []
+    if counted_ids:
+        for giver, receiver, value in db.session.execute(
+            select(PeerPoints.giver_id, Contribution.person_id, PeerPoints.points)
+            .join(Contribution, Contribution.id == PeerPoints.contribution_id)
+            .where(PeerPoints.round_id == round_.id, PeerPoints.contribution_id.in_(counted_ids))
+            .order_by(PeerPoints.id)
+        ):
+            points.append((giver, receiver, value))
+    fund_rules = current_fund_rules(create=store_defaults)
+    inp = RoundInput(
+        envelope_cents=round_.envelope_cents, rules=allocation_rules(rules),
+        fund=FundTerms(Decimal(fund_rules.topup_ratio), fund_rules.per_person_cap_cents, available_cents()),
+        work=tuple(Work(c.person_id, c.category, c.hours, c.contribution_id) for c in outcome.counted),
+        routes=routes_of(round_.commons_id),
+        requests=dict(db.session.execute(select(SelfRequest.person_id, SelfRequest.amount_cents).where(SelfRequest.round_id == round_.id)).all()),
+        points=tuple(points),
+    )
+    return inp, outcome
+
+
+def compute(round_: Round) -> Allocation:
+    """Compute the round's allocation under its pinned rules and store it as its lines.
+
+    Replaces the previous preview; contributions the review could not settle move on to the next
+    round (never lost). Only for a round not finalized yet, or inside its finalization.
+    """
+    inp, outcome = gather(round_, round_.rule_version)
+    carry_over(round_, outcome.carried_over)
+    allocation = allocate(inp)
+    db.session.execute(delete(AllocationLine).where(AllocationLine.round_id == round_.id))
+    for line in allocation.lines:
+        db.session.add(AllocationLine(
+            round_id=round_.id, person_id=line.person_id, hours=line.hours, weighted_hours=line.weighted_hours,
+            claim_cents=line.claim_cents, gross_cents=line.gross_cents, levy_cents=line.levy_cents,
+            topup_cents=line.topup_cents, net_cents=line.net_cents, route=line.route, cae_id=line.cae_id,
+            cae_contribution_cents=line.cae_contribution_cents, salary_budget_cents=line.salary_budget_cents,
+            explanation=to_json(line.steps),
+        ))
+    db.session.flush()
+    db.session.expire(round_, ["lines"])
+    return allocation
+
+
+def carry_over(round_: Round, contribution_ids: list[int]) -> None:
+    """Move unsettled contributions to the commons' next open round, or leave them waiting for it."""
+    if not contribution_ids:
+        return
+    later = db.session.scalar(select(Round).where(
+        Round.commons_id == round_.commons_id, Round.state == "open", Round.period_start > round_.period_end,
+    ).order_by(Round.period_start).limit(1))
+    for contribution in db.session.scalars(select(Contribution).where(Contribution.id.in_(contribution_ids))):
+        contribution.carried_from_round_id = round_.id
+        contribution.round_id = later.id if later else None
+        contribution.status = "declared"
+    db.session.flush()
+
+
+def carried_over_from(round_: Round) -> list[Contribution]:
+    return list(db.session.scalars(select(Contribution).where(Contribution.carried_from_round_id == round_.id).order_by(Contribution.id)))
+
+
+def recompute(round_: Round) -> Allocation:
+    """After a rule fix: pin the commons' latest rule version and compute the preview again."""
+    if round_.state != "allocated":
+        raise Conflict(f"Only an allocated round can be recomputed; this one is {round_.state}.")
+    round_.rule_version_id = current_rules(round_.commons_id).id
+    db.session.flush()
+    db.session.expire(round_, ["rule_version"])
+    return compute(round_)
+
+
+def what_if(round_: Round, overrides: dict) -> tuple[Allocation, ReviewOutcome]:
+    """The allocation the round would get under its rules changed by ``overrides``; writes nothing."""
+    base = round_.rule_version
+    settings = {name: getattr(base, name) for name in RULE_FIELDS}
+    settings.update({k: v for k, v in overrides.items() if k in RULE_FIELDS})
+    if "category_weights" in overrides:
+        settings["category_weights"] = {k: str(v) for k, v in (overrides["category_weights"] or {}).items()}
+    with db.session.no_autoflush:
+        inp, outcome = gather(round_, SimpleNamespace(**settings), store_defaults=False)
+    return allocate(inp), outcome
+
