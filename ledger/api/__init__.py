@@ -10,9 +10,10 @@ from ledger.extensions import api, csrf
 def register_api(app: Flask) -> None:
     from ledger.api import categories, commons, contributions, ledger, people, review
     from ledger.api import exports, payouts
+    from ledger.api import fund, rounds, rules
 
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (commons, ledger, people, contributions, review, categories, payouts, exports):
+    for module in (commons, ledger, people, contributions, review, categories, payouts, exports, rules, rounds, fund):
         csrf.exempt(module.blp)  # bearer tokens, not cookies: no CSRF to protect against
         api.register_blueprint(module.blp)
