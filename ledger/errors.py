@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ledger.extensions import db
@@ -113,6 +114,20 @@ def handle_http_exception(error: HTTPException):
     return render_error(status, HTTP_CODES.get(status, "error"), message, fields)
 
 
+def handle_database_unavailable(error: Exception):
+    """The database went away (restart, network, disk): say so, and let the client retry."""
+    log.error("database unavailable: %s", error.__class__.__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be gone; the pool will replace it
+        db.session.remove()
+    if wants_json():
+        response = envelope(503, "unavailable", "The database is unavailable; nothing was saved. Try again shortly.")
+    else:
+        response = render_template("error.html", status=503, message="The service is briefly unavailable; nothing was saved. Try again shortly.", fields={}), 503
+    return response
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     db.session.rollback()
@@ -122,4 +137,6 @@ def handle_unexpected(error: Exception):
 def register(app: Flask) -> None:
     app.register_error_handler(LedgerError, handle_ledger_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(InterfaceError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

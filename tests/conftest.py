@@ -200,8 +200,11 @@ def make_person(app):
         email = email or f"person{n}-{os.urandom(3).hex()}@example.org"
         person = create_person(email, name, password, admin=admin, show_name_publicly=show_name_publicly)
         token = create_token(person, "test")
+        actor = Actor(person.id, person.email, token)
+        # Read before committing: a read after it would open a new SQLite write transaction
+        # (they begin IMMEDIATE) and block apps built later in the test.
         db.session.commit()
-        return Actor(person.id, person.email, token)
+        return actor
 
     return build
 
