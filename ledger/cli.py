@@ -137,3 +137,13 @@ def _register_payout_commands() -> None:
 
 
 _register_payout_commands()
+
+
+def _register_round_commands() -> None:
+    from ledger.rounds.cli import rounds_group, scheduler_command
+
+    cli.add_command(scheduler_command)
+    cli.add_command(rounds_group)
+
+
+_register_round_commands()

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import logging
 import os
 import socket
+import time
 from pathlib import Path
 
 from flask import Flask
@@ -30,6 +31,7 @@ class SchedulerLock:
         self.url = app.config["SQLALCHEMY_DATABASE_URI"]
         self._file = None
         self._connection = None
+        self._engine = None
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
 
     def acquire(self) -> bool:
@@ -52,7 +54,7 @@ class SchedulerLock:
             connection.close()
             engine.dispose()
             return False
-        self._connection = connection
+        self._connection, self._engine = connection, engine
         return True
 
     def release(self) -> None:
@@ -61,18 +63,22 @@ class SchedulerLock:
             self._file.close()
             self._file = None
         if self._connection is not None:
+            # Closing would only return the connection to its pool, lock still held: unlock, then dispose.
+            self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEDULER_LOCK_KEY})
+            self._connection.commit()
             self._connection.close()
-            self._connection = None
+            self._engine.dispose()
+            self._connection = self._engine = None
 
 
-def run_tick(app: Flask) -> dict:
-    """Advance every round whose dates have passed (what `ledger rounds tick` does)."""
+def run_tick(app: Flask, holder: str = "scheduler") -> dict:
+    """Advance every round whose dates have passed (what `ledger rounds tick` does), in one transaction."""
     from ledger.extensions import db
     from ledger.rounds.lifecycle import tick
 
     with app.app_context():
         try:
-            summary = tick()
+            summary = tick(holder=holder)
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -90,9 +96,32 @@ def start_background_scheduler(app: Flask):
         log.info("another process runs the scheduler; this one only serves requests")
         return None
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(run_tick, "interval", args=[app], seconds=app.config["LEDGER_SCHEDULER_INTERVAL_SECONDS"],
-                      id="rounds-tick", max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+    add_tick_job(scheduler, app, lock.holder)
     scheduler.start()
     scheduler.lock = lock
     log.info("scheduler started by %s", lock.holder)
     return scheduler
+
+
+def add_tick_job(scheduler, app: Flask, holder: str) -> None:
+    """The one job: a tick now, then every LEDGER_SCHEDULER_INTERVAL_SECONDS; never two at once."""
+    scheduler.add_job(run_tick, "interval", args=[app, holder], seconds=app.config["LEDGER_SCHEDULER_INTERVAL_SECONDS"],
+                      id="rounds-tick", max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+
+
+def run_standalone(app: Flask, *, wait_seconds: float | None = None) -> None:
+    """`ledger scheduler`: wait for the lock (a standby takes over when the holder dies), then tick forever."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    lock = SchedulerLock(app)
+    wait = wait_seconds if wait_seconds is not None else app.config["LEDGER_SCHEDULER_INTERVAL_SECONDS"]
+    while not lock.acquire():
+        log.info("another process holds the scheduler lock; retrying in %s s", wait)
+        time.sleep(wait)
+    log.info("scheduler started by %s", lock.holder)
+    scheduler = BlockingScheduler(timezone="UTC")
+    add_tick_job(scheduler, app, lock.holder)
+    try:
+        scheduler.start()
+    finally:
+        lock.release()

@@ -1,0 +1,124 @@
+"""What only a real PostgreSQL shows: racing finalizations, racing schedulers, the advisory lock."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import ENGINE, _truncate_all, fresh_pg_database
+from ledger.accounts.models import LedgerTransaction
+from ledger.accounts.verify import verify_ledger
+from ledger.accounts.signing import current_key
+from ledger.extensions import db
+from ledger.migrate import upgrade
+from ledger.rounds.models import AllocationLine, Round, SchedulerRun
+from ledger.rounds.scheduler import SchedulerLock, run_tick
+from tests.rounds_support import World, advance, declare, fund_commons, open_round
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="session")
+def pg_database(postgres_url):
+    if ENGINE == "postgresql":
+        return None
+    url = fresh_pg_database(postgres_url, "ledger_test_rounds_race")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def app(pg_database, make_app):
+    """An app on PostgreSQL: the suite's own when it runs on PostgreSQL, else a dedicated database.
+
+    It replaces the suite's ``app`` here, so that make_person and make_commons work on it too.
+    """
+    if pg_database is None:
+        app = make_app()
+    else:
+        _truncate_all(pg_database)
+        app = make_app(SQLALCHEMY_DATABASE_URI=pg_database)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def pg_app(app):
+    return app
+
+
+@pytest.fixture
+def pg_world(pg_app, make_person, make_commons):
+    assert db.engine.dialect.name == "postgresql"
+    steward, ana, bob = make_person("Steward"), make_person("Ana"), make_person("Bob")
+    make_commons(steward, "velo", members={"member": ana, "member2": bob})
+    w = World("velo", steward, {"ana": ana, "bob": bob})
+    fund_commons(w, 300_000)
+    declare(w, ana, "10", date(2026, 1, 5))
+    declare(w, bob, "6.5", date(2026, 1, 9), category="care")
+    return w
+
+
+def race(n: int, target) -> list:
+    """Run ``target(i)`` in n threads released together; returns their results."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        barrier.wait()
+        results[i] = target(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_two_racing_finalizations_write_one_set_of_entries(pg_app, pg_world):
+    client = pg_app.test_client()
+    round_id = open_round(client, pg_world, "2026-01-01", "2026-01-31", 100_000)["id"]
+    advance(client, pg_world, round_id, times=2)
+    db.session.remove()
+
+    def finalize(_):
+        response = pg_app.test_client().post(f"/api/v1/rounds/{round_id}/advance", headers=pg_world.steward.headers)
+        return response.status_code
+
+    statuses = sorted(race(4, finalize))
+    assert statuses == [200, 409, 409, 409]
+    refs = db.session.scalars(select(LedgerTransaction.ref).where(LedgerTransaction.round_id == round_id)).all()
+    assert sorted(refs) == sorted(f"round:{round_id}:retribution:{p.id}" for p in pg_world.people.values())
+    assert db.session.get(Round, round_id).state == "finalized"
+    assert verify_ledger(current_key()).ok
+
+
+def test_two_schedulers_started_at_once_only_one_holds_the_advisory_lock(pg_app):
+    locks = [SchedulerLock(pg_app) for _ in range(3)]
+    won = race(3, lambda i: locks[i].acquire())
+    try:
+        assert sorted(won) == [False, False, True]
+    finally:
+        for lock in locks:
+            lock.release()
+    again = SchedulerLock(pg_app)
+    assert again.acquire() is True  # released with its holder
+    again.release()
+
+
+def test_racing_ticks_perform_each_transition_once(pg_app, pg_world):
+    client = pg_app.test_client()
+    ids = [open_round(client, pg_world, f"2025-{m:02d}-01", f"2025-{m:02d}-28", 1_000)["id"] for m in (1, 2, 3)]
+    db.session.remove()
+    summaries = race(3, lambda i: run_tick(pg_app, holder=f"scheduler-{i}"))
+    moves = [(a["round"], a["to"]) for s in summaries for a in s["advanced"]]
+    assert sorted(moves) == sorted((r, to) for r in ids for to in ("review", "allocated"))
+    created = [c["period_start"] for s in summaries for c in s["created"]]
+    assert len(created) == len(set(created)) <= 1
+    assert {db.session.get(Round, r).state for r in ids} == {"allocated"}
+    assert db.session.scalar(select(func.count(AllocationLine.id)).where(AllocationLine.round_id == ids[0])) == 0
+    assert db.session.scalar(select(func.count(SchedulerRun.id))) >= 1
