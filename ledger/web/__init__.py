@@ -7,10 +7,11 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     from dashboards import blp as dashboards_blp
+    from ledger.contributions import views as contributions
     from ledger.web import account, auth, docs, health, home
     from ledger.web import payouts as payout_pages
 
-    for module in (health, auth, account, home, docs, payout_pages):
+    for module in (health, auth, account, home, docs, contributions, payout_pages):
         app.register_blueprint(module.blp)
     app.register_blueprint(dashboards_blp)
 

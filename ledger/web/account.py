@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField
@@ -18,7 +19,7 @@ blp = Blueprint("account", __name__, url_prefix="/account")
 
 
 class TokenForm(FlaskForm):
-    label = StringField("Label", validators=[Length(max=80)])
+    label = StringField(_l("Label"), validators=[Length(max=80)])
 
 
 class RevokeForm(FlaskForm):
