@@ -39,15 +39,10 @@ def init_command() -> None:
 @with_appcontext
 def serve_command(host: str, port: int, no_scheduler: bool) -> None:
     """Serve the web application (and the scheduler, if this process wins its lock)."""
-    from werkzeug.serving import run_simple
+    from ledger.server import LedgerServer
 
-    app = current_app._get_current_object()
-    if not no_scheduler:
-        from ledger.rounds.scheduler import start_background_scheduler
-
-        start_background_scheduler(app)
-    click.echo(f"serving on http://{host}:{port}")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    click.echo(f"serving on http://{host}:{port} (Ctrl+C to stop)")
+    LedgerServer(current_app._get_current_object(), host, port, with_scheduler=not no_scheduler).run()
 
 
 @cli.group("users")
@@ -147,3 +142,38 @@ def _register_round_commands() -> None:
 
 
 _register_round_commands()
+
+
+@cli.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The backup file to write (a zip).")
+@with_appcontext
+def backup_command(out: str) -> None:
+    """Write the whole database to one file (keys are not included: save them apart)."""
+    from pathlib import Path
+
+    from ledger.backup import KEYS_NOTICE, write_backup
+
+    summary = write_backup(db.engine, Path(out), progress=lambda name, n: click.echo(f"  {name}: {n} rows", err=True))
+    click.echo(f"backup written to {out}: {sum(summary.tables.values())} rows in {len(summary.tables)} tables "
+               f"(schema {summary.revision})")
+    click.echo(KEYS_NOTICE)
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def restore_command(path: str) -> None:
+    """Load a backup into an empty database (created or upgraded first), all of it or nothing."""
+    from pathlib import Path
+
+    from ledger.backup import KEYS_NOTICE, BackupRefused, restore_backup
+    from ledger.migrate import upgrade
+
+    upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        summary = restore_backup(db.engine, Path(path), progress=lambda name, n: click.echo(f"  {name}: {n} rows", err=True))
+    except BackupRefused as exc:
+        fail(str(exc))
+    click.echo(f"restored {sum(summary.tables.values())} rows in {len(summary.tables)} tables from {path}; "
+               "run 'ledger verify' to check the ledger")
+    click.echo(KEYS_NOTICE)

@@ -92,3 +92,38 @@ def test_a_database_error_answers_503_not_500(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'gone.db'}")
     response = app.test_client().get("/api/v1/commons")
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "unavailable"
+
+
+def test_ledger_serve_answers_on_its_port_and_runs_the_scheduler(tmp_path):
+    """The real console script: init, then serve on a free loopback port until stopped."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "LEDGER_INSTANCE_DIR": str(tmp_path / "instance"), "LEDGER_LOG_JSON": "1"}
+    env.pop("DATABASE_URL", None)
+    ledger = str(Path(sys.executable).with_name("ledger"))
+    subprocess.run([ledger, "init"], env=env, check=True, capture_output=True, timeout=60)
+    server = subprocess.Popen([ledger, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                    body = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None and '"status":"ok"' in body.replace(" ", "")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+    assert "scheduler started" in output
