@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ledger.demo import base, payouts
+from ledger.demo import base, payouts, rounds
 from ledger.extensions import db
 from ledger.people.models import Person
 
@@ -25,5 +25,6 @@ def load_demo() -> list[tuple[str, str]]:
         raise DemoRefused("the database is not empty: the demo loads only into an empty installation")
     world = base.load(PASSWORD)
     payouts.setup(world)  # after the contributions, before the rounds
+    rounds.load(world)
     payouts.settle(world)  # after the rounds
     return world.logins
