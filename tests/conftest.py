@@ -223,3 +223,52 @@ def make_commons(app, client):
         return response.get_json()
 
     return build
+
+
+@dataclass
+class LiveServer:
+    """The application served over real HTTP; ``app`` is there to prepare data in its context."""
+
+    app: object
+    url: str
+
+
+@pytest.fixture
+def live_server(make_app):
+    """Serve a fresh application on 127.0.0.1 (a free port) in a thread, with CSRF protection on."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser_page():
+    """A Playwright page in Debian's chromium (never a downloaded browser)."""
+    executable = os.environ.get("LEDGER_CHROMIUM", "/usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("chromium", REQUIRE_BROWSER)
+    if not os.path.exists(executable):
+        _unavailable("chromium", REQUIRE_BROWSER)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        yield page
+        context.close()
+        browser.close()

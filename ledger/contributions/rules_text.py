@@ -58,7 +58,7 @@ def summary(rules: RuleVersion | None, categories: list[Category]) -> list[str]:
         return [_("This commons has no rules yet: ask a steward.")]
     lines = [
         _("Rules version %(version)s, in force since %(date)s (%(reason)s).",
-          version=rules.version, date=rules.effective_from.isoformat(), reason=rules.reason),
+          version=rules.version, date=rules.effective_from.isoformat(), reason=rules.reason.rstrip(".")),
         _method(rules),
         _cadence(rules),
         _review(rules),

@@ -43,6 +43,14 @@ def safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
+def _clear_session_keeping_language() -> None:
+    """A new session at login and logout, in the language the person chose."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 @blp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
@@ -54,7 +62,7 @@ def login():
             return render_template("auth/login.html", form=form), 429
         person = find_by_email(email)
         if person is not None and check_password(person.password_hash, form.password.data):
-            session.clear()
+            _clear_session_keeping_language()
             session["person_id"] = person.id
             session.permanent = True
             return redirect(safe_next(request.args.get("next")))
@@ -69,7 +77,7 @@ def login():
 
 @blp.post("/logout")
 def logout():
-    session.clear()
+    _clear_session_keeping_language()
     flash(_("You are logged out."))
     return redirect(url_for("home.index"))
 
