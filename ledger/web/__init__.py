@@ -10,8 +10,9 @@ def register_web(app: Flask) -> None:
     from ledger.contributions import views as contributions
     from ledger.web import account, auth, docs, health, home
     from ledger.web import payouts as payout_pages
+    from ledger.web import rounds as round_pages
 
-    for module in (health, auth, account, home, docs, contributions, payout_pages):
+    for module in (health, auth, account, home, docs, contributions, payout_pages, round_pages):
         app.register_blueprint(module.blp)
     app.register_blueprint(dashboards_blp)
 

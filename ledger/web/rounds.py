@@ -1,0 +1,223 @@
+"""Pages for rules and rounds: history with what changed, the allocation preview explained, steward actions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from ledger.commons import service as commons_service
+from ledger.contributions.models import Category
+from ledger.errors import LedgerError
+from ledger.extensions import db
+from ledger.people.auth import current_person
+from ledger.people.models import Person
+from ledger.rounds import lifecycle, service
+from ledger.rounds.allocation.words import money, render
+from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, AllocationLine, Round
+from ledger.rounds.rules import current_rules, propose_rules, rules_changes, rules_history
+from ledger.timeutil import today
+from ledger.web.guard import login_required
+
+blp = Blueprint("rounds_pages", __name__)
+
+METHOD_LABELS = {"time": _l("time (hours × hourly value)"), "self": _l("self (each states their amount)"),
+                 "peer": _l("peer (points from members)"), "hybrid": _l("hybrid (time and points)")}
+
+
+def parse_weights(text: str) -> dict[str, Decimal]:
+    """"care=1.5, maintenance=1.2" → {"care": Decimal("1.5"), ...}."""
+    weights = {}
+    for part in filter(None, (p.strip() for p in (text or "").replace("\n", ",").split(","))):
+        code, sep, value = part.partition("=")
+        try:
+            weight = Decimal(value.strip())
+        except Exception as exc:
+            raise ValidationError(_("Write each weight as category=number, for example care=1.5.")) from exc
+        if not sep or not code.strip() or not weight.is_finite() or not 0 <= weight <= 10:
+            raise ValidationError(_("Write each weight as category=number between 0 and 10, for example care=1.5."))
+        weights[code.strip()] = weight
+    return weights
+
+
+class RulesForm(FlaskForm):
+    reason = TextAreaField(_l("Why this change"), validators=[DataRequired(), Length(min=3, max=2000)])
+    allocation_method = SelectField(_l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS])
+    hourly_value = DecimalField(_l("Hourly value (€)"), places=2, validators=[DataRequired(), NumberRange(0, 1000)])
+    cap = DecimalField(_l("Cap per person and round (€, empty for none)"), places=2, validators=[Optional(), NumberRange(0.01, 10_000_000)])
+    levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
+    category_weights = StringField(_l("Category weights"), validators=[Length(max=500)])
+    min_vouches = IntegerField(_l("Vouches needed for work to count"), validators=[NumberRange(0, 50)])
+    cadence = SelectField(_l("Round cadence"), choices=[SelectChoice(c, c) for c in CADENCES])
+    declaration_days = IntegerField(_l("Days to declare after the period"), validators=[NumberRange(0, 60)])
+    review_days = IntegerField(_l("Days of review"), validators=[NumberRange(0, 60)])
+    effective_from = DateField(_l("In force from"), validators=[DataRequired()])
+
+    def validate_category_weights(self, field):
+        field.parsed = parse_weights(field.data)
+
+
+class RoundForm(FlaskForm):
+    period_start = DateField(_l("First day of the period"), validators=[DataRequired()])
+    period_end = DateField(_l("Last day of the period"), validators=[DataRequired()])
+    envelope = DecimalField(_l("Envelope (€)"), places=2, validators=[DataRequired(), NumberRange(0, 10_000_000)])
+
+
+class WhatIfForm(FlaskForm):
+    allocation_method = SelectField(_l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS])
+    hourly_value = DecimalField(_l("Hourly value (€)"), places=2, validators=[DataRequired(), NumberRange(0, 1000)])
+    cap = DecimalField(_l("Cap per person and round (€, empty for none)"), places=2, validators=[Optional(), NumberRange(0.01, 10_000_000)])
+    levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
+
+
+class ActionForm(FlaskForm):
+    pass
+
+
+def to_cents(euros: Decimal | None) -> int | None:
+    return None if euros is None else int((Decimal(euros) * 100).to_integral_value())
+
+
+def is_steward(commons) -> bool:
+    me = current_person()
+    if me is None:
+        return False
+    member = commons_service.membership(commons, me)
+    return me.is_admin or (member is not None and member.role == "steward")
+
+
+def prefill(form, version) -> None:
+    form.allocation_method.data = version.allocation_method
+    form.hourly_value.data = Decimal(version.hourly_value_cents) / 100
+    form.cap.data = None if version.cap_cents is None else Decimal(version.cap_cents) / 100
+    form.levy_percent.data = Decimal(version.levy_rate) * 100
+    if hasattr(form, "category_weights"):
+        form.category_weights.data = ", ".join(f"{k}={v}" for k, v in (version.category_weights or {}).items())
+        form.min_vouches.data, form.cadence.data = version.min_vouches, version.cadence
+        form.declaration_days.data, form.review_days.data = version.declaration_days, version.review_days
+        form.effective_from.data = today()
+
+
+@blp.route("/commons/<slug>/rules", methods=["GET", "POST"])
+def rules(slug):
+    """Every version, newest first, with what it changed; stewards propose the next one here."""
+    commons = commons_service.get_commons(slug)
+    form = RulesForm()
+    steward = is_steward(commons)
+    if form.is_submitted() and not steward:
+        abort(403)
+    if steward and form.validate_on_submit():
+        weights = form.category_weights.parsed
+        known = set(db.session.scalars(select(Category.code).where(Category.commons_id == commons.id)))
+        unknown = sorted(set(weights) - known)
+        if unknown:
+            form.category_weights.errors.append(_("Unknown categories: %(names)s.", names=", ".join(unknown)))
+        else:
+            version = propose_rules(commons, current_person(), form.reason.data, form.effective_from.data, {
+                "allocation_method": form.allocation_method.data, "hourly_value_cents": to_cents(form.hourly_value.data),
+                "cap_cents": to_cents(form.cap.data), "levy_rate": (form.levy_percent.data / 100).normalize(),
+                "category_weights": weights, "min_vouches": form.min_vouches.data, "cadence": form.cadence.data,
+                "declaration_days": form.declaration_days.data, "review_days": form.review_days.data,
+            })
+            flash(_("Version %(n)s of the rules is recorded.", n=version.version))
+            return redirect(url_for("rounds_pages.rules", slug=slug))
+    elif not form.is_submitted():
+        prefill(form, current_rules(commons.id))
+    history = rules_history(commons.id)
+    authors = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([v.author_id for v in history])))}
+    versions = [(v, rules_changes(history[i - 1] if i else None, v)) for i, v in enumerate(history)][::-1]
+    return render_template("rounds/rules.html", commons=commons, versions=versions, authors=authors, form=form,
+                           steward=steward, money=money)
+
+
+@blp.route("/commons/<slug>/rounds", methods=["GET", "POST"])
+def commons_rounds(slug):
+    commons = commons_service.get_commons(slug)
+    form = RoundForm()
+    steward = is_steward(commons)
+    if form.is_submitted() and not steward:
+        abort(403)
+    if steward and form.validate_on_submit():
+        try:
+            round_ = service.create_round(commons, period_start=form.period_start.data, period_end=form.period_end.data,
+                                          envelope_cents=to_cents(form.envelope.data), created_by=current_person())
+        except LedgerError as error:
+            for name, messages in error.fields.items():
+                target = {"envelope_cents": form.envelope}.get(name, getattr(form, name, None))
+                (target.errors if target is not None else form.form_errors).extend(messages)
+        else:
+            flash(_("Round opened."))
+            return redirect(url_for("rounds_pages.round_page", round_id=round_.id))
+    rounds = db.session.scalars(select(Round).where(Round.commons_id == commons.id).order_by(Round.period_start.desc())).all()
+    return render_template("rounds/list.html", commons=commons, rounds=rounds, form=form, steward=steward, money=money,
+                           free_cents=service.free_treasury_cents(commons) if steward else None)
+
+
+def page(round_, *, what_if_form=None, simulated=None, status=200):
+    commons = round_.commons
+    me = current_person()
+    member = commons_service.membership(commons, me) if me else None
+    can_see = me is not None and (member is not None or me.is_admin)
+    lines = []
+    if can_see and round_.state not in ("open", "review"):
+        stored = db.session.scalars(select(AllocationLine).where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)).all()
+        lines = [(line, render(line.explanation)) for line in stored]
+    simulated_lines = [(line, render(line.steps)) for line in simulated.lines] if simulated else []
+    ids = {line.person_id for line, _ in lines + simulated_lines}
+    names = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
+    if what_if_form is None and is_steward(commons) and round_.state in ("open", "review", "allocated"):
+        what_if_form = WhatIfForm(formdata=None)
+        prefill(what_if_form, round_.rule_version)
+    return render_template("rounds/round.html", round=round_, commons=commons, lines=lines, names=names, me=me, can_see=can_see,
+                           steward=is_steward(commons), action_form=ActionForm(), what_if_form=what_if_form,
+                           simulated=simulated, simulated_lines=simulated_lines, money=money,
+                           carried=service.carried_over_from(round_) if can_see else []), status
+
+
+@blp.get("/rounds/<int:round_id>")
+def round_page(round_id):
+    return page(service.get_round(round_id))
+
+
+@blp.post("/rounds/<int:round_id>/advance")
+@login_required
+def advance(me, round_id):
+    round_ = service.get_round(round_id)
+    commons_service.require_role(round_.commons, me, "steward")
+    if ActionForm().validate_on_submit():
+        lifecycle.advance(round_)
+        flash(_("The round is now %(state)s.", state=round_.state))
+    return redirect(url_for("rounds_pages.round_page", round_id=round_id))
+
+
+@blp.post("/rounds/<int:round_id>/recompute")
+@login_required
+def recompute(me, round_id):
+    round_ = service.get_round(round_id)
+    commons_service.require_role(round_.commons, me, "steward")
+    if ActionForm().validate_on_submit():
+        service.recompute(round_)
+        flash(_("Allocation recomputed under rules version %(n)s.", n=round_.rule_version.version))
+    return redirect(url_for("rounds_pages.round_page", round_id=round_id))
+
+
+@blp.post("/rounds/<int:round_id>/what-if")
+@login_required
+def what_if(me, round_id):
+    round_ = service.get_round(round_id)
+    commons_service.require_role(round_.commons, me, "steward")
+    form = WhatIfForm()
+    if not form.validate_on_submit():
+        return page(round_, what_if_form=form, status=422)
+    allocation, _outcome = service.what_if(round_, {
+        "allocation_method": form.allocation_method.data, "hourly_value_cents": to_cents(form.hourly_value.data),
+        "cap_cents": to_cents(form.cap.data), "levy_rate": (form.levy_percent.data / 100).normalize()})
+    response = page(round_, what_if_form=form, simulated=allocation)
+    db.session.rollback()  # a simulation stores nothing
+    return response
