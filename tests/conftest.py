@@ -87,7 +87,8 @@ def migrated_template(request, tmp_path_factory):
     if ENGINE == "postgresql":
         if not PG_URL:
             _unavailable("PostgreSQL (LEDGER_TEST_POSTGRES_URL)", True)
-        url = fresh_pg_database(PG_URL, f"ledger_test_{worker_id(request)}")
+        # LEDGER_TEST_DB_TAG keeps two runs sharing one server (two checkouts) out of each other's databases.
+        url = fresh_pg_database(PG_URL, f"ledger_test_{os.environ.get('LEDGER_TEST_DB_TAG', '')}{worker_id(request)}")
         upgrade(url)
         return url
     path = tmp_path_factory.mktemp("template") / "template.db"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from datetime import date
 
@@ -55,7 +56,7 @@ def figures() -> dict:
 @pytest.fixture
 def empty_database_url(request, tmp_path):
     if ENGINE == "postgresql":
-        return fresh_pg_database(PG_URL, f"ledger_restore_{worker_id(request)}")
+        return fresh_pg_database(PG_URL, f"ledger_restore_{os.environ.get('LEDGER_TEST_DB_TAG', '')}{worker_id(request)}")
     return f"sqlite:///{tmp_path / 'restored.db'}"
 
 
