@@ -1,0 +1,132 @@
+"""The public ledger page: a filtered page of transactions, each checked on the spot.
+
+Checking the whole chain walks every transaction, too slow for every page view of a large
+installation; so each row shown is checked by itself — its hash recomputed from its content and
+its predecessor's hash, its link to that predecessor, its signature against the public key — and
+the page links to ``GET /api/v1/ledger/verify`` for the whole chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance_errors, link_hash
+from ledger.accounts.models import LedgerTransaction, Posting
+from ledger.accounts.signing import verify_signature
+from ledger.commons.models import Commons
+from ledger.extensions import db
+
+PER_PAGE = 50
+
+
+@dataclass
+class Filters:
+    commons: Commons | None = None
+    kind: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def conditions(self) -> list:
+        conditions = []
+        if self.commons is not None:
+            conditions.append(LedgerTransaction.commons_id == self.commons.id)
+        if self.kind:
+            conditions.append(LedgerTransaction.kind == self.kind)
+        if self.date_from:
+            conditions.append(LedgerTransaction.occurred_on >= self.date_from)
+        if self.date_to:
+            conditions.append(LedgerTransaction.occurred_on <= self.date_to)
+        return conditions
+
+
+def parse_filters(args, messages: dict[str, str]) -> Filters:
+    """Filters from the query string; a bad value is reported on its field (``messages`` holds
+    the translated texts) and ignored."""
+    filters = Filters()
+    slug = (args.get("commons") or "").strip()
+    if slug:
+        filters.commons = db.session.scalar(select(Commons).where(Commons.slug == slug))
+        if filters.commons is None:
+            filters.errors["commons"] = messages["commons"]
+    kind = (args.get("kind") or "").strip()
+    if kind:
+        if kind in kinds():
+            filters.kind = kind
+        else:
+            filters.errors["kind"] = messages["kind"]
+    for name in ("date_from", "date_to"):
+        text = (args.get(name) or "").strip()
+        if text:
+            try:
+                setattr(filters, name, date.fromisoformat(text))
+            except ValueError:
+                filters.errors[name] = messages["date"]
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        filters.errors["date_to"] = messages["order"]
+        filters.date_to = None
+    page = (args.get("page") or "1").strip()
+    if page.isdigit() and 1 <= int(page) <= 10_000_000:
+        filters.page = int(page)
+    else:
+        filters.errors["page"] = messages["page"]
+    return filters
+
+
+def kinds() -> list[str]:
+    return list(db.session.scalars(select(LedgerTransaction.kind).distinct().order_by(LedgerTransaction.kind)))
+
+
+@dataclass
+class Row:
+    tx: LedgerTransaction
+    commons: str | None
+    amount_cents: int
+    status: str  # "verified", "altered", "unlinked", "unsigned", "unbalanced"
+
+
+def page_of(filters: Filters, public_pem: str, key_id: str) -> tuple[int, list[Row]]:
+    """(total matching, the rows of the requested page, newest first, each with its check)."""
+    conditions = filters.conditions()
+    total = db.session.scalar(select(func.count(LedgerTransaction.id)).where(*conditions)) or 0
+    txs = db.session.scalars(
+        select(LedgerTransaction).where(*conditions)
+        .options(selectinload(LedgerTransaction.postings).selectinload(Posting.account))
+        .order_by(LedgerTransaction.seq.desc()).offset((filters.page - 1) * PER_PAGE).limit(PER_PAGE)
+    ).all()
+    if not txs:
+        return total, []
+    # The hashes of each predecessor and the sequence numbers of reversed transactions.
+    wanted = {tx.seq - 1 for tx in txs}
+    prev = dict(db.session.execute(select(LedgerTransaction.seq, LedgerTransaction.hash).where(LedgerTransaction.seq.in_(wanted))).all())
+    reversed_ids = {tx.reverses_id for tx in txs if tx.reverses_id}
+    seq_of = dict(db.session.execute(select(LedgerTransaction.id, LedgerTransaction.seq).where(LedgerTransaction.id.in_(reversed_ids))).all()) if reversed_ids else {}
+    names = dict(db.session.execute(select(Commons.id, Commons.name).where(Commons.id.in_({tx.commons_id for tx in txs if tx.commons_id}))).all())
+    rows = []
+    for tx in txs:
+        amount = sum(p.amount_cents for p in tx.postings if p.amount_cents > 0)
+        rows.append(Row(tx, names.get(tx.commons_id), amount, check(tx, prev.get(tx.seq - 1, GENESIS if tx.seq == 1 else None),
+                                                                    seq_of.get(tx.reverses_id), public_pem, key_id)))
+    return total, rows
+
+
+def check(tx: LedgerTransaction, prev_hash: str | None, reverses_seq: int | None, public_pem: str, key_id: str) -> str:
+    """The status of one transaction checked by itself (see the module docstring)."""
+    postings = tuple(PostingData(p.account.code, p.amount_cents, p.memo) for p in tx.postings)
+    if balance_errors(postings):
+        return "unbalanced"
+    if prev_hash is None or tx.prev_hash != prev_hash:
+        return "unlinked"
+    data = TransactionData(seq=tx.seq, kind=tx.kind, memo=tx.memo, occurred_on=tx.occurred_on.isoformat(),
+                           recorded_at=tx.recorded_at, commons_id=tx.commons_id, round_id=tx.round_id,
+                           reverses_seq=reverses_seq, ref=tx.ref, postings=postings)
+    if link_hash(data, tx.prev_hash) != tx.hash:
+        return "altered"
+    if tx.key_id != key_id or not verify_signature(public_pem, tx.hash.encode(), tx.signature):
+        return "unsigned"
+    return "verified"
