@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ledger.demo import base, payouts, rounds
+from ledger.demo import base, contributions, payouts, rounds
 from ledger.extensions import db
 from ledger.people.models import Person
 
@@ -24,6 +24,7 @@ def load_demo() -> list[tuple[str, str]]:
     if db.session.scalar(select(func.count(Person.id))):
         raise DemoRefused("the database is not empty: the demo loads only into an empty installation")
     world = base.load(PASSWORD)
+    contributions.load(world)  # right after the people and commons, before any round
     payouts.setup(world)  # after the contributions, before the rounds
     rounds.load(world)
     payouts.settle(world)  # after the rounds
