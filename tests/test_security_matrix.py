@@ -1,0 +1,166 @@
+"""Authorization matrix: every role against every API endpoint that changes or reveals something.
+
+One table: a row per endpoint, a column per role, the expected status in each cell. Each row
+runs on a fresh installation and asks as every role in turn (refused roles first, so that a
+success cannot hide a refusal); a refused request must also leave the database unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from ledger.accounts.models import LedgerTransaction
+from ledger.commons.models import Income, Membership
+from ledger.contributions.models import Contribution, Vouch
+from ledger.extensions import db
+from ledger.people.models import PersonRole
+from ledger.rounds.models import Round, RuleVersion
+from ledger.timeutil import today
+from tests.payouts_support import add_cae_member, create_cae, grant_accountant
+from tests.rounds_support import World, fund_commons, open_round
+
+ROLES = ("anonymous", "contributor", "member", "other_steward", "steward", "other_accountant", "accountant",
+         "fund_manager", "admin")
+
+
+@pytest.fixture
+def installation(app, client, make_person, make_commons):
+    """Two commons, two CAEs, a fund manager, an admin, and a contribution under way in velo."""
+    actor = lambda name, **kw: make_person(name, password=None, **kw)  # noqa: E731 (no password hashing: fast)
+    people = {role: actor(role.replace("_", " ").title()) for role in ROLES if role not in ("anonymous", "admin")}
+    people["admin"] = actor("Admin", admin=True)
+    make_commons(people["steward"], "velo", members={"member": people["member"], "contributor": people["contributor"]})
+    make_commons(people["other_steward"], "atelier")
+    world = World("velo", people["steward"], people)
+    fund_commons(world, 500_000)
+    create_cae(client, people["admin"], code="OXALIS")
+    create_cae(client, people["admin"], code="ECOTONE")
+    grant_accountant(client, people["admin"], "OXALIS", people["accountant"])
+    grant_accountant(client, people["admin"], "ECOTONE", people["other_accountant"])
+    add_cae_member(client, people["accountant"], "OXALIS", people["contributor"], "EMP-1")
+    db.session.add(PersonRole(person_id=people["fund_manager"].id, role="fund_manager"))
+    db.session.commit()
+    round_ = open_round(client, world, (today() - timedelta(days=20)).isoformat(), (today() + timedelta(days=5)).isoformat(), 50_000)
+    declared = client.post("/api/v1/contributions", headers=people["contributor"].headers, json={
+        "commons": "velo", "date": (today() - timedelta(days=1)).isoformat(), "hours": "3", "category": "care",
+        "description": "welcomed two newcomers"})
+    assert declared.status_code == 201, declared.get_json()
+    # People not in any commons yet, one per role, for requests that add someone.
+    newcomers = {role: actor(f"Newcomer for {role}") for role in ROLES}
+    db.session.commit()
+    return SimpleNamespace(people=people, round=round_["id"], contribution=declared.get_json()["id"], newcomers=newcomers,
+                           contributor_id=people["contributor"].id)
+
+
+def footprint() -> tuple:
+    """Row counts a refused request must leave as they were."""
+    counted = (Contribution, Vouch, Membership, Income, Round, RuleVersion, LedgerTransaction, PersonRole)
+    found = tuple(db.session.scalar(select(func.count()).select_from(model)) for model in counted)
+    descriptions = tuple(db.session.scalars(select(Contribution.description).order_by(Contribution.id)))
+    db.session.rollback()
+    return found, descriptions
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # formatted with the installation's ids
+    expected: tuple[int, ...]  # in the order of ROLES
+    body: Callable[[SimpleNamespace, str], dict] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def e(anonymous, contributor, member, other_steward, steward, other_accountant, accountant, fund_manager, admin):
+    return (anonymous, contributor, member, other_steward, steward, other_accountant, accountant, fund_manager, admin)
+
+
+def period(role: str) -> dict:
+    month = ROLES.index(role) + 1
+    return {"period_start": f"2021-{month:02d}-01", "period_end": f"2021-{month:02d}-28", "envelope_cents": 0}
+
+
+RULES = {"reason": "matrix", "allocation_method": "time", "hourly_value_cents": 1500, "levy_rate": "0.05",
+         "cap_cents": None, "min_vouches": 0, "cadence": "manual"}
+
+MATRIX = [
+    # Contributions: the author, the people of the commons, admins.
+    Row("GET", "/api/v1/contributions?commons=velo", e(401, 200, 200, 403, 200, 403, 403, 403, 200)),
+    Row("GET", "/api/v1/contributions/{contribution}", e(401, 200, 200, 403, 200, 403, 403, 403, 200)),
+    Row("PATCH", "/api/v1/contributions/{contribution}", e(401, 200, 403, 403, 403, 403, 403, 403, 403),
+        lambda w, role: {"description": f"changed by {role}"}),
+    Row("DELETE", "/api/v1/contributions/{contribution}", e(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    Row("POST", "/api/v1/contributions", e(401, 201, 201, 403, 201, 403, 403, 403, 403),
+        lambda w, role: {"commons": "velo", "date": (today() - timedelta(days=2)).isoformat(), "hours": "1",
+                         "category": "production", "description": f"work of {role}"}),
+    # Peer review: members and stewards, never on their own work.
+    Row("POST", "/api/v1/contributions/{contribution}/vouches", e(401, 403, 201, 403, 201, 403, 403, 403, 403)),
+    Row("POST", "/api/v1/contributions/{contribution}/objections", e(401, 403, 201, 403, 201, 403, 403, 403, 403),
+        lambda w, role: {"reason": f"{role} saw no trace of this work"}),
+    Row("GET", "/api/v1/commons/velo/review", e(401, 200, 200, 403, 200, 403, 403, 403, 200)),
+    # The commons' stewards (and admins) run it.
+    Row("POST", "/api/v1/commons/velo/members", e(401, 403, 403, 403, 201, 403, 403, 403, 201),
+        lambda w, role: {"email": w.newcomers[role].email, "role": "member"}),
+    Row("POST", "/api/v1/commons/velo/income", e(401, 403, 403, 403, 201, 403, 403, 403, 201),
+        lambda w, role: {"amount_cents": 1000, "source": "donation", "funder": "Friends", "date": today().isoformat()}),
+    Row("POST", "/api/v1/commons/velo/rules", e(401, 403, 403, 403, 201, 403, 403, 403, 201), lambda w, role: RULES),
+    Row("POST", "/api/v1/commons/velo/categories", e(401, 403, 403, 403, 201, 403, 403, 403, 201),
+        lambda w, role: {"code": f"cat_{role}", "label": f"Category of {role}"}),
+    Row("POST", "/api/v1/commons/velo/rounds", e(401, 403, 403, 403, 201, 403, 403, 403, 201), lambda w, role: period(role)),
+    Row("POST", "/api/v1/rounds/{round}/advance", e(401, 403, 403, 403, 200, 403, 403, 403, 200)),
+    Row("GET", "/api/v1/commons/velo/payout-batches", e(401, 403, 403, 403, 200, 403, 403, 403, 200)),
+    Row("GET", "/api/v1/rounds/{round}/self-requests", e(401, 200, 200, 403, 200, 403, 403, 403, 200)),
+    # A payout route: the person themself, or a steward of the commons.
+    Row("PUT", "/api/v1/commons/velo/members/{contributor_id}/route", e(401, 200, 403, 403, 200, 403, 403, 403, 200),
+        lambda w, role: {"route": "waive"}),
+    Row("GET", "/api/v1/commons/velo/members/{contributor_id}/route", e(401, 200, 403, 403, 200, 403, 403, 403, 200)),
+    # CAEs: their own accountants; the salary lines not even to admins.
+    Row("GET", "/api/v1/caes/OXALIS/members", e(401, 403, 403, 403, 403, 403, 200, 403, 200)),
+    Row("POST", "/api/v1/caes/OXALIS/members", e(401, 403, 403, 403, 403, 403, 201, 403, 201),
+        lambda w, role: {"email": w.newcomers[role].email, "employee_ref": f"EMP-{role}", "contract_type": "CESA"}),
+    Row("GET", "/api/v1/caes/OXALIS/batches", e(401, 403, 403, 403, 403, 403, 200, 403, 200)),
+    Row("GET", "/api/v1/exports/salary-lines?cae=OXALIS&period=2026-01", e(401, 403, 403, 403, 403, 403, 200, 403, 403)),
+    Row("POST", "/api/v1/caes", e(401, 403, 403, 403, 403, 403, 403, 403, 201),
+        lambda w, role: {"code": f"C{ROLES.index(role)}", "name": "A CAE", "contribution_rate": "0.1", "employer_rate": "0.4"}),
+    Row("POST", "/api/v1/caes/OXALIS/accountants", e(401, 403, 403, 403, 403, 403, 403, 403, 201),
+        lambda w, role: {"email": w.newcomers[role].email}),
+    # The solidarity fund: its manager and admins.
+    Row("POST", "/api/v1/solidarity-fund/donations", e(401, 403, 403, 403, 403, 403, 403, 201, 201),
+        lambda w, role: {"amount_cents": 500, "donor": "A neighbour", "date": today().isoformat()}),
+    Row("POST", "/api/v1/solidarity-fund/rules", e(401, 403, 403, 403, 403, 403, 403, 201, 201),
+        lambda w, role: {"reason": "matrix", "topup_ratio": "0.5", "per_person_cap_cents": None}),
+    # Anyone authenticated.
+    Row("GET", "/api/v1/me", e(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("POST", "/api/v1/commons", e(401, 201, 201, 201, 201, 201, 201, 201, 201),
+        lambda w, role: {"slug": f"new-{role.replace('_', '-')}", "name": f"New {role}"}),
+]
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=str)
+def test_authorization_matrix(client, installation, row: Row):
+    path = row.path.format(contribution=installation.contribution, round=installation.round,
+                           contributor_id=installation.contributor_id)
+    # Refusals first: a role allowed to act may change what the next role would see.
+    order = sorted(range(len(ROLES)), key=lambda i: row.expected[i] < 400)
+    got = {}
+    for i in order:
+        role = ROLES[i]
+        headers = {} if role == "anonymous" else installation.people[role].headers
+        before = footprint()
+        kwargs = {"json": row.body(installation, role)} if row.body else {}
+        if row.method in ("POST", "PUT", "PATCH") and not kwargs:
+            kwargs = {"json": {}}
+        response = client.open(path, method=row.method, headers=headers, **kwargs)
+        got[role] = response.status_code
+        if response.status_code >= 400:
+            assert response.get_json()["error"]["code"], f"{role}: no error envelope"
+            assert footprint() == before, f"{role} was refused but something was stored"
+    expected = dict(zip(ROLES, row.expected))
+    assert got == expected, {role: (got[role], expected[role]) for role in ROLES if got[role] != expected[role]}
