@@ -26,14 +26,21 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
+# One address may fail this many times the per-email limit: enough for a shared office or a
+# proxy, too few to try one common password against every account (password spraying).
+ADDRESS_LIMIT_FACTOR = 5
+
+
 def _too_many_attempts(email: str) -> bool:
     from flask import current_app
 
     since = utcnow() - timedelta(minutes=15)
-    count = db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(LoginAttempt.email == email, LoginAttempt.attempted_at >= since)
-    )
-    return count >= current_app.config["LEDGER_LOGIN_RATE_LIMIT"]
+    limit = current_app.config["LEDGER_LOGIN_RATE_LIMIT"]
+    recent = select(func.count(LoginAttempt.id)).where(LoginAttempt.attempted_at >= since)
+    if db.session.scalar(recent.where(LoginAttempt.email == email)) >= limit:
+        return True
+    address = request.remote_addr or ""
+    return db.session.scalar(recent.where(LoginAttempt.remote_addr == address)) >= limit * ADDRESS_LIMIT_FACTOR
 
 
 def safe_next(target: str | None) -> str:
