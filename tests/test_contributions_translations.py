@@ -1,0 +1,48 @@
+"""The French catalogue covers every string of the contribution pages and the foundation's pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "ledger" / "translations" / "fr" / "LC_MESSAGES"
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+SOURCES = [
+    *sorted((ROOT / "ledger" / "contributions").glob("*.py")),
+    *sorted((ROOT / "ledger" / "templates" / "contributions").glob("*.html")),
+    *(ROOT / "ledger" / "templates" / name for name in ("base.html", "macros.html", "home.html", "error.html",
+                                                         "auth/login.html", "account/tokens.html")),
+    ROOT / "ledger" / "web" / "auth.py", ROOT / "ledger" / "web" / "account.py",
+]
+
+
+def messages_in(path: Path) -> set[str]:
+    method = "jinja2" if path.suffix == ".html" else "python"
+    found = set()
+    for _line, message, _comments, _context in extract_from_file(method, str(path), keywords=KEYWORDS):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_string_of_these_pages_has_a_french_translation():
+    with open(CATALOGUE / "messages.po", "rb") as handle:
+        catalogue = read_po(handle, locale="fr")
+    missing = sorted((str(path.relative_to(ROOT)), msg) for path in SOURCES for msg in messages_in(path)
+                     if not (catalogue.get(msg) and catalogue.get(msg).string))
+    assert missing == []
+
+
+def _plain(value):
+    return value if isinstance(value, str) else tuple(value)  # plural forms come as lists
+
+
+def test_the_compiled_catalogue_matches_its_source():
+    with open(CATALOGUE / "messages.po", "rb") as handle:
+        source = {_plain(m.id): _plain(m.string) for m in read_po(handle, locale="fr") if m.id and m.string}
+    with open(CATALOGUE / "messages.mo", "rb") as handle:
+        compiled = {_plain(m.id): _plain(m.string) for m in read_mo(handle) if m.id}
+    assert compiled == source, "run `make translations` to recompile the .mo"
