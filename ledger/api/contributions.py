@@ -13,7 +13,7 @@ from ledger.contributions import service
 from ledger.contributions.models import Contribution
 from ledger.contributions.status import DISPLAY_STATUSES
 from ledger.contributions.validation import EVIDENCE_MAX, Draft
-from ledger.errors import Forbidden, ValidationFailed, field_error
+from ledger.errors import Forbidden, NotFound, ValidationFailed, field_error
 from ledger.people.auth import require_person
 from ledger.people.models import Person
 
@@ -121,8 +121,7 @@ def readable_contribution(contribution_id: int, person: Person) -> Contribution:
 
 
 def _commons_field(slug: str):
-    from ledger.errors import NotFound
-
+    """The commons named in a body or query field; an unknown slug is that field's error."""
     try:
         return get_commons(slug)
     except NotFound as exc:
