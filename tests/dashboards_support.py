@@ -12,10 +12,21 @@ import shutil
 
 import pytest
 from argon2 import PasswordHasher
+from flask import g
+from flask.testing import FlaskClient
 
 from ledger import create_app
 from ledger.extensions import db
 from ledger.migrate import upgrade
+
+
+class FreshLocaleClient(FlaskClient):
+    """Requests made inside a test reuse the test's application context, hence its ``g``, where
+    Flask-Babel caches the locale: forget it so that each request chooses its own language."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_flask_babel", None)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +46,7 @@ def demo_app(request, migrated_template, keys_dir, tmp_path_factory):
         "LEDGER_SIGNING_KEY_FILE": str(keys_dir / "signing_key.pem"), "LEDGER_DATA_KEY_FILE": str(tmp / "instance" / "data_keys"),
         "WTF_CSRF_ENABLED": False, "LEDGER_LOG_JSON": False, "LEDGER_LOG_LEVEL": "WARNING",
     })
+    app.test_client_class = FreshLocaleClient
     # Cheap Argon2 parameters for the demo's passwords: the hashes stay verifiable (they carry
     # their parameters), and loading the demo no longer spends most of its time hashing.
     monkeypatch = pytest.MonkeyPatch()

@@ -29,7 +29,8 @@ class Account(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(16))
     # The role an account plays (treasury, income, payable …): the key of the FEC mapping.
-    kind: Mapped[str] = mapped_column(String(40))
+    # Indexed: the dashboards sum the fund's postings by account kind.
+    kind: Mapped[str] = mapped_column(String(40), index=True)
     commons_id: Mapped[int | None] = mapped_column(ForeignKey("commons.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     cae_id: Mapped[int | None] = mapped_column(ForeignKey("caes.id"), index=True)

@@ -88,6 +88,7 @@ def upgrade() -> None:
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_accounts_cae_id'), ['cae_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_accounts_commons_id'), ['commons_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_accounts_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_accounts_person_id'), ['person_id'], unique=False)
 
     op.create_table('api_tokens',
@@ -626,6 +627,7 @@ def downgrade() -> None:
     op.drop_table('api_tokens')
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_accounts_person_id'))
+        batch_op.drop_index(batch_op.f('ix_accounts_kind'))
         batch_op.drop_index(batch_op.f('ix_accounts_commons_id'))
         batch_op.drop_index(batch_op.f('ix_accounts_cae_id'))
 

@@ -1,0 +1,117 @@
+"""The public ledger page (filters, pages, per-row verification) and how dashboards are served:
+local plotly.js, a policy allowing nothing external, French and English."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import plotly
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from dashboards import ledger_page
+from ledger.accounts.models import LedgerTransaction
+from ledger.accounts.signing import current_key
+from ledger.commons.models import Commons
+from ledger.extensions import db
+from tests.dashboards_support import demo_app  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def client(demo_app):
+    yield demo_app.test_client()
+    db.session.rollback()
+
+
+def seqs(html: str) -> list[int]:
+    return [int(s) for s in re.findall(r'<tr>\s*<td class="num">(\d+)</td>', html)]
+
+
+def test_filters_by_commons_kind_and_dates_with_the_matching_total(client):
+    roue = db.session.scalar(select(Commons).where(Commons.slug == "roue-libre"))
+    html = client.get("/transparency/ledger?lang=en&commons=roue-libre&kind=income").get_data(as_text=True)
+    expected = db.session.scalars(select(LedgerTransaction.seq).where(LedgerTransaction.commons_id == roue.id,
+                                                                      LedgerTransaction.kind == "income")
+                                  .order_by(LedgerTransaction.seq.desc())).all()
+    assert seqs(html) == expected and len(expected) == 6
+    assert f"{len(expected)} transactions" in html
+    first = db.session.scalar(select(func.min(LedgerTransaction.occurred_on)))
+    html = client.get(f"/transparency/ledger?lang=en&date_from={first}&date_to={first}").get_data(as_text=True)
+    on_day = db.session.scalar(select(func.count()).where(LedgerTransaction.occurred_on == first))
+    assert len(seqs(html)) == on_day > 0
+
+
+def test_pages_of_fifty_newest_first_without_overlap(client):
+    total = db.session.scalar(select(func.count(LedgerTransaction.id)))
+    assert total > ledger_page.PER_PAGE
+    one = seqs(client.get("/transparency/ledger").get_data(as_text=True))
+    two_html = client.get("/transparency/ledger?page=2").get_data(as_text=True)
+    two = seqs(two_html)
+    assert one == list(range(total, total - ledger_page.PER_PAGE, -1))
+    assert two[0] == one[-1] - 1 and not set(one) & set(two)
+    assert 'rel="prev"' in two_html
+
+
+def test_every_row_of_an_intact_ledger_is_verified_and_links_to_the_full_check(client):
+    html = client.get("/transparency/ledger?lang=en").get_data(as_text=True)
+    assert html.count('class="check-verified"') == ledger_page.PER_PAGE
+    assert 'href="/api/v1/ledger/verify"' in html and 'href="/api/v1/keys/signing"' in html
+    assert client.get("/api/v1/ledger/verify").get_json()["ok"] is True
+
+
+def test_an_altered_transaction_or_a_broken_link_is_flagged(demo_app):
+    key = current_key()
+    tx = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.seq == 5)
+                           .options(selectinload(LedgerTransaction.postings)))
+    previous = db.session.scalar(select(LedgerTransaction.hash).where(LedgerTransaction.seq == 4))
+    for posting in tx.postings:
+        posting.account  # noqa: B018  (loaded before the object leaves the session)
+    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id) == "verified"
+    assert ledger_page.check(tx, "0" * 64, None, key.public_pem, key.key_id) == "unlinked"
+    db.session.expunge_all()  # change a copy only: the ledger itself refuses updates
+    tx.memo = tx.memo + " (edited)"
+    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id) == "altered"
+    tx.memo = tx.memo.removesuffix(" (edited)")
+    tx.signature = tx.signature[::-1]
+    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id) == "unsigned"
+
+
+@pytest.mark.parametrize("query, field", [
+    ("commons=nowhere", "commons"), ("kind=theft", "kind"), ("date_from=31/01/2026", "date_from"),
+    ("date_from=2026-02-01&date_to=2026-01-01", "date_to"), ("page=0", "page"), ("page=abc", "page"),
+])
+def test_a_bad_filter_is_named_beside_its_field_with_422(client, query, field):
+    response = client.get(f"/transparency/ledger?lang=en&{query}")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'class="error-summary"' in html and f'id="filter-{field}' in html
+    if field != "page":
+        assert f'id="filter-{field}" name="{field}"' in html.replace('type="date" ', "")
+        assert 'aria-invalid="true"' in html
+
+
+def test_plotly_is_served_from_the_installed_package_and_pages_load_nothing_external(client):
+    response = client.get("/transparency/plotly.min.js")
+    with open(os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js"), "rb") as source:
+        assert response.get_data() == source.read()
+    response.close()
+    assert response.mimetype == "text/javascript"
+    for url in ["/transparency", "/transparency/cartocommuns", "/transparency/ledger"]:
+        page = client.get(url)
+        policy = page.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "script-src 'self';" in policy and "http" not in policy
+        html = page.get_data(as_text=True)
+        assert not re.search(r'(src|href)="(https?:)?//', html), url
+        assert "<script>" not in html  # no inline script: figures travel as JSON data blocks
+    html = client.get("/transparency").get_data(as_text=True)
+    assert html.count('type="application/json"') == 9 and 'src="/transparency/plotly.min.js"' in html
+
+
+def test_dashboards_speak_french_by_default_and_english_on_request(client):
+    english = client.get("/transparency/roue-libre?lang=en").get_data(as_text=True)
+    assert "Where each funder&#39;s money went" in english and "Download the data (CSV)" in english
+    french = client.get("/transparency/roue-libre?lang=fr").get_data(as_text=True)
+    assert "D’où vient l’argent de chaque financeur" in french or "argent de chaque financeur" in french
+    assert "Télécharger les données (CSV)" in french
