@@ -200,38 +200,3 @@ def test_review_pages_are_for_people_of_the_commons(client, people, make_person)
     login(client, outsider)
     assert client.get("/commons/velo/review").status_code == 403
 
-
-@pytest.mark.postgres
-def test_simultaneous_double_submits_store_one_contribution_on_postgresql(make_app, make_person, postgres_url):
-    """Two browsers tabs (or a double click) racing with the same one-time token: one row, no error page."""
-    import threading
-
-    from tests.conftest import ENGINE
-
-    if ENGINE != "postgresql":
-        pytest.skip("runs in the PostgreSQL pass (LEDGER_TEST_ENGINE=postgresql)")
-    app = make_app()
-    with app.app_context():
-        steward, contributor = make_person("Steward"), make_person("Racer")
-        client = app.test_client()
-        client.post("/api/v1/commons", json={"slug": "velo", "name": "Vélo"}, headers=steward.headers)
-        client.post("/api/v1/commons/velo/members", json={"email": contributor.email, "role": "contributor"}, headers=steward.headers)
-    for attempt in range(5):
-        statuses: list[int] = []
-        barrier = threading.Barrier(2)
-
-        def submit():
-            with app.app_context():
-                browser = app.test_client()
-                login(browser, contributor)
-                barrier.wait()
-                statuses.append(browser.post("/contributions/new", data=form(nonce=f"race-{attempt}")).status_code)
-
-        threads = [threading.Thread(target=submit) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-        assert statuses == [302, 302]
-    with app.app_context():
-        assert db.session.scalar(select(func.count(Contribution.id))) == 5
