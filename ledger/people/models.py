@@ -75,6 +75,7 @@ class PersonRole(db.Model):
     cae_id: Mapped[int | None] = mapped_column(ForeignKey("caes.id"))
 
     person: Mapped[Person] = relationship(back_populates="roles")
+    cae: Mapped["Cae | None"] = relationship("Cae")  # noqa: F821  (defined in ledger.payouts.models)
 
 
 class LoginAttempt(db.Model):

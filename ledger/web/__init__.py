@@ -8,11 +8,11 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     from dashboards import blp as dashboards_blp
     from ledger.contributions import views as contributions
-    from ledger.web import account, auth, docs, health, home
+    from ledger.web import account, auth, commons, docs, health, home
     from ledger.web import payouts as payout_pages
     from ledger.web import rounds as round_pages
 
-    for module in (health, auth, account, home, docs, contributions, payout_pages, round_pages):
+    for module in (health, auth, account, home, commons, docs, contributions, payout_pages, round_pages):
         app.register_blueprint(module.blp)
     app.register_blueprint(dashboards_blp)
 
@@ -23,3 +23,12 @@ def register_web(app: Flask) -> None:
         from ledger.people.auth import current_person
 
         return {"me": current_person(), "current_locale": str(get_locale())}
+
+    @app.template_filter("euros")
+    def euros(cents: int) -> str:
+        """12345 → "123,45 €" in French, "€123.45" in English: display only, never parsed back."""
+        from decimal import Decimal
+
+        from flask_babel import format_currency
+
+        return format_currency(Decimal(cents) / 100, "EUR")
