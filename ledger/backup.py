@@ -130,7 +130,7 @@ def _refuse_unless_empty(connection: Connection) -> None:
         raise BackupRefused(f"the database is not empty (rows in {', '.join(filled[:5])}); restore only into an empty database")
 
 
-def _reset_sequences(connection: Connection) -> None:
+def reset_sequences(connection: Connection) -> None:
     """PostgreSQL hands out ids from sequences that explicit inserts do not advance."""
     for table in tables():
         for column in table.primary_key.columns:
@@ -164,7 +164,7 @@ def restore_backup(engine: Engine, path: Path, *, progress=None) -> BackupSummar
                 if progress:
                     progress(entry["name"], counts[entry["name"]])
             if engine.dialect.name == "postgresql":
-                _reset_sequences(connection)
+                reset_sequences(connection)
     return BackupSummary(path, counts, revision)
 
 

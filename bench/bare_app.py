@@ -1,0 +1,34 @@
+"""The baseline for the HTTP benchmark: a bare Flask endpoint inserting one row into the same
+database, served by the same gunicorn settings. Nothing else: no authentication, validation,
+idempotency, round lookup or JSON schema — the floor the real endpoint is compared to."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+from flask import Flask, jsonify, request
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, insert
+
+metadata = MetaData()
+rows = Table("bench_bare_rows", metadata, Column("id", Integer, primary_key=True), Column("payload", String(2000)),
+             Column("created_at", DateTime(timezone=True)))
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    engine = create_engine(os.environ["DATABASE_URL"], pool_size=5)
+    metadata.create_all(engine, checkfirst=True)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    @app.post("/rows")
+    def add_row():
+        with engine.begin() as connection:
+            new_id = connection.execute(insert(rows).values(payload=request.get_data(as_text=True),
+                                                            created_at=datetime.now(timezone.utc)).returning(rows.c.id)).scalar()
+        return jsonify({"id": new_id}), 201
+
+    return app

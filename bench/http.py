@@ -1,0 +1,127 @@
+"""Declaring contributions through the HTTP API under concurrent load.
+
+The service runs under gunicorn with 2 workers on 127.0.0.1 (a free port); a load generator
+with 16 keep-alive connections sends declarations, each connection as its own contributor.
+Baseline, same run, same database, same gunicorn settings: ``bench.bare_app``, a bare Flask
+endpoint that inserts one row. Reported: throughput ratio and p50/p95/p99 latency.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from bench import generate
+from bench.common import Figure, app_config, fresh_database, make_app, say
+from bench.loadgen import LoadResult, free_port, json_request, run_load, wait_until_up
+
+NAME = "http"
+CONNECTIONS = 16
+WORKERS = 2
+
+
+def serve(target: str, url: str, workdir: Path) -> tuple[subprocess.Popen, int]:
+    """gunicorn with the benchmark's settings, bound to loopback; returns the process and its port."""
+    port = free_port()
+    config = app_config(url, workdir)
+    env = {**os.environ, "DATABASE_URL": url, "LEDGER_INSTANCE_DIR": config["INSTANCE_DIR"], "LEDGER_SECRET_KEY": "bench",
+           "LEDGER_SIGNING_KEY_FILE": config["LEDGER_SIGNING_KEY_FILE"], "LEDGER_DATA_KEY_FILE": config["LEDGER_DATA_KEY_FILE"],
+           "LEDGER_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
+                                "--timeout", "60", "--log-level", "warning", target], env=env, cwd=os.getcwd(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until_up(port)
+    except TimeoutError:
+        process.kill()
+        message = process.stderr.read().decode()[-2000:]
+        process.wait()
+        process.stderr.close()
+        raise RuntimeError(message) from None
+    return process, port
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stderr.close()
+
+
+def contributors(url: str, workdir: Path) -> tuple[list[str], str]:
+    """One commons and one contributor (with an API token) per connection; the tokens and the slug."""
+    from ledger.extensions import db
+    from ledger.people.models import Person
+    from ledger.people.service import create_token
+
+    app = make_app(url, workdir)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            ids = generate.people(connection, CONNECTIONS)
+            commons = generate.commons(connection, 1, ids[0], tag="velo")
+            generate.memberships(connection, commons, ids, second_every=0)
+        tokens = [create_token(db.session.get(Person, pid), "bench") for pid in ids]
+        db.session.commit()
+        db.engine.dispose()
+    return tokens, f"velo{commons[0]}"
+
+
+def load(port: int, tokens: list[str] | None, slug: str, requests: int) -> LoadResult:
+    from ledger.timeutil import today
+
+    def request(connection: int, n: int):
+        # 0.25 h a request, on a different past day every 90 requests: never the 24 h a day limit.
+        payload = {"commons": slug, "date": (today() - timedelta(days=1 + n // 90)).isoformat(), "hours": "0.25",
+                   "category": "care" if n % 4 == 0 else "production", "description": f"benchmark declaration {connection}-{n}"}
+        if tokens is None:
+            return json_request("POST", "/rows", payload)
+        return json_request("POST", "/api/v1/contributions", payload, {"Authorization": f"Bearer {tokens[connection]}"})
+
+    return run_load(port, request, connections=CONNECTIONS, requests_per_connection=requests)
+
+
+def measure(target: str, url: str, workdir: Path, tokens: list[str] | None, slug: str, requests: int) -> LoadResult:
+    process, port = serve(target, url, workdir)
+    try:
+        load(port, tokens, slug, max(2, requests // 20))  # warm-up: connections, caches, the workers' imports
+        return load(port, tokens, slug, requests)
+    finally:
+        stop(process)
+
+
+def run(scale: generate.Scale, workdir: Path, engines: list[str]) -> list[Figure]:
+    requests = {"tiny": 10, "small": 60, "full": 250}[scale_name(scale)]
+    figures = []
+    for engine in engines:
+        url = fresh_database(engine, "http", workdir)
+        tokens, slug = contributors(url, workdir)
+        say(f"[http/{engine}] {CONNECTIONS} connections x {requests} declarations, gunicorn -w {WORKERS}")
+        bare = measure("bench.bare_app:create_app()", url, workdir, None, slug, requests)
+        real = measure("ledger:create_app()", url, workdir, tokens, slug, requests)
+        for name, result in (("bare", bare), ("ledger", real)):
+            if set(result.statuses) != {201} or result.errors:
+                raise RuntimeError(f"{name} endpoint answered {result.statuses} with {result.errors} errors")
+        ratio = real.throughput / bare.throughput
+        figures += [
+            Figure(f"POST /api/v1/contributions, {engine}: throughput", real.throughput, "req/s", baseline=bare.throughput,
+                   baseline_label="bare Flask insert", target=">= 60% of baseline", met=ratio >= 0.6),
+            Figure(f"  throughput ratio to the bare endpoint, {engine}", ratio * 100, "%", baseline=100, baseline_label="bare",
+                   target=">= 60 %", met=ratio >= 0.6),
+        ]
+        for p in (50, 95, 99):
+            value = real.percentile(p) * 1000
+            figures.append(Figure(f"  latency p{p}, {engine}", value, "ms", baseline=bare.percentile(p) * 1000,
+                                  baseline_label=f"bare p{p}", target="< 50 ms" if p == 99 else "",
+                                  met=(value < 50) if p == 99 else None))
+    return figures
+
+
+def scale_name(scale: generate.Scale) -> str:
+    return next(name for name, known in generate.SCALES.items() if known == scale)

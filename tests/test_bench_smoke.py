@@ -1,0 +1,31 @@
+"""Every benchmark runs at a tiny scale and produces its figures, so that none can rot.
+
+No timing is asserted here: the figures are for docs/performance.md, not for the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from bench import run as bench_run
+from tests.conftest import ENGINE, worker_id
+
+
+@pytest.mark.parametrize("name", sorted(bench_run.BENCHMARKS))
+def test_benchmark_runs_at_tiny_scale_and_prints_its_figures(name, tmp_path, capsys, monkeypatch, request):
+    monkeypatch.setenv("LEDGER_BENCH_DB_TAG", f"smoke_{os.environ.get('LEDGER_TEST_DB_TAG', '')}{worker_id(request)}_")
+    # On the suite's engine: SQLite in the SQLite run, PostgreSQL in the PostgreSQL run.
+    engine = "postgresql" if ENGINE == "postgresql" else "sqlite"
+    assert bench_run.main(["--scale", "tiny", "--only", name, "--engines", engine, "--workdir", str(tmp_path / "bench")]) == 0
+    printed = capsys.readouterr().out
+    results = json.loads((tmp_path / "bench" / "results.json").read_text())
+    figures = results["figures"]
+    assert figures and results["command"].startswith("python -m bench.run --scale tiny")
+    for figure in figures:
+        assert figure["name"] in printed
+        assert figure["value"] == figure["value"] and figure["value"] >= 0  # a number, not NaN
+    assert any(figure["baseline"] is not None for figure in figures), "every benchmark compares with a baseline"
+    assert any(figure["target"] for figure in figures), "every benchmark is held to a target"
