@@ -36,14 +36,11 @@ STATUS_LABELS = {
     "counted": _l("counted"), "paid": _l("paid"), "rejected": _l("rejected"), "withdrawn": _l("withdrawn"),
 }
 OBJECTION_LABELS = {"open": _l("open"), "withdrawn": _l("withdrawn"), "upheld": _l("upheld"), "dismissed": _l("dismissed")}
-# Distinct wording from the contribution statuses: in French a round and a contribution differ in gender.
-ROUND_LABELS = {"open": _l("open for declarations"), "review": _l("in review"), "allocated": _l("allocation computed"),
-                "finalized": _l("finalized"), "paid": _l("paid out")}
 
 
 @blp.context_processor
 def labels():
-    return {"status_labels": STATUS_LABELS, "objection_labels": OBJECTION_LABELS, "round_labels": ROUND_LABELS,
+    return {"status_labels": STATUS_LABELS, "objection_labels": OBJECTION_LABELS,
             "status_of": service.status_of, "hints": HINTS}
 
 

@@ -22,7 +22,9 @@ def register_web(app: Flask) -> None:
 
         from ledger.people.auth import current_person
 
-        return {"me": current_person(), "current_locale": str(get_locale())}
+        from ledger.rounds.labels import ROUND_LABELS
+
+        return {"me": current_person(), "current_locale": str(get_locale()), "round_labels": ROUND_LABELS}
 
     @app.template_filter("euros")
     def euros(cents: int) -> str:

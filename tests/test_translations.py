@@ -1,4 +1,4 @@
-"""The French catalogue covers every string of the contribution pages and the foundation's pages."""
+"""The French catalogue covers every translatable string of the service."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "ledger" / "translations" / "fr" / "LC_MESSAGES"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
-SOURCES = [
-    *sorted((ROOT / "ledger" / "contributions").glob("*.py")),
-    *sorted((ROOT / "ledger" / "templates" / "contributions").glob("*.html")),
-    *(ROOT / "ledger" / "templates" / name for name in ("base.html", "macros.html", "home.html", "error.html",
-                                                         "auth/login.html", "account/tokens.html")),
-    ROOT / "ledger" / "web" / "auth.py", ROOT / "ledger" / "web" / "account.py",
-]
+# Every module and template of the service: a string added anywhere without its French
+# translation fails here, not in front of a French-speaking contributor.
+SOURCES = sorted(
+    path
+    for folder in (ROOT / "ledger", ROOT / "dashboards")
+    for pattern in ("*.py", "*.html")
+    for path in folder.rglob(pattern)
+)
 
 
 def messages_in(path: Path) -> set[str]:
