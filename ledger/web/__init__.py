@@ -22,9 +22,9 @@ def register_web(app: Flask) -> None:
 
         from ledger.people.auth import current_person
 
-        from ledger.rounds.labels import ROUND_LABELS
+        from ledger.web.labels import template_labels
 
-        return {"me": current_person(), "current_locale": str(get_locale()), "round_labels": ROUND_LABELS}
+        return {"me": current_person(), "current_locale": str(get_locale()), **template_labels()}
 
     @app.template_filter("euros")
     def euros(cents: int) -> str:

@@ -30,10 +30,9 @@ from ledger.rounds.models import Round
 from ledger.web.auth import safe_next
 from ledger.web.guard import login_required
 
-blp = Blueprint("payout_pages", __name__)
+from ledger.web.labels import ROUTE_LABELS
 
-ROUTE_LABELS = {"cae": _l("Through a CAE (salary)"), "invoice": _l("I invoice"), "waive": _l("Left to the commons"),
-                "fund": _l("Given to the solidarity fund")}
+blp = Blueprint("payout_pages", __name__)
 
 
 class RouteForm(FlaskForm):

@@ -25,11 +25,9 @@ from ledger.rounds.rules import current_rules, propose_rules, rules_changes, rul
 from ledger.timeutil import today
 from ledger.web.guard import login_required
 
+from ledger.web.labels import METHOD_LABELS
+
 blp = Blueprint("rounds_pages", __name__)
-
-METHOD_LABELS = {"time": _l("time (hours × hourly value)"), "self": _l("self (each states their amount)"),
-                 "peer": _l("peer (points from members)"), "hybrid": _l("hybrid (time and points)")}
-
 
 def parse_weights(text: str) -> dict[str, Decimal]:
     """"care=1.5, maintenance=1.2" → {"care": Decimal("1.5"), ...}."""
