@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ledger.accounts.money import parse_rate
@@ -29,7 +30,7 @@ from ledger.people.models import ROLE_CAE_ACCOUNTANT, Person, PersonRole
 from ledger.people.service import find_by_email
 
 CAE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
-CAPE_WARNING = (
+CAPE_WARNING = _l(
     "This CAE contract is a CAPE: it cannot receive a salary. The amounts will be exported as "
     "activity income, flagged as such in the salary lines."
 )
@@ -161,7 +162,7 @@ def route_view(member: Membership) -> RouteChoice:
         found = find_cae_membership(cae, member.person_id)
         contract = found.contract_type if found else None
         if contract == "CAPE":
-            warnings.append(CAPE_WARNING)
+            warnings.append(str(CAPE_WARNING))  # in the reader's language
     return RouteChoice(member, cae, contract, warnings)
 
 

@@ -1,6 +1,7 @@
 """How stored codes (round states, payout routes, allocation methods) read to people, in their language."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 # Distinct wording from the contribution statuses: in French a round and a contribution differ in gender.
 ROUND_LABELS = {"open": _l("open for declarations"), "review": _l("in review"), "allocated": _l("allocation computed"),
@@ -15,5 +16,11 @@ ROUTE_LABELS = {"cae": _l("Through a CAE (salary)"), "invoice": _l("I invoice"),
 ROUTE_SHORT_LABELS = {"cae": _l("CAE"), "invoice": _l("invoice"), "waive": _l("waived"), "fund": _l("to the fund")}
 
 
+# A context keeps "paid" apart from a contribution's "paid": French agrees the word with the noun.
+BATCH_LABELS = {"pending": _lp("payout batch", "pending"), "exported": _lp("payout batch", "exported"),
+                "paid": _lp("payout batch", "paid")}
+
+
 def template_labels() -> dict:
-    return {"round_labels": ROUND_LABELS, "method_labels": METHOD_LABELS, "route_labels": ROUTE_SHORT_LABELS}
+    return {"round_labels": ROUND_LABELS, "method_labels": METHOD_LABELS, "route_labels": ROUTE_SHORT_LABELS,
+            "batch_labels": BATCH_LABELS}

@@ -93,7 +93,7 @@ def set_my_route(me: Person, slug: str):
             return render_template("payouts/route_form.html", form=form, commons=commons), 422
         flash(_("Payout route for %(name)s saved: %(route)s.", name=commons.name, route=str(ROUTE_LABELS[choice.membership.payout_route])))
         for warning in choice.warnings:
-            flash(_(warning))
+            flash(warning)
         return redirect(url_for("payout_pages.my_routes"))
     return render_template("payouts/route_form.html", form=form, commons=commons), 422
 
