@@ -62,3 +62,14 @@ def test_pages_render_in_french_by_default_and_english_on_request(client):
     assert 'lang="fr"' in client.get("/").get_data(as_text=True)
     client.get("/lang/en")
     assert 'lang="en"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_language_a_person_chose_follows_them_to_a_new_device(make_app, make_person):
+    make_person(email="ines@example.org", password="a good long password")
+    laptop = make_app().test_client()
+    laptop.post("/login", data={"email": "ines@example.org", "password": "a good long password"})
+    laptop.get("/lang/en")
+    phone = make_app().test_client()
+    assert 'lang="fr"' in phone.get("/").get_data(as_text=True)
+    phone.post("/login", data={"email": "ines@example.org", "password": "a good long password"})
+    assert 'lang="en"' in phone.get("/").get_data(as_text=True)

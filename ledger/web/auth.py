@@ -13,6 +13,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from ledger.extensions import db
+from ledger.people.auth import current_person
 from ledger.people.models import LoginAttempt
 from ledger.people.passwords import check_password
 from ledger.people.service import find_by_email
@@ -70,6 +71,8 @@ def login():
         person = find_by_email(email)
         if person is not None and check_password(person.password_hash, form.password.data):
             _clear_session_keeping_language()
+            if person.locale:  # the language they chose last time, on whatever device
+                session["lang"] = person.locale
             session["person_id"] = person.id
             session.permanent = True
             return redirect(safe_next(request.args.get("next")))
@@ -93,4 +96,6 @@ def logout():
 def switch_language(code: str):
     if code in ("fr", "en"):
         session["lang"] = code
+        if (person := current_person()) is not None:
+            person.locale = code
     return redirect(safe_next(request.args.get("next")))
