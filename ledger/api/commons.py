@@ -13,7 +13,7 @@ from ledger.api.idempotency import idempotent
 from ledger.commons import service
 from ledger.commons.models import INCOME_SOURCES, ROLES, Income, Membership
 from ledger.extensions import db
-from ledger.people.auth import current_person, require_person
+from ledger.people.auth import require_person
 from ledger.rounds.rules import current_rules
 from flask_smorest import Blueprint
 

@@ -5,24 +5,23 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from ledger.api.fields import Cents, Hours
 from ledger.api.idempotency import idempotent
 from ledger.api.rules import RuleSettings, check_categories
 from ledger.commons import service as commons_service
 from ledger.contributions.models import Contribution
-from ledger.errors import Conflict, Forbidden, ValidationFailed, field_error
+from ledger.errors import Conflict
 from ledger.extensions import db
 from ledger.people.auth import require_person
 from ledger.people.models import Person
-from ledger.rounds import lifecycle, service
+from ledger.rounds import lifecycle, participation, service
+from ledger.rounds.participation import PEER_POINTS
 from ledger.rounds.allocation.words import render
-from ledger.rounds.models import AllocationLine, PeerPoints, Round, SelfRequest
+from ledger.rounds.models import AllocationLine, Round
 
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1", description="Retribution rounds and their allocation")
-
-PEER_POINTS = 100
 
 
 class RoundIn(Schema):
@@ -223,7 +222,7 @@ class SelfRequests(MethodView):
         """What each person asks for (the `self` method): seen by all the commons' members."""
         round_ = service.get_round(round_id)
         require_member(round_, require_person())
-        rows = db.session.scalars(select(SelfRequest).where(SelfRequest.round_id == round_id).order_by(SelfRequest.person_id)).all()
+        rows = participation.self_requests(round_)
         names = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([r.person_id for r in rows])))}
         return [{"person_id": r.person_id, "public_name": names[r.person_id], "amount_cents": r.amount_cents} for r in rows]
 
@@ -231,18 +230,8 @@ class SelfRequests(MethodView):
     @blp.response(200, SelfRequestOut)
     def put(self, data, round_id):
         """State (or change) the amount you ask for, while the round is open or in review."""
-        round_ = service.get_round(round_id)
         person = require_person()
-        if commons_service.membership(round_.commons, person) is None:
-            raise Forbidden("Only members of the commons take part in its rounds.")
-        if round_.state not in ("open", "review"):
-            raise Conflict(f"Round {round_id} is {round_.state}: requests are closed.")
-        request = db.session.scalar(select(SelfRequest).where(SelfRequest.round_id == round_id, SelfRequest.person_id == person.id))
-        if request is None:
-            request = SelfRequest(round_id=round_id, person_id=person.id, amount_cents=data["amount_cents"])
-            db.session.add(request)
-        request.amount_cents = data["amount_cents"]
-        db.session.flush()
+        request = participation.state_request(service.get_round(round_id), person, data["amount_cents"])
         return {"person_id": person.id, "public_name": person.public_name, "amount_cents": request.amount_cents}
 
 
@@ -255,28 +244,6 @@ class PeerPointsItem(MethodView):
 
         Replaces your previous sharing. Your own contributions cannot receive your points.
         """
-        round_ = service.get_round(round_id)
-        person = require_person()
-        member = commons_service.membership(round_.commons, person)
-        if member is None or not member.can_review:
-            raise Forbidden("Only members and stewards of the commons give points.")
-        if round_.state != "review":
-            raise Conflict(f"Round {round_id} is {round_.state}: points are given during review.")
-        points = {int(k): v for k, v in data["points"].items()}
-        if sum(points.values()) > PEER_POINTS:
-            raise field_error("points", f"share at most {PEER_POINTS} points in all")
-        contributions = {c.id: c for c in db.session.scalars(select(Contribution).where(Contribution.id.in_(points)))}
-        errors = {}
-        for cid in points:
-            c = contributions.get(cid)
-            if c is None or c.round_id != round_id:
-                errors[f"points.{cid}"] = ["no such contribution in this round"]
-            elif c.person_id == person.id:
-                errors[f"points.{cid}"] = ["you cannot give points to your own contribution"]
-        if errors:
-            raise ValidationFailed("Some points cannot be given.", fields=errors)
-        db.session.execute(delete(PeerPoints).where(PeerPoints.round_id == round_id, PeerPoints.giver_id == person.id))
-        for cid, value in sorted(points.items()):
-            db.session.add(PeerPoints(round_id=round_id, giver_id=person.id, contribution_id=cid, points=value))
-        db.session.flush()
-        return {"points": {str(k): v for k, v in sorted(points.items())}}
+        given = participation.give_points(service.get_round(round_id), require_person(),
+                                          {int(k): v for k, v in data["points"].items()})
+        return {"points": {str(k): v for k, v in given.items()}}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
-from ledger.commons.models import Commons, Membership
+from ledger.commons.models import Commons
 from ledger.commons.service import add_member, create_commons, record_income
 from ledger.extensions import db
 from ledger.people.models import Person

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.extensions import db
 from ledger.timeutil import utcnow
+
+if TYPE_CHECKING:  # the payouts domain imports people, not the other way round
+    from ledger.payouts.models import Cae
 
 # Installation-wide roles; roles inside a commons live on its memberships.
 ROLE_CAE_ACCOUNTANT = "cae_accountant"
@@ -75,7 +79,7 @@ class PersonRole(db.Model):
     cae_id: Mapped[int | None] = mapped_column(ForeignKey("caes.id"))
 
     person: Mapped[Person] = relationship(back_populates="roles")
-    cae: Mapped["Cae | None"] = relationship("Cae")  # noqa: F821  (defined in ledger.payouts.models)
+    cae: Mapped[Cae | None] = relationship("Cae")
 
 
 class LoginAttempt(db.Model):

@@ -10,7 +10,7 @@ The scheduler stops at `allocated`: money leaves the commons only when a steward
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError

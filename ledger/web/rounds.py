@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,19 +13,18 @@ from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ledger.commons import service as commons_service
-from ledger.contributions.models import Category
-from ledger.errors import LedgerError
+from ledger.contributions.models import Category, Contribution
+from ledger.errors import LedgerError, ValidationFailed
 from ledger.extensions import db
 from ledger.people.auth import current_person
 from ledger.people.models import Person
-from ledger.rounds import lifecycle, service
+from ledger.rounds import lifecycle, participation, service
 from ledger.rounds.allocation.words import money, render
 from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, AllocationLine, Round
 from ledger.rounds.rules import current_rules, propose_rules, rules_changes, rules_history
 from ledger.timeutil import today
 from ledger.web.guard import login_required
-
-from ledger.web.labels import METHOD_LABELS
+from ledger.web.labels import METHOD_LABELS, ROUND_LABELS
 
 blp = Blueprint("rounds_pages", __name__)
 
@@ -76,6 +75,10 @@ class WhatIfForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     pass
+
+
+class RequestForm(FlaskForm):
+    amount = DecimalField(_l("The amount you ask for (€)"), places=2, validators=[DataRequired(), NumberRange(0, 10_000_000)])
 
 
 def to_cents(euros: Decimal | None) -> int | None:
@@ -157,7 +160,7 @@ def commons_rounds(slug):
                            free_cents=service.free_treasury_cents(commons) if steward else None)
 
 
-def page(round_, *, what_if_form=None, simulated=None, status=200):
+def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=None, points_errors=None):
     commons = round_.commons
     me = current_person()
     member = commons_service.membership(commons, me) if me else None
@@ -175,12 +178,82 @@ def page(round_, *, what_if_form=None, simulated=None, status=200):
     return render_template("rounds/round.html", round=round_, commons=commons, lines=lines, names=names, me=me, can_see=can_see,
                            steward=is_steward(commons), action_form=ActionForm(), what_if_form=what_if_form,
                            simulated=simulated, simulated_lines=simulated_lines, money=money,
-                           carried=service.carried_over_from(round_) if can_see else []), status
+                           carried=service.carried_over_from(round_) if can_see else [],
+                           **participation_view(round_, me, member, request_form=request_form, points_errors=points_errors)), status
+
+
+def participation_view(round_: Round, me: Person | None, member, *, request_form=None, points_errors=None) -> dict:
+    """What the `self` and `peer` methods ask of this person on this round, if anything."""
+    method = round_.rule_version.allocation_method
+    view: dict = {"requests": [], "request_form": None, "point_choices": [], "points_errors": points_errors or {}}
+    if member is None:
+        return view
+    if method == "self":
+        rows = participation.self_requests(round_)
+        people = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([r.person_id for r in rows])))}
+        view["requests"] = [(people[r.person_id], r.amount_cents) for r in rows]
+        if round_.state in ("open", "review"):
+            if request_form is None:
+                mine = next((r.amount_cents for r in rows if r.person_id == me.id), None)
+                request_form = RequestForm(formdata=None, amount=None if mine is None else Decimal(mine) / 100)
+            view["request_form"] = request_form
+    if method in ("peer", "hybrid") and round_.state == "review" and member.can_review:
+        given = participation.points_given(round_, me)
+        others = db.session.scalars(
+            select(Contribution).where(Contribution.round_id == round_.id, Contribution.status == "declared",
+                                       Contribution.person_id != me.id).order_by(Contribution.date, Contribution.id)
+        ).all()
+        authors = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_({c.person_id for c in others})))}
+        view["point_choices"] = [(c, authors[c.person_id], given.get(c.id, 0)) for c in others]
+        view["points_total"] = participation.PEER_POINTS
+    return view
 
 
 @blp.get("/rounds/<int:round_id>")
 def round_page(round_id):
     return page(service.get_round(round_id))
+
+
+@blp.post("/rounds/<int:round_id>/request")
+@login_required
+def state_request(me, round_id):
+    """The `self` method: what I ask for in this round."""
+    round_ = service.get_round(round_id)
+    form = RequestForm()
+    if not form.validate_on_submit():
+        return page(round_, request_form=form, status=422)
+    participation.state_request(round_, me, to_cents(form.amount.data))
+    flash(_("Your request is recorded; every member of the commons can see it."))
+    return redirect(url_for("rounds_pages.round_page", round_id=round_id) + "#participation")
+
+
+@blp.post("/rounds/<int:round_id>/points")
+@login_required
+def give_points(me, round_id):
+    """The `peer` method: my points over others' contributions, from a plain form (no script)."""
+    round_ = service.get_round(round_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    points, errors = {}, {}
+    for key, value in request.form.items():
+        if not key.startswith("points-"):
+            continue
+        value = value.strip()
+        if not value or value == "0":
+            continue
+        if not value.isdigit() or not key.removeprefix("points-").isdigit():
+            errors[key] = [_("Give a whole number of points.")]
+            continue
+        points[int(key.removeprefix("points-"))] = int(value)
+    try:
+        if errors:
+            raise ValidationFailed(_("Some points cannot be given."), fields=errors)
+        participation.give_points(round_, me, points)
+    except ValidationFailed as error:
+        fields = {(k.replace("points.", "points-") if k.startswith("points.") else k): v for k, v in error.fields.items()}
+        return page(round_, points_errors=fields or {"points": [error.message]}, status=422)
+    flash(_("Your points are recorded."))
+    return redirect(url_for("rounds_pages.round_page", round_id=round_id) + "#participation")
 
 
 @blp.post("/rounds/<int:round_id>/advance")
@@ -190,7 +263,7 @@ def advance(me, round_id):
     commons_service.require_role(round_.commons, me, "steward")
     if ActionForm().validate_on_submit():
         lifecycle.advance(round_)
-        flash(_("The round is now %(state)s.", state=round_.state))
+        flash(_("The round is now %(state)s.", state=ROUND_LABELS[round_.state]))
     return redirect(url_for("rounds_pages.round_page", round_id=round_id))
 
 

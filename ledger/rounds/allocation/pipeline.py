@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ledger.accounts.money import apply_rate, round_half_up, split_largest_remainder
 from ledger.rounds.allocation.explain import explain
-from ledger.rounds.allocation.model import PAID_ROUTES, Allocation, FundTerms, Line, Route, RoundInput, Step
+from ledger.rounds.allocation.model import PAID_ROUTES, Allocation, FundTerms, Line, Route, RoundInput
 from ledger.rounds.allocation.shares import shares, weighted_hours
 
 

@@ -1,0 +1,79 @@
+"""Taking part in a round's `self` and `peer` methods: stating one's amount, giving points.
+
+Shared by the API and the round page, so both refuse the same things with the same words.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from ledger.commons import service as commons_service
+from ledger.contributions.models import Contribution
+from ledger.errors import Conflict, Forbidden, ValidationFailed, field_error
+from ledger.extensions import db
+from ledger.people.models import Person
+from ledger.rounds.models import PeerPoints, Round, SelfRequest
+
+# Each member shares this many points among others' contributions of a round (the `peer` method).
+PEER_POINTS = 100
+
+
+def self_requests(round_: Round) -> list[SelfRequest]:
+    """Every amount asked for in the round, by person: they are visible to all members."""
+    return list(db.session.scalars(select(SelfRequest).where(SelfRequest.round_id == round_.id).order_by(SelfRequest.person_id)))
+
+
+def state_request(round_: Round, person: Person, amount_cents: int) -> SelfRequest:
+    """Record (or change) what ``person`` asks for, while the round is open or in review."""
+    if commons_service.membership(round_.commons, person) is None:
+        raise Forbidden("Only members of the commons take part in its rounds.")
+    if round_.state not in ("open", "review"):
+        raise Conflict(f"Round {round_.id} is {round_.state}: requests are closed.")
+    if amount_cents < 0:
+        raise field_error("amount_cents", "cannot be negative")
+    request = db.session.scalar(select(SelfRequest).where(SelfRequest.round_id == round_.id, SelfRequest.person_id == person.id))
+    if request is None:
+        request = SelfRequest(round_id=round_.id, person_id=person.id, amount_cents=amount_cents)
+        db.session.add(request)
+    request.amount_cents = amount_cents
+    db.session.flush()
+    return request
+
+
+def points_given(round_: Round, person: Person) -> dict[int, int]:
+    """What ``person`` gave, by contribution id."""
+    rows = db.session.execute(
+        select(PeerPoints.contribution_id, PeerPoints.points).where(PeerPoints.round_id == round_.id, PeerPoints.giver_id == person.id)
+    )
+    return dict(rows.all())
+
+
+def give_points(round_: Round, person: Person, points: dict[int, int]) -> dict[int, int]:
+    """Replace ``person``'s sharing of their points; members and stewards, during review.
+
+    At most PEER_POINTS in all, each at least 1, only to others' contributions of this round.
+    """
+    member = commons_service.membership(round_.commons, person)
+    if member is None or not member.can_review:
+        raise Forbidden("Only members and stewards of the commons give points.")
+    if round_.state != "review":
+        raise Conflict(f"Round {round_.id} is {round_.state}: points are given during review.")
+    if sum(points.values()) > PEER_POINTS:
+        raise field_error("points", f"share at most {PEER_POINTS} points in all")
+    contributions = {c.id: c for c in db.session.scalars(select(Contribution).where(Contribution.id.in_(points)))}
+    errors = {}
+    for contribution_id, value in points.items():
+        found = contributions.get(contribution_id)
+        if not 1 <= value <= PEER_POINTS:
+            errors[f"points.{contribution_id}"] = [f"give between 1 and {PEER_POINTS} points"]
+        elif found is None or found.round_id != round_.id:
+            errors[f"points.{contribution_id}"] = ["no such contribution in this round"]
+        elif found.person_id == person.id:
+            errors[f"points.{contribution_id}"] = ["you cannot give points to your own contribution"]
+    if errors:
+        raise ValidationFailed("Some points cannot be given.", fields=errors)
+    db.session.execute(delete(PeerPoints).where(PeerPoints.round_id == round_.id, PeerPoints.giver_id == person.id))
+    for contribution_id, value in sorted(points.items()):
+        db.session.add(PeerPoints(round_id=round_.id, giver_id=person.id, contribution_id=contribution_id, points=value))
+    db.session.flush()
+    return dict(sorted(points.items()))
