@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
 from ledger.extensions import db
@@ -128,6 +128,18 @@ def handle_database_unavailable(error: Exception):
     return response
 
 
+def handle_out_of_range(error: Exception):
+    """A number the database cannot hold slipped past validation: still the client's input."""
+    log.warning("number out of range reached the database: %s", error)
+    return render_error(422, "validation_failed", "A number in the request is out of range.")
+
+
+def handle_statement_error(error: StatementError):
+    if isinstance(error.orig, OverflowError) or isinstance(error, DataError):
+        return handle_out_of_range(error)
+    return handle_unexpected(error)
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     db.session.rollback()
@@ -137,6 +149,8 @@ def handle_unexpected(error: Exception):
 def register(app: Flask) -> None:
     app.register_error_handler(LedgerError, handle_ledger_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OverflowError, handle_out_of_range)
+    app.register_error_handler(StatementError, handle_statement_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(InterfaceError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

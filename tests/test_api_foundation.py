@@ -211,3 +211,20 @@ def test_ledger_transactions_are_paginated_and_filtered(client, make_person, mak
     assert page["total"] == 3 and len(page["items"]) == 2
     assert [t["postings"][0]["amount_cents"] for t in page["items"]] == [102, 101]
     assert_envelope(client.get("/api/v1/ledger/transactions?per_page=100000"), 422, "per_page")
+
+
+def test_ids_too_large_for_the_database_are_refused_cleanly(client, make_person):
+    person = make_person()
+    huge = 10**30
+    assert_envelope(client.get(f"/api/v1/rounds/{huge}", headers=person.headers), 404)
+    assert_envelope(client.put(f"/api/v1/rounds/{huge}/self-requests", json={"amount_cents": 1}, headers=person.headers), 404)
+    assert_envelope(client.get(f"/api/v1/ledger/transactions?commons_id={huge}"), 422, "commons_id")
+    assert_envelope(client.get(f"/api/v1/contributions?round={huge}", headers=person.headers), 422, "round")
+
+
+def test_a_number_overflowing_the_database_is_a_422_not_a_500(app, client):
+    from ledger.errors import handle_out_of_range
+
+    with app.test_request_context("/api/v1/x"):
+        response = handle_out_of_range(OverflowError("Python int too large to convert to SQLite INTEGER"))
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "validation_failed"

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ledger.api.fields import Hours
+from ledger.api.fields import Hours, Id, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons.service import get_commons
 from ledger.contributions import service
@@ -70,8 +70,8 @@ class ContributionOut(Schema):
     carried_from_round_id = fields.Integer(allow_none=True)
     vouch_count = fields.Integer()
     objections = fields.List(fields.Nested(ObjectionBrief))
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class SavedOut(ContributionOut):
@@ -81,8 +81,8 @@ class SavedOut(ContributionOut):
 
 class ContributionQuery(Schema):
     commons = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "all of this commons' contributions (members only); default: your own"})
-    round = fields.Integer(validate=validate.Range(min=1))
-    person = fields.Integer(validate=validate.Range(min=1), metadata={"description": "with commons: one person's contributions"})
+    round = Id()
+    person = Id(metadata={"description": "with commons: one person's contributions"})
     status = fields.String(validate=validate.OneOf(DISPLAY_STATUSES))
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timezone
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from ledger.accounts.money import parse_rate
 
@@ -25,6 +26,18 @@ class Cents(fields.Integer):
         if not self.minimum <= number <= self.maximum:
             raise ValidationError(f"must be between {self.minimum} and {self.maximum} cents")
         return number
+
+
+# The largest id both engines store (a signed 64-bit integer): anything larger cannot exist.
+MAX_ID = 2**63 - 1
+
+
+class Id(fields.Integer):
+    """A row id given as input: a positive integer that fits the database."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+        super().__init__(**kwargs)
 
 
 class Hours(fields.Field):
@@ -70,3 +83,14 @@ class Rate(fields.Field):
             return parse_rate(str(value), field=attr or "rate")
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
+
+
+class UtcDateTime(fields.DateTime):
+    """An ISO date-time with its offset, always. SQLite gives stored times back without their
+    time zone; every time the service stores is UTC (``ledger.timeutil.utcnow``), so a naive
+    value is UTC — and the OpenAPI `date-time` format requires the offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)

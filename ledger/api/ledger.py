@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ledger.accounts.models import LedgerTransaction, Posting
 from ledger.accounts.signing import current_key
 from ledger.accounts.verify import verify_ledger
+from ledger.api.fields import Id
 from ledger.extensions import db
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="The public, verifiable ledger")
@@ -50,8 +51,8 @@ class TransactionPage(Schema):
 class TransactionQuery(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    commons_id = fields.Integer(load_default=None)
-    round_id = fields.Integer(load_default=None)
+    commons_id = Id(load_default=None)
+    round_id = Id(load_default=None)
     kind = fields.String(load_default=None, validate=validate.Length(max=40))
 
 
