@@ -60,3 +60,14 @@ def test_codes_shown_to_people_read_in_french_with_the_right_agreement(app):
         assert str(BATCH_LABELS["exported"]) == "exporté"
         assert str(ROUND_LABELS["finalized"]) != "finalized"
         assert str(ROUTE_SHORT_LABELS["invoice"]) == "facture"
+
+
+def test_explanations_write_decimal_hours_the_french_way(app):
+    from ledger.rounds.allocation.model import Step
+    from ledger.rounds.allocation.words import sentence
+
+    step = Step("hours", {"hours": "57.5"})
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert "57,5" in sentence(step)
+    with app.test_request_context("/?lang=en"):
+        assert "57.5" in sentence(step)

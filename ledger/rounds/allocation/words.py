@@ -16,9 +16,19 @@ def money(cents: int) -> str:
     return f"€{format_euros(cents, decimal_sep='.')}"
 
 
+# Parameters holding decimal numbers (hours, weights) as text such as "57.5".
+DECIMAL_PARAMS = ("hours", "weighted", "weight")
+
+
+def decimal_text(text: str) -> str:
+    """"57.5" stays in English and reads "57,5" in French."""
+    return text.replace(".", ",") if str(get_locale() or "en").startswith("fr") else text
+
+
 def sentence(step: Step) -> str:
-    """One step as a sentence; amounts are formatted for the reader's language."""
-    p = {key: (money(value) if isinstance(value, int) else value) for key, value in step.params.items()}
+    """One step as a sentence; amounts and decimal numbers are formatted for the reader's language."""
+    p = {key: (money(value) if isinstance(value, int) else decimal_text(value) if key in DECIMAL_PARAMS else value)
+         for key, value in step.params.items()}
     k = step.key
     if k == "hours":
         return _("You declared %(hours)s hours of counted work in this round.", **p)
