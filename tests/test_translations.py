@@ -66,8 +66,12 @@ def test_explanations_write_decimal_hours_the_french_way(app):
     from ledger.rounds.allocation.model import Step
     from ledger.rounds.allocation.words import sentence
 
+    from flask_babel import refresh
+
     step = Step("hours", {"hours": "57.5"})
-    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+    with app.test_request_context("/"):
+        refresh()  # the fixture's app context outlives requests; Flask-Babel caches the locale there
         assert "57,5" in sentence(step)
     with app.test_request_context("/?lang=en"):
+        refresh()
         assert "57.5" in sentence(step)
