@@ -55,13 +55,17 @@ def wait_until_up(port: int, path: str = "/healthz", timeout: float = 30.0) -> N
     """Poll until the server answers ``path`` (or raise after ``timeout`` seconds)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", path)
-            if connection.getresponse().status < 500:
+            response = connection.getresponse()
+            response.read()
+            if response.status < 500:
                 return
         except OSError:
             pass
+        finally:
+            connection.close()
         time.sleep(0.1)
     raise TimeoutError(f"nothing answered on 127.0.0.1:{port}{path} within {timeout} s")
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from werkzeug.routing import IntegerConverter
 
 from ledger.commons.models import Commons
 from ledger.extensions import db
@@ -23,7 +24,7 @@ def form_routes(app) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or not (rule.methods & WRITE_METHODS):
             continue
-        values = {arg: 1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "velo" for arg in rule.arguments}
+        values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "velo" for arg in rule.arguments}
         url = rule.build(values, append_unknown=False)[1]
         found.extend((method, url) for method in sorted(rule.methods & WRITE_METHODS))
     return found

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from ledger.api.fields import Rate
+from ledger.api.fields import Rate, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons import service as commons_service
 from ledger.commons.models import PAYOUT_ROUTES, Membership
@@ -98,8 +98,8 @@ class BatchOut(Schema):
     cae = fields.String(allow_none=True)
     state = fields.String()
     total_cents = fields.Integer()
-    exported_at = fields.DateTime(allow_none=True)
-    paid_at = fields.DateTime(allow_none=True)
+    exported_at = UtcDateTime(allow_none=True)
+    paid_at = UtcDateTime(allow_none=True)
     paid_transaction_id = fields.Integer(allow_none=True)
     lines = fields.List(fields.Nested(PayoutLineOut))
 

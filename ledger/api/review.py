@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from ledger.api.contributions import ContributionOut, readable_contribution, contribution_view
-from ledger.api.fields import Hours
+from ledger.api.fields import Hours, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons.service import get_commons
 from ledger.contributions import peer
@@ -66,8 +66,8 @@ class ObjectionOut(Schema):
     resolution = fields.String(allow_none=True)
     votes = fields.Nested(TallyOut)
     my_vote = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    resolved_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    resolved_at = UtcDateTime(allow_none=True)
 
 
 class ReviewOut(Schema):

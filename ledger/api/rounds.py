@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from ledger.api.fields import Cents, Hours
+from ledger.api.fields import Cents, Hours, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.api.rules import RuleSettings, check_categories
 from ledger.commons import service as commons_service
@@ -40,11 +40,11 @@ class RoundOut(Schema):
     rule_version = fields.Integer(attribute="rule_version.version")
     review_starts_on = fields.Date()
     allocation_on = fields.Date()
-    created_at = fields.DateTime()
-    review_at = fields.DateTime(allow_none=True)
-    allocated_at = fields.DateTime(allow_none=True)
-    finalized_at = fields.DateTime(allow_none=True)
-    paid_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    review_at = UtcDateTime(allow_none=True)
+    allocated_at = UtcDateTime(allow_none=True)
+    finalized_at = UtcDateTime(allow_none=True)
+    paid_at = UtcDateTime(allow_none=True)
 
 
 class LineOut(Schema):

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
-from ledger.api.fields import Cents, Rate
+from ledger.api.fields import Cents, Rate, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons import service as commons_service
 from ledger.contributions.models import Category
@@ -84,7 +84,7 @@ class RulesOut(Schema):
     author = fields.String()
     reason = fields.String()
     effective_from = fields.Date()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     cadence = fields.String()
     declaration_days = fields.Integer()
     review_days = fields.Integer()
