@@ -38,16 +38,18 @@ def review_outcome(round_id: int, min_vouches: int) -> ReviewOutcome:
         .where(Contribution.round_id == round_id, Contribution.status == "declared")
         .order_by(Contribution.id)
     ).all()
-    ids = [c.id for c in contributions]
+    # A subquery, not a list of ids: a round may hold more contributions than a statement may
+    # carry parameters (65,535 on PostgreSQL).
+    in_round = select(Contribution.id).where(Contribution.round_id == round_id, Contribution.status == "declared")
     objection_states: dict[int, set[str]] = {}
     vouch_counts: dict[int, int] = {}
-    if ids:
+    if contributions:
         for contribution_id, state in db.session.execute(
-            select(Objection.contribution_id, Objection.state).where(Objection.contribution_id.in_(ids))
+            select(Objection.contribution_id, Objection.state).where(Objection.contribution_id.in_(in_round))
         ):
             objection_states.setdefault(contribution_id, set()).add(state)
         vouch_counts = dict(db.session.execute(
-            select(Vouch.contribution_id, func.count(Vouch.id)).where(Vouch.contribution_id.in_(ids)).group_by(Vouch.contribution_id)
+            select(Vouch.contribution_id, func.count(Vouch.id)).where(Vouch.contribution_id.in_(in_round)).group_by(Vouch.contribution_id)
         ).all())
     outcome = ReviewOutcome()
     for contribution in contributions:

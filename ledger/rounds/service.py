@@ -129,13 +129,15 @@ def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundI
     counted_ids = {c.contribution_id for c in outcome.counted}
     points = []
     if counted_ids:
-        for giver, receiver, value in db.session.execute(
-            select(PeerPoints.giver_id, Contribution.person_id, PeerPoints.points)
+        # Filtered here rather than with IN (ids): the counted ids may exceed a statement's parameters.
+        for giver, receiver, value, contribution_id in db.session.execute(
+            select(PeerPoints.giver_id, Contribution.person_id, PeerPoints.points, PeerPoints.contribution_id)
             .join(Contribution, Contribution.id == PeerPoints.contribution_id)
-            .where(PeerPoints.round_id == round_.id, PeerPoints.contribution_id.in_(counted_ids))
+            .where(PeerPoints.round_id == round_.id)
             .order_by(PeerPoints.id)
         ):
-            points.append((giver, receiver, value))
+            if contribution_id in counted_ids:
+                points.append((giver, receiver, value))
     fund_rules = current_fund_rules(create=store_defaults)
     inp = RoundInput(
         envelope_cents=round_.envelope_cents, rules=allocation_rules(rules),
