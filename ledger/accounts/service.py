@@ -2,14 +2,18 @@
 
 There is no function here that updates or deletes: a mistake is corrected with ``reverse``.
 Callers flush, never commit: the request or command around them commits once.
+
+``post_many`` appends a batch of entries with a fixed number of statements whatever its size (a
+round's finalization writes thousands); ``post`` is the same path for a single entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import func, insert, select, text
 
 from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance_errors, link_hash
 from ledger.accounts.chart import AccountSpec
@@ -20,6 +24,8 @@ from ledger.timeutil import utcnow
 
 # Any constant will do: it names the lock that serializes appends to the chain on PostgreSQL.
 CHAIN_LOCK_KEY = 7_270_001
+# Values per IN (...) list: far below the parameter limits of SQLite (32,766) and PostgreSQL (65,535).
+IN_CHUNK = 5_000
 
 
 class UnbalancedTransaction(ValueError):
@@ -41,23 +47,109 @@ class Leg:
     memo: str = ""
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One transaction to append: what ``post`` takes, as a value (for ``post_many``)."""
+
+    kind: str
+    legs: Sequence[Leg]
+    occurred_on: date
+    memo: str = ""
+    commons_id: int | None = None
+    round_id: int | None = None
+    ref: str | None = None
+    reverses_id: int | None = None
+    reverses_seq: int | None = None
+
+
 def lock_chain() -> None:
     """Serialize writers of the chain. SQLite transactions already begin IMMEDIATE."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
-def resolve_account(spec: AccountSpec) -> Account:
-    """The account for ``spec``, created on first use."""
-    account = db.session.scalar(select(Account).where(Account.code == spec.code))
-    if account is None:
-        account = Account(
-            code=spec.code, name=spec.name, type=spec.type, kind=spec.kind,
-            commons_id=spec.commons_id, person_id=spec.person_id, cae_id=spec.cae_id,
+def chunks(values: Sequence, size: int | None = None) -> Iterator[Sequence]:
+    """``values`` in slices of at most ``size`` (default IN_CHUNK), for IN lists a statement can carry."""
+    size = size or IN_CHUNK
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, int]:
+    """The id of the account of every spec (keyed by code), creating the missing ones in one insert."""
+    codes = list(specs)
+    ids: dict[str, int] = {}
+    for part in chunks(codes):
+        ids.update(db.session.execute(select(Account.code, Account.id).where(Account.code.in_(part))).all())
+    missing = [specs[code] for code in codes if code not in ids]
+    if missing:
+        db.session.execute(insert(Account.__table__), [
+            {"code": s.code, "name": s.name, "type": s.type, "kind": s.kind, "commons_id": s.commons_id,
+             "person_id": s.person_id, "cae_id": s.cae_id} for s in missing])
+        for part in chunks([s.code for s in missing]):
+            ids.update(db.session.execute(select(Account.code, Account.id).where(Account.code.in_(part))).all())
+    return ids
+
+
+def post_many(entries: Sequence[Entry]) -> list[int]:
+    """Append balanced, hash-chained and signed transactions, in order; returns their ids.
+
+    All or nothing: raises UnbalancedTransaction when any entry's legs do not sum to zero, and
+    DuplicateEntry when a ``ref`` was already used or appears twice in the batch, before anything
+    is written. The statements issued do not depend on the number of entries (IN lists and inserts
+    are chunked, not repeated per entry), and each transaction's hash and signature are exactly
+    those ``post`` would compute one at a time.
+    """
+    if not entries:
+        return []
+    legs_of = [[PostingData(leg.account.code, leg.amount_cents, leg.memo) for leg in entry.legs] for entry in entries]
+    errors = []
+    for entry, legs in zip(entries, legs_of):
+        found = balance_errors(legs)
+        errors += [f"{entry.ref or entry.kind}: {e}" for e in found] if len(entries) > 1 else found
+    if errors:
+        raise UnbalancedTransaction(errors)
+    refs = [entry.ref for entry in entries if entry.ref is not None]
+    if len(set(refs)) != len(refs):
+        raise DuplicateEntry(next(ref for i, ref in enumerate(refs) if ref in refs[:i]))
+    db.session.flush()  # pending ORM rows (the accounts' commons, a reversed transaction) first
+    lock_chain()
+    for part in chunks(refs):
+        if taken := db.session.scalar(select(LedgerTransaction.ref).where(LedgerTransaction.ref.in_(part)).limit(1)):
+            raise DuplicateEntry(taken)
+    accounts = resolve_accounts({leg.account.code: leg.account for entry in entries for leg in entry.legs})
+    last = db.session.execute(
+        select(LedgerTransaction.seq, LedgerTransaction.hash).order_by(LedgerTransaction.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
+    first_seq = seq + 1
+    recorded_at = utcnow().isoformat(timespec="microseconds")
+    key = current_key()
+    rows = []
+    for entry, legs in zip(entries, legs_of):
+        seq += 1
+        data = TransactionData(
+            seq=seq, kind=entry.kind, memo=entry.memo, occurred_on=entry.occurred_on.isoformat(), recorded_at=recorded_at,
+            commons_id=entry.commons_id, round_id=entry.round_id, reverses_seq=entry.reverses_seq, ref=entry.ref,
+            postings=tuple(legs),
         )
-        db.session.add(account)
-        db.session.flush()
-    return account
+        digest = link_hash(data, prev_hash)
+        rows.append({
+            "seq": seq, "kind": entry.kind, "memo": entry.memo, "occurred_on": entry.occurred_on, "recorded_at": recorded_at,
+            "commons_id": entry.commons_id, "round_id": entry.round_id, "reverses_id": entry.reverses_id, "ref": entry.ref,
+            "prev_hash": prev_hash, "hash": digest, "signature": key.sign(digest.encode()), "key_id": key.key_id,
+        })
+        prev_hash = digest
+    db.session.execute(insert(LedgerTransaction.__table__), rows)
+    # Ids by seq rather than RETURNING: SQLite would then insert row by row to keep the order.
+    ids = list(db.session.scalars(select(LedgerTransaction.id).where(LedgerTransaction.seq >= first_seq).order_by(LedgerTransaction.seq)))
+    # One executemany in hashed order: `verify` reads a transaction's postings in id order, and
+    # ids follow insertion order on both engines (no other writer runs under the chain lock).
+    db.session.execute(insert(Posting.__table__), [
+        {"transaction_id": tx_id, "account_id": accounts[leg.account.code], "amount_cents": leg.amount_cents, "memo": leg.memo}
+        for tx_id, entry in zip(ids, entries) for leg in entry.legs
+    ])
+    return ids
 
 
 def post(
@@ -76,36 +168,10 @@ def post(
     Raises UnbalancedTransaction when the legs do not sum to zero, and DuplicateEntry when
     ``ref`` was already used (which makes a repeated finalization or payment harmless).
     """
-    data_legs = [PostingData(leg.account.code, leg.amount_cents, leg.memo) for leg in legs]
-    if errors := balance_errors(data_legs):
-        raise UnbalancedTransaction(errors)
-    lock_chain()
-    if ref is not None and db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.ref == ref)):
-        raise DuplicateEntry(ref)
-    last = db.session.execute(
-        select(LedgerTransaction.seq, LedgerTransaction.hash).order_by(LedgerTransaction.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
-    recorded_at = utcnow().isoformat(timespec="microseconds")
-    data = TransactionData(
-        seq=seq, kind=kind, memo=memo, occurred_on=occurred_on.isoformat(), recorded_at=recorded_at,
-        commons_id=commons_id, round_id=round_id, reverses_seq=reverses.seq if reverses else None,
-        ref=ref, postings=tuple(data_legs),
-    )
-    digest = link_hash(data, prev_hash)
-    key = current_key()
-    tx = LedgerTransaction(
-        seq=seq, kind=kind, memo=memo, occurred_on=occurred_on, recorded_at=recorded_at,
-        commons_id=commons_id, round_id=round_id, reverses_id=reverses.id if reverses else None,
-        ref=ref, prev_hash=prev_hash, hash=digest, signature=key.sign(digest.encode()), key_id=key.key_id,
-    )
-    db.session.add(tx)
-    db.session.flush()
-    for leg in legs:
-        account = resolve_account(leg.account)
-        db.session.add(Posting(transaction_id=tx.id, account_id=account.id, amount_cents=leg.amount_cents, memo=leg.memo))
-    db.session.flush()
-    return tx
+    entry = Entry(kind, tuple(legs), occurred_on, memo, commons_id, round_id, ref,
+                  reverses_id=reverses.id if reverses else None, reverses_seq=reverses.seq if reverses else None)
+    [tx_id] = post_many([entry])
+    return db.session.get(LedgerTransaction, tx_id)
 
 
 def reverse(original: LedgerTransaction, *, occurred_on: date, memo: str, round_id: int | None = None) -> LedgerTransaction:
@@ -123,8 +189,6 @@ def reverse(original: LedgerTransaction, *, occurred_on: date, memo: str, round_
 
 def balance(code: str) -> int:
     """Current balance of an account in cents (debits positive); 0 for an unused account."""
-    from sqlalchemy import func
-
     total = db.session.scalar(
         select(func.coalesce(func.sum(Posting.amount_cents), 0)).join(Account).where(Account.code == code)
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ledger.accounts import chart
 from ledger.accounts.service import DuplicateEntry, Leg, post
@@ -28,28 +28,38 @@ PAYABLE_ROUTES = ("cae", "invoice")
 
 
 def create_batches(round_: Round) -> list[PayoutBatch]:
-    """Group the round's payable allocation lines into batches; safe to call twice."""
-    lines = db.session.scalars(select(AllocationLine).where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)).all()
+    """Group the round's payable allocation lines into batches; safe to call twice.
+
+    A few statements whatever the round's size: the lines are read as rows and the payout lines
+    inserted in one executemany.
+    """
+    lines = db.session.execute(
+        select(AllocationLine.id, AllocationLine.person_id, AllocationLine.net_cents, AllocationLine.topup_cents,
+               AllocationLine.route, AllocationLine.cae_id, AllocationLine.cae_contribution_cents,
+               AllocationLine.salary_budget_cents)
+        .where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)
+    ).all()
     batches: dict[tuple[str, int | None], PayoutBatch] = {
         (b.route, b.cae_id): b for b in db.session.scalars(select(PayoutBatch).where(PayoutBatch.round_id == round_.id))
     }
     existing_lines = set(db.session.scalars(
         select(PayoutLine.allocation_line_id).join(PayoutBatch).where(PayoutBatch.round_id == round_.id)
     ))
-    for line in lines:
-        amount = line.net_cents + line.topup_cents
-        if line.route not in PAYABLE_ROUTES or amount == 0 or line.id in existing_lines:
-            continue
-        key = (line.route, line.cae_id if line.route == "cae" else None)
+    payable = [(line, (line.route, line.cae_id if line.route == "cae" else None)) for line in lines
+               if line.route in PAYABLE_ROUTES and line.net_cents + line.topup_cents != 0 and line.id not in existing_lines]
+    for _, key in payable:
         if key not in batches:
             batches[key] = PayoutBatch(round_id=round_.id, route=key[0], cae_id=key[1], state="pending")
             db.session.add(batches[key])
-            db.session.flush()
-        db.session.add(PayoutLine(
-            batch_id=batches[key].id, allocation_line_id=line.id, person_id=line.person_id, amount_cents=amount,
-            cae_contribution_cents=line.cae_contribution_cents, salary_budget_cents=line.salary_budget_cents,
-        ))
     db.session.flush()
+    if payable:
+        db.session.execute(insert(PayoutLine.__table__), [{
+            "batch_id": batches[key].id, "allocation_line_id": line.id, "person_id": line.person_id,
+            "amount_cents": line.net_cents + line.topup_cents, "cae_contribution_cents": line.cae_contribution_cents,
+            "salary_budget_cents": line.salary_budget_cents,
+        } for line, key in payable])
+        for batch in batches.values():
+            db.session.expire(batch, ["lines"])
     settle_round(round_)
     return list(batches.values())
 

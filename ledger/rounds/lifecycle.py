@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.accounts import chart
-from ledger.accounts.service import Leg, lock_chain, post
+from ledger.accounts.service import Entry, Leg, lock_chain, post_many
 from ledger.commons.models import Commons
 from ledger.errors import Conflict
 from ledger.extensions import db
@@ -66,6 +66,7 @@ def finalize(round_: Round) -> None:
 
     The allocation is computed once more under the pinned rules, so that top-ups never exceed
     what the fund holds at this moment (the chain lock serializes this with every other writer).
+    The entries go to the ledger as one batch: the statements do not grow with the round's size.
     """
     if not move(round_, "allocated", "finalized", finalized_at=utcnow()):
         raise Conflict(f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.",
@@ -74,39 +75,47 @@ def finalize(round_: Round) -> None:
     compute(round_)
     commons = round_.commons
     on = today()
-    lines = db.session.scalars(select(AllocationLine).where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id))
-    for line in lines:
-        write_line(round_, commons, line, on)
+    lines = db.session.execute(
+        select(AllocationLine.person_id, AllocationLine.gross_cents, AllocationLine.net_cents, AllocationLine.levy_cents,
+               AllocationLine.topup_cents, AllocationLine.route)
+        .where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)
+    )
+    post_many([entry for line in lines for entry in line_entries(round_, commons, line, on)])
     create_batches(round_)
 
 
-def write_line(round_: Round, commons: Commons, line: AllocationLine, on: date) -> None:
-    """The ledger entries of one person's line; each has a ref the database accepts only once."""
+def line_entries(round_: Round, commons: Commons, line, on: date) -> list[Entry]:
+    """The ledger entries of one person's line (any row with the amounts and route of an
+    AllocationLine); each has a ref the database accepts only once."""
     p, r = line.person_id, round_.id
     payable = chart.person_payable(p, commons)
     common = {"occurred_on": on, "commons_id": commons.id, "round_id": r}
+    entries = []
     if line.gross_cents:
         legs = [Leg(chart.commons_retributions(commons), line.gross_cents, "gross retribution"),
                 Leg(payable, -line.net_cents, "net retribution"),
                 Leg(chart.commons_treasury(commons), -line.levy_cents, "solidarity levy"),
                 Leg(chart.fund_treasury(), line.levy_cents, "solidarity levy"),
                 Leg(chart.fund_levies(), -line.levy_cents, "solidarity levy")]
-        post("round:retribution", [leg for leg in legs if leg.amount_cents], memo=f"Round {r}: retribution of person {p}",
-             ref=f"round:{r}:retribution:{p}", **common)
+        entries.append(Entry("round:retribution", tuple(leg for leg in legs if leg.amount_cents),
+                             memo=f"Round {r}: retribution of person {p}", ref=f"round:{r}:retribution:{p}", **common))
     if line.topup_cents:
-        post("round:topup", [Leg(chart.fund_topups(), line.topup_cents, "solidarity top-up"),
-                             Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up")],
-             memo=f"Round {r}: solidarity top-up for person {p}", ref=f"round:{r}:topup:{p}", **common)
+        entries.append(Entry("round:topup", (Leg(chart.fund_topups(), line.topup_cents, "solidarity top-up"),
+                                             Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up")),
+                             memo=f"Round {r}: solidarity top-up for person {p}", ref=f"round:{r}:topup:{p}", **common))
     if line.net_cents and line.route == "waive":
-        post("round:waive", [Leg(payable, line.net_cents, "left to the commons"),
-                             Leg(chart.commons_retributions(commons), -line.net_cents, "left to the commons")],
-             memo=f"Round {r}: person {p} leaves their retribution to the commons", ref=f"round:{r}:waive:{p}", **common)
+        entries.append(Entry("round:waive", (Leg(payable, line.net_cents, "left to the commons"),
+                                             Leg(chart.commons_retributions(commons), -line.net_cents, "left to the commons")),
+                             memo=f"Round {r}: person {p} leaves their retribution to the commons",
+                             ref=f"round:{r}:waive:{p}", **common))
     elif line.net_cents and line.route == "fund":
-        post("round:to-fund", [Leg(payable, line.net_cents, "given to the solidarity fund"),
-                               Leg(chart.commons_treasury(commons), -line.net_cents, "given to the solidarity fund"),
-                               Leg(chart.fund_treasury(), line.net_cents, "given by a contributor"),
-                               Leg(chart.fund_donations(), -line.net_cents, "given by a contributor")],
-             memo=f"Round {r}: person {p} gives their retribution to the solidarity fund", ref=f"round:{r}:to-fund:{p}", **common)
+        entries.append(Entry("round:to-fund", (Leg(payable, line.net_cents, "given to the solidarity fund"),
+                                               Leg(chart.commons_treasury(commons), -line.net_cents, "given to the solidarity fund"),
+                                               Leg(chart.fund_treasury(), line.net_cents, "given by a contributor"),
+                                               Leg(chart.fund_donations(), -line.net_cents, "given by a contributor")),
+                             memo=f"Round {r}: person {p} gives their retribution to the solidarity fund",
+                             ref=f"round:{r}:to-fund:{p}", **common))
+    return entries
 
 
 def tick(on: date | None = None, holder: str = "tick") -> dict:

@@ -10,14 +10,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from ledger.accounts import chart
 from ledger.accounts.models import Account, Posting
-from ledger.accounts.service import balance
+from ledger.accounts.service import balance, chunks
 from ledger.commons.models import Commons, Membership
 from ledger.contributions.models import Contribution
-from ledger.contributions.review import ReviewOutcome, review_outcome
+from ledger.contributions.review import ReviewTotals, counts, in_review, review_totals
 from ledger.errors import Conflict, field_error
 from ledger.extensions import db
 from ledger.fund.service import available_cents, current_fund_rules
@@ -97,15 +97,12 @@ def create_round(commons: Commons, *, period_start: date, period_end: date, enve
 def adopt_contributions(round_: Round) -> int:
     """Give the round the commons' declared work still waiting for a round: work dated in its
     period, and work carried over from an earlier round (dated before its end)."""
-    waiting = db.session.scalars(select(Contribution).where(
+    adopted = db.session.execute(update(Contribution).where(
         Contribution.commons_id == round_.commons_id, Contribution.round_id.is_(None), Contribution.status == "declared",
         or_(and_(Contribution.date >= round_.period_start, Contribution.date <= round_.period_end),
             and_(Contribution.carried_from_round_id.is_not(None), Contribution.date <= round_.period_end)),
-    )).all()
-    for contribution in waiting:
-        contribution.round_id = round_.id
-    db.session.flush()
-    return len(waiting)
+    ).values(round_id=round_.id))
+    return adopted.rowcount
 
 
 def routes_of(commons_id: int) -> dict[int, Route]:
@@ -123,31 +120,30 @@ def routes_of(commons_id: int) -> dict[int, Route]:
     return routes
 
 
-def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundInput, ReviewOutcome]:
-    """The allocation's input for ``round_`` under ``rules`` (any object with the rule fields)."""
-    outcome = review_outcome(round_.id, rules.min_vouches)
-    counted_ids = {c.contribution_id for c in outcome.counted}
-    points = []
-    if counted_ids:
-        # Filtered here rather than with IN (ids): the counted ids may exceed a statement's parameters.
-        for giver, receiver, value, contribution_id in db.session.execute(
-            select(PeerPoints.giver_id, Contribution.person_id, PeerPoints.points, PeerPoints.contribution_id)
-            .join(Contribution, Contribution.id == PeerPoints.contribution_id)
-            .where(PeerPoints.round_id == round_.id)
-            .order_by(PeerPoints.id)
-        ):
-            if contribution_id in counted_ids:
-                points.append((giver, receiver, value))
+def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundInput, ReviewTotals]:
+    """The allocation's input for ``round_`` under ``rules`` (any object with the rule fields).
+
+    Work comes summed per person and category (the allocation only ever adds hours up), so the
+    input stays small however many contributions the round holds.
+    """
+    review = review_totals(round_.id, rules.min_vouches)
+    # Points count only on contributions the review counts; the same SQL conditions decide it.
+    points = tuple((giver, receiver, value) for giver, receiver, value in db.session.execute(
+        select(PeerPoints.giver_id, Contribution.person_id, PeerPoints.points)
+        .join(Contribution, Contribution.id == PeerPoints.contribution_id)
+        .where(PeerPoints.round_id == round_.id, in_review(round_.id), counts(rules.min_vouches))
+        .order_by(PeerPoints.id)
+    ))
     fund_rules = current_fund_rules(create=store_defaults)
     inp = RoundInput(
         envelope_cents=round_.envelope_cents, rules=allocation_rules(rules),
         fund=FundTerms(Decimal(fund_rules.topup_ratio), fund_rules.per_person_cap_cents, available_cents()),
-        work=tuple(Work(c.person_id, c.category, c.hours, c.contribution_id) for c in outcome.counted),
+        work=tuple(Work(c.person_id, c.category, c.hours) for c in review.counted),
         routes=routes_of(round_.commons_id),
         requests=dict(db.session.execute(select(SelfRequest.person_id, SelfRequest.amount_cents).where(SelfRequest.round_id == round_.id)).all()),
-        points=tuple(points),
+        points=points,
     )
-    return inp, outcome
+    return inp, review
 
 
 def compute(round_: Round) -> Allocation:
@@ -156,19 +152,18 @@ def compute(round_: Round) -> Allocation:
     Replaces the previous preview; contributions the review could not settle move on to the next
     round (never lost). Only for a round not finalized yet, or inside its finalization.
     """
-    inp, outcome = gather(round_, round_.rule_version)
-    carry_over(round_, outcome.carried_over)
+    inp, review = gather(round_, round_.rule_version)
+    carry_over(round_, review.carried_over)
     allocation = allocate(inp)
     db.session.execute(delete(AllocationLine).where(AllocationLine.round_id == round_.id))
-    for line in allocation.lines:
-        db.session.add(AllocationLine(
-            round_id=round_.id, person_id=line.person_id, hours=line.hours, weighted_hours=line.weighted_hours,
-            claim_cents=line.claim_cents, gross_cents=line.gross_cents, levy_cents=line.levy_cents,
-            topup_cents=line.topup_cents, net_cents=line.net_cents, route=line.route, cae_id=line.cae_id,
-            cae_contribution_cents=line.cae_contribution_cents, salary_budget_cents=line.salary_budget_cents,
-            explanation=to_json(line.steps),
-        ))
-    db.session.flush()
+    if allocation.lines:
+        db.session.execute(insert(AllocationLine.__table__), [{
+            "round_id": round_.id, "person_id": line.person_id, "hours": line.hours, "weighted_hours": line.weighted_hours,
+            "claim_cents": line.claim_cents, "gross_cents": line.gross_cents, "levy_cents": line.levy_cents,
+            "topup_cents": line.topup_cents, "net_cents": line.net_cents, "route": line.route, "cae_id": line.cae_id,
+            "cae_contribution_cents": line.cae_contribution_cents, "salary_budget_cents": line.salary_budget_cents,
+            "explanation": to_json(line.steps),
+        } for line in allocation.lines])
     db.session.expire(round_, ["lines"])
     return allocation
 
@@ -180,11 +175,9 @@ def carry_over(round_: Round, contribution_ids: list[int]) -> None:
     later = db.session.scalar(select(Round).where(
         Round.commons_id == round_.commons_id, Round.state == "open", Round.period_start > round_.period_end,
     ).order_by(Round.period_start).limit(1))
-    for contribution in db.session.scalars(select(Contribution).where(Contribution.id.in_(contribution_ids))):
-        contribution.carried_from_round_id = round_.id
-        contribution.round_id = later.id if later else None
-        contribution.status = "declared"
-    db.session.flush()
+    for part in chunks(contribution_ids):
+        db.session.execute(update(Contribution).where(Contribution.id.in_(part)).values(
+            carried_from_round_id=round_.id, round_id=later.id if later else None, status="declared"))
 
 
 def carried_over_from(round_: Round) -> list[Contribution]:
@@ -201,7 +194,7 @@ def recompute(round_: Round) -> Allocation:
     return compute(round_)
 
 
-def what_if(round_: Round, overrides: dict) -> tuple[Allocation, ReviewOutcome]:
+def what_if(round_: Round, overrides: dict) -> tuple[Allocation, ReviewTotals]:
     """The allocation the round would get under its rules changed by ``overrides``; writes nothing."""
     base = round_.rule_version
     settings = {name: getattr(base, name) for name in RULE_FIELDS}

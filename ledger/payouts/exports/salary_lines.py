@@ -22,6 +22,7 @@ from fractions import Fraction
 from sqlalchemy import select
 
 from ledger.accounts.money import format_euros, round_half_up
+from ledger.accounts.service import chunks
 from ledger.errors import field_error
 from ledger.extensions import db
 from ledger.payouts.batches import mark_exported
@@ -109,44 +110,55 @@ def render(lines: list[SalaryLine]) -> bytes:
 
 
 def collect(cae: Cae, period: str) -> tuple[list[SalaryLine], list[PayoutBatch]]:
-    """The month's salary lines for ``cae``, sorted by employee reference then last name, and their batches."""
+    """The month's salary lines for ``cae``, sorted by employee reference then last name, and their batches.
+
+    A fixed number of queries whatever the CAE's size: the payout rows as plain columns, the
+    month's batches, and the CAE's memberships all at once (not one lookup per person).
+    """
     start, end = parse_period(period)
+    in_month = (PayoutBatch.route == "cae", PayoutBatch.cae_id == cae.id,
+                Round.state.in_(("finalized", "paid")), Round.finalized_at >= start, Round.finalized_at < end)
     rows = db.session.execute(
-        select(PayoutLine, AllocationLine, PayoutBatch)
+        select(PayoutLine.person_id, PayoutLine.salary_budget_cents, PayoutLine.cae_contribution_cents, AllocationLine.hours,
+               AllocationLine.gross_cents, AllocationLine.levy_cents, AllocationLine.topup_cents, PayoutBatch.id.label("batch_id"))
         .join(PayoutBatch, PayoutBatch.id == PayoutLine.batch_id)
         .join(AllocationLine, AllocationLine.id == PayoutLine.allocation_line_id)
         .join(Round, Round.id == PayoutBatch.round_id)
-        .where(PayoutBatch.route == "cae", PayoutBatch.cae_id == cae.id,
-               Round.state.in_(("finalized", "paid")), Round.finalized_at >= start, Round.finalized_at < end)
+        .where(*in_month)
         .order_by(PayoutLine.person_id, PayoutBatch.id)
     ).all()
+    batches = list(db.session.scalars(select(PayoutBatch).join(Round, Round.id == PayoutBatch.round_id).where(*in_month)
+                                      .order_by(PayoutBatch.id)))
     employer_rate = Decimal(cae.employer_rate)
     per_person: dict[int, list] = {}
-    batches: dict[int, PayoutBatch] = {}
-    for payout, allocation, batch in rows:
-        per_person.setdefault(payout.person_id, []).append((payout, allocation, batch))
-        batches[batch.id] = batch
+    for row in rows:
+        per_person.setdefault(row.person_id, []).append(row)
+    members = {m.person_id: m for m in db.session.scalars(select(CaeMembership).where(CaeMembership.cae_id == cae.id))}
+    # A membership removed after the round: still paid, under the person's name, flagged by the empty contract.
+    former = [person_id for person_id in per_person if person_id not in members]
+    names: dict[int, str] = {}
+    for part in chunks(former):
+        names.update(db.session.execute(select(Person.id, Person.display_name).where(Person.id.in_(part))).all())
     lines = []
     for person_id, items in per_person.items():
-        member = db.session.scalar(select(CaeMembership).where(CaeMembership.cae_id == cae.id, CaeMembership.person_id == person_id))
+        member = members.get(person_id)
         if member is not None:
             ref, last, first, contract = employee_ref(member), member.last_name, member.first_name, member.contract_type
-        else:  # the membership was removed after the round: still paid, flagged by the empty contract
-            person = db.session.get(Person, person_id)
-            ref, last, first, contract = "", person.display_name, "", ""
-        budget = sum(p.salary_budget_cents for p, _, _ in items)
+        else:
+            ref, last, first, contract = "", names[person_id], "", ""
+        budget = sum(item.salary_budget_cents for item in items)
         charges, gross_salary = estimate_salary(budget, employer_rate, contract)
         lines.append(SalaryLine(
             period=period, cae_code=cae.code, employee_ref=ref, last_name=last, first_name=first, contract_type=contract,
-            hours=sum((Decimal(a.hours) for _, a, _ in items), Decimal(0)),
-            gross_cents=sum(a.gross_cents for _, a, _ in items), levy_cents=sum(a.levy_cents for _, a, _ in items),
-            topup_cents=sum(a.topup_cents for _, a, _ in items),
-            cae_contribution_cents=sum(p.cae_contribution_cents for p, _, _ in items), salary_budget_cents=budget,
+            hours=sum((Decimal(item.hours) for item in items), Decimal(0)),
+            gross_cents=sum(item.gross_cents for item in items), levy_cents=sum(item.levy_cents for item in items),
+            topup_cents=sum(item.topup_cents for item in items),
+            cae_contribution_cents=sum(item.cae_contribution_cents for item in items), salary_budget_cents=budget,
             employer_charges_cents=charges, gross_salary_cents=gross_salary, line_count=len(items),
-            batch_ids=tuple(sorted({b.id for _, _, b in items})),
+            batch_ids=tuple(sorted({item.batch_id for item in items})),
         ))
     lines.sort(key=lambda line: (line.employee_ref, line.last_name, line.first_name))
-    return lines, sorted(batches.values(), key=lambda b: b.id)
+    return lines, batches
 
 
 def export(cae: Cae, period: str, actor: Person | None) -> SignedExport:

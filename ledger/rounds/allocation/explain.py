@@ -20,17 +20,23 @@ def hours_text(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict) -> list[Step]:
-    """The steps of one person's line, in the order they were computed."""
+def hours_by_category(inp: RoundInput) -> dict[int, dict[str, Decimal]]:
+    """Each person's counted hours per category, in one pass over the work (not one per person)."""
+    by_person: dict[int, dict[str, Decimal]] = {}
+    for work in inp.work:
+        by_category = by_person.setdefault(work.person_id, {})
+        by_category[work.category] = by_category.get(work.category, Decimal(0)) + work.hours
+    return by_person
+
+
+def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by_category: dict[str, Decimal]) -> list[Step]:
+    """The steps of one person's line, in the order they were computed; ``by_category`` holds
+    the person's hours per category (from ``hours_by_category``)."""
     rules = inp.rules
     steps: list[Step] = []
     add = lambda key, **params: steps.append(Step(key, params))  # noqa: E731
     if line.hours:
         add("hours", hours=hours_text(line.hours))
-        by_category: dict[str, Decimal] = {}
-        for work in inp.work:
-            if work.person_id == line.person_id:
-                by_category[work.category] = by_category.get(work.category, Decimal(0)) + work.hours
         for category, hours in sorted(by_category.items()):
             if rules.weight(category) != 1:
                 add("weight", category=category, weight=hours_text(rules.weight(category)), hours=hours_text(hours),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ledger.accounts.money import apply_rate, round_half_up, split_largest_remainder
-from ledger.rounds.allocation.explain import explain
+from ledger.rounds.allocation.explain import explain, hours_by_category
 from ledger.rounds.allocation.model import PAID_ROUTES, Allocation, FundTerms, Line, Route, RoundInput
 from ledger.rounds.allocation.shares import shares, weighted_hours
 
@@ -35,8 +35,9 @@ def allocate(inp: RoundInput) -> Allocation:
         claims_cents=sum(claims.values()), distributed_cents=sum(gross.values()),
         fund_requested_cents=requested, fund_granted_cents=granted,
     )
+    by_person = hours_by_category(inp)
     for line in lines:
-        line.steps = explain(line, inp, allocation, extra)
+        line.steps = explain(line, inp, allocation, extra, by_person.get(line.person_id, {}))
     return allocation
 
 
