@@ -62,10 +62,12 @@ def idempotent(view):
         response = current_app.make_response(view(*args, **kwargs))
         record = IdempotencyRecord(person_id=person.id, key=key, endpoint=endpoint, request_hash=body_hash,
                                    status_code=response.status_code, response_body=response.get_data(as_text=True))
+        db.session.add(record)
         try:
-            with db.session.begin_nested():
-                db.session.add(record)
-        except IntegrityError as exc:  # a concurrent retry won the race; its answer is the one
+            db.session.flush()
+        except IntegrityError as exc:
+            # A concurrent retry won the race; its answer is the one. No savepoint is needed: the
+            # 409 rolls the whole request back, the work this one just did included.
             raise Conflict("A request with this Idempotency-Key is already being processed; retry shortly.") from exc
         return response
 

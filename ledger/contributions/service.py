@@ -10,21 +10,21 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ledger.commons.models import Commons, Membership
 from ledger.commons.service import membership
 from ledger.contributions.categories import categories_of
-from ledger.contributions.models import Contribution
+from ledger.contributions.models import Category, Contribution
 from ledger.contributions.status import display_status
 from ledger.contributions.validation import Draft, check_draft, week_bounds
 from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ledger.extensions import db
 from ledger.people.models import Person
 from ledger.rounds.assignment import round_for
-from ledger.rounds.models import RuleVersion
+from ledger.rounds.models import Round, RuleVersion
 from ledger.rounds.rules import current_rules
 from ledger.timeutil import today
 
@@ -81,31 +81,49 @@ def hours_on_day(person_id: int, on: date, *, excluding: int | None = None) -> D
     return Decimal(db.session.scalar(query))
 
 
-def hours_in_week(person_id: int, on: date) -> Decimal:
-    """Hours the person declared in the ISO week of ``on``, all commons together."""
+def hours_on_day_and_week(person_id: int, on: date, *, excluding: int | None = None) -> tuple[Decimal, Decimal]:
+    """Hours the person declared on ``on`` and in its ISO week, all commons together, withdrawn
+    work excluded (and the contribution ``excluding``): one query for both totals."""
     monday, sunday = week_bounds(on)
-    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Contribution.hours), 0)).where(
-        Contribution.person_id == person_id, Contribution.date.between(monday, sunday), Contribution.status != "withdrawn")))
+    that_day = case((Contribution.date == on, Contribution.hours), else_=0)
+    query = select(func.coalesce(func.sum(that_day), 0), func.coalesce(func.sum(Contribution.hours), 0)).where(
+        Contribution.person_id == person_id, Contribution.date.between(monday, sunday), Contribution.status != "withdrawn")
+    if excluding is not None:
+        query = query.where(Contribution.id != excluding)
+    day, week = db.session.execute(query).one()
+    return Decimal(day), Decimal(week)
 
 
-def care_warnings(contribution: Contribution) -> list[str]:
-    """A kind word, never a refusal, when someone's week goes past the rules' threshold."""
-    rules = rules_for(contribution)
-    threshold = rules.weekly_hours_threshold if rules and rules.weekly_hours_threshold else DEFAULT_WEEKLY_THRESHOLD
-    total = hours_in_week(contribution.person_id, contribution.date)
-    if total <= threshold:
+def care_warnings(week_total: Decimal, threshold: int | None, on: date) -> list[str]:
+    """A kind word, never a refusal, when someone's week (``week_total`` hours, the saved work
+    included) goes past the rules' ``threshold`` (None or 0: the default)."""
+    threshold = threshold or DEFAULT_WEEKLY_THRESHOLD
+    if week_total <= threshold:
         return []
     return [_("You have declared %(total)s hours in the week of %(monday)s, more than %(threshold)s hours. "
               "Your work is recorded. Take care of yourself: it may be time to share the load or rest.",
-              total=f"{total:.2f}", monday=week_bounds(contribution.date)[0].isoformat(), threshold=threshold)]
+              total=f"{week_total:.2f}", monday=week_bounds(on)[0].isoformat(), threshold=threshold)]
 
 
-def _membership_or_refuse(commons: Commons, person: Person) -> Membership:
-    found = membership(commons, person)
-    if found is None:
+def _standing(commons: Commons, person: Person, category: str) -> tuple[bool, int | None]:
+    """Whether ``category`` is one of the commons' active categories, and the weekly-hours threshold
+    of its latest rules; a refusal when the person is not a member. One query for the three."""
+    category_active = select(Category.id).where(
+        Category.commons_id == commons.id, Category.code == category, Category.active.is_(True)).exists()
+    latest_threshold = select(RuleVersion.weekly_hours_threshold).where(RuleVersion.commons_id == commons.id) \
+        .order_by(RuleVersion.version.desc()).limit(1).scalar_subquery()
+    row = db.session.execute(select(category_active, latest_threshold).select_from(Membership).where(
+        Membership.commons_id == commons.id, Membership.person_id == person.id)).first()
+    if row is None:
         raise Forbidden(_("You can only declare work for a commons you belong to."),
                         fields={"commons": [_("You are not a member of this commons.")]})
-    return found
+    return bool(row[0]), row[1]
+
+
+def _threshold_of(round_: Round | None, commons_id: int) -> int | None:
+    """The weekly-hours threshold judging work in ``round_`` (its pinned rules), else the latest rules'."""
+    rules = round_.rule_version if round_ is not None else current_rules(commons_id)
+    return rules.weekly_hours_threshold if rules else None
 
 
 def _assign(commons_id: int, on: date, problems: dict[str, list[str]]):
@@ -133,27 +151,38 @@ def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: 
             Contribution.person_id == person.id, Contribution.idempotency_key == idempotency_key))
         if existing is not None:
             return Saved(existing, replayed=True)
-    _membership_or_refuse(commons, person)
-    codes = {c.code for c in categories_of(commons.id)}
-    problems = check_draft(draft, today=today(), other_hours_that_day=hours_on_day(person.id, draft.on), categories=codes)
+    # Each query here runs once per declaration under load: they are kept few (see
+    # tests/test_contributions_statement_count.py).
+    category_active, latest_threshold = _standing(commons, person, draft.category)
+    day_hours, week_hours = hours_on_day_and_week(person.id, draft.on)
+    problems = check_draft(draft, today=today(), other_hours_that_day=day_hours,
+                           categories={draft.category} if category_active else set())
     round_, late = (None, False) if "date" in problems else _assign(commons.id, draft.on, problems)
     _refuse(problems)
     contribution = Contribution(
-        person_id=person.id, commons_id=commons.id, round_id=round_.id if round_ else None, date=draft.on,
+        person_id=person.id, commons_id=commons.id, round=round_, date=draft.on,
         hours=draft.hours, category=draft.category, description=draft.description, evidence_url=draft.evidence_url or None,
         status="declared", idempotency_key=idempotency_key,
+        # Set rather than loaded back for the response: new work has no vouch or objection yet,
+        # and the session keeps the round only as long as something refers to it.
+        vouches=[], objections=[],
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(contribution)
-    except IntegrityError:
-        # The same one-time token submitted twice at once: the other request stored it.
-        existing = db.session.scalar(select(Contribution).where(
-            Contribution.person_id == person.id, Contribution.idempotency_key == idempotency_key))
-        if existing is None:
-            raise
-        return Saved(existing, replayed=True)
-    return Saved(contribution, late=late, warnings=care_warnings(contribution))
+    if idempotency_key is None:
+        db.session.add(contribution)
+        db.session.flush()
+    else:
+        try:
+            with db.session.begin_nested():
+                db.session.add(contribution)
+        except IntegrityError:
+            # The same one-time token submitted twice at once: the other request stored it.
+            existing = db.session.scalar(select(Contribution).where(
+                Contribution.person_id == person.id, Contribution.idempotency_key == idempotency_key))
+            if existing is None:
+                raise
+            return Saved(existing, replayed=True)
+    threshold = round_.rule_version.weekly_hours_threshold if round_ is not None else latest_threshold
+    return Saved(contribution, late=late, warnings=care_warnings(week_hours + draft.hours, threshold, draft.on))
 
 
 def _require_editable(contribution: Contribution, person: Person) -> None:
@@ -180,8 +209,8 @@ def update(contribution: Contribution, person: Person, changes: dict) -> Saved:
     codes = {c.code for c in categories_of(contribution.commons_id)}
     if draft.category == contribution.category:
         codes.add(draft.category)  # a category retired since may stay on work declared before
-    problems = check_draft(draft, today=today(), other_hours_that_day=hours_on_day(person.id, draft.on, excluding=contribution.id),
-                           categories=codes)
+    day_hours, week_hours = hours_on_day_and_week(person.id, draft.on, excluding=contribution.id)
+    problems = check_draft(draft, today=today(), other_hours_that_day=day_hours, categories=codes)
     round_, late = contribution.round, False
     if "date" not in problems and draft.on != contribution.date:
         round_, late = _assign(contribution.commons_id, draft.on, problems)
@@ -191,7 +220,8 @@ def update(contribution: Contribution, person: Person, changes: dict) -> Saved:
     contribution.round_id = round_.id if round_ else None
     contribution.round = round_
     db.session.flush()
-    return Saved(contribution, late=late, warnings=care_warnings(contribution))
+    warnings = care_warnings(week_hours + draft.hours, _threshold_of(round_, contribution.commons_id), draft.on)
+    return Saved(contribution, late=late, warnings=warnings)
 
 
 def withdraw(contribution: Contribution, person: Person) -> Contribution:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
 
 from ledger.extensions import db
 from ledger.rounds.models import Round
@@ -16,13 +17,17 @@ def round_for(commons_id: int, on: date) -> tuple[Round | None, bool]:
     Work dated in an open round's period belongs to it. Work dated in a period whose round is
     already past `open` is late: it goes to the commons' current open round (the earliest one
     still open). With no open round at all, it waits (None) and the next round created adopts it.
+    The returned round comes with its rule version loaded (the declaration's care warning reads it).
     """
-    covering = db.session.scalar(
-        select(Round).where(Round.commons_id == commons_id, Round.period_start <= on, Round.period_end >= on)
-    )
+    # One query for both candidates: the round covering ``on`` and the commons' open rounds.
+    candidates = db.session.scalars(
+        select(Round).options(joinedload(Round.rule_version))
+        .where(Round.commons_id == commons_id,
+               or_(and_(Round.period_start <= on, Round.period_end >= on), Round.state == "open"))
+        .order_by(Round.period_start)
+    ).all()
+    covering = next((r for r in candidates if r.period_start <= on <= r.period_end), None)
     if covering is not None and covering.state == "open":
         return covering, False
-    current = db.session.scalar(
-        select(Round).where(Round.commons_id == commons_id, Round.state == "open").order_by(Round.period_start).limit(1)
-    )
+    current = next((r for r in candidates if r.state == "open"), None)
     return current, covering is not None
