@@ -58,11 +58,11 @@ def wait_until_up(port: int, path: str = "/healthz", timeout: float = 30.0) -> N
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
             connection.request("GET", path)
-            response = connection.getresponse()
-            response.read()
+            with connection.getresponse() as response:
+                response.read()
             if response.status < 500:
                 return
-        except OSError:
+        except (OSError, http.client.HTTPException):
             pass
         finally:
             connection.close()
@@ -85,21 +85,23 @@ def run_load(port: int, make_request: Callable[[int, int], Request], *, connecti
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         latencies, statuses, errors = [], {}, 0
         start_gate.wait()
-        for n in range(requests_per_connection):
-            method, path, headers, body = make_request(index, n)
-            began = time.perf_counter()
-            try:
-                connection.request(method, path, body=body, headers=headers)
-                response = connection.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
-                errors += 1
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-                continue
-            latencies.append(time.perf_counter() - began)
-            statuses[response.status] = statuses.get(response.status, 0) + 1
-        connection.close()
+        try:
+            for n in range(requests_per_connection):
+                method, path, headers, body = make_request(index, n)
+                began = time.perf_counter()
+                try:
+                    connection.request(method, path, body=body, headers=headers)
+                    with connection.getresponse() as response:
+                        response.read()
+                except (OSError, http.client.HTTPException):
+                    errors += 1
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+                    continue
+                latencies.append(time.perf_counter() - began)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+        finally:
+            connection.close()  # whatever happened, no socket is left for the garbage collector
         with lock:
             result.latencies.extend(latencies)
             result.errors += errors
