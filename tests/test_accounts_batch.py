@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger.accounts import chart
-from ledger.accounts import service as ledger_service
+from ledger import bulk
 from ledger.accounts.chain import GENESIS
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.service import DuplicateEntry, Entry, Leg, UnbalancedTransaction, balance, post, post_many
@@ -108,7 +108,7 @@ def test_a_reference_already_written_refuses_the_whole_batch(commons):
 
 
 def test_more_references_and_accounts_than_one_in_list_carries(commons, make_person, monkeypatch):
-    monkeypatch.setattr(ledger_service, "IN_CHUNK", 4)
+    monkeypatch.setattr(bulk, "IN_CHUNK", 4)
     people = [make_person(f"P{i}").id for i in range(12)]
     ids = post_many([retribution(commons, p, 100 + p, ref=f"test:{p}") for p in people[:10]])
     db.session.commit()

@@ -51,6 +51,8 @@ def split_largest_remainder(total_cents: int, weights: Mapping[K, Fraction | Dec
     """
     if total_cents < 0:
         raise ValueError("cannot split a negative amount")
+    if all(type(weight) is int for weight in weights.values()):
+        return _split_by_ints(total_cents, weights)
     exact: dict[K, Fraction] = {}
     positive = {key: Fraction(weight) for key, weight in weights.items() if Fraction(weight) > 0}
     weight_sum = sum(positive.values(), Fraction(0))
@@ -62,6 +64,27 @@ def split_largest_remainder(total_cents: int, weights: Mapping[K, Fraction | Dec
     leftover = total_cents - sum(parts.values())
     by_remainder = sorted(exact, key=lambda key: (-(exact[key] - parts[key]), key))
     for key in by_remainder[:leftover]:
+        parts[key] += 1
+    return {key: parts.get(key, 0) for key in weights}
+
+
+def _split_by_ints(total_cents: int, weights: Mapping[K, int]) -> dict[K, int]:
+    """``split_largest_remainder`` for whole-number weights (claims, shortfalls), in integers.
+
+    Every exact share is total × weight / sum, so its fractional remainder is (total × weight
+    mod sum) / sum: comparing the integer remainders gives the same order as comparing the
+    Fractions, for a fraction of the cost (a round splits among ten thousand people).
+    """
+    positive = {key: weight for key, weight in weights.items() if weight > 0}
+    weight_sum = sum(positive.values())
+    if weight_sum == 0:
+        return {key: 0 for key in weights}
+    parts: dict[K, int] = {}
+    remainders: dict[K, int] = {}
+    for key, weight in positive.items():
+        parts[key], remainders[key] = divmod(total_cents * weight, weight_sum)
+    leftover = total_cents - sum(parts.values())
+    for key in sorted(remainders, key=lambda key: (-remainders[key], key))[:leftover]:
         parts[key] += 1
     return {key: parts.get(key, 0) for key in weights}
 

@@ -9,23 +9,22 @@ round's finalization writes thousands); ``post`` is the same path for a single e
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance_errors, link_hash
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.signing import current_key
+from ledger.bulk import chunks, insert_rows
 from ledger.extensions import db
 from ledger.timeutil import utcnow
 
 # Any constant will do: it names the lock that serializes appends to the chain on PostgreSQL.
 CHAIN_LOCK_KEY = 7_270_001
-# Values per IN (...) list: far below the parameter limits of SQLite (32,766) and PostgreSQL (65,535).
-IN_CHUNK = 5_000
 
 
 class UnbalancedTransaction(ValueError):
@@ -68,13 +67,6 @@ def lock_chain() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
-def chunks(values: Sequence, size: int | None = None) -> Iterator[Sequence]:
-    """``values`` in slices of at most ``size`` (default IN_CHUNK), for IN lists a statement can carry."""
-    size = size or IN_CHUNK
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, int]:
     """The id of the account of every spec (keyed by code), creating the missing ones in one insert."""
     codes = list(specs)
@@ -83,7 +75,7 @@ def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, int]:
         ids.update(db.session.execute(select(Account.code, Account.id).where(Account.code.in_(part))).all())
     missing = [specs[code] for code in codes if code not in ids]
     if missing:
-        db.session.execute(insert(Account.__table__), [
+        insert_rows(Account.__table__, [
             {"code": s.code, "name": s.name, "type": s.type, "kind": s.kind, "commons_id": s.commons_id,
              "person_id": s.person_id, "cae_id": s.cae_id} for s in missing])
         for part in chunks([s.code for s in missing]):
@@ -96,9 +88,9 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
 
     All or nothing: raises UnbalancedTransaction when any entry's legs do not sum to zero, and
     DuplicateEntry when a ``ref`` was already used or appears twice in the batch, before anything
-    is written. The statements issued do not depend on the number of entries (IN lists and inserts
-    are chunked, not repeated per entry), and each transaction's hash and signature are exactly
-    those ``post`` would compute one at a time.
+    is written. A handful of statements whatever the number of entries (one more per
+    ``ledger.bulk.IN_CHUNK`` refs or new accounts), and each transaction's hash and signature are exactly those ``post``
+    would compute one at a time.
     """
     if not entries:
         return []
@@ -140,12 +132,11 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
             "prev_hash": prev_hash, "hash": digest, "signature": key.sign(digest.encode()), "key_id": key.key_id,
         })
         prev_hash = digest
-    db.session.execute(insert(LedgerTransaction.__table__), rows)
+    insert_rows(LedgerTransaction.__table__, rows)
     # Ids by seq rather than RETURNING: SQLite would then insert row by row to keep the order.
     ids = list(db.session.scalars(select(LedgerTransaction.id).where(LedgerTransaction.seq >= first_seq).order_by(LedgerTransaction.seq)))
-    # One executemany in hashed order: `verify` reads a transaction's postings in id order, and
-    # ids follow insertion order on both engines (no other writer runs under the chain lock).
-    db.session.execute(insert(Posting.__table__), [
+    # In hashed order, with ids that follow it: `verify` reads a transaction's postings by id.
+    insert_rows(Posting.__table__, [
         {"transaction_id": tx_id, "account_id": accounts[leg.account.code], "amount_cents": leg.amount_cents, "memo": leg.memo}
         for tx_id, entry in zip(ids, entries) for leg in entry.legs
     ])

@@ -108,10 +108,12 @@ def review_totals(round_id: int, min_vouches: int) -> ReviewTotals:
         .order_by(Contribution.person_id, Contribution.category)
     ):
         totals.counted.append(CountedHours(person_id, category, Decimal(int(total)).scaleb(-2)))
+    # Started from the objections (few) rather than from the round's contributions (many), unless
+    # the rules ask for vouches, which every contribution may lack.
+    objected = Contribution.id.in_(select(Objection.contribution_id).where(Objection.state.in_(("open", "upheld"))))
+    stopped = objected if min_vouches <= 0 else or_(objected, not_(_enough_vouches(min_vouches)))
     for contribution_id, upheld in db.session.execute(
-        select(Contribution.id, _objection("upheld"))
-        .where(in_review(round_id), or_(_objection("upheld"), not_(counts(min_vouches))))
-        .order_by(Contribution.id)
+        select(Contribution.id, _objection("upheld")).where(in_review(round_id), stopped).order_by(Contribution.id)
     ):
         (totals.rejected if upheld else totals.carried_over).append(contribution_id)
     return totals

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ledger.accounts import chart
 from ledger.accounts.service import DuplicateEntry, Leg, post
+from ledger.bulk import insert_rows
 from ledger.commons.service import membership
 from ledger.errors import Conflict, Forbidden, NotFound, field_error
 from ledger.extensions import db
@@ -53,7 +54,7 @@ def create_batches(round_: Round) -> list[PayoutBatch]:
             db.session.add(batches[key])
     db.session.flush()
     if payable:
-        db.session.execute(insert(PayoutLine.__table__), [{
+        insert_rows(PayoutLine.__table__, [{
             "batch_id": batches[key].id, "allocation_line_id": line.id, "person_id": line.person_id,
             "amount_cents": line.net_cents + line.topup_cents, "cae_contribution_cents": line.cae_contribution_cents,
             "salary_budget_cents": line.salary_budget_cents,

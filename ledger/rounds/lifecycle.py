@@ -10,18 +10,21 @@ The scheduler stops at `allocated`: money leaves the commons only when a steward
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.accounts import chart
+from ledger.accounts.chart import AccountSpec
 from ledger.accounts.service import Entry, Leg, lock_chain, post_many
 from ledger.commons.models import Commons
 from ledger.errors import Conflict
 from ledger.extensions import db
 from ledger.payouts.batches import create_batches
-from ledger.rounds.models import AllocationLine, Round, SchedulerRun
+from ledger.rounds.allocation.model import Line
+from ledger.rounds.models import Round, SchedulerRun
 from ledger.rounds.rules import current_rules
 from ledger.rounds.service import compute, create_round, free_treasury_cents
 from ledger.timeutil import today, utcnow
@@ -72,47 +75,59 @@ def finalize(round_: Round) -> None:
         raise Conflict(f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.",
                        code="already_finalized")
     lock_chain()
-    compute(round_)
-    commons = round_.commons
+    allocation = compute(round_)
+    accounts = RoundAccounts.of(round_.commons)
     on = today()
-    lines = db.session.execute(
-        select(AllocationLine.person_id, AllocationLine.gross_cents, AllocationLine.net_cents, AllocationLine.levy_cents,
-               AllocationLine.topup_cents, AllocationLine.route)
-        .where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)
-    )
-    post_many([entry for line in lines for entry in line_entries(round_, commons, line, on)])
+    post_many([entry for line in allocation.lines for entry in line_entries(round_.id, accounts, line, on)])
     create_batches(round_)
 
 
-def line_entries(round_: Round, commons: Commons, line, on: date) -> list[Entry]:
-    """The ledger entries of one person's line (any row with the amounts and route of an
-    AllocationLine); each has a ref the database accepts only once."""
-    p, r = line.person_id, round_.id
-    payable = chart.person_payable(p, commons)
-    common = {"occurred_on": on, "commons_id": commons.id, "round_id": r}
+@dataclass(frozen=True)
+class RoundAccounts:
+    """The accounts every line of a commons' round writes to, named once per round."""
+
+    commons: Commons
+    retributions: AccountSpec
+    treasury: AccountSpec
+    fund_treasury: AccountSpec
+    fund_levies: AccountSpec
+    fund_topups: AccountSpec
+    fund_donations: AccountSpec
+
+    @classmethod
+    def of(cls, commons: Commons) -> RoundAccounts:
+        return cls(commons, chart.commons_retributions(commons), chart.commons_treasury(commons), chart.fund_treasury(),
+                   chart.fund_levies(), chart.fund_topups(), chart.fund_donations())
+
+
+def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -> list[Entry]:
+    """The ledger entries of one person's allocation line; each has a ref the database accepts only once."""
+    p, r, a = line.person_id, round_id, accounts
+    payable = chart.person_payable(p, a.commons)
+    common = {"occurred_on": on, "commons_id": a.commons.id, "round_id": r}
     entries = []
     if line.gross_cents:
-        legs = [Leg(chart.commons_retributions(commons), line.gross_cents, "gross retribution"),
+        legs = [Leg(a.retributions, line.gross_cents, "gross retribution"),
                 Leg(payable, -line.net_cents, "net retribution"),
-                Leg(chart.commons_treasury(commons), -line.levy_cents, "solidarity levy"),
-                Leg(chart.fund_treasury(), line.levy_cents, "solidarity levy"),
-                Leg(chart.fund_levies(), -line.levy_cents, "solidarity levy")]
+                Leg(a.treasury, -line.levy_cents, "solidarity levy"),
+                Leg(a.fund_treasury, line.levy_cents, "solidarity levy"),
+                Leg(a.fund_levies, -line.levy_cents, "solidarity levy")]
         entries.append(Entry("round:retribution", tuple(leg for leg in legs if leg.amount_cents),
                              memo=f"Round {r}: retribution of person {p}", ref=f"round:{r}:retribution:{p}", **common))
     if line.topup_cents:
-        entries.append(Entry("round:topup", (Leg(chart.fund_topups(), line.topup_cents, "solidarity top-up"),
+        entries.append(Entry("round:topup", (Leg(a.fund_topups, line.topup_cents, "solidarity top-up"),
                                              Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up")),
                              memo=f"Round {r}: solidarity top-up for person {p}", ref=f"round:{r}:topup:{p}", **common))
     if line.net_cents and line.route == "waive":
         entries.append(Entry("round:waive", (Leg(payable, line.net_cents, "left to the commons"),
-                                             Leg(chart.commons_retributions(commons), -line.net_cents, "left to the commons")),
+                                             Leg(a.retributions, -line.net_cents, "left to the commons")),
                              memo=f"Round {r}: person {p} leaves their retribution to the commons",
                              ref=f"round:{r}:waive:{p}", **common))
     elif line.net_cents and line.route == "fund":
         entries.append(Entry("round:to-fund", (Leg(payable, line.net_cents, "given to the solidarity fund"),
-                                               Leg(chart.commons_treasury(commons), -line.net_cents, "given to the solidarity fund"),
-                                               Leg(chart.fund_treasury(), line.net_cents, "given by a contributor"),
-                                               Leg(chart.fund_donations(), -line.net_cents, "given by a contributor")),
+                                               Leg(a.treasury, -line.net_cents, "given to the solidarity fund"),
+                                               Leg(a.fund_treasury, line.net_cents, "given by a contributor"),
+                                               Leg(a.fund_donations, -line.net_cents, "given by a contributor")),
                              memo=f"Round {r}: person {p} gives their retribution to the solidarity fund",
                              ref=f"round:{r}:to-fund:{p}", **common))
     return entries

@@ -10,11 +10,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from ledger.accounts import chart
 from ledger.accounts.models import Account, Posting
-from ledger.accounts.service import balance, chunks
+from ledger.accounts.service import balance
+from ledger.bulk import chunks, insert_rows
 from ledger.commons.models import Commons, Membership
 from ledger.contributions.models import Contribution
 from ledger.contributions.review import ReviewTotals, counts, in_review, review_totals
@@ -108,15 +109,17 @@ def adopt_contributions(round_: Round) -> int:
 def routes_of(commons_id: int) -> dict[int, Route]:
     """Each member's payout route; a `cae` route without a CAE falls back to `invoice`."""
     routes = {}
-    for member, cae in db.session.execute(
-        select(Membership, Cae).outerjoin(Cae, Cae.id == Membership.payout_cae_id).where(Membership.commons_id == commons_id)
+    # Columns, not objects: a commons may have ten thousand members.
+    for person_id, route, cae_id, cae_code, cae_rate in db.session.execute(
+        select(Membership.person_id, Membership.payout_route, Cae.id, Cae.code, Cae.contribution_rate)
+        .outerjoin(Cae, Cae.id == Membership.payout_cae_id).where(Membership.commons_id == commons_id)
     ):
-        if member.payout_route == "cae" and cae is not None:
-            routes[member.person_id] = Route("cae", cae.id, cae.code, Decimal(cae.contribution_rate))
-        elif member.payout_route == "cae":
-            routes[member.person_id] = Route("invoice")
+        if route == "cae" and cae_id is not None:
+            routes[person_id] = Route("cae", cae_id, cae_code, Decimal(cae_rate))
+        elif route == "cae":
+            routes[person_id] = Route("invoice")
         else:
-            routes[member.person_id] = Route(member.payout_route)
+            routes[person_id] = Route(route)
     return routes
 
 
@@ -156,14 +159,13 @@ def compute(round_: Round) -> Allocation:
     carry_over(round_, review.carried_over)
     allocation = allocate(inp)
     db.session.execute(delete(AllocationLine).where(AllocationLine.round_id == round_.id))
-    if allocation.lines:
-        db.session.execute(insert(AllocationLine.__table__), [{
-            "round_id": round_.id, "person_id": line.person_id, "hours": line.hours, "weighted_hours": line.weighted_hours,
-            "claim_cents": line.claim_cents, "gross_cents": line.gross_cents, "levy_cents": line.levy_cents,
-            "topup_cents": line.topup_cents, "net_cents": line.net_cents, "route": line.route, "cae_id": line.cae_id,
-            "cae_contribution_cents": line.cae_contribution_cents, "salary_budget_cents": line.salary_budget_cents,
-            "explanation": to_json(line.steps),
-        } for line in allocation.lines])
+    insert_rows(AllocationLine.__table__, [{
+        "round_id": round_.id, "person_id": line.person_id, "hours": line.hours, "weighted_hours": line.weighted_hours,
+        "claim_cents": line.claim_cents, "gross_cents": line.gross_cents, "levy_cents": line.levy_cents,
+        "topup_cents": line.topup_cents, "net_cents": line.net_cents, "route": line.route, "cae_id": line.cae_id,
+        "cae_contribution_cents": line.cae_contribution_cents, "salary_budget_cents": line.salary_budget_cents,
+        "explanation": to_json(line.steps),
+    } for line in allocation.lines])
     db.session.expire(round_, ["lines"])
     return allocation
 

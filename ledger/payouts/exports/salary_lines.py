@@ -22,7 +22,7 @@ from fractions import Fraction
 from sqlalchemy import select
 
 from ledger.accounts.money import format_euros, round_half_up
-from ledger.accounts.service import chunks
+from ledger.bulk import chunks
 from ledger.errors import field_error
 from ledger.extensions import db
 from ledger.payouts.batches import mark_exported

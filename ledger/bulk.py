@@ -1,0 +1,47 @@
+"""Bulk reads and writes that stay within what one statement may carry, on both engines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import Table, insert
+from sqlalchemy.exc import DBAPIError
+
+from ledger.extensions import db
+
+# Values per IN (...) list: far below the parameter limits of SQLite (32,766) and PostgreSQL (65,535).
+IN_CHUNK = 5_000
+
+
+def chunks(values: Sequence, size: int | None = None) -> Iterator[Sequence]:
+    """``values`` in slices of at most ``size`` (default IN_CHUNK), for IN lists a statement can carry."""
+    size = size or IN_CHUNK
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def insert_rows(table: Table, rows: list[dict]) -> None:
+    """Insert ``rows`` (dicts giving the same columns) into ``table``; ids follow the rows' order.
+
+    SQLite: one executemany, which inserts row after row. PostgreSQL: COPY, because psycopg's
+    executemany still sends one INSERT per row (and SQLAlchemy's multi-row INSERTs spend more
+    time building the statement than the server spends running it); COPY evaluates the id
+    sequence row after row, in order. Column defaults computed in Python are not applied: give
+    every column the table needs.
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{name}"' for name in columns)
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in columns])
+    except driver_error as error:  # as SQLAlchemy would raise it: IntegrityError for a duplicate …
+        raise DBAPIError.instance(statement, None, error, driver_error) from error
