@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install init demo lint bench translations clean
+.PHONY: run test install init demo bench translations migration clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k "_lp:1c,2" -k "lazy_pgettext:1c,2" --sort-by-file -o ledger/translations/messages.pot .
 	$(BIN)/pybabel update -i ledger/translations/messages.pot -d ledger/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d ledger/translations
+
+# A new Alembic migration from model changes: make migration MESSAGE="add a column to contributions"
+migration: install
+	$(BIN)/python -c 'import sys; from ledger.migrate import new_revision; new_revision(sys.argv[1])' "$(MESSAGE)"
 
 bench: install
 	$(BIN)/python -m bench.run

@@ -21,3 +21,17 @@ def alembic_config(url: str | None = None) -> Config:
 def upgrade(url: str) -> None:
     """Create or upgrade the schema to the latest revision."""
     command.upgrade(alembic_config(url), "head")
+
+
+def new_revision(message: str) -> None:
+    """Write the next migration from what the models add to the latest revision.
+
+    Compares against a scratch SQLite database at head, so no real database is touched; review
+    the generated file (PostgreSQL-only details such as triggers are written by hand).
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'head.db'}"
+        upgrade(url)
+        command.revision(alembic_config(url), message=message, autogenerate=True)
