@@ -4,6 +4,10 @@ The service runs under gunicorn with 2 workers on 127.0.0.1 (a free port); a loa
 with 16 keep-alive connections sends declarations, each connection as its own contributor.
 Baseline, same run, same database, same gunicorn settings: ``bench.bare_app``, a bare Flask
 endpoint that inserts one row. Reported: throughput ratio and p50/p95/p99 latency.
+
+The workers are gthread workers with a few threads each (``LEDGER_BENCH_WORKER_CLASS=sync`` for
+the former setting): a thread waiting on the database or the network lets another one work, and
+keep-alive connections are kept. Both endpoints always run with the same settings.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from bench.loadgen import LoadResult, free_port, json_request, run_load, wait_un
 NAME = "http"
 CONNECTIONS = 16
 WORKERS = 2
+WORKER_CLASS = os.environ.get("LEDGER_BENCH_WORKER_CLASS", "gthread")
+THREADS = 4  # per gthread worker
 
 
 def serve(target: str, url: str, workdir: Path) -> tuple[subprocess.Popen, int]:
@@ -31,8 +37,10 @@ def serve(target: str, url: str, workdir: Path) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "DATABASE_URL": url, "LEDGER_INSTANCE_DIR": config["INSTANCE_DIR"], "LEDGER_SECRET_KEY": "bench",
            "LEDGER_SIGNING_KEY_FILE": config["LEDGER_SIGNING_KEY_FILE"], "LEDGER_DATA_KEY_FILE": config["LEDGER_DATA_KEY_FILE"],
            "LEDGER_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-                                "--timeout", "60", "--log-level", "warning", target], env=env, cwd=os.getcwd(),
+    threads = ["--threads", str(THREADS)] if WORKER_CLASS == "gthread" else []
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", WORKER_CLASS, *threads,
+                                "-b", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning", target],
+                               env=env, cwd=os.getcwd(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_until_up(port)
@@ -102,7 +110,8 @@ def run(scale: generate.Scale, workdir: Path, engines: list[str]) -> list[Figure
     for engine in engines:
         url = fresh_database(engine, "http", workdir)
         tokens, slug = contributors(url, workdir)
-        say(f"[http/{engine}] {CONNECTIONS} connections x {requests} declarations, gunicorn -w {WORKERS}")
+        say(f"[http/{engine}] {CONNECTIONS} connections x {requests} declarations, gunicorn -w {WORKERS} -k {WORKER_CLASS}"
+            + (f" --threads {THREADS}" if WORKER_CLASS == "gthread" else ""))
         bare = measure("bench.bare_app:create_app()", url, workdir, None, slug, requests)
         real = measure("ledger:create_app()", url, workdir, tokens, slug, requests)
         for name, result in (("bare", bare), ("ledger", real)):

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -81,16 +82,36 @@ def hours_on_day(person_id: int, on: date, *, excluding: int | None = None) -> D
     return Decimal(db.session.scalar(query))
 
 
+# The statements a declaration runs are built once (on first use, once every model is mapped):
+# under load, building a statement costs about as much as running it.
+@cache
+def _day_and_week_hours(excluding: bool):
+    query = select(
+        func.coalesce(func.sum(case((Contribution.date == bindparam("on"), Contribution.hours), else_=0)), 0),
+        func.coalesce(func.sum(Contribution.hours), 0),
+    ).where(Contribution.person_id == bindparam("person_id"), Contribution.date.between(bindparam("monday"), bindparam("sunday")),
+            Contribution.status != "withdrawn")
+    return query.where(Contribution.id != bindparam("excluding")) if excluding else query
+
+
+@cache
+def _standing_query():
+    return select(
+        select(Category.id).where(Category.commons_id == bindparam("commons_id"), Category.code == bindparam("category"),
+                                  Category.active.is_(True)).exists(),
+        select(RuleVersion.weekly_hours_threshold).where(RuleVersion.commons_id == bindparam("commons_id"))
+        .order_by(RuleVersion.version.desc()).limit(1).scalar_subquery(),
+    ).select_from(Membership).where(Membership.commons_id == bindparam("commons_id"), Membership.person_id == bindparam("person_id"))
+
+
 def hours_on_day_and_week(person_id: int, on: date, *, excluding: int | None = None) -> tuple[Decimal, Decimal]:
     """Hours the person declared on ``on`` and in its ISO week, all commons together, withdrawn
     work excluded (and the contribution ``excluding``): one query for both totals."""
     monday, sunday = week_bounds(on)
-    that_day = case((Contribution.date == on, Contribution.hours), else_=0)
-    query = select(func.coalesce(func.sum(that_day), 0), func.coalesce(func.sum(Contribution.hours), 0)).where(
-        Contribution.person_id == person_id, Contribution.date.between(monday, sunday), Contribution.status != "withdrawn")
+    params = {"person_id": person_id, "on": on, "monday": monday, "sunday": sunday}
     if excluding is not None:
-        query = query.where(Contribution.id != excluding)
-    day, week = db.session.execute(query).one()
+        params["excluding"] = excluding
+    day, week = db.session.execute(_day_and_week_hours(excluding is not None), params).one()
     return Decimal(day), Decimal(week)
 
 
@@ -108,12 +129,7 @@ def care_warnings(week_total: Decimal, threshold: int | None, on: date) -> list[
 def _standing(commons: Commons, person: Person, category: str) -> tuple[bool, int | None]:
     """Whether ``category`` is one of the commons' active categories, and the weekly-hours threshold
     of its latest rules; a refusal when the person is not a member. One query for the three."""
-    category_active = select(Category.id).where(
-        Category.commons_id == commons.id, Category.code == category, Category.active.is_(True)).exists()
-    latest_threshold = select(RuleVersion.weekly_hours_threshold).where(RuleVersion.commons_id == commons.id) \
-        .order_by(RuleVersion.version.desc()).limit(1).scalar_subquery()
-    row = db.session.execute(select(category_active, latest_threshold).select_from(Membership).where(
-        Membership.commons_id == commons.id, Membership.person_id == person.id)).first()
+    row = db.session.execute(_standing_query(), {"commons_id": commons.id, "person_id": person.id, "category": category}).first()
     if row is None:
         raise Forbidden(_("You can only declare work for a commons you belong to."),
                         fields={"commons": [_("You are not a member of this commons.")]})

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from ledger.extensions import db
 from ledger.rounds.models import Round
+
+
+@cache
+def _candidates():
+    # Both candidates in one query: the round covering the date and the commons' open rounds.
+    # Built once (on first use, once every model is mapped), since it runs for every declaration.
+    return (
+        select(Round).options(joinedload(Round.rule_version))
+        .where(Round.commons_id == bindparam("commons_id"),
+               or_(and_(Round.period_start <= bindparam("on"), Round.period_end >= bindparam("on")), Round.state == "open"))
+        .order_by(Round.period_start)
+    )
 
 
 def round_for(commons_id: int, on: date) -> tuple[Round | None, bool]:
@@ -19,13 +32,7 @@ def round_for(commons_id: int, on: date) -> tuple[Round | None, bool]:
     still open). With no open round at all, it waits (None) and the next round created adopts it.
     The returned round comes with its rule version loaded (the declaration's care warning reads it).
     """
-    # One query for both candidates: the round covering ``on`` and the commons' open rounds.
-    candidates = db.session.scalars(
-        select(Round).options(joinedload(Round.rule_version))
-        .where(Round.commons_id == commons_id,
-               or_(and_(Round.period_start <= on, Round.period_end >= on), Round.state == "open"))
-        .order_by(Round.period_start)
-    ).all()
+    candidates = db.session.scalars(_candidates(), {"commons_id": commons_id, "on": on}).all()
     covering = next((r for r in candidates if r.period_start <= on <= r.period_end), None)
     if covering is not None and covering.state == "open":
         return covering, False
