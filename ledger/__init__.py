@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
-from werkzeug.routing import IntegerConverter
 
 from ledger.config import load_config
 from ledger.extensions import babel, csrf, db
@@ -19,12 +18,6 @@ class DatabaseIntConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(map, *args, **kwargs)
-
-
-class BoundedIntConverter(IntegerConverter):
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(url_map, *args, **kwargs)
 
 
 def select_locale() -> str:
@@ -47,8 +40,6 @@ def create_app(config: dict | None = None) -> Flask:
     settings = load_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_DIR"], instance_relative_config=False)
     app.config.update(settings)
-    # An id in a URL larger than the database can hold names nothing: 404, not an overflow.
-    app.url_map.converters["int"] = BoundedIntConverter
     # An id in a path beyond what the database can store cannot exist: 404, not a driver overflow.
     app.url_map.converters["int"] = DatabaseIntConverter
 
