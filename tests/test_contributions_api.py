@@ -93,7 +93,8 @@ def test_a_closed_period_with_no_open_round_is_refused_on_the_date(client, velo)
     ({"hours": "abc"}, "hours"),
     ({"hours": True}, "hours"),
     ({"hours": "1e30"}, "hours"),
-    ({"date": (TODAY + timedelta(days=1)).isoformat()}, "date"),
+    # Three days ahead: still the future if the run crosses midnight after collection.
+    ({"date": (TODAY + timedelta(days=3)).isoformat()}, "date"),
     ({"date": "2024-02-30"}, "date"),
     ({"description": "ab"}, "description"),
     ({"description": "x" * 2001}, "description"),
