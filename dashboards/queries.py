@@ -37,26 +37,25 @@ def _scope(column, commons_id: int | None) -> list:
     return [] if commons_id is None else [column == commons_id]
 
 
-def income_by_source(commons_id: int | None) -> list[dict]:
-    """Income received per month and source, in cents."""
+def _monthly_income(column, key: str, commons_id: int | None) -> list[dict]:
+    """Income received per month and per value of ``column`` (named ``key``), in cents."""
     year, month = _month(Income.received_on)
     rows = db.session.execute(
-        select(year, month, Income.source, func.sum(Income.amount_cents))
+        select(year, month, column, func.sum(Income.amount_cents))
         .where(*_scope(Income.commons_id, commons_id))
-        .group_by(year, month, Income.source).order_by(year, month, Income.source)
+        .group_by(year, month, column).order_by(year, month, column)
     ).all()
-    return [{"month": _ym(y, m), "source": source, "amount_cents": int(cents)} for y, m, source, cents in rows]
+    return [{"month": _ym(y, m), key: value, "amount_cents": int(cents)} for y, m, value, cents in rows]
+
+
+def income_by_source(commons_id: int | None) -> list[dict]:
+    """Income received per month and source, in cents."""
+    return _monthly_income(Income.source, "source", commons_id)
 
 
 def income_by_funder(commons_id: int | None) -> list[dict]:
     """Income received per month and funder, in cents."""
-    year, month = _month(Income.received_on)
-    rows = db.session.execute(
-        select(year, month, Income.funder, func.sum(Income.amount_cents))
-        .where(*_scope(Income.commons_id, commons_id))
-        .group_by(year, month, Income.funder).order_by(year, month, Income.funder)
-    ).all()
-    return [{"month": _ym(y, m), "funder": funder, "amount_cents": int(cents)} for y, m, funder, cents in rows]
+    return _monthly_income(Income.funder, "funder", commons_id)
 
 
 def income_by_commons_and_funder(commons_id: int | None) -> list[dict]:
