@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install init demo bench translations migration clean
+.PHONY: run test lint install init demo bench translations migration clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ run: demo
 	$(BIN)/ledger serve --host 127.0.0.1 --port 5000
 
 # PYTEST_ARGS lets CI add -p no:randomly or a marker selection; LEDGER_REQUIRE_* turn skips into failures.
-test: install
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 translations: install

@@ -5,14 +5,19 @@ idempotency, round lookup or JSON schema — the floor the real endpoint is comp
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, jsonify, request
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, insert
 
 metadata = MetaData()
-rows = Table("bench_bare_rows", metadata, Column("id", Integer, primary_key=True), Column("payload", String(2000)),
-             Column("created_at", DateTime(timezone=True)))
+rows = Table(
+    "bench_bare_rows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("payload", String(2000)),
+    Column("created_at", DateTime(timezone=True)),
+)
 
 
 def create_app() -> Flask:
@@ -27,8 +32,9 @@ def create_app() -> Flask:
     @app.post("/rows")
     def add_row():
         with engine.begin() as connection:
-            new_id = connection.execute(insert(rows).values(payload=request.get_data(as_text=True),
-                                                            created_at=datetime.now(timezone.utc)).returning(rows.c.id)).scalar()
+            new_id = connection.execute(
+                insert(rows).values(payload=request.get_data(as_text=True), created_at=datetime.now(UTC)).returning(rows.c.id)
+            ).scalar()
         return jsonify({"id": new_id}), 201
 
     return app

@@ -25,7 +25,7 @@ def postgres_base_url() -> str | None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         engine.dispose()
-    except Exception:  # no server: the PostgreSQL figures are skipped, and say so
+    except Exception:  # noqa: BLE001 - no server: the PostgreSQL figures are skipped, and say so
         return None
     return url
 
@@ -57,9 +57,13 @@ def fresh_database(engine_name: str, name: str, workdir: Path) -> str:
 
 def app_config(url: str, workdir: Path) -> dict:
     return {
-        "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(workdir / "instance"), "SECRET_KEY": "bench",
-        "LEDGER_SIGNING_KEY_FILE": str(workdir / "signing_key.pem"), "LEDGER_DATA_KEY_FILE": str(workdir / "data_keys"),
-        "LEDGER_LOG_JSON": False, "LEDGER_LOG_LEVEL": "WARNING",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "INSTANCE_DIR": str(workdir / "instance"),
+        "SECRET_KEY": "bench",
+        "LEDGER_SIGNING_KEY_FILE": str(workdir / "signing_key.pem"),
+        "LEDGER_DATA_KEY_FILE": str(workdir / "data_keys"),
+        "LEDGER_LOG_JSON": False,
+        "LEDGER_LOG_LEVEL": "WARNING",
     }
 
 

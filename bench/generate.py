@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
@@ -52,12 +52,39 @@ class Scale:
 
 
 SCALES = {
-    "tiny": Scale(people=120, commons=4, contributions=1_200, months=12, transactions=1_000, round_people=60,
-                  round_contributions=1_200, cae_people=60, dashboard_postings=2_000),
-    "small": Scale(people=2_000, commons=20, contributions=20_000, months=12, transactions=20_000, round_people=1_000,
-                   round_contributions=20_000, cae_people=1_000, dashboard_postings=50_000),
-    "full": Scale(people=40_000, commons=300, contributions=1_000_000, months=12, transactions=1_000_000,
-                  round_people=10_000, round_contributions=200_000, cae_people=10_000, dashboard_postings=1_000_000),
+    "tiny": Scale(
+        people=120,
+        commons=4,
+        contributions=1_200,
+        months=12,
+        transactions=1_000,
+        round_people=60,
+        round_contributions=1_200,
+        cae_people=60,
+        dashboard_postings=2_000,
+    ),
+    "small": Scale(
+        people=2_000,
+        commons=20,
+        contributions=20_000,
+        months=12,
+        transactions=20_000,
+        round_people=1_000,
+        round_contributions=20_000,
+        cae_people=1_000,
+        dashboard_postings=50_000,
+    ),
+    "full": Scale(
+        people=40_000,
+        commons=300,
+        contributions=1_000_000,
+        months=12,
+        transactions=1_000_000,
+        round_people=10_000,
+        round_contributions=200_000,
+        cae_people=10_000,
+        dashboard_postings=1_000_000,
+    ),
 }
 
 
@@ -75,8 +102,10 @@ class Progress:
         self.done += count
         if self.done >= self.next_report or self.done >= self.total:
             elapsed = time.perf_counter() - self.began
-            self.say(f"  {self.label}: {self.done:,}/{self.total:,} ({100 * self.done / self.total:.0f}%, "
-                     f"{self.done / elapsed if elapsed else 0:,.0f}/s)")
+            self.say(
+                f"  {self.label}: {self.done:,}/{self.total:,} ({100 * self.done / self.total:.0f}%, "
+                f"{self.done / elapsed if elapsed else 0:,.0f}/s)"
+            )
             self.next_report += self.total / 10
 
 
@@ -106,10 +135,20 @@ def next_id(connection: Connection, model) -> int:
 def people(connection: Connection, n: int, tag: str = "p") -> list[int]:
     """``n`` people (no password: they would log in with tokens); returns their ids."""
     first = next_id(connection, Person)
-    now = datetime.now(timezone.utc)
-    rows = ({"id": first + i, "email": f"{tag}{first + i}@bench.example", "display_name": f"Person {first + i}",
-             "pseudonym": f"{tag}-{first + i}", "show_name_publicly": i % 3 == 0, "password_hash": None, "is_admin": False,
-             "created_at": now} for i in range(n))
+    now = datetime.now(UTC)
+    rows = (
+        {
+            "id": first + i,
+            "email": f"{tag}{first + i}@bench.example",
+            "display_name": f"Person {first + i}",
+            "pseudonym": f"{tag}-{first + i}",
+            "show_name_publicly": i % 3 == 0,
+            "password_hash": None,
+            "is_admin": False,
+            "created_at": now,
+        }
+        for i in range(n)
+    )
     insert_all(connection, Person.__table__, rows, n, "people")
     return list(range(first, first + n))
 
@@ -118,53 +157,131 @@ def commons(connection: Connection, n: int, author_id: int, tag: str = "c") -> l
     """``n`` commons, each with a first rule version (manual cadence, the default `time` method) and
     the default categories, as ``create_commons`` gives them."""
     first = next_id(connection, Commons)
-    now = datetime.now(timezone.utc)
-    insert_all(connection, Commons.__table__, ({"id": first + i, "slug": f"{tag}{first + i}", "name": f"Commons {first + i}",
-                                                "description": "", "created_at": now} for i in range(n)), n, "commons")
-    insert_all(connection, RuleVersion.__table__, (
-        {"commons_id": first + i, "version": 1, "author_id": author_id, "reason": "generated", "effective_from": date(2000, 1, 1),
-         "created_at": now, "cadence": "manual", "declaration_days": 5, "review_days": 7, "allocation_method": "time",
-         "hourly_value_cents": 1500, "cap_cents": None, "category_weights": {"care": "1.5"}, "min_vouches": 0,
-         "objection_procedure": "vote", "quorum": "0.5", "levy_rate": "0.05", "hybrid_time_weight": "0.5",
-         "weekly_hours_threshold": 48} for i in range(n)), n, "rule versions")
-    insert_all(connection, Category.__table__, ({"commons_id": first + i, "code": code, "label": label, "invisible": invisible,
-                                                 "active": True} for i in range(n) for code, label, invisible in DEFAULT_CATEGORIES),
-               n * len(DEFAULT_CATEGORIES), "categories")
+    now = datetime.now(UTC)
+    insert_all(
+        connection,
+        Commons.__table__,
+        (
+            {"id": first + i, "slug": f"{tag}{first + i}", "name": f"Commons {first + i}", "description": "", "created_at": now}
+            for i in range(n)
+        ),
+        n,
+        "commons",
+    )
+    insert_all(
+        connection,
+        RuleVersion.__table__,
+        (
+            {
+                "commons_id": first + i,
+                "version": 1,
+                "author_id": author_id,
+                "reason": "generated",
+                "effective_from": date(2000, 1, 1),
+                "created_at": now,
+                "cadence": "manual",
+                "declaration_days": 5,
+                "review_days": 7,
+                "allocation_method": "time",
+                "hourly_value_cents": 1500,
+                "cap_cents": None,
+                "category_weights": {"care": "1.5"},
+                "min_vouches": 0,
+                "objection_procedure": "vote",
+                "quorum": "0.5",
+                "levy_rate": "0.05",
+                "hybrid_time_weight": "0.5",
+                "weekly_hours_threshold": 48,
+            }
+            for i in range(n)
+        ),
+        n,
+        "rule versions",
+    )
+    insert_all(
+        connection,
+        Category.__table__,
+        (
+            {"commons_id": first + i, "code": code, "label": label, "invisible": invisible, "active": True}
+            for i in range(n)
+            for code, label, invisible in DEFAULT_CATEGORIES
+        ),
+        n * len(DEFAULT_CATEGORIES),
+        "categories",
+    )
     return list(range(first, first + n))
 
 
-def memberships(connection: Connection, commons_ids: list[int], people_ids: list[int], *, route: str = "invoice",
-                cae_id: int | None = None, second_every: int = 4) -> list[tuple[int, int]]:
+def memberships(
+    connection: Connection,
+    commons_ids: list[int],
+    people_ids: list[int],
+    *,
+    route: str = "invoice",
+    cae_id: int | None = None,
+    second_every: int = 4,
+) -> list[tuple[int, int]]:
     """Each person in one commons (round robin), every ``second_every``-th in a second one too."""
     pairs = [(commons_ids[i % len(commons_ids)], pid) for i, pid in enumerate(people_ids)]
     if len(commons_ids) > 1 and second_every:
         pairs += [(commons_ids[(i + 1) % len(commons_ids)], pid) for i, pid in enumerate(people_ids) if i % second_every == 0]
-    now = datetime.now(timezone.utc)
-    insert_all(connection, Membership.__table__, ({"commons_id": c, "person_id": p, "role": "member", "payout_route": route,
-                                                   "payout_cae_id": cae_id, "joined_at": now} for c, p in pairs),
-               len(pairs), "memberships")
+    now = datetime.now(UTC)
+    insert_all(
+        connection,
+        Membership.__table__,
+        (
+            {"commons_id": c, "person_id": p, "role": "member", "payout_route": route, "payout_cae_id": cae_id, "joined_at": now}
+            for c, p in pairs
+        ),
+        len(pairs),
+        "memberships",
+    )
     return pairs
 
 
-def contributions(connection: Connection, n: int, pairs: list[tuple[int, int]], *, start: date, days: int,
-                  round_id: int | None = None, seed: int = 7) -> int:
+def contributions(
+    connection: Connection,
+    n: int,
+    pairs: list[tuple[int, int]],
+    *,
+    start: date,
+    days: int,
+    round_id: int | None = None,
+    seed: int = 7,
+) -> int:
     """``n`` declared contributions by the members ``pairs`` (commons, person), dated over ``days``."""
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def rows() -> Iterator[dict]:
         for i in range(n):
             commons_id, person_id = pairs[i % len(pairs)]
-            yield {"person_id": person_id, "commons_id": commons_id, "round_id": round_id,
-                   "date": start + timedelta(days=rng.randrange(days)), "hours": rng.choice(HOURS),
-                   "category": rng.choice(CATEGORIES), "description": "generated work", "status": "declared",
-                   "created_at": now, "updated_at": now}
+            yield {
+                "person_id": person_id,
+                "commons_id": commons_id,
+                "round_id": round_id,
+                "date": start + timedelta(days=rng.randrange(days)),
+                "hours": rng.choice(HOURS),
+                "category": rng.choice(CATEGORIES),
+                "description": "generated work",
+                "status": "declared",
+                "created_at": now,
+                "updated_at": now,
+            }
 
     return insert_all(connection, Contribution.__table__, rows(), n, "contributions")
 
 
-def ledger(connection: Connection, n: int, commons_ids: list[int], people_ids: list[int], key: SigningKey, *,
-           start: date = date(2025, 1, 1), seed: int = 11) -> int:
+def ledger(
+    connection: Connection,
+    n: int,
+    commons_ids: list[int],
+    people_ids: list[int],
+    key: SigningKey,
+    *,
+    start: date = date(2025, 1, 1),
+    seed: int = 11,
+) -> int:
     """Append ``n`` balanced, chained and signed transactions (income and retributions) in bulk.
 
     The same hash and signature as ``ledger.accounts.service.post`` computes, without its
@@ -172,7 +289,9 @@ def ledger(connection: Connection, n: int, commons_ids: list[int], people_ids: l
     """
     rng = random.Random(seed)
     accounts = _accounts(connection, commons_ids, people_ids)
-    last = connection.execute(select(LedgerTransaction.seq, LedgerTransaction.hash).order_by(LedgerTransaction.seq.desc()).limit(1)).first()
+    last = connection.execute(
+        select(LedgerTransaction.seq, LedgerTransaction.hash).order_by(LedgerTransaction.seq.desc()).limit(1)
+    ).first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
     tx_id, posting_id = next_id(connection, LedgerTransaction), next_id(connection, Posting)
     progress = Progress("ledger transactions", n)
@@ -183,26 +302,59 @@ def ledger(connection: Connection, n: int, commons_ids: list[int], people_ids: l
         on = start + timedelta(days=rng.randrange(365))
         amount = rng.randrange(1_000, 500_000)
         if i % 3 == 0:
-            kind, legs = "income", [(f"commons:{commons_id}:treasury", amount, "income"),
-                                    (f"commons:{commons_id}:income:grant", -amount, "income")]
+            kind, legs = (
+                "income",
+                [(f"commons:{commons_id}:treasury", amount, "income"), (f"commons:{commons_id}:income:grant", -amount, "income")],
+            )
         else:
             person = people_ids[rng.randrange(len(people_ids))]
             levy = (amount * 5 + 50) // 100
-            kind, legs = "round:retribution", [(f"commons:{commons_id}:retributions", amount, "gross retribution"),
-                                               (f"commons:{commons_id}:payable:{person}", -(amount - levy), "net retribution"),
-                                               (f"commons:{commons_id}:treasury", -levy, "solidarity levy"),
-                                               ("fund:treasury", levy, "solidarity levy"),
-                                               ("fund:levies", -levy, "solidarity levy")]
-        recorded_at = datetime(on.year, on.month, on.day, 12, tzinfo=timezone.utc).isoformat(timespec="microseconds")
-        data = TransactionData(seq=seq, kind=kind, memo=f"generated {seq}", occurred_on=on.isoformat(), recorded_at=recorded_at,
-                               commons_id=commons_id, round_id=None, reverses_seq=None, ref=None,
-                               postings=tuple(PostingData(code, cents, memo) for code, cents, memo in legs))
+            kind, legs = (
+                "round:retribution",
+                [
+                    (f"commons:{commons_id}:retributions", amount, "gross retribution"),
+                    (f"commons:{commons_id}:payable:{person}", -(amount - levy), "net retribution"),
+                    (f"commons:{commons_id}:treasury", -levy, "solidarity levy"),
+                    ("fund:treasury", levy, "solidarity levy"),
+                    ("fund:levies", -levy, "solidarity levy"),
+                ],
+            )
+        recorded_at = datetime(on.year, on.month, on.day, 12, tzinfo=UTC).isoformat(timespec="microseconds")
+        data = TransactionData(
+            seq=seq,
+            kind=kind,
+            memo=f"generated {seq}",
+            occurred_on=on.isoformat(),
+            recorded_at=recorded_at,
+            commons_id=commons_id,
+            round_id=None,
+            reverses_seq=None,
+            ref=None,
+            postings=tuple(PostingData(code, cents, memo) for code, cents, memo in legs),
+        )
         digest = link_hash(data, prev)
-        transactions.append({"id": tx_id, "seq": seq, "kind": kind, "memo": data.memo, "occurred_on": on, "recorded_at": recorded_at,
-                             "commons_id": commons_id, "round_id": None, "reverses_id": None, "ref": None, "prev_hash": prev,
-                             "hash": digest, "signature": key.sign(digest.encode()), "key_id": key.key_id})
+        transactions.append(
+            {
+                "id": tx_id,
+                "seq": seq,
+                "kind": kind,
+                "memo": data.memo,
+                "occurred_on": on,
+                "recorded_at": recorded_at,
+                "commons_id": commons_id,
+                "round_id": None,
+                "reverses_id": None,
+                "ref": None,
+                "prev_hash": prev,
+                "hash": digest,
+                "signature": key.sign(digest.encode()),
+                "key_id": key.key_id,
+            }
+        )
         for code, cents, memo in legs:
-            postings.append({"id": posting_id, "transaction_id": tx_id, "account_id": accounts[code], "amount_cents": cents, "memo": memo})
+            postings.append(
+                {"id": posting_id, "transaction_id": tx_id, "account_id": accounts[code], "amount_cents": cents, "memo": memo}
+            )
             posting_id += 1
         prev, tx_id = digest, tx_id + 1
         if len(transactions) >= BATCH:
@@ -232,8 +384,19 @@ def _accounts(connection: Connection, commons_ids: list[int], people_ids: list[i
         specs += [chart.person_payable(p, c) for p in people_ids]
     wanted = {s.code: s for s in specs if s.code not in existing}
     first = next_id(connection, Account)
-    rows = [{"id": first + i, "code": s.code, "name": s.name, "type": s.type, "kind": s.kind, "commons_id": s.commons_id,
-             "person_id": s.person_id, "cae_id": s.cae_id} for i, s in enumerate(wanted.values())]
+    rows = [
+        {
+            "id": first + i,
+            "code": s.code,
+            "name": s.name,
+            "type": s.type,
+            "kind": s.kind,
+            "commons_id": s.commons_id,
+            "person_id": s.person_id,
+            "cae_id": s.cae_id,
+        }
+        for i, s in enumerate(wanted.values())
+    ]
     insert_all(connection, Account.__table__, rows, len(rows), "accounts")
     existing.update({row["code"]: row["id"] for row in rows})
     return existing

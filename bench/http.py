@@ -34,14 +34,39 @@ def serve(target: str, url: str, workdir: Path) -> tuple[subprocess.Popen, int]:
     """gunicorn with the benchmark's settings, bound to loopback; returns the process and its port."""
     port = free_port()
     config = app_config(url, workdir)
-    env = {**os.environ, "DATABASE_URL": url, "LEDGER_INSTANCE_DIR": config["INSTANCE_DIR"], "LEDGER_SECRET_KEY": "bench",
-           "LEDGER_SIGNING_KEY_FILE": config["LEDGER_SIGNING_KEY_FILE"], "LEDGER_DATA_KEY_FILE": config["LEDGER_DATA_KEY_FILE"],
-           "LEDGER_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LEDGER_INSTANCE_DIR": config["INSTANCE_DIR"],
+        "LEDGER_SECRET_KEY": "bench",
+        "LEDGER_SIGNING_KEY_FILE": config["LEDGER_SIGNING_KEY_FILE"],
+        "LEDGER_DATA_KEY_FILE": config["LEDGER_DATA_KEY_FILE"],
+        "LEDGER_LOG_LEVEL": "WARNING",
+    }
     threads = ["--threads", str(THREADS)] if WORKER_CLASS == "gthread" else []
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", WORKER_CLASS, *threads,
-                                "-b", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning", target],
-                               env=env, cwd=os.getcwd(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(WORKERS),
+            "-k",
+            WORKER_CLASS,
+            *threads,
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+            target,
+        ],
+        env=env,
+        cwd=os.getcwd(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_until_up(port)
     except TimeoutError:
@@ -86,8 +111,13 @@ def load(port: int, tokens: list[str] | None, slug: str, requests: int, first_da
 
     def request(connection: int, n: int):
         # 0.25 h a request, on a different past day every 80 requests: never the 24 h a day limit.
-        payload = {"commons": slug, "date": (today() - timedelta(days=first_day + n // 80)).isoformat(), "hours": "0.25",
-                   "category": "care" if n % 4 == 0 else "production", "description": f"benchmark declaration {connection}-{n}"}
+        payload = {
+            "commons": slug,
+            "date": (today() - timedelta(days=first_day + n // 80)).isoformat(),
+            "hours": "0.25",
+            "category": "care" if n % 4 == 0 else "production",
+            "description": f"benchmark declaration {connection}-{n}",
+        }
         if tokens is None:
             return json_request("POST", "/rows", payload)
         return json_request("POST", "/api/v1/contributions", payload, {"Authorization": f"Bearer {tokens[connection]}"})
@@ -110,8 +140,10 @@ def run(scale: generate.Scale, workdir: Path, engines: list[str]) -> list[Figure
     for engine in engines:
         url = fresh_database(engine, "http", workdir)
         tokens, slug = contributors(url, workdir)
-        say(f"[http/{engine}] {CONNECTIONS} connections x {requests} declarations, gunicorn -w {WORKERS} -k {WORKER_CLASS}"
-            + (f" --threads {THREADS}" if WORKER_CLASS == "gthread" else ""))
+        say(
+            f"[http/{engine}] {CONNECTIONS} connections x {requests} declarations, gunicorn -w {WORKERS} -k {WORKER_CLASS}"
+            + (f" --threads {THREADS}" if WORKER_CLASS == "gthread" else "")
+        )
         bare = measure("bench.bare_app:create_app()", url, workdir, None, slug, requests)
         real = measure("ledger:create_app()", url, workdir, tokens, slug, requests)
         for name, result in (("bare", bare), ("ledger", real)):
@@ -119,16 +151,38 @@ def run(scale: generate.Scale, workdir: Path, engines: list[str]) -> list[Figure
                 raise RuntimeError(f"{name} endpoint answered {result.statuses} with {result.errors} errors")
         ratio = real.throughput / bare.throughput
         figures += [
-            Figure(f"POST /api/v1/contributions, {engine}: throughput", real.throughput, "req/s", baseline=bare.throughput,
-                   baseline_label="bare Flask insert", target=">= 60% of baseline", met=ratio >= 0.6),
-            Figure(f"  throughput ratio to the bare endpoint, {engine}", ratio * 100, "%", baseline=100, baseline_label="bare",
-                   target=">= 60 %", met=ratio >= 0.6),
+            Figure(
+                f"POST /api/v1/contributions, {engine}: throughput",
+                real.throughput,
+                "req/s",
+                baseline=bare.throughput,
+                baseline_label="bare Flask insert",
+                target=">= 60% of baseline",
+                met=ratio >= 0.6,
+            ),
+            Figure(
+                f"  throughput ratio to the bare endpoint, {engine}",
+                ratio * 100,
+                "%",
+                baseline=100,
+                baseline_label="bare",
+                target=">= 60 %",
+                met=ratio >= 0.6,
+            ),
         ]
         for p in (50, 95, 99):
             value = real.percentile(p) * 1000
-            figures.append(Figure(f"  latency p{p}, {engine}", value, "ms", baseline=bare.percentile(p) * 1000,
-                                  baseline_label=f"bare p{p}", target="< 50 ms" if p == 99 else "",
-                                  met=(value < 50) if p == 99 else None))
+            figures.append(
+                Figure(
+                    f"  latency p{p}, {engine}",
+                    value,
+                    "ms",
+                    baseline=bare.percentile(p) * 1000,
+                    baseline_label=f"bare p{p}",
+                    target="< 50 ms" if p == 99 else "",
+                    met=(value < 50) if p == 99 else None,
+                )
+            )
     return figures
 
 

@@ -11,9 +11,9 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Callable
 
 Request = tuple[str, str, dict, bytes | None]  # method, path, headers, body
 
@@ -40,7 +40,7 @@ class LoadResult:
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
-        rank = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+        rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
         return ordered[rank]
 
 
@@ -70,8 +70,14 @@ def wait_until_up(port: int, path: str = "/healthz", timeout: float = 30.0) -> N
     raise TimeoutError(f"nothing answered on 127.0.0.1:{port}{path} within {timeout} s")
 
 
-def run_load(port: int, make_request: Callable[[int, int], Request], *, connections: int = 16,
-             requests_per_connection: int = 100, timeout: float = 30.0) -> LoadResult:
+def run_load(
+    port: int,
+    make_request: Callable[[int, int], Request],
+    *,
+    connections: int = 16,
+    requests_per_connection: int = 100,
+    timeout: float = 30.0,
+) -> LoadResult:
     """Send ``connections × requests_per_connection`` requests, ``connections`` at a time.
 
     ``make_request(connection_index, request_index)`` builds each request. Bounded in count,

@@ -15,7 +15,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import dashboards, generate, http, round as round_bench, salary, verify
+from bench import dashboards, generate, http, salary, verify
+from bench import round as round_bench
 from bench.common import Figure, postgres_base_url, say
 
 BENCHMARKS = {module.NAME: module for module in (http, round_bench, dashboards, verify, salary)}
@@ -41,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmarks, each next to a baseline from the same run.")
     parser.add_argument("--scale", choices=sorted(generate.SCALES), default="small")
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="run only this benchmark (repeatable)")
-    parser.add_argument("--engines", default=None, help="comma-separated: sqlite,postgresql (default: both when PostgreSQL answers)")
+    parser.add_argument(
+        "--engines", default=None, help="comma-separated: sqlite,postgresql (default: both when PostgreSQL answers)"
+    )
     parser.add_argument("--workdir", default="instance/bench")
     parser.add_argument("--keep", action="store_true", help="keep the generated SQLite files")
     args = parser.parse_args(argv)
@@ -49,10 +52,18 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(args.workdir)
     say(f"scale {args.scale}: {generate.SCALES[args.scale]}")
     figures = run(args.scale, args.only or list(BENCHMARKS), engines, workdir)
-    (workdir / "results.json").write_text(json.dumps({
-        "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "scale": args.scale, "engines": engines, "machine": f"{platform.machine()}, {platform.python_version()}",
-        "figures": [asdict(f) for f in figures]}, indent=2))
+    (workdir / "results.json").write_text(
+        json.dumps(
+            {
+                "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+                "scale": args.scale,
+                "engines": engines,
+                "machine": f"{platform.machine()}, {platform.python_version()}",
+                "figures": [asdict(f) for f in figures],
+            },
+            indent=2,
+        )
+    )
     if not args.keep:
         for db_file in workdir.glob("*.db*"):
             db_file.unlink()

@@ -52,19 +52,29 @@ def eur(cents: int) -> str:
 
 
 def source_label(code: str) -> str:
-    return {"grant": _("Grant"), "sale": _("Sales"), "donation": _("Donations"), "membership_fee": _("Membership fees"),
-            "public_contract": _("Public contract"), "subscription": _("Subscriptions")}.get(code, code)
+    return {
+        "grant": _("Grant"),
+        "sale": _("Sales"),
+        "donation": _("Donations"),
+        "membership_fee": _("Membership fees"),
+        "public_contract": _("Public contract"),
+        "subscription": _("Subscriptions"),
+    }.get(code, code)
 
 
 def income_sources(commons_id: int | None) -> Chart:
     rows = queries.income_by_source(commons_id)
     total = sum(r["amount_cents"] for r in rows)
     return Chart(
-        "income-sources", _("Income by source"),
-        _("Money received each month, by kind of source (grants, sales, donations, contracts…). Total received: %(total)s.",
-          total=eur(total)),
+        "income-sources",
+        _("Income by source"),
+        _(
+            "Money received each month, by kind of source (grants, sales, donations, contracts…). Total received: %(total)s.",
+            total=eur(total),
+        ),
         [("month", _("Month")), ("source", _("Source")), ("amount_cents", _("Amount"))],
-        rows, figures.stacked_by_month([{**r, "source": source_label(r["source"])} for r in rows], "source", y_title=_("Euros")),
+        rows,
+        figures.stacked_by_month([{**r, "source": source_label(r["source"])} for r in rows], "source", y_title=_("Euros")),
         display={"source": source_label},
     )
 
@@ -73,11 +83,16 @@ def income_funders(commons_id: int | None) -> Chart:
     rows = queries.income_by_funder(commons_id)
     funders = {r["funder"] for r in rows}
     return Chart(
-        "income-funders", _("Income by funder"),
-        _("Who funded the work, month by month: %(count)s funders gave %(total)s in all.",
-          count=len(funders), total=eur(sum(r["amount_cents"] for r in rows))),
+        "income-funders",
+        _("Income by funder"),
+        _(
+            "Who funded the work, month by month: %(count)s funders gave %(total)s in all.",
+            count=len(funders),
+            total=eur(sum(r["amount_cents"] for r in rows)),
+        ),
         [("month", _("Month")), ("funder", _("Funder")), ("amount_cents", _("Amount"))],
-        rows, figures.stacked_by_month(rows, "funder", y_title=_("Euros")),
+        rows,
+        figures.stacked_by_month(rows, "funder", y_title=_("Euros")),
     )
 
 
@@ -89,12 +104,19 @@ def funder_flows(commons_id: int | None) -> Chart:
     earmarked = sorted({r["funder"] for r in income if r["earmarked"]})
     notes = [_("Funders who earmarked their money: %(names)s.", names=", ".join(earmarked))] if earmarked else []
     return Chart(
-        "funder-flows", _("Where each funder's money went"),
-        _("Money inside a commons is pooled, so each funder's money is counted as spent in the same proportions as "
-          "everything the commons received: what went to contributors, to the solidarity fund, and what is still in "
-          "the treasury. %(paid)s has reached contributors so far.", paid=eur(paid)),
+        "funder-flows",
+        _("Where each funder's money went"),
+        _(
+            "Money inside a commons is pooled, so each funder's money is counted as spent in the same proportions as "
+            "everything the commons received: what went to contributors, to the solidarity fund, and what is still in "
+            "the treasury. %(paid)s has reached contributors so far.",
+            paid=eur(paid),
+        ),
         [("funder", _("Funder")), ("commons", _("Commons")), ("use", _("Went to")), ("amount_cents", _("Amount"))],
-        rows, figures.funder_sankey(rows, income, use_labels), notes, display={"use": use_labels.get},
+        rows,
+        figures.funder_sankey(rows, income, use_labels),
+        notes,
+        display={"use": use_labels.get},
     )
 
 
@@ -107,16 +129,36 @@ def rounds(commons_id: int | None) -> Chart:
     rows = [{**r, "round": _round_label(r, commons_id)} for r in queries.rounds_summary(commons_id)]
     short = [r for r in rows if r["shortfall_cents"]]
     return Chart(
-        "rounds", _("Rounds: envelopes and what was distributed"),
-        _("For each finished round: the envelope the commons committed, the amount distributed, the shortfall when the "
-          "validated work was worth more than the envelope, and the solidarity fund's top-ups. %(count)s rounds, "
-          "%(short)s of them short.", count=len(rows), short=len(short)),
-        [("round", _("Round")), ("envelope_cents", _("Envelope")), ("hours", _("Validated hours")),
-         ("distributed_cents", _("Distributed")), ("shortfall_cents", _("Shortfall")), ("topups_cents", _("Top-ups"))],
+        "rounds",
+        _("Rounds: envelopes and what was distributed"),
+        _(
+            "For each finished round: the envelope the commons committed, the amount distributed, the shortfall when the "
+            "validated work was worth more than the envelope, and the solidarity fund's top-ups. %(count)s rounds, "
+            "%(short)s of them short.",
+            count=len(rows),
+            short=len(short),
+        ),
+        [
+            ("round", _("Round")),
+            ("envelope_cents", _("Envelope")),
+            ("hours", _("Validated hours")),
+            ("distributed_cents", _("Distributed")),
+            ("shortfall_cents", _("Shortfall")),
+            ("topups_cents", _("Top-ups")),
+        ],
         rows,
-        figures.grouped_per_round(rows, "round", [("envelope_cents", _("Envelope")), ("distributed_cents", _("Distributed")),
-                                                  ("shortfall_cents", _("Shortfall")), ("topups_cents", _("Top-ups"))],
-                                  y_title=_("Euros"), line=("hours", _("Validated hours"), _("Hours"))),
+        figures.grouped_per_round(
+            rows,
+            "round",
+            [
+                ("envelope_cents", _("Envelope")),
+                ("distributed_cents", _("Distributed")),
+                ("shortfall_cents", _("Shortfall")),
+                ("topups_cents", _("Top-ups")),
+            ],
+            y_title=_("Euros"),
+            line=("hours", _("Validated hours"), _("Hours")),
+        ),
     )
 
 
@@ -133,8 +175,14 @@ class Distribution:
 def distribution_of(commons_id: int | None) -> Distribution:
     """The distribution of what people received, as anonymous figures."""
     amounts = queries.received_amounts(commons_id)
-    return Distribution(len(amounts), sum(amounts), stats.gini(amounts), stats.top_share(amounts),
-                        stats.top_count(len(amounts)), stats.lorenz_points(amounts))
+    return Distribution(
+        len(amounts),
+        sum(amounts),
+        stats.gini(amounts),
+        stats.top_share(amounts),
+        stats.top_count(len(amounts)),
+        stats.lorenz_points(amounts),
+    )
 
 
 def percent(value: Fraction) -> str:
@@ -143,17 +191,33 @@ def percent(value: Fraction) -> str:
 
 def distribution(commons_id: int | None) -> Chart:
     d = distribution_of(commons_id)
-    rows = [{"people_share": stats.as_decimal(p, 4), "received_share": stats.as_decimal(s, 4)} for p, s in d.points] if d.people else []
+    rows = (
+        [{"people_share": stats.as_decimal(p, 4), "received_share": stats.as_decimal(s, 4)} for p, s in d.points]
+        if d.people
+        else []
+    )
     return Chart(
-        "distribution", _("How retributions are distributed"),
-        _("The curve shows what share of all retributions the people who received least got together; the closer to the "
-          "diagonal, the more equal. %(people)s people received %(total)s; Gini coefficient %(gini)s (0 = everyone the "
-          "same); the top 10%% (%(top)s people) received %(share)s. No one is named or ranked.",
-          people=d.people, total=eur(d.total_cents), gini=stats.as_decimal(d.gini), top=d.top_people, share=percent(d.top_share)),
+        "distribution",
+        _("How retributions are distributed"),
+        _(
+            "The curve shows what share of all retributions the people who received least got together; the closer to the "
+            "diagonal, the more equal. %(people)s people received %(total)s; Gini coefficient %(gini)s (0 = everyone the "
+            "same); the top 10%% (%(top)s people) received %(share)s. No one is named or ranked.",
+            people=d.people,
+            total=eur(d.total_cents),
+            gini=stats.as_decimal(d.gini),
+            top=d.top_people,
+            share=percent(d.top_share),
+        ),
         [("people_share", _("Share of people (least paid first)")), ("received_share", _("Share of the total they received"))],
         rows,
-        figures.lorenz(d.points, curve=_("Lorenz curve"), equality=_("Perfect equality"), x_title=_("People, least paid first"),
-                       y_title=_("Share of all retributions")),
+        figures.lorenz(
+            d.points,
+            curve=_("Lorenz curve"),
+            equality=_("Perfect equality"),
+            x_title=_("People, least paid first"),
+            y_title=_("Share of all retributions"),
+        ),
     )
 
 
@@ -163,40 +227,80 @@ def categories(commons_id: int | None) -> Chart:
     unseen = sum((r["hours"] for r in rows if r["invisible"]), Decimal(0))
     share = percent(Fraction(unseen) / Fraction(total)) if total else "0 %"
     return Chart(
-        "categories", _("Hours by kind of work"),
-        _("Validated hours of finished rounds by category. Care, maintenance, welcoming, coordination and the like usually "
-          "go unseen: here they are %(share)s of all hours (%(unseen)s of %(total)s hours).",
-          share=share, unseen=unseen, total=total),
-        [("category", _("Category")), ("label", _("Name")), ("invisible", _("Invisible work")), ("hours", _("Hours")),
-         ("contributions", _("Contributions")), ("people", _("People"))],
-        rows, figures.categories(rows, visible=_("Visible work"), invisible=_("Invisible work"), x_title=_("Hours")),
+        "categories",
+        _("Hours by kind of work"),
+        _(
+            "Validated hours of finished rounds by category. Care, maintenance, welcoming, coordination and the like usually "
+            "go unseen: here they are %(share)s of all hours (%(unseen)s of %(total)s hours).",
+            share=share,
+            unseen=unseen,
+            total=total,
+        ),
+        [
+            ("category", _("Category")),
+            ("label", _("Name")),
+            ("invisible", _("Invisible work")),
+            ("hours", _("Hours")),
+            ("contributions", _("Contributions")),
+            ("people", _("People")),
+        ],
+        rows,
+        figures.categories(rows, visible=_("Visible work"), invisible=_("Invisible work"), x_title=_("Hours")),
     )
 
 
 def reviews(commons_id: int | None) -> Chart:
     rows = [{**r, "round": _round_label(r, commons_id)} for r in queries.review_participation(commons_id)]
     return Chart(
-        "reviews", _("Participation in reviews"),
-        _("How many different people vouched for contributions, objected to one, or voted on an objection in each round. "
-          "Trust comes first: most work is counted without any objection."),
-        [("round", _("Round")), ("contributions", _("Contributions")), ("vouchers", _("People who vouched")),
-         ("objectors", _("People who objected")), ("objections", _("Objections")), ("voters", _("People who voted"))],
+        "reviews",
+        _("Participation in reviews"),
+        _(
+            "How many different people vouched for contributions, objected to one, or voted on an objection in each round. "
+            "Trust comes first: most work is counted without any objection."
+        ),
+        [
+            ("round", _("Round")),
+            ("contributions", _("Contributions")),
+            ("vouchers", _("People who vouched")),
+            ("objectors", _("People who objected")),
+            ("objections", _("Objections")),
+            ("voters", _("People who voted")),
+        ],
         rows,
-        figures.grouped_per_round(rows, "round", [("vouchers", _("People who vouched")), ("objectors", _("People who objected")),
-                                                  ("voters", _("People who voted"))], y_title=_("People"), money=False),
+        figures.grouped_per_round(
+            rows,
+            "round",
+            [("vouchers", _("People who vouched")), ("objectors", _("People who objected")), ("voters", _("People who voted"))],
+            y_title=_("People"),
+            money=False,
+        ),
     )
 
 
 def fund(commons_id: int | None) -> Chart:
     rows = queries.fund_flows(commons_id)
-    labels = {"levies_cents": _("Levies"), "donations_cents": _("Donations and gifts"), "topups_cents": _("Top-ups"),
-              "balance_cents": _("Balance")}
+    labels = {
+        "levies_cents": _("Levies"),
+        "donations_cents": _("Donations and gifts"),
+        "topups_cents": _("Top-ups"),
+        "balance_cents": _("Balance"),
+    }
     levies, topups = sum(r["levies_cents"] for r in rows), sum(r["topups_cents"] for r in rows)
-    caption = (_("The solidarity fund, shared by all commons: levies on every retribution and donations come in, top-ups "
-                 "to contributors of commons whose envelope fell short go out. Levies %(levies)s, top-ups %(topups)s.",
-                 levies=eur(levies), topups=eur(topups)) if commons_id is None else
-               _("What this commons sent to the shared solidarity fund (levies, gifts) and the top-ups its contributors "
-                 "received from it. Levies %(levies)s, top-ups %(topups)s.", levies=eur(levies), topups=eur(topups)))
+    caption = (
+        _(
+            "The solidarity fund, shared by all commons: levies on every retribution and donations come in, top-ups "
+            "to contributors of commons whose envelope fell short go out. Levies %(levies)s, top-ups %(topups)s.",
+            levies=eur(levies),
+            topups=eur(topups),
+        )
+        if commons_id is None
+        else _(
+            "What this commons sent to the shared solidarity fund (levies, gifts) and the top-ups its contributors "
+            "received from it. Levies %(levies)s, top-ups %(topups)s.",
+            levies=eur(levies),
+            topups=eur(topups),
+        )
+    )
     columns = [("month", _("Month"))] + [(key, labels[key]) for key in ("levies_cents", "donations_cents", "topups_cents")]
     if commons_id is None:
         columns.append(("balance_cents", _("Balance at the end of the month")))
@@ -208,29 +312,57 @@ def rules(commons_id: int | None) -> Chart:
     for r in queries.rounds_summary(commons_id):
         paid = r["distributed_cents"] + r["topups_cents"]
         effective = round_half_up(Decimal(paid) / r["hours"]) if r["hours"] else None
-        rows.append({"round": _round_label(r, commons_id), "rule_version": r["rule_version"],
-                     "reference_hourly_cents": r["reference_hourly_cents"], "effective_hourly_cents": effective,
-                     "hours": r["hours"], "paid_cents": paid})
-    below = [r for r in rows if r["effective_hourly_cents"] is not None and r["effective_hourly_cents"] < r["reference_hourly_cents"]]
+        rows.append(
+            {
+                "round": _round_label(r, commons_id),
+                "rule_version": r["rule_version"],
+                "reference_hourly_cents": r["reference_hourly_cents"],
+                "effective_hourly_cents": effective,
+                "hours": r["hours"],
+                "paid_cents": paid,
+            }
+        )
+    below = [
+        r for r in rows if r["effective_hourly_cents"] is not None and r["effective_hourly_cents"] < r["reference_hourly_cents"]
+    ]
     plotted = [{**r, "effective_hourly_cents": r["effective_hourly_cents"] or 0} for r in rows]
     return Chart(
-        "rules", _("What the rules intended, and what was paid"),
-        _("The hourly value the rules set for each round, against what an hour of validated work actually received "
-          "(amount distributed plus top-ups, divided by the hours). %(below)s of %(count)s rounds paid less than intended.",
-          below=len(below), count=len(rows)),
-        [("round", _("Round")), ("rule_version", _("Rules version")), ("hours", _("Validated hours")),
-         ("paid_cents", _("Paid with top-ups")), ("reference_hourly_cents", _("Intended per hour")),
-         ("effective_hourly_cents", _("Paid per hour"))],
+        "rules",
+        _("What the rules intended, and what was paid"),
+        _(
+            "The hourly value the rules set for each round, against what an hour of validated work actually received "
+            "(amount distributed plus top-ups, divided by the hours). %(below)s of %(count)s rounds paid less than intended.",
+            below=len(below),
+            count=len(rows),
+        ),
+        [
+            ("round", _("Round")),
+            ("rule_version", _("Rules version")),
+            ("hours", _("Validated hours")),
+            ("paid_cents", _("Paid with top-ups")),
+            ("reference_hourly_cents", _("Intended per hour")),
+            ("effective_hourly_cents", _("Paid per hour")),
+        ],
         rows,
-        figures.grouped_per_round(plotted, "round", [("reference_hourly_cents", _("Intended per hour")),
-                                                     ("effective_hourly_cents", _("Paid per hour"))], y_title=_("Euros per hour")),
+        figures.grouped_per_round(
+            plotted,
+            "round",
+            [("reference_hourly_cents", _("Intended per hour")), ("effective_hourly_cents", _("Paid per hour"))],
+            y_title=_("Euros per hour"),
+        ),
     )
 
 
 BUILDERS = {
-    "income-sources": income_sources, "income-funders": income_funders, "funder-flows": funder_flows,
-    "rounds": rounds, "distribution": distribution, "categories": categories, "reviews": reviews,
-    "fund": fund, "rules": rules,
+    "income-sources": income_sources,
+    "income-funders": income_funders,
+    "funder-flows": funder_flows,
+    "rounds": rounds,
+    "distribution": distribution,
+    "categories": categories,
+    "reviews": reviews,
+    "fund": fund,
+    "rules": rules,
 }
 
 

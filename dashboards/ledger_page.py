@@ -95,23 +95,46 @@ def page_of(filters: Filters, public_pem: str, key_id: str) -> tuple[int, list[R
     conditions = filters.conditions()
     total = db.session.scalar(select(func.count(LedgerTransaction.id)).where(*conditions)) or 0
     txs = db.session.scalars(
-        select(LedgerTransaction).where(*conditions)
+        select(LedgerTransaction)
+        .where(*conditions)
         .options(selectinload(LedgerTransaction.postings).selectinload(Posting.account))
-        .order_by(LedgerTransaction.seq.desc()).offset((filters.page - 1) * PER_PAGE).limit(PER_PAGE)
+        .order_by(LedgerTransaction.seq.desc())
+        .offset((filters.page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
     ).all()
     if not txs:
         return total, []
     # The hashes of each predecessor and the sequence numbers of reversed transactions.
     wanted = {tx.seq - 1 for tx in txs}
-    prev = dict(db.session.execute(select(LedgerTransaction.seq, LedgerTransaction.hash).where(LedgerTransaction.seq.in_(wanted))).all())
+    prev = dict(
+        db.session.execute(select(LedgerTransaction.seq, LedgerTransaction.hash).where(LedgerTransaction.seq.in_(wanted))).all()
+    )
     reversed_ids = {tx.reverses_id for tx in txs if tx.reverses_id}
-    seq_of = dict(db.session.execute(select(LedgerTransaction.id, LedgerTransaction.seq).where(LedgerTransaction.id.in_(reversed_ids))).all()) if reversed_ids else {}
-    names = dict(db.session.execute(select(Commons.id, Commons.name).where(Commons.id.in_({tx.commons_id for tx in txs if tx.commons_id}))).all())
+    seq_of = (
+        dict(
+            db.session.execute(
+                select(LedgerTransaction.id, LedgerTransaction.seq).where(LedgerTransaction.id.in_(reversed_ids))
+            ).all()
+        )
+        if reversed_ids
+        else {}
+    )
+    names = dict(
+        db.session.execute(
+            select(Commons.id, Commons.name).where(Commons.id.in_({tx.commons_id for tx in txs if tx.commons_id}))
+        ).all()
+    )
     rows = []
     for tx in txs:
         amount = sum(p.amount_cents for p in tx.postings if p.amount_cents > 0)
-        rows.append(Row(tx, names.get(tx.commons_id), amount, check(tx, prev.get(tx.seq - 1, GENESIS if tx.seq == 1 else None),
-                                                                    seq_of.get(tx.reverses_id), public_pem, key_id)))
+        rows.append(
+            Row(
+                tx,
+                names.get(tx.commons_id),
+                amount,
+                check(tx, prev.get(tx.seq - 1, GENESIS if tx.seq == 1 else None), seq_of.get(tx.reverses_id), public_pem, key_id),
+            )
+        )
     return total, rows
 
 
@@ -122,9 +145,18 @@ def check(tx: LedgerTransaction, prev_hash: str | None, reverses_seq: int | None
         return "unbalanced"
     if prev_hash is None or tx.prev_hash != prev_hash:
         return "unlinked"
-    data = TransactionData(seq=tx.seq, kind=tx.kind, memo=tx.memo, occurred_on=tx.occurred_on.isoformat(),
-                           recorded_at=tx.recorded_at, commons_id=tx.commons_id, round_id=tx.round_id,
-                           reverses_seq=reverses_seq, ref=tx.ref, postings=postings)
+    data = TransactionData(
+        seq=tx.seq,
+        kind=tx.kind,
+        memo=tx.memo,
+        occurred_on=tx.occurred_on.isoformat(),
+        recorded_at=tx.recorded_at,
+        commons_id=tx.commons_id,
+        round_id=tx.round_id,
+        reverses_seq=reverses_seq,
+        ref=tx.ref,
+        postings=postings,
+    )
     if link_hash(data, tx.prev_hash) != tx.hash:
         return "altered"
     if tx.key_id != key_id or not verify_signature(public_pem, tx.hash.encode(), tx.signature):

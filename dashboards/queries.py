@@ -43,7 +43,8 @@ def _monthly_income(column, key: str, commons_id: int | None) -> list[dict]:
     rows = db.session.execute(
         select(year, month, column, func.sum(Income.amount_cents))
         .where(*_scope(Income.commons_id, commons_id))
-        .group_by(year, month, column).order_by(year, month, column)
+        .group_by(year, month, column)
+        .order_by(year, month, column)
     ).all()
     return [{"month": _ym(y, m), key: value, "amount_cents": int(cents)} for y, m, value, cents in rows]
 
@@ -64,10 +65,13 @@ def income_by_commons_and_funder(commons_id: int | None) -> list[dict]:
         select(Commons.id, Commons.name, Income.funder, func.sum(Income.amount_cents), func.count(Income.earmark))
         .join(Commons, Commons.id == Income.commons_id)
         .where(*_scope(Income.commons_id, commons_id))
-        .group_by(Commons.id, Commons.name, Income.funder).order_by(Commons.name, Income.funder)
+        .group_by(Commons.id, Commons.name, Income.funder)
+        .order_by(Commons.name, Income.funder)
     ).all()
-    return [{"commons_id": cid, "commons": name, "funder": funder, "amount_cents": int(cents), "earmarked": int(marks)}
-            for cid, name, funder, cents, marks in rows]
+    return [
+        {"commons_id": cid, "commons": name, "funder": funder, "amount_cents": int(cents), "earmarked": int(marks)}
+        for cid, name, funder, cents, marks in rows
+    ]
 
 
 def spending_by_commons(commons_id: int | None) -> dict[int, dict[str, int]]:
@@ -87,8 +91,10 @@ def spending_by_commons(commons_id: int | None) -> dict[int, dict[str, int]]:
         .where(Round.state.in_(DECIDED), *_scope(Round.commons_id, commons_id))
         .group_by(Round.commons_id)
     ).all()
-    return {cid: {"contributors": int(paid), "levies": int(levies), "gifts": int(gifts), "waived": int(waived)}
-            for cid, paid, levies, gifts, waived in rows}
+    return {
+        cid: {"contributors": int(paid), "levies": int(levies), "gifts": int(gifts), "waived": int(waived)}
+        for cid, paid, levies, gifts, waived in rows
+    }
 
 
 def rounds_summary(commons_id: int | None) -> list[dict]:
@@ -96,8 +102,13 @@ def rounds_summary(commons_id: int | None) -> list[dict]:
     (gross), levied and topped up, and the reference hourly value of its pinned rules."""
     rows = db.session.execute(
         select(
-            Round.id, Commons.name, Round.period_start, Round.period_end, Round.envelope_cents,
-            RuleVersion.version, RuleVersion.hourly_value_cents,
+            Round.id,
+            Commons.name,
+            Round.period_start,
+            Round.period_end,
+            Round.envelope_cents,
+            RuleVersion.version,
+            RuleVersion.hourly_value_cents,
             func.count(AllocationLine.id),
             func.coalesce(func.sum(AllocationLine.hours), 0),
             func.coalesce(func.sum(AllocationLine.claim_cents), 0),
@@ -109,19 +120,37 @@ def rounds_summary(commons_id: int | None) -> list[dict]:
         .join(RuleVersion, RuleVersion.id == Round.rule_version_id)
         .outerjoin(AllocationLine, AllocationLine.round_id == Round.id)
         .where(Round.state.in_(DECIDED), *_scope(Round.commons_id, commons_id))
-        .group_by(Round.id, Commons.name, Round.period_start, Round.period_end, Round.envelope_cents,
-                  RuleVersion.version, RuleVersion.hourly_value_cents)
+        .group_by(
+            Round.id,
+            Commons.name,
+            Round.period_start,
+            Round.period_end,
+            Round.envelope_cents,
+            RuleVersion.version,
+            RuleVersion.hourly_value_cents,
+        )
         .order_by(Round.period_start, Commons.name, Round.id)
     ).all()
     result = []
-    for (rid, name, start, end, envelope, version, reference, people, hours, claim, gross, levy, topup) in rows:
-        result.append({
-            "round_id": rid, "commons": name, "period_start": start, "period_end": end,
-            "envelope_cents": int(envelope), "rule_version": version, "reference_hourly_cents": int(reference),
-            "people": int(people), "hours": Decimal(hours).quantize(Decimal("0.01")), "claimed_cents": int(claim),
-            "distributed_cents": int(gross), "levies_cents": int(levy), "topups_cents": int(topup),
-            "shortfall_cents": max(0, int(claim) - int(gross)),
-        })
+    for rid, name, start, end, envelope, version, reference, people, hours, claim, gross, levy, topup in rows:
+        result.append(
+            {
+                "round_id": rid,
+                "commons": name,
+                "period_start": start,
+                "period_end": end,
+                "envelope_cents": int(envelope),
+                "rule_version": version,
+                "reference_hourly_cents": int(reference),
+                "people": int(people),
+                "hours": Decimal(hours).quantize(Decimal("0.01")),
+                "claimed_cents": int(claim),
+                "distributed_cents": int(gross),
+                "levies_cents": int(levy),
+                "topups_cents": int(topup),
+                "shortfall_cents": max(0, int(claim) - int(gross)),
+            }
+        )
     return result
 
 
@@ -133,7 +162,8 @@ def received_amounts(commons_id: int | None) -> list[int]:
         select(received)
         .join(Round, Round.id == AllocationLine.round_id)
         .where(Round.state.in_(DECIDED), *_scope(Round.commons_id, commons_id))
-        .group_by(AllocationLine.person_id).order_by(received)
+        .group_by(AllocationLine.person_id)
+        .order_by(received)
     ).all()
     return [int(amount) for amount in rows]
 
@@ -144,19 +174,30 @@ def hours_by_category(commons_id: int | None) -> list[dict]:
     upheld = exists().where(Objection.contribution_id == Contribution.id, Objection.state == "upheld")
     rows = db.session.execute(
         select(
-            Contribution.category, func.max(Category.label),
+            Contribution.category,
+            func.max(Category.label),
             func.max(case((Category.invisible.is_(True), 1), else_=0)),
-            func.sum(Contribution.hours), func.count(Contribution.id), func.count(func.distinct(Contribution.person_id)),
+            func.sum(Contribution.hours),
+            func.count(Contribution.id),
+            func.count(func.distinct(Contribution.person_id)),
         )
         .join(Round, Round.id == Contribution.round_id)
         .outerjoin(Category, and_(Category.commons_id == Contribution.commons_id, Category.code == Contribution.category))
-        .where(Round.state.in_(DECIDED), Contribution.status == "declared", ~upheld,
-               *_scope(Contribution.commons_id, commons_id))
-        .group_by(Contribution.category).order_by(Contribution.category)
+        .where(Round.state.in_(DECIDED), Contribution.status == "declared", ~upheld, *_scope(Contribution.commons_id, commons_id))
+        .group_by(Contribution.category)
+        .order_by(Contribution.category)
     ).all()
-    return [{"category": code, "label": label or code, "invisible": bool(invisible),
-             "hours": Decimal(hours).quantize(Decimal("0.01")), "contributions": int(count), "people": int(people)}
-            for code, label, invisible, hours, count, people in rows]
+    return [
+        {
+            "category": code,
+            "label": label or code,
+            "invisible": bool(invisible),
+            "hours": Decimal(hours).quantize(Decimal("0.01")),
+            "contributions": int(count),
+            "people": int(people),
+        }
+        for code, label, invisible, hours, count, people in rows
+    ]
 
 
 def review_participation(commons_id: int | None) -> list[dict]:
@@ -164,7 +205,9 @@ def review_participation(commons_id: int | None) -> list[dict]:
     vouched, objected and voted (counts only, never who)."""
     rows = db.session.execute(
         select(
-            Round.id, Commons.name, Round.period_start,
+            Round.id,
+            Commons.name,
+            Round.period_start,
             func.count(func.distinct(Contribution.id)),
             func.count(func.distinct(Vouch.person_id)),
             func.count(func.distinct(Objection.objector_id)),
@@ -180,9 +223,19 @@ def review_participation(commons_id: int | None) -> list[dict]:
         .group_by(Round.id, Commons.name, Round.period_start)
         .order_by(Round.period_start, Commons.name, Round.id)
     ).all()
-    return [{"round_id": rid, "commons": name, "period_start": start, "contributions": int(c), "vouchers": int(v),
-             "objectors": int(o), "objections": int(n), "voters": int(vt)}
-            for rid, name, start, c, v, o, n, vt in rows]
+    return [
+        {
+            "round_id": rid,
+            "commons": name,
+            "period_start": start,
+            "contributions": int(c),
+            "vouchers": int(v),
+            "objectors": int(o),
+            "objections": int(n),
+            "voters": int(vt),
+        }
+        for rid, name, start, c, v, o, n, vt in rows
+    ]
 
 
 FUND_KINDS = ("fund:levies", "fund:donations", "fund:topups")
@@ -193,18 +246,20 @@ def fund_flows(commons_id: int | None) -> list[dict]:
     positive), and for the installation the fund's balance at the end of each month. For one
     commons: the levies and gifts it sent and the top-ups its contributors received."""
     year, month = _month(LedgerTransaction.occurred_on)
-    kinds = FUND_KINDS if commons_id is not None else FUND_KINDS + ("fund:treasury",)
+    kinds = FUND_KINDS if commons_id is not None else (*FUND_KINDS, "fund:treasury")
     rows = db.session.execute(
         select(year, month, Account.kind, func.sum(Posting.amount_cents))
         .join(Posting, Posting.transaction_id == LedgerTransaction.id)
         .join(Account, Account.id == Posting.account_id)
         .where(Account.kind.in_(kinds), *_scope(LedgerTransaction.commons_id, commons_id))
-        .group_by(year, month, Account.kind).order_by(year, month)
+        .group_by(year, month, Account.kind)
+        .order_by(year, month)
     ).all()
     months: dict[str, dict] = {}
     for y, m, kind, cents in rows:
-        row = months.setdefault(_ym(y, m), {"month": _ym(y, m), "levies_cents": 0, "donations_cents": 0, "topups_cents": 0,
-                                            "change_cents": 0})
+        row = months.setdefault(
+            _ym(y, m), {"month": _ym(y, m), "levies_cents": 0, "donations_cents": 0, "topups_cents": 0, "change_cents": 0}
+        )
         cents = int(cents)
         if kind == "fund:levies":
             row["levies_cents"] = -cents  # income accounts are credited: negative postings
@@ -228,21 +283,38 @@ def member_retributions(commons_id: int) -> dict:
     """For the members' view: per consenting person (by name), hours and amounts received from
     decided rounds; people who did not consent are only counted together, never named."""
     rows = db.session.execute(
-        select(Person.display_name, Person.show_name_publicly, func.sum(AllocationLine.hours),
-               func.sum(AllocationLine.gross_cents), func.sum(AllocationLine.topup_cents))
+        select(
+            Person.display_name,
+            Person.show_name_publicly,
+            func.sum(AllocationLine.hours),
+            func.sum(AllocationLine.gross_cents),
+            func.sum(AllocationLine.topup_cents),
+        )
         .join(AllocationLine, AllocationLine.person_id == Person.id)
         .join(Round, Round.id == AllocationLine.round_id)
         .where(Round.state.in_(DECIDED), Round.commons_id == commons_id)
         .group_by(Person.id, Person.display_name, Person.show_name_publicly)
     ).all()
     named = sorted(
-        ({"name": name, "hours": Decimal(hours).quantize(Decimal("0.01")), "gross_cents": int(gross), "topup_cents": int(topup)}
-         for name, consent, hours, gross, topup in rows if consent),
+        (
+            {
+                "name": name,
+                "hours": Decimal(hours).quantize(Decimal("0.01")),
+                "gross_cents": int(gross),
+                "topup_cents": int(topup),
+            }
+            for name, consent, hours, gross, topup in rows
+            if consent
+        ),
         key=lambda row: row["name"].casefold(),
     )
     others = [(Decimal(hours), int(gross), int(topup)) for _, consent, hours, gross, topup in rows if not consent]
     return {
         "named": named,
-        "others": {"people": len(others), "hours": sum((h for h, _, _ in others), Decimal(0)).quantize(Decimal("0.01")),
-                   "gross_cents": sum(g for _, g, _ in others), "topup_cents": sum(t for _, _, t in others)},
+        "others": {
+            "people": len(others),
+            "hours": sum((h for h, _, _ in others), Decimal(0)).quantize(Decimal("0.01")),
+            "gross_cents": sum(g for _, g, _ in others),
+            "topup_cents": sum(t for _, _, t in others),
+        },
     }

@@ -23,8 +23,10 @@ from ledger.people.auth import current_person
 PLOTLY_DIR = os.path.join(os.path.dirname(plotly.__file__), "package_data")
 
 # Nothing external, ever: plotly.js draws with inline styles, and figures travel as JSON data blocks.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-       "font-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
 
 
 @blp.context_processor
@@ -33,9 +35,13 @@ def helpers() -> dict:
         # Safe to mark: figures.to_json escapes <, > and & so the JSON cannot leave its script element.
         "figure_json": lambda figure: Markup(figures.to_json(figure)),
         "euros": format_euros,
-        "statuses": {"verified": _("verified"), "altered": _("altered: content does not match its hash"),
-                     "unlinked": _("not linked to the previous transaction"), "unsigned": _("signature not valid"),
-                     "unbalanced": _("postings do not balance")},
+        "statuses": {
+            "verified": _("verified"),
+            "altered": _("altered: content does not match its hash"),
+            "unlinked": _("not linked to the previous transaction"),
+            "unsigned": _("signature not valid"),
+            "unbalanced": _("postings do not balance"),
+        },
     }
 
 
@@ -53,8 +59,9 @@ def plotly_js():
 @blp.get("")
 def installation():
     commons = db.session.scalars(select(Commons).order_by(Commons.name)).all()
-    return render_template("dashboards/dashboard.html", commons=None, all_commons=commons, charts=charts.build_all(None),
-                           members=None)
+    return render_template(
+        "dashboards/dashboard.html", commons=None, all_commons=commons, charts=charts.build_all(None), members=None
+    )
 
 
 @blp.get("/<slug>")
@@ -63,8 +70,11 @@ def commons_page(slug: str):
     me = current_person()
     # Members of this commons also see the names of the people who agreed to show them.
     members = queries.member_retributions(commons.id) if me is not None and membership(commons, me) else None
-    response = Response(render_template("dashboards/dashboard.html", commons=commons, all_commons=None,
-                                        charts=charts.build_all(commons.id), members=members))
+    response = Response(
+        render_template(
+            "dashboards/dashboard.html", commons=commons, all_commons=None, charts=charts.build_all(commons.id), members=members
+        )
+    )
     if members is not None:
         response.headers["Cache-Control"] = "private, no-store"
     response.vary.add("Cookie")
@@ -87,20 +97,32 @@ def _csv(key: str, commons_id: int | None, prefix: str) -> Response:
         abort(404)
     chart = charts.build(key, commons_id)
     body = to_csv([column for column, _ in chart.columns], chart.rows)
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{prefix}-{key}.csv"'})
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{prefix}-{key}.csv"'})
 
 
 @blp.get("/ledger")
 def ledger():
-    messages = {"commons": _("No commons has this short name."), "kind": _("Choose a kind from the list."),
-                "date": _("Use a date such as 2026-01-31."), "order": _("The end date is before the start date."),
-                "page": _("The page number is a whole number from 1.")}
+    messages = {
+        "commons": _("No commons has this short name."),
+        "kind": _("Choose a kind from the list."),
+        "date": _("Use a date such as 2026-01-31."),
+        "order": _("The end date is before the start date."),
+        "page": _("The page number is a whole number from 1."),
+    }
     filters = ledger_page.parse_filters(request.args, messages)
     key = current_key()
     total, rows = ledger_page.page_of(filters, key.public_pem, key.key_id)
     all_commons = db.session.scalars(select(Commons).order_by(Commons.name)).all()
     pages = max(1, -(-total // ledger_page.PER_PAGE))
-    html = render_template("dashboards/ledger.html", filters=filters, rows=rows, total=total, pages=pages,
-                           kinds=ledger_page.kinds(), all_commons=all_commons, key_id=key.key_id, args=request.args)
+    html = render_template(
+        "dashboards/ledger.html",
+        filters=filters,
+        rows=rows,
+        total=total,
+        pages=pages,
+        kinds=ledger_page.kinds(),
+        all_commons=all_commons,
+        key_id=key.key_id,
+        args=request.args,
+    )
     return html, (422 if filters.errors else 200)

@@ -29,8 +29,10 @@ from ledger.extensions import db
 
 FORMAT = "ledger-backup/1"
 BATCH = 5000
-KEYS_NOTICE = ("Keys are not in the backup: keep the signing key (LEDGER_SIGNING_KEY_FILE) and the data keys "
-               "(LEDGER_DATA_KEY_FILE) apart; the restored ledger verifies only with the same signing key.")
+KEYS_NOTICE = (
+    "Keys are not in the backup: keep the signing key (LEDGER_SIGNING_KEY_FILE) and the data keys "
+    "(LEDGER_DATA_KEY_FILE) apart; the restored ledger verifies only with the same signing key."
+)
 
 
 class BackupRefused(Exception):
@@ -105,10 +107,13 @@ def write_backup(engine: Engine, path: Path, *, progress=None) -> BackupSummary:
                 if progress:
                     progress(table.name, count)
             manifest = {
-                "format": FORMAT, "created_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-                "engine": engine.dialect.name, "alembic_revision": revision,
+                "format": FORMAT,
+                "created_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+                "engine": engine.dialect.name,
+                "alembic_revision": revision,
                 "tables": [{"name": name, "rows": counts[name], "sha256": digests[name]} for name in counts],
-                "keys_included": False, "notice": KEYS_NOTICE,
+                "keys_included": False,
+                "notice": KEYS_NOTICE,
             }
             archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
     return BackupSummary(path, counts, revision)
@@ -135,9 +140,12 @@ def reset_sequences(connection: Connection) -> None:
     for table in tables():
         for column in table.primary_key.columns:
             if isinstance(column.type, Integer) and len(table.primary_key.columns) == 1:
-                connection.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
-                    f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)"))
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                        f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)"
+                    )
+                )
 
 
 def restore_backup(engine: Engine, path: Path, *, progress=None) -> BackupSummary:
@@ -156,8 +164,10 @@ def restore_backup(engine: Engine, path: Path, *, progress=None) -> BackupSummar
         with engine.begin() as connection:
             revision = _revision(connection)
             if manifest.get("alembic_revision") != revision:
-                raise BackupRefused(f"the backup is at schema revision {manifest.get('alembic_revision')}, this database at "
-                                    f"{revision}: run the same version of the service, then 'ledger init'")
+                raise BackupRefused(
+                    f"the backup is at schema revision {manifest.get('alembic_revision')}, this database at "
+                    f"{revision}: run the same version of the service, then 'ledger init'"
+                )
             _refuse_unless_empty(connection)
             for entry in manifest["tables"]:
                 counts[entry["name"]] = _load_table(connection, archive, known[entry["name"]], entry)

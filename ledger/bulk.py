@@ -17,7 +17,7 @@ def chunks(values: Sequence, size: int | None = None) -> Iterator[Sequence]:
     """``values`` in slices of at most ``size`` (default IN_CHUNK), for IN lists a statement can carry."""
     size = size or IN_CHUNK
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def insert_rows(table: Table, rows: list[dict]) -> None:

@@ -154,8 +154,10 @@ def backup_command(out: str) -> None:
     from ledger.backup import KEYS_NOTICE, write_backup
 
     summary = write_backup(db.engine, Path(out), progress=lambda name, n: click.echo(f"  {name}: {n} rows", err=True))
-    click.echo(f"backup written to {out}: {sum(summary.tables.values())} rows in {len(summary.tables)} tables "
-               f"(schema {summary.revision})")
+    click.echo(
+        f"backup written to {out}: {sum(summary.tables.values())} rows in {len(summary.tables)} tables "
+        f"(schema {summary.revision})"
+    )
     click.echo(KEYS_NOTICE)
 
 
@@ -174,6 +176,8 @@ def restore_command(path: str) -> None:
         summary = restore_backup(db.engine, Path(path), progress=lambda name, n: click.echo(f"  {name}: {n} rows", err=True))
     except BackupRefused as exc:
         fail(str(exc))
-    click.echo(f"restored {sum(summary.tables.values())} rows in {len(summary.tables)} tables from {path}; "
-               "run 'ledger verify' to check the ledger")
+    click.echo(
+        f"restored {sum(summary.tables.values())} rows in {len(summary.tables)} tables from {path}; "
+        "run 'ledger verify' to check the ledger"
+    )
     click.echo(KEYS_NOTICE)

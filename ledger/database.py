@@ -54,9 +54,15 @@ def guards_for(dialect: str) -> list[str]:
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reading requests that nonetheless write (an export keeps its record, the fund's default rules
 # are stored on first read, the chosen language is remembered): they lock up front like writers.
-WRITING_READS = frozenset({
-    "auth.switch_language", "exports.SalaryLines", "exports.Fec", "payout_pages.cae_salary_lines", "fund.Fund",
-})
+WRITING_READS = frozenset(
+    {
+        "auth.switch_language",
+        "exports.SalaryLines",
+        "exports.Fec",
+        "payout_pages.cae_salary_lines",
+        "fund.Fund",
+    }
+)
 
 
 def takes_write_lock() -> bool:
@@ -104,12 +110,18 @@ def configure_engine(app: Flask) -> None:
     def on_execute(connection, _cursor, _statement, _parameters, context, _executemany):
         # SQLite still refuses a stale write (nothing is lost), but the request fails when another
         # one committed meanwhile: say which reading endpoint writes, so that it joins WRITING_READS.
-        if connection.info.get("ledger_deferred") and context is not None and (
-                context.isinsert or context.isupdate or context.isdelete):
+        if (
+            connection.info.get("ledger_deferred")
+            and context is not None
+            and (context.isinsert or context.isupdate or context.isdelete)
+        ):
             connection.info["ledger_deferred"] = False  # once per transaction
             where = f"{request.method} {request.endpoint}" if has_request_context() else "a reading request"
-            warnings.warn(f"{where} writes in a DEFERRED SQLite transaction; list it in ledger.database.WRITING_READS",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"{where} writes in a DEFERRED SQLite transaction; list it in ledger.database.WRITING_READS",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
 
 def database_ready() -> tuple[bool, str]:
@@ -123,7 +135,7 @@ def database_ready() -> tuple[bool, str]:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
             current = MigrationContext.configure(connection).get_current_heads()
-    except Exception as exc:  # any driver error means "not ready", with its reason
+    except Exception as exc:  # noqa: BLE001 - any driver error means "not ready", with its reason
         return False, f"database unreachable: {exc.__class__.__name__}"
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     if set(current) != set(heads):

@@ -23,7 +23,9 @@ class LedgerError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, code: str | None = None, status: int | None = None):
+    def __init__(
+        self, message: str, *, fields: dict[str, list[str]] | None = None, code: str | None = None, status: int | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
@@ -58,9 +60,19 @@ def field_error(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(f"{field}: {message}", fields={field: [message]})
 
 
-HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-              422: "validation_failed", 429: "too_many_requests", 503: "unavailable"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+    503: "unavailable",
+}
 
 
 def wants_json() -> bool:
@@ -119,12 +131,20 @@ def handle_database_unavailable(error: Exception):
     log.error("database unavailable: %s", error.__class__.__name__)
     try:
         db.session.rollback()
-    except Exception:  # the connection may be gone; the pool will replace it
+    except Exception:  # noqa: BLE001 - the connection may be gone; the pool will replace it
         db.session.remove()
     if wants_json():
         response = envelope(503, "unavailable", "The database is unavailable; nothing was saved. Try again shortly.")
     else:
-        response = render_template("error.html", status=503, message="The service is briefly unavailable; nothing was saved. Try again shortly.", fields={}), 503
+        response = (
+            render_template(
+                "error.html",
+                status=503,
+                message="The service is briefly unavailable; nothing was saved. Try again shortly.",
+                fields={},
+            ),
+            503,
+        )
     return response
 
 

@@ -28,8 +28,11 @@ class Base(DeclarativeBase):
 class ErrorDetail(ma.Schema):
     code = ma_fields.String(required=True, metadata={"example": "validation_failed"})
     message = ma_fields.String(required=True)
-    fields = ma_fields.Dict(keys=ma_fields.String(), values=ma_fields.List(ma_fields.String()),
-                            metadata={"description": "messages per field; empty when the error is not about a field"})
+    fields = ma_fields.Dict(
+        keys=ma_fields.String(),
+        values=ma_fields.List(ma_fields.String()),
+        metadata={"description": "messages per field; empty when the error is not about a field"},
+    )
 
 
 class ErrorEnvelope(ma.Schema):

@@ -56,8 +56,15 @@ def configure_logging(app: Flask) -> None:
     def log_request(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
         access.info(
-            "%s %s %s", request.method, request.path, response.status_code,
-            extra={"method": request.method, "path": request.path, "status": response.status_code,
-                   "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2)},
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+            },
         )
         return response

@@ -194,8 +194,14 @@ def make_person(app):
 
     counter = iter(range(1, 10_000))
 
-    def build(name: str | None = None, *, email: str | None = None, password: str | None = "correct horse battery",
-              admin: bool = False, show_name_publicly: bool = False) -> Actor:
+    def build(
+        name: str | None = None,
+        *,
+        email: str | None = None,
+        password: str | None = "correct horse battery",
+        admin: bool = False,
+        show_name_publicly: bool = False,
+    ) -> Actor:
         n = next(counter)
         name = name or f"Person {n}"
         email = email or f"person{n}-{os.urandom(3).hex()}@example.org"
@@ -219,7 +225,9 @@ def make_commons(app, client):
         assert response.status_code == 201, response.get_json()
         for role, actor in (members or {}).items():
             role_name = role.rstrip("0123456789")
-            added = client.post(f"/api/v1/commons/{slug}/members", json={"email": actor.email, "role": role_name}, headers=steward.headers)
+            added = client.post(
+                f"/api/v1/commons/{slug}/members", json={"email": actor.email, "role": role_name}, headers=steward.headers
+            )
             assert added.status_code == 201, added.get_json()
         return response.get_json()
 
@@ -251,8 +259,16 @@ def live_server(make_app):
     thread.join(timeout=10)
 
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture

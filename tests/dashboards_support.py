@@ -41,11 +41,19 @@ def demo_app(request, migrated_template, keys_dir, tmp_path_factory):
     else:
         shutil.copyfile(migrated_template, tmp / "demo.db")
         url = f"sqlite:///{tmp / 'demo.db'}"
-    app = create_app({
-        "TESTING": True, "INSTANCE_DIR": str(tmp / "instance"), "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
-        "LEDGER_SIGNING_KEY_FILE": str(keys_dir / "signing_key.pem"), "LEDGER_DATA_KEY_FILE": str(tmp / "instance" / "data_keys"),
-        "WTF_CSRF_ENABLED": False, "LEDGER_LOG_JSON": False, "LEDGER_LOG_LEVEL": "WARNING",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_DIR": str(tmp / "instance"),
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret",
+            "LEDGER_SIGNING_KEY_FILE": str(keys_dir / "signing_key.pem"),
+            "LEDGER_DATA_KEY_FILE": str(tmp / "instance" / "data_keys"),
+            "WTF_CSRF_ENABLED": False,
+            "LEDGER_LOG_JSON": False,
+            "LEDGER_LOG_LEVEL": "WARNING",
+        }
+    )
     app.test_client_class = FreshLocaleClient
     # Cheap Argon2 parameters for the demo's passwords: the hashes stay verifiable (they carry
     # their parameters), and loading the demo no longer spends most of its time hashing.

@@ -28,21 +28,32 @@ class World:
 
 def fund_commons(world: World, cents: int, on: date = date(2025, 12, 1)) -> None:
     steward = db.session.get(Person, world.steward.id)
-    record_income(world.commons, amount_cents=cents, source="grant", funder="Métropole", received_on=on, earmark=None,
-                  recorded_by=steward)
+    record_income(
+        world.commons, amount_cents=cents, source="grant", funder="Métropole", received_on=on, earmark=None, recorded_by=steward
+    )
     db.session.commit()
 
 
 def declare(world: World, actor, hours: str, on: date, category: str = "production", round_id: int | None = None) -> int:
-    contribution = Contribution(person_id=actor.id, commons_id=world.commons.id, round_id=round_id, date=on,
-                                hours=Decimal(hours), category=category, description="work", status="declared")
+    contribution = Contribution(
+        person_id=actor.id,
+        commons_id=world.commons.id,
+        round_id=round_id,
+        date=on,
+        hours=Decimal(hours),
+        category=category,
+        description="work",
+        status="declared",
+    )
     db.session.add(contribution)
     db.session.commit()
     return contribution.id
 
 
 def set_route(world: World, actor, route: str, cae_id: int | None = None) -> None:
-    member = db.session.scalar(select(Membership).where(Membership.commons_id == world.commons.id, Membership.person_id == actor.id))
+    member = db.session.scalar(
+        select(Membership).where(Membership.commons_id == world.commons.id, Membership.person_id == actor.id)
+    )
     member.payout_route, member.payout_cae_id = route, cae_id
     db.session.commit()
 
@@ -62,14 +73,19 @@ def make_fund_manager(actor) -> None:
 
 
 def new_rules(client, world: World, **values) -> dict:
-    response = client.post(f"/api/v1/commons/{world.slug}/rules", json={"reason": "test rules", **values}, headers=world.steward.headers)
+    response = client.post(
+        f"/api/v1/commons/{world.slug}/rules", json={"reason": "test rules", **values}, headers=world.steward.headers
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
 
 def open_round(client, world: World, start: str, end: str, envelope: int) -> dict:
-    response = client.post(f"/api/v1/commons/{world.slug}/rounds", json={"period_start": start, "period_end": end, "envelope_cents": envelope},
-                           headers=world.steward.headers)
+    response = client.post(
+        f"/api/v1/commons/{world.slug}/rounds",
+        json={"period_start": start, "period_end": end, "envelope_cents": envelope},
+        headers=world.steward.headers,
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from ledger.accounts import chart
 from ledger import bulk
+from ledger.accounts import chart
 from ledger.accounts.chain import GENESIS
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.service import DuplicateEntry, Entry, Leg, UnbalancedTransaction, balance, post, post_many
@@ -34,27 +34,45 @@ def commons(app, make_person, make_commons):
 
 def retribution(commons, person_id: int, gross: int, ref: str | None = None) -> Entry:
     levy = gross // 20
-    return Entry("round:retribution", (
-        Leg(chart.commons_retributions(commons), gross, "gross retribution"),
-        Leg(chart.person_payable(person_id, commons), -(gross - levy), "net retribution"),
-        Leg(chart.commons_treasury(commons), -levy, "solidarity levy"),
-        Leg(chart.fund_treasury(), levy, "solidarity levy"),
-        Leg(chart.fund_levies(), -levy, "solidarity levy"),
-    ), ON, memo=f"retribution of {person_id}", commons_id=commons.id, ref=ref)
+    return Entry(
+        "round:retribution",
+        (
+            Leg(chart.commons_retributions(commons), gross, "gross retribution"),
+            Leg(chart.person_payable(person_id, commons), -(gross - levy), "net retribution"),
+            Leg(chart.commons_treasury(commons), -levy, "solidarity levy"),
+            Leg(chart.fund_treasury(), levy, "solidarity levy"),
+            Leg(chart.fund_levies(), -levy, "solidarity levy"),
+        ),
+        ON,
+        memo=f"retribution of {person_id}",
+        commons_id=commons.id,
+        ref=ref,
+    )
 
 
 def counts() -> tuple[int, int, int]:
-    return (db.session.scalar(select(func.count(LedgerTransaction.id))), db.session.scalar(select(func.count(Posting.id))),
-            db.session.scalar(select(func.count(Account.id))))
+    return (
+        db.session.scalar(select(func.count(LedgerTransaction.id))),
+        db.session.scalar(select(func.count(Posting.id))),
+        db.session.scalar(select(func.count(Account.id))),
+    )
 
 
 def test_a_batch_continues_the_chain_in_order_and_verifies(commons, make_person, runner):
     people = [make_person(f"P{i}").id for i in range(3)]
-    before = post("income", [Leg(chart.commons_treasury(commons), 100_000), Leg(chart.commons_income(commons, "grant"), -100_000)],
-                  occurred_on=ON, commons_id=commons.id)
+    before = post(
+        "income",
+        [Leg(chart.commons_treasury(commons), 100_000), Leg(chart.commons_income(commons, "grant"), -100_000)],
+        occurred_on=ON,
+        commons_id=commons.id,
+    )
     ids = post_many([retribution(commons, p, 1_000 * (i + 1), ref=f"test:{p}") for i, p in enumerate(people)])
-    after = post("income", [Leg(chart.commons_treasury(commons), 5), Leg(chart.commons_income(commons, "grant"), -5)],
-                 occurred_on=ON, commons_id=commons.id)
+    after = post(
+        "income",
+        [Leg(chart.commons_treasury(commons), 5), Leg(chart.commons_income(commons, "grant"), -5)],
+        occurred_on=ON,
+        commons_id=commons.id,
+    )
     db.session.commit()
 
     chain = db.session.scalars(select(LedgerTransaction).order_by(LedgerTransaction.seq)).all()
@@ -117,7 +135,9 @@ def test_more_references_and_accounts_than_one_in_list_carries(commons, make_per
     assert payables == 10
     last = people[9]  # in the third IN list of four
     with pytest.raises(DuplicateEntry, match=f"test:{last}"):
-        post_many([retribution(commons, p, 100, ref=f"new:{p}") for p in people] + [retribution(commons, last, 100, ref=f"test:{last}")])
+        post_many(
+            [retribution(commons, p, 100, ref=f"new:{p}") for p in people] + [retribution(commons, last, 100, ref=f"test:{last}")]
+        )
     db.session.rollback()
     assert verify_ledger(current_key()).ok
 

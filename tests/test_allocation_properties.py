@@ -6,9 +6,10 @@ import random
 from decimal import Decimal
 from fractions import Fraction
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ledger.rounds.allocation import FundTerms, Route, RoundInput, Rules, Work, allocate
+from ledger.rounds.allocation import FundTerms, RoundInput, Route, Rules, Work, allocate
 
 CATEGORIES = ("production", "care", "maintenance", "governance")
 ROUTES = ("invoice", "cae", "waive", "fund")
@@ -23,25 +24,51 @@ def rounds(draw, method=None):
     work = tuple(Work(p, c, h, i) for i, (p, c, h) in enumerate(draw(work_items), start=1))
     people = sorted({w.person_id for w in work})
     rules = Rules(
-        method=method, hourly_value_cents=draw(st.integers(0, 10_000)),
+        method=method,
+        hourly_value_cents=draw(st.integers(0, 10_000)),
         cap_cents=draw(st.none() | st.integers(1, 500_000)),
         levy_rate=draw(st.decimals(min_value=0, max_value=1, places=3)),
         category_weights={"care": draw(st.decimals(min_value=0, max_value=3, places=2))},
         hybrid_time_weight=draw(st.decimals(min_value=0, max_value=1, places=2)),
     )
-    fund = FundTerms(draw(st.decimals(min_value=0, max_value=1, places=2)), draw(st.none() | st.integers(0, 50_000)),
-                     draw(st.integers(0, 1_000_000)))
-    routes = {p: Route(r, 1 if r == "cae" else None, "CAE" if r == "cae" else None, Decimal("0.1") if r == "cae" else None)
-              for p in people for r in [draw(st.sampled_from(ROUTES))]}
+    fund = FundTerms(
+        draw(st.decimals(min_value=0, max_value=1, places=2)),
+        draw(st.none() | st.integers(0, 50_000)),
+        draw(st.integers(0, 1_000_000)),
+    )
+    routes = {
+        p: Route(r, 1 if r == "cae" else None, "CAE" if r == "cae" else None, Decimal("0.1") if r == "cae" else None)
+        for p in people
+        for r in [draw(st.sampled_from(ROUTES))]
+    }
     requests = {p: draw(st.integers(0, 300_000)) for p in people if draw(st.booleans())}
     points = tuple((draw(st.sampled_from(people)), w.person_id, draw(st.integers(1, 100))) for w in work if draw(st.booleans()))
-    return RoundInput(envelope_cents=draw(st.integers(0, 2_000_000)), rules=rules, fund=fund, work=work, routes=routes,
-                      requests=requests, points=points)
+    return RoundInput(
+        envelope_cents=draw(st.integers(0, 2_000_000)),
+        rules=rules,
+        fund=fund,
+        work=work,
+        routes=routes,
+        requests=requests,
+        points=points,
+    )
 
 
 def numbers(allocation):
-    return [(l.person_id, l.claim_cents, l.gross_cents, l.levy_cents, l.net_cents, l.topup_cents, l.cae_contribution_cents,
-             l.salary_budget_cents, [(s.key, s.params) for s in l.steps]) for l in allocation.lines]
+    return [
+        (
+            l.person_id,
+            l.claim_cents,
+            l.gross_cents,
+            l.levy_cents,
+            l.net_cents,
+            l.topup_cents,
+            l.cae_contribution_cents,
+            l.salary_budget_cents,
+            [(s.key, s.params) for s in l.steps],
+        )
+        for l in allocation.lines
+    ]
 
 
 @settings(max_examples=300, deadline=None)
@@ -51,8 +78,18 @@ def test_amounts_are_exact_non_negative_and_within_the_envelope_cap_and_fund(inp
     lines = allocation.lines
     assert sum(l.gross_cents for l in lines) == allocation.distributed_cents <= inp.envelope_cents
     for l in lines:
-        assert min(l.claim_cents, l.gross_cents, l.levy_cents, l.net_cents, l.topup_cents, l.cae_contribution_cents,
-                   l.salary_budget_cents) >= 0
+        assert (
+            min(
+                l.claim_cents,
+                l.gross_cents,
+                l.levy_cents,
+                l.net_cents,
+                l.topup_cents,
+                l.cae_contribution_cents,
+                l.salary_budget_cents,
+            )
+            >= 0
+        )
         assert l.levy_cents + l.net_cents == l.gross_cents
         if inp.rules.cap_cents is not None:
             assert l.claim_cents <= inp.rules.cap_cents and l.gross_cents <= inp.rules.cap_cents
@@ -111,16 +148,27 @@ def test_results_do_not_depend_on_the_order_of_the_input(inp, rnd):
     rnd.shuffle(points)
     routes = dict(sorted(inp.routes.items(), key=lambda _: rnd.random()))
     requests = dict(sorted(inp.requests.items(), key=lambda _: rnd.random()))
-    shuffled = RoundInput(envelope_cents=inp.envelope_cents, rules=inp.rules, fund=inp.fund, work=tuple(work), routes=routes,
-                          requests=requests, points=tuple(points))
+    shuffled = RoundInput(
+        envelope_cents=inp.envelope_cents,
+        rules=inp.rules,
+        fund=inp.fund,
+        work=tuple(work),
+        routes=routes,
+        requests=requests,
+        points=tuple(points),
+    )
     assert numbers(allocate(shuffled)) == numbers(allocate(inp))
 
 
 def test_a_seeded_large_round_sums_exactly():
     rnd = random.Random(4)
     work = tuple(Work(rnd.randint(1, 400), rnd.choice(CATEGORIES), Decimal(rnd.randint(25, 2400)) / 100, i) for i in range(3000))
-    inp = RoundInput(envelope_cents=12_345_678, rules=Rules("time", 1733, 250_000, Decimal("0.07"), {"care": Decimal("1.5")}),
-                     fund=FundTerms(Decimal("0.5"), 10_000, 1_000_000), work=work)
+    inp = RoundInput(
+        envelope_cents=12_345_678,
+        rules=Rules("time", 1733, 250_000, Decimal("0.07"), {"care": Decimal("1.5")}),
+        fund=FundTerms(Decimal("0.5"), 10_000, 1_000_000),
+        work=work,
+    )
     allocation = allocate(inp)
     assert allocation.distributed_cents == 12_345_678
     assert sum(l.topup_cents for l in allocation.lines) <= 1_000_000

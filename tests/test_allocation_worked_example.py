@@ -32,15 +32,33 @@ def test_the_worked_example_is_reproduced_to_the_cent_through_the_api(client, ma
     people = {name: make_person(name) for name in ("Ana", "Bob", "Cy", "Dee", "Eli")}  # ids in this order
     make_commons(steward, "roue-libre", members={f"contributor{i}": p for i, p in enumerate(people.values())})
     world = World("roue-libre", steward, people)
-    assert client.post("/api/v1/commons/roue-libre/income", headers=steward.headers, json={
-        "amount_cents": 150_000, "source": "grant", "funder": "Métropole", "date": "2026-01-02"}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/commons/roue-libre/income",
+            headers=steward.headers,
+            json={"amount_cents": 150_000, "source": "grant", "funder": "Métropole", "date": "2026-01-02"},
+        ).status_code
+        == 201
+    )
     new_rules(client, world, hourly_value_cents=2000, cap_cents=40_000, levy_rate="0.05", category_weights={"care": "1.5"})
     manager = make_person("Fund manager")
     make_fund_manager(manager)
-    assert client.post("/api/v1/solidarity-fund/rules", headers=manager.headers, json={
-        "reason": "half of each shortfall, 50 € at most", "topup_ratio": "0.5", "per_person_cap_cents": 5_000}).status_code == 201
-    assert client.post("/api/v1/solidarity-fund/donations", headers=manager.headers, json={
-        "amount_cents": 20_000, "donor": "Fondation des communs", "date": "2026-01-03"}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/solidarity-fund/rules",
+            headers=manager.headers,
+            json={"reason": "half of each shortfall, 50 € at most", "topup_ratio": "0.5", "per_person_cap_cents": 5_000},
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            "/api/v1/solidarity-fund/donations",
+            headers=manager.headers,
+            json={"amount_cents": 20_000, "donor": "Fondation des communs", "date": "2026-01-03"},
+        ).status_code
+        == 201
+    )
     set_route(world, people["Cy"], "cae", make_cae("OXALIS", "0.10"))
     set_route(world, people["Dee"], "waive")
     rows = table("lines")
@@ -60,9 +78,18 @@ def test_the_worked_example_is_reproduced_to_the_cent_through_the_api(client, ma
         line = lines[people[name].id]
         assert (line["hours"], line["route"]) == (f"{float(hours):.2f}", route), name
         assert float(line["weighted_hours"]) == float(weighted), name
-        assert [line[k] for k in ("claim_cents", "gross_cents", "levy_cents", "net_cents", "topup_cents",
-                                  "cae_contribution_cents", "salary_budget_cents")] == \
-            [cents(v) for v in (claim, gross, levy, net, topup, cae, salary)], name
+        assert [
+            line[k]
+            for k in (
+                "claim_cents",
+                "gross_cents",
+                "levy_cents",
+                "net_cents",
+                "topup_cents",
+                "cae_contribution_cents",
+                "salary_budget_cents",
+            )
+        ] == [cents(v) for v in (claim, gross, levy, net, topup, cae, salary)], name
     bob = lines[people["Bob"].id]["explanation"]
     assert "18.75" in bob and ("244,30" in bob or "244.30" in bob)
 

@@ -11,7 +11,9 @@ from ledger.extensions import db
 
 
 def counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Commons, Membership, Income, LedgerTransaction))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model)) for model in (Commons, Membership, Income, LedgerTransaction)
+    )
 
 
 def assert_envelope(response, status, field=None):
@@ -27,7 +29,11 @@ def assert_envelope(response, status, field=None):
 
 def test_create_and_read_a_commons(client, make_person):
     steward = make_person("Camille Morel", show_name_publicly=True)
-    created = client.post("/api/v1/commons", json={"slug": "roue-libre", "name": "La Roue Libre", "description": "Atelier vélo"}, headers=steward.headers)
+    created = client.post(
+        "/api/v1/commons",
+        json={"slug": "roue-libre", "name": "La Roue Libre", "description": "Atelier vélo"},
+        headers=steward.headers,
+    )
     assert created.status_code == 201
     body = client.get("/api/v1/commons/roue-libre").get_json()
     assert body["name"] == "La Roue Libre" and body["treasury_cents"] == 0 and body["rule_version"] == 1
@@ -48,7 +54,11 @@ def test_members_are_shown_under_their_pseudonym_unless_they_consent(client, mak
 def test_income_is_a_balanced_ledger_transaction_and_fills_the_treasury(client, make_person, make_commons):
     steward = make_person()
     make_commons(steward, "velo")
-    response = client.post("/api/v1/commons/velo/income", json={"amount_cents": 120_000, "source": "grant", "funder": "Métropole", "date": "2026-03-01", "earmark": "Ateliers"}, headers=steward.headers)
+    response = client.post(
+        "/api/v1/commons/velo/income",
+        json={"amount_cents": 120_000, "source": "grant", "funder": "Métropole", "date": "2026-03-01", "earmark": "Ateliers"},
+        headers=steward.headers,
+    )
     assert response.status_code == 201
     income = response.get_json()
     assert income["amount_cents"] == 120_000 and income["funder"] == "Métropole" and income["date"] == "2026-03-01"
@@ -71,23 +81,26 @@ def test_adding_a_member_and_refusing_a_second_time(client, make_person, make_co
 INCOME_OK = {"amount_cents": 5000, "source": "donation", "funder": "Dons", "date": "2026-01-10"}
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({**INCOME_OK, "amount_cents": "5000"}, "amount_cents"),
-    ({**INCOME_OK, "amount_cents": 50.5}, "amount_cents"),
-    ({**INCOME_OK, "amount_cents": True}, "amount_cents"),
-    ({**INCOME_OK, "amount_cents": -100}, "amount_cents"),
-    ({**INCOME_OK, "amount_cents": 0}, "amount_cents"),
-    ({**INCOME_OK, "amount_cents": 10**15}, "amount_cents"),
-    ({k: v for k, v in INCOME_OK.items() if k != "amount_cents"}, "amount_cents"),
-    ({**INCOME_OK, "source": "lottery"}, "source"),
-    ({k: v for k, v in INCOME_OK.items() if k != "funder"}, "funder"),
-    ({**INCOME_OK, "funder": "x" * 161}, "funder"),
-    ({**INCOME_OK, "funder": ""}, "funder"),
-    ({**INCOME_OK, "date": "31/01/2026"}, "date"),
-    ({**INCOME_OK, "date": (date.today() + timedelta(days=3)).isoformat()}, "date"),
-    ({**INCOME_OK, "earmark": "e" * 161}, "earmark"),
-    ({**INCOME_OK, "surprise": 1}, "surprise"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({**INCOME_OK, "amount_cents": "5000"}, "amount_cents"),
+        ({**INCOME_OK, "amount_cents": 50.5}, "amount_cents"),
+        ({**INCOME_OK, "amount_cents": True}, "amount_cents"),
+        ({**INCOME_OK, "amount_cents": -100}, "amount_cents"),
+        ({**INCOME_OK, "amount_cents": 0}, "amount_cents"),
+        ({**INCOME_OK, "amount_cents": 10**15}, "amount_cents"),
+        ({k: v for k, v in INCOME_OK.items() if k != "amount_cents"}, "amount_cents"),
+        ({**INCOME_OK, "source": "lottery"}, "source"),
+        ({k: v for k, v in INCOME_OK.items() if k != "funder"}, "funder"),
+        ({**INCOME_OK, "funder": "x" * 161}, "funder"),
+        ({**INCOME_OK, "funder": ""}, "funder"),
+        ({**INCOME_OK, "date": "31/01/2026"}, "date"),
+        ({**INCOME_OK, "date": (date.today() + timedelta(days=3)).isoformat()}, "date"),
+        ({**INCOME_OK, "earmark": "e" * 161}, "earmark"),
+        ({**INCOME_OK, "surprise": 1}, "surprise"),
+    ],
+)
 def test_bad_income_is_refused_naming_the_field_and_stores_nothing(client, make_person, make_commons, payload, field):
     steward = make_person()
     make_commons(steward, "velo")
@@ -96,13 +109,16 @@ def test_bad_income_is_refused_naming_the_field_and_stores_nothing(client, make_
     assert counts() == before
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"name": "No slug"}, "slug"),
-    ({"slug": "Bad Slug!", "name": "x"}, "slug"),
-    ({"slug": "a" * 65, "name": "x"}, "slug"),
-    ({"slug": "ok", "name": "n" * 161}, "name"),
-    ({"slug": "ok", "name": 42}, "name"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"name": "No slug"}, "slug"),
+        ({"slug": "Bad Slug!", "name": "x"}, "slug"),
+        ({"slug": "a" * 65, "name": "x"}, "slug"),
+        ({"slug": "ok", "name": "n" * 161}, "name"),
+        ({"slug": "ok", "name": 42}, "name"),
+    ],
+)
 def test_bad_commons_is_refused_naming_the_field(client, make_person, payload, field):
     person = make_person()
     before = counts()
@@ -117,11 +133,14 @@ def test_malformed_json_is_a_400_envelope(client, make_person):
     assert "error" in response.get_json()
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"email": "not-an-email", "role": "member"}, "email"),
-    ({"email": "nobody@example.org", "role": "member"}, "email"),
-    ({"email": "x@example.org", "role": "king"}, "role"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"email": "not-an-email", "role": "member"}, "email"),
+        ({"email": "nobody@example.org", "role": "member"}, "email"),
+        ({"email": "x@example.org", "role": "king"}, "role"),
+    ],
+)
 def test_bad_member_is_refused(client, make_person, make_commons, payload, field):
     steward = make_person()
     make_commons(steward, "velo")
@@ -134,15 +153,21 @@ def test_unknown_commons_is_a_404_envelope(client, make_person):
     person = make_person()
     assert_envelope(client.get("/api/v1/commons/nowhere"), 404)
     assert_envelope(client.post("/api/v1/commons/nowhere/income", json=INCOME_OK, headers=person.headers), 404)
-    assert_envelope(client.post("/api/v1/commons/nowhere/members", json={"email": person.email, "role": "member"}, headers=person.headers), 404)
+    assert_envelope(
+        client.post("/api/v1/commons/nowhere/members", json={"email": person.email, "role": "member"}, headers=person.headers),
+        404,
+    )
 
 
-@pytest.mark.parametrize(("method", "path", "payload"), [
-    ("post", "/api/v1/commons", {"slug": "x", "name": "x"}),
-    ("post", "/api/v1/commons/velo/income", INCOME_OK),
-    ("post", "/api/v1/commons/velo/members", {"email": "a@b.org", "role": "member"}),
-    ("get", "/api/v1/me", None),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("post", "/api/v1/commons", {"slug": "x", "name": "x"}),
+        ("post", "/api/v1/commons/velo/income", INCOME_OK),
+        ("post", "/api/v1/commons/velo/members", {"email": "a@b.org", "role": "member"}),
+        ("get", "/api/v1/me", None),
+    ],
+)
 def test_unauthenticated_calls_get_401_and_store_nothing(client, make_person, make_commons, method, path, payload):
     make_commons(make_person(), "velo")
     before = counts()
@@ -157,7 +182,9 @@ def test_only_stewards_record_income_or_add_members(client, make_person, make_co
     make_commons(steward, "velo", members={role: other} if role else None)
     before = counts()
     assert_envelope(client.post("/api/v1/commons/velo/income", json=INCOME_OK, headers=other.headers), 403)
-    assert_envelope(client.post("/api/v1/commons/velo/members", json={"email": steward.email, "role": "member"}, headers=other.headers), 403)
+    assert_envelope(
+        client.post("/api/v1/commons/velo/members", json={"email": steward.email, "role": "member"}, headers=other.headers), 403
+    )
     assert counts() == before
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from payouts_support import add_cae_member, create_cae, grant_accountant
 from sqlalchemy import text
 
 from ledger.extensions import db
 from ledger.payouts.models import Cae, CaeMembership
-from payouts_support import add_cae_member, create_cae, grant_accountant
 
 
 @pytest.fixture
@@ -25,18 +25,26 @@ def cast(make_person):
 
 
 def test_admin_creates_a_cae_and_others_cannot(client, cast):
-    refused = client.post("/api/v1/caes", json={"code": "X", "name": "X", "contribution_rate": "0.1", "employer_rate": "0.4"},
-                          headers=cast["alice"].headers)
+    refused = client.post(
+        "/api/v1/caes",
+        json={"code": "X", "name": "X", "contribution_rate": "0.1", "employer_rate": "0.4"},
+        headers=cast["alice"].headers,
+    )
     assert refused.status_code == 403
     created = create_cae(client, cast["admin"], code="ecotone")
     assert created["code"] == "ECOTONE" and created["contribution_rate"] == "0.10" and created["employer_rate"] == "0.45"
     assert client.get("/api/v1/caes/ECOTONE").get_json()["name"] == "Coopérative Ecotone"
-    duplicate = client.post("/api/v1/caes", json={"code": "ECOTONE", "name": "Again", "contribution_rate": "0.1",
-                                                  "employer_rate": "0.4"}, headers=cast["admin"].headers)
+    duplicate = client.post(
+        "/api/v1/caes",
+        json={"code": "ECOTONE", "name": "Again", "contribution_rate": "0.1", "employer_rate": "0.4"},
+        headers=cast["admin"].headers,
+    )
     assert duplicate.status_code == 409 and duplicate.get_json()["error"]["fields"] == {"code": ["already taken"]}
 
 
-@pytest.mark.parametrize("field,value", [("contribution_rate", "1.5"), ("employer_rate", "abc"), ("code", "bad code!"), ("contribution_rate", 0.1)])
+@pytest.mark.parametrize(
+    "field,value", [("contribution_rate", "1.5"), ("employer_rate", "abc"), ("code", "bad code!"), ("contribution_rate", 0.1)]
+)
 def test_bad_cae_input_names_the_field_and_stores_nothing(client, cast, field, value):
     payload = {"code": "OK", "name": "Ok", "contribution_rate": "0.1", "employer_rate": "0.4", field: value}
     response = client.post("/api/v1/caes", json=payload, headers=cast["admin"].headers)
@@ -61,11 +69,15 @@ def test_members_are_added_by_admin_or_the_cae_accountant_only(client, cast):
     # the CAE's own accountant sees the reference; names default from the display name
     assert member["employee_ref"] == "E-001"
     assert (member["first_name"], member["last_name"], member["contract_type"]) == ("Alice", "Martin", "CESA")
-    by_admin = add_cae_member(client, cast["admin"], "ECOTONE", cast["bob"], "E-002", "CAPE", first_name="Robert", last_name="Durand")
+    by_admin = add_cae_member(
+        client, cast["admin"], "ECOTONE", cast["bob"], "E-002", "CAPE", first_name="Robert", last_name="Durand"
+    )
     assert "employee_ref" not in by_admin and by_admin["first_name"] == "Robert"
     listed = client.get("/api/v1/caes/ECOTONE/members", headers=cast["acc"].headers).get_json()
     assert [m["employee_ref"] for m in listed] == ["E-001", "E-002"]
-    assert all("employee_ref" not in m for m in client.get("/api/v1/caes/ECOTONE/members", headers=cast["admin"].headers).get_json())
+    assert all(
+        "employee_ref" not in m for m in client.get("/api/v1/caes/ECOTONE/members", headers=cast["admin"].headers).get_json()
+    )
     assert client.get("/api/v1/caes/ECOTONE/members", headers=cast["acc2"].headers).status_code == 403
     again = client.post("/api/v1/caes/ECOTONE/members", json=payload, headers=cast["acc"].headers)
     assert again.status_code == 409
@@ -99,7 +111,9 @@ def test_employee_reference_is_never_stored_in_clear(app, client, cast):
     else:
         stored = db.session.execute(text("SELECT employee_ref_encrypted FROM cae_memberships")).scalar_one()
         assert secret.encode() not in bytes(stored)
-        dumped = db.session.execute(text("SELECT string_agg(encode(employee_ref_encrypted, 'escape'), '') FROM cae_memberships")).scalar_one()
+        dumped = db.session.execute(
+            text("SELECT string_agg(encode(employee_ref_encrypted, 'escape'), '') FROM cae_memberships")
+        ).scalar_one()
         assert secret not in dumped
     member = db.session.query(CaeMembership).one()
     from ledger.crypto import decrypt
@@ -125,10 +139,19 @@ def test_route_to_a_cae_needs_a_membership_and_warns_for_cape(client, cast, make
     add_cae_member(client, cast["admin"], "ECOTONE", cast["alice"], "E-1", "CESA")
     add_cae_member(client, cast["admin"], "ECOTONE", cast["bob"], "E-2", "CAPE")
     ok = client.put(url, json={"route": "cae", "cae": "ecotone"}, headers=cast["alice"].headers).get_json()
-    assert ok == {"commons": "velo", "person_id": cast["alice"].id, "route": "cae", "cae": "ECOTONE",
-                  "contract_type": "CESA", "warnings": []}
-    cape = client.put(f"/api/v1/commons/velo/members/{cast['bob'].id}/route", json={"route": "cae", "cae": "ECOTONE"},
-                      headers=cast["steward"].headers).get_json()
+    assert ok == {
+        "commons": "velo",
+        "person_id": cast["alice"].id,
+        "route": "cae",
+        "cae": "ECOTONE",
+        "contract_type": "CESA",
+        "warnings": [],
+    }
+    cape = client.put(
+        f"/api/v1/commons/velo/members/{cast['bob'].id}/route",
+        json={"route": "cae", "cae": "ECOTONE"},
+        headers=cast["steward"].headers,
+    ).get_json()
     assert cape["route"] == "cae" and cape["contract_type"] == "CAPE" and "CAPE" in cape["warnings"][0]
     back = client.put(url, json={"route": "waive"}, headers=cast["alice"].headers).get_json()
     assert back["route"] == "waive" and back["cae"] is None
@@ -143,7 +166,9 @@ def test_only_the_person_or_a_steward_sets_a_route(client, cast, make_commons):
     assert client.put(url, json={"route": "fund"}).status_code == 401
     assert client.get(url, headers=cast["bob"].headers).status_code == 403
     assert client.put(url, json={"route": "fund"}, headers=cast["steward"].headers).get_json()["route"] == "fund"
-    missing = client.put(f"/api/v1/commons/velo/members/{cast['acc'].id}/route", json={"route": "fund"}, headers=cast["steward"].headers)
+    missing = client.put(
+        f"/api/v1/commons/velo/members/{cast['acc'].id}/route", json={"route": "fund"}, headers=cast["steward"].headers
+    )
     assert missing.status_code == 404
 
 
@@ -152,8 +177,12 @@ def test_accountant_of_one_cae_is_refused_everything_of_another(client, cast):
     create_cae(client, cast["admin"], code="OTHER", name="Autre CAE")
     grant_accountant(client, cast["admin"], "OTHER", cast["acc2"])
     headers = cast["acc2"].headers
-    for url in ("/api/v1/caes/ECOTONE/members", "/api/v1/caes/ECOTONE/batches", "/api/v1/caes/ECOTONE/reconciliation",
-                "/api/v1/exports/salary-lines?cae=ECOTONE&period=2025-03"):
+    for url in (
+        "/api/v1/caes/ECOTONE/members",
+        "/api/v1/caes/ECOTONE/batches",
+        "/api/v1/caes/ECOTONE/reconciliation",
+        "/api/v1/exports/salary-lines?cae=ECOTONE&period=2025-03",
+    ):
         response = client.get(url, headers=headers)
         assert response.status_code == 403, url
         assert response.get_json()["error"]["code"] == "forbidden"

@@ -11,7 +11,19 @@ from ledger.people.models import Person
 
 
 def test_users_create_and_tokens_create_give_a_working_token(runner, client):
-    created = runner.invoke(["users", "create", "--email", "Anais@Example.org", "--name", "Anaïs Garnier", "--password", "long enough password", "--admin"])
+    created = runner.invoke(
+        [
+            "users",
+            "create",
+            "--email",
+            "Anais@Example.org",
+            "--name",
+            "Anaïs Garnier",
+            "--password",
+            "long enough password",
+            "--admin",
+        ]
+    )
     assert created.exit_code == 0, created.output
     assert "anais@example.org" in created.output and "(admin)" in created.output
     token = runner.invoke(["tokens", "create", "--email", "anais@example.org"]).output.strip()
@@ -71,8 +83,15 @@ def test_every_response_carries_a_request_id_and_security_headers(client):
 def test_openapi_document_describes_the_contract(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/commons", "/api/v1/commons/{slug}", "/api/v1/commons/{slug}/members", "/api/v1/commons/{slug}/income",
-                 "/api/v1/ledger/transactions", "/api/v1/ledger/verify", "/api/v1/keys/signing"):
+    for path in (
+        "/api/v1/commons",
+        "/api/v1/commons/{slug}",
+        "/api/v1/commons/{slug}/members",
+        "/api/v1/commons/{slug}/income",
+        "/api/v1/ledger/transactions",
+        "/api/v1/ledger/verify",
+        "/api/v1/keys/signing",
+    ):
         assert path in spec["paths"], path
     income = spec["components"]["schemas"]["IncomeIn"]
     assert set(income["required"]) >= {"amount_cents", "source", "funder", "date"}
@@ -112,7 +131,9 @@ def test_ledger_serve_answers_on_its_port_and_runs_the_scheduler(tmp_path):
     env.pop("DATABASE_URL", None)
     ledger = str(Path(sys.executable).with_name("ledger"))
     subprocess.run([ledger, "init"], env=env, check=True, capture_output=True, timeout=60)
-    server = subprocess.Popen([ledger, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [ledger, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         body = None
         for _ in range(100):

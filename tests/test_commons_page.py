@@ -8,7 +8,11 @@ def velo(client, make_person, make_commons):
     steward = make_person("Camille Morel", show_name_publicly=True)
     contributor = make_person("Léa Fontaine")
     make_commons(steward, "velo", name="La Roue Libre", members={"contributor": contributor})
-    client.post("/api/v1/commons/velo/income", json={"amount_cents": 123_456, "source": "grant", "funder": "Métropole", "date": "2026-01-10"}, headers=steward.headers)
+    client.post(
+        "/api/v1/commons/velo/income",
+        json={"amount_cents": 123_456, "source": "grant", "funder": "Métropole", "date": "2026-01-10"},
+        headers=steward.headers,
+    )
     return steward, contributor
 
 

@@ -28,8 +28,16 @@ def make_round(slug: str, start: date, end: date, state: str = "open") -> int:
 
     commons = get_commons(slug)
     rules = current_rules(commons.id)
-    round_ = Round(commons_id=commons.id, rule_version_id=rules.id, period_start=start, period_end=end, envelope_cents=100_000,
-                   state=state, review_starts_on=end + timedelta(days=5), allocation_on=end + timedelta(days=12))
+    round_ = Round(
+        commons_id=commons.id,
+        rule_version_id=rules.id,
+        period_start=start,
+        period_end=end,
+        envelope_cents=100_000,
+        state=state,
+        review_starts_on=end + timedelta(days=5),
+        allocation_on=end + timedelta(days=12),
+    )
     db.session.add(round_)
     db.session.commit()
     return round_.id
@@ -43,8 +51,14 @@ def velo(make_person, make_commons):
 
 
 def payload(**overrides) -> dict:
-    body = {"commons": "velo", "date": YESTERDAY.isoformat(), "hours": "2.5", "category": "care",
-            "description": "Welcomed two newcomers at the workshop", "evidence_url": "https://example.org/notes"}
+    body = {
+        "commons": "velo",
+        "date": YESTERDAY.isoformat(),
+        "hours": "2.5",
+        "category": "care",
+        "description": "Welcomed two newcomers at the workshop",
+        "evidence_url": "https://example.org/notes",
+    }
     body.update(overrides)
     return body
 
@@ -71,7 +85,9 @@ def test_a_late_declaration_goes_to_the_open_round_and_says_so(client, velo):
     old_day = TODAY - timedelta(days=60)
     make_round("velo", old_day - timedelta(days=5), old_day + timedelta(days=5), state="review")
     open_id = make_round("velo", old_day + timedelta(days=6), TODAY)
-    body = client.post("/api/v1/contributions", json=payload(date=old_day.isoformat()), headers=velo["contributor"].headers).get_json()
+    body = client.post(
+        "/api/v1/contributions", json=payload(date=old_day.isoformat()), headers=velo["contributor"].headers
+    ).get_json()
     assert body["late"] is True and body["round_id"] == open_id
 
 
@@ -84,29 +100,32 @@ def test_a_closed_period_with_no_open_round_is_refused_on_the_date(client, velo)
     assert count_contributions() == 0
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"hours": "0"}, "hours"),
-    ({"hours": "-1"}, "hours"),
-    ({"hours": "1.3"}, "hours"),
-    ({"hours": "24.25"}, "hours"),
-    ({"hours": "1.333"}, "hours"),
-    ({"hours": "abc"}, "hours"),
-    ({"hours": True}, "hours"),
-    ({"hours": "1e30"}, "hours"),
-    # Three days ahead: still the future if the run crosses midnight after collection.
-    ({"date": (TODAY + timedelta(days=3)).isoformat()}, "date"),
-    ({"date": "2024-02-30"}, "date"),
-    ({"description": "ab"}, "description"),
-    ({"description": "x" * 2001}, "description"),
-    ({"description": "null byte \x00 inside"}, "description"),
-    ({"evidence_url": "javascript:alert(1)"}, "evidence_url"),
-    ({"evidence_url": "ftp://example.org/file"}, "evidence_url"),
-    ({"evidence_url": "https://example.org/" + "a" * 500}, "evidence_url"),
-    ({"evidence_url": "https://exa mple.org"}, "evidence_url"),
-    ({"category": "unknown"}, "category"),
-    ({"commons": "nowhere"}, "commons"),
-    ({"surprise": 1}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"hours": "0"}, "hours"),
+        ({"hours": "-1"}, "hours"),
+        ({"hours": "1.3"}, "hours"),
+        ({"hours": "24.25"}, "hours"),
+        ({"hours": "1.333"}, "hours"),
+        ({"hours": "abc"}, "hours"),
+        ({"hours": True}, "hours"),
+        ({"hours": "1e30"}, "hours"),
+        # Three days ahead: still the future if the run crosses midnight after collection.
+        ({"date": (TODAY + timedelta(days=3)).isoformat()}, "date"),
+        ({"date": "2024-02-30"}, "date"),
+        ({"description": "ab"}, "description"),
+        ({"description": "x" * 2001}, "description"),
+        ({"description": "null byte \x00 inside"}, "description"),
+        ({"evidence_url": "javascript:alert(1)"}, "evidence_url"),
+        ({"evidence_url": "ftp://example.org/file"}, "evidence_url"),
+        ({"evidence_url": "https://example.org/" + "a" * 500}, "evidence_url"),
+        ({"evidence_url": "https://exa mple.org"}, "evidence_url"),
+        ({"category": "unknown"}, "category"),
+        ({"commons": "nowhere"}, "commons"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
 def test_each_bad_input_is_refused_naming_its_field_and_stores_nothing(client, velo, overrides, field):
     response = client.post("/api/v1/contributions", json=payload(**overrides), headers=velo["contributor"].headers)
     assert response.status_code == 422, response.get_json()
@@ -116,8 +135,17 @@ def test_each_bad_input_is_refused_naming_its_field_and_stores_nothing(client, v
 
 
 def test_all_problems_are_reported_at_once(client, velo):
-    response = client.post("/api/v1/contributions", headers=velo["contributor"].headers, json=payload(
-        hours="0.3", category="nope", description="x", evidence_url="mailto:a@b.c", date=(TODAY + timedelta(days=3)).isoformat()))
+    response = client.post(
+        "/api/v1/contributions",
+        headers=velo["contributor"].headers,
+        json=payload(
+            hours="0.3",
+            category="nope",
+            description="x",
+            evidence_url="mailto:a@b.c",
+            date=(TODAY + timedelta(days=3)).isoformat(),
+        ),
+    )
     assert response.status_code == 422
     assert set(response.get_json()["error"]["fields"]) == {"hours", "category", "description", "evidence_url", "date"}
 
@@ -172,9 +200,17 @@ def test_weekly_care_threshold_warns_but_does_not_block(client, velo):
     headers = velo["contributor"].headers
     monday = TODAY - timedelta(days=TODAY.weekday() + 7)
     for offset in range(4):
-        assert client.post("/api/v1/contributions", json=payload(date=(monday + timedelta(days=offset)).isoformat(), hours="12"),
-                           headers=headers).get_json()["warnings"] == []
-    body = client.post("/api/v1/contributions", json=payload(date=(monday + timedelta(days=4)).isoformat(), hours="1"), headers=headers).get_json()
+        assert (
+            client.post(
+                "/api/v1/contributions",
+                json=payload(date=(monday + timedelta(days=offset)).isoformat(), hours="12"),
+                headers=headers,
+            ).get_json()["warnings"]
+            == []
+        )
+    body = client.post(
+        "/api/v1/contributions", json=payload(date=(monday + timedelta(days=4)).isoformat(), hours="1"), headers=headers
+    ).get_json()
     assert body["id"] and len(body["warnings"]) == 1 and "49.00" in body["warnings"][0]
 
 
@@ -256,7 +292,9 @@ def test_unknown_contribution_is_404(client, velo):
 def test_categories_are_public_and_stewards_add_more(client, velo):
     listed = client.get("/api/v1/commons/velo/categories").get_json()
     codes = {c["code"]: c for c in listed}
-    assert {"production", "maintenance", "care", "governance", "welcoming", "feedback", "coordination", "mutual_help"} <= set(codes)
+    assert {"production", "maintenance", "care", "governance", "welcoming", "feedback", "coordination", "mutual_help"} <= set(
+        codes
+    )
     assert codes["care"]["invisible"] is True and codes["production"]["invisible"] is False and codes["care"]["weight"] == "1"
     body = {"code": "repair_cafe", "label": "Repair café", "invisible": True}
     assert client.post("/api/v1/commons/velo/categories", json=body, headers=velo["member"].headers).status_code == 403
@@ -271,10 +309,16 @@ def test_categories_are_public_and_stewards_add_more(client, velo):
 
 def test_openapi_documents_the_contribution_endpoints(client):
     spec = client.get("/api/v1/openapi.json").get_json()
-    for path in ("/api/v1/contributions", "/api/v1/contributions/{contribution_id}",
-                 "/api/v1/contributions/{contribution_id}/vouches", "/api/v1/contributions/{contribution_id}/objections",
-                 "/api/v1/objections/{objection_id}/votes", "/api/v1/objections/{objection_id}/withdraw",
-                 "/api/v1/objections/{objection_id}/resolve", "/api/v1/commons/{slug}/categories",
-                 "/api/v1/rounds/{round_id}/review"):
+    for path in (
+        "/api/v1/contributions",
+        "/api/v1/contributions/{contribution_id}",
+        "/api/v1/contributions/{contribution_id}/vouches",
+        "/api/v1/contributions/{contribution_id}/objections",
+        "/api/v1/objections/{objection_id}/votes",
+        "/api/v1/objections/{objection_id}/withdraw",
+        "/api/v1/objections/{objection_id}/resolve",
+        "/api/v1/commons/{slug}/categories",
+        "/api/v1/rounds/{round_id}/review",
+    ):
         assert path in spec["paths"], path
     assert "delete" in spec["paths"]["/api/v1/contributions/{contribution_id}"]

@@ -34,8 +34,17 @@ def prepare(app) -> dict:
         add_member(commons, member.email, "member")
         add_member(commons, newcomer.email, "contributor")
         add_member(commons, other.email, "contributor")
-        declare(other, commons, Draft(on=today() - timedelta(days=2), hours=Decimal("9"), category="maintenance",
-                                      description="Rangement complet de l'atelier", evidence_url=None))
+        declare(
+            other,
+            commons,
+            Draft(
+                on=today() - timedelta(days=2),
+                hours=Decimal("9"),
+                category="maintenance",
+                description="Rangement complet de l'atelier",
+                evidence_url=None,
+            ),
+        )
         db.session.commit()
     return {"member": "mathis@example.org", "newcomer": "lea@example.org"}
 

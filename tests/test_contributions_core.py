@@ -50,11 +50,21 @@ def test_all_problems_at_once():
     assert set(problems) == {"date", "hours", "category", "description", "evidence_url"}
 
 
-@pytest.mark.parametrize("url, ok", [
-    ("https://example.org/a?b=c#d", True), ("http://example.org", True), ("HTTPS://EXAMPLE.ORG", True),
-    ("javascript:alert(1)", False), ("data:text/html,x", False), ("https://", False), ("//example.org", False),
-    ("https://exa mple.org", False), ("https://example.org/\x00", False), ("https://e.org/" + "a" * 490, False),
-])
+@pytest.mark.parametrize(
+    "url, ok",
+    [
+        ("https://example.org/a?b=c#d", True),
+        ("http://example.org", True),
+        ("HTTPS://EXAMPLE.ORG", True),
+        ("javascript:alert(1)", False),
+        ("data:text/html,x", False),
+        ("https://", False),
+        ("//example.org", False),
+        ("https://exa mple.org", False),
+        ("https://example.org/\x00", False),
+        ("https://e.org/" + "a" * 490, False),
+    ],
+)
 def test_only_http_links_with_a_host(url, ok):
     assert (evidence_problem(url) is None) is ok
 
@@ -75,37 +85,45 @@ def test_iso_week_bounds():
     assert week_bounds(date(2025, 3, 16)) == (date(2025, 3, 10), date(2025, 3, 16))
 
 
-@pytest.mark.parametrize("stored, round_state, objections, carried, expected", [
-    ("declared", None, [], None, "declared"),
-    ("declared", "open", [], None, "declared"),
-    ("declared", "review", ["open"], None, "under_objection"),
-    ("declared", "review", ["dismissed", "open"], None, "under_objection"),
-    ("declared", "allocated", ["dismissed"], None, "counted"),
-    ("declared", "finalized", [], None, "counted"),
-    ("declared", "paid", [], None, "paid"),
-    ("declared", "open", ["upheld"], None, "rejected"),
-    ("rejected", "finalized", [], None, "rejected"),
-    ("carried_over", "finalized", [], None, "carried_over"),
-    ("declared", "open", [], 7, "carried_over"),
-    ("declared", "allocated", [], 7, "counted"),
-    ("withdrawn", "paid", ["open", "upheld"], None, "withdrawn"),
-])
+@pytest.mark.parametrize(
+    "stored, round_state, objections, carried, expected",
+    [
+        ("declared", None, [], None, "declared"),
+        ("declared", "open", [], None, "declared"),
+        ("declared", "review", ["open"], None, "under_objection"),
+        ("declared", "review", ["dismissed", "open"], None, "under_objection"),
+        ("declared", "allocated", ["dismissed"], None, "counted"),
+        ("declared", "finalized", [], None, "counted"),
+        ("declared", "paid", [], None, "paid"),
+        ("declared", "open", ["upheld"], None, "rejected"),
+        ("rejected", "finalized", [], None, "rejected"),
+        ("carried_over", "finalized", [], None, "carried_over"),
+        ("declared", "open", [], 7, "carried_over"),
+        ("declared", "allocated", [], 7, "counted"),
+        ("withdrawn", "paid", ["open", "upheld"], None, "withdrawn"),
+    ],
+)
 def test_display_status(stored, round_state, objections, carried, expected):
-    assert display_status(stored=stored, round_state=round_state, objection_states=objections,
-                          carried_from_round_id=carried) == expected
+    assert (
+        display_status(stored=stored, round_state=round_state, objection_states=objections, carried_from_round_id=carried)
+        == expected
+    )
 
 
-@pytest.mark.parametrize("keep, reject, eligible, quorum, expected", [
-    (0, 1, 4, "0.5", None),          # 1 of 4: below quorum
-    (0, 2, 4, "0.5", "upheld"),
-    (1, 1, 4, "0.5", "dismissed"),   # a tie keeps the contribution
-    (2, 1, 4, "0.5", "dismissed"),
-    (1, 1, 4, "0.75", None),          # 2 of 4: below a 75 % quorum
-    (1, 2, 4, "0.75", "upheld"),
-    (1, 2, 3, "1", "upheld"),
-    (0, 0, 3, "0", None),            # nobody voted: nothing to decide
-    (0, 1, 0, "0.5", None),
-])
+@pytest.mark.parametrize(
+    "keep, reject, eligible, quorum, expected",
+    [
+        (0, 1, 4, "0.5", None),  # 1 of 4: below quorum
+        (0, 2, 4, "0.5", "upheld"),
+        (1, 1, 4, "0.5", "dismissed"),  # a tie keeps the contribution
+        (2, 1, 4, "0.5", "dismissed"),
+        (1, 1, 4, "0.75", None),  # 2 of 4: below a 75 % quorum
+        (1, 2, 4, "0.75", "upheld"),
+        (1, 2, 3, "1", "upheld"),
+        (0, 0, 3, "0", None),  # nobody voted: nothing to decide
+        (0, 1, 0, "0.5", None),
+    ],
+)
 def test_vote_decision(keep, reject, eligible, quorum, expected):
     assert decide(keep=keep, reject=reject, eligible=eligible, quorum=Decimal(quorum)) == expected
 

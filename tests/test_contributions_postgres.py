@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+from conftest import ENGINE, _truncate_all, fresh_pg_database, worker_id
 from sqlalchemy import func, select
 
-from conftest import ENGINE, _truncate_all, fresh_pg_database, worker_id
 from ledger.contributions.models import Contribution
 from ledger.extensions import db
 from ledger.migrate import upgrade

@@ -21,9 +21,17 @@ YESTERDAY = today() - timedelta(days=1)
 def world(client, make_person, make_commons):
     steward, m1, m2, contributor = make_person("Steward"), make_person("Ana"), make_person("Bo"), make_person("Cy")
     make_commons(steward, "velo", members={"member1": m1, "member2": m2, "contributor": contributor})
-    created = client.post("/api/v1/contributions", headers=contributor.headers, json={
-        "commons": "velo", "date": YESTERDAY.isoformat(), "hours": "6", "category": "maintenance",
-        "description": "Serviced the shared cargo bikes"})
+    created = client.post(
+        "/api/v1/contributions",
+        headers=contributor.headers,
+        json={
+            "commons": "velo",
+            "date": YESTERDAY.isoformat(),
+            "hours": "6",
+            "category": "maintenance",
+            "description": "Serviced the shared cargo bikes",
+        },
+    )
     assert created.status_code == 201
     return {"steward": steward, "m1": m1, "m2": m2, "contributor": contributor, "cid": created.get_json()["id"]}
 
@@ -52,12 +60,18 @@ def test_members_vouch_once_and_never_for_themselves(client, world):
 
 def test_contributors_and_outsiders_cannot_review(client, world, make_person):
     other = make_person("Other contributor")
-    client.post("/api/v1/commons/velo/members", json={"email": other.email, "role": "contributor"}, headers=world["steward"].headers)
+    client.post(
+        "/api/v1/commons/velo/members", json={"email": other.email, "role": "contributor"}, headers=world["steward"].headers
+    )
     outsider = make_person("Outsider")
     for actor in (other, outsider):
         assert client.post(f"/api/v1/contributions/{world['cid']}/vouches", headers=actor.headers).status_code == 403
-        assert client.post(f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Not seen"},
-                           headers=actor.headers).status_code == 403
+        assert (
+            client.post(
+                f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Not seen"}, headers=actor.headers
+            ).status_code
+            == 403
+        )
     assert count(Vouch) == 0 and count(Objection) == 0
 
 
@@ -76,14 +90,17 @@ def test_an_objection_needs_a_written_reason_and_not_on_ones_own_work(client, wo
 
 
 def test_the_contributor_answers_and_amends_the_hours(client, world):
-    oid = client.post(f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Six hours seems a lot"},
-                      headers=world["m1"].headers).get_json()["id"]
+    oid = client.post(
+        f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Six hours seems a lot"}, headers=world["m1"].headers
+    ).get_json()["id"]
     url = f"/api/v1/objections/{oid}/answer"
     assert client.post(url, json={"answer": "Fair"}, headers=world["m1"].headers).status_code == 403
     assert client.post(url, json={}, headers=world["contributor"].headers).status_code == 422
     bad = client.post(url, json={"amended_hours": "4.1"}, headers=world["contributor"].headers)
     assert bad.status_code == 422 and "amended_hours" in bad.get_json()["error"]["fields"]
-    answered = client.post(url, json={"answer": "Right, it was four hours.", "amended_hours": "4"}, headers=world["contributor"].headers)
+    answered = client.post(
+        url, json={"answer": "Right, it was four hours.", "amended_hours": "4"}, headers=world["contributor"].headers
+    )
     assert answered.status_code == 200
     body = answered.get_json()
     assert body["answer"] == "Right, it was four hours." and body["amended_hours"] == "4.00" and body["state"] == "open"
@@ -92,8 +109,9 @@ def test_the_contributor_answers_and_amends_the_hours(client, world):
 
 def test_a_vote_decides_once_quorum_is_reached_and_reject_upholds(client, world, make_person):
     # Eligible: steward, Ana, Bo (3 people, the contributor excluded); quorum 0.5 → 2 votes.
-    oid = client.post(f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Never happened"},
-                      headers=world["m1"].headers).get_json()["id"]
+    oid = client.post(
+        f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Never happened"}, headers=world["m1"].headers
+    ).get_json()["id"]
     url = f"/api/v1/objections/{oid}/votes"
     assert client.post(url, json={"vote": "keep"}, headers=world["contributor"].headers).status_code == 403
     assert client.post(url, json={"vote": "maybe"}, headers=world["m1"].headers).status_code == 422
@@ -111,8 +129,9 @@ def test_a_vote_decides_once_quorum_is_reached_and_reject_upholds(client, world,
 
 def test_a_tie_keeps_the_contribution(client, world):
     set_rules(quorum="0.6")  # 3 eligible: 2 votes reach the quorum (2 ≥ 1.8)
-    oid = client.post(f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Doubtful"},
-                      headers=world["m1"].headers).get_json()["id"]
+    oid = client.post(
+        f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Doubtful"}, headers=world["m1"].headers
+    ).get_json()["id"]
     url = f"/api/v1/objections/{oid}/votes"
     client.post(url, json={"vote": "reject"}, headers=world["m1"].headers)
     decided = client.post(url, json={"vote": "keep"}, headers=world["m2"].headers).get_json()
@@ -122,8 +141,9 @@ def test_a_tie_keeps_the_contribution(client, world):
 
 
 def test_the_objector_withdraws(client, world):
-    oid = client.post(f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Doubtful"},
-                      headers=world["m1"].headers).get_json()["id"]
+    oid = client.post(
+        f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Doubtful"}, headers=world["m1"].headers
+    ).get_json()["id"]
     assert client.post(f"/api/v1/objections/{oid}/withdraw", headers=world["m2"].headers).status_code == 403
     withdrawn = client.post(f"/api/v1/objections/{oid}/withdraw", headers=world["m1"].headers)
     assert withdrawn.status_code == 200 and withdrawn.get_json()["state"] == "withdrawn"
@@ -131,8 +151,9 @@ def test_the_objector_withdraws(client, world):
 
 
 def test_mediation_is_for_stewards_when_the_rules_say_so(client, world):
-    oid = client.post(f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Doubtful"},
-                      headers=world["m1"].headers).get_json()["id"]
+    oid = client.post(
+        f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Doubtful"}, headers=world["m1"].headers
+    ).get_json()["id"]
     url = f"/api/v1/objections/{oid}/resolve"
     body = {"decision": "dismiss", "resolution": "Seen at the workshop by two of us."}
     assert client.post(url, json=body, headers=world["steward"].headers).status_code == 409  # the rules say vote
@@ -154,9 +175,16 @@ def test_review_closes_with_the_round(client, world):
     db.session.get(Round, round_id).state = "allocated"
     db.session.commit()
     assert client.post(f"/api/v1/contributions/{world['cid']}/vouches", headers=world["m2"].headers).status_code == 409
-    assert client.post(f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Too late?"},
-                       headers=world["m2"].headers).status_code == 409
-    assert client.get(f"/api/v1/contributions/{world['cid']}", headers=world["contributor"].headers).get_json()["status"] == "counted"
+    assert (
+        client.post(
+            f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Too late?"}, headers=world["m2"].headers
+        ).status_code
+        == 409
+    )
+    assert (
+        client.get(f"/api/v1/contributions/{world['cid']}", headers=world["contributor"].headers).get_json()["status"]
+        == "counted"
+    )
 
 
 def test_what_is_under_review_in_a_round_and_a_commons(client, world, make_person):
@@ -177,13 +205,20 @@ def test_what_is_under_review_in_a_round_and_a_commons(client, world, make_perso
 def test_review_outcome_follows_the_peer_decisions(client, world):
     round_id = make_round("velo", YESTERDAY - timedelta(days=10), YESTERDAY + timedelta(days=1))
     headers = world["contributor"].headers
-    ids = [world["cid"]] + [client.post("/api/v1/contributions", headers=headers, json={
-        "commons": "velo", "date": YESTERDAY.isoformat(), "hours": "1", "category": "care", "description": f"Task {n}"}).get_json()["id"]
-        for n in range(2)]
+    ids = [world["cid"]] + [
+        client.post(
+            "/api/v1/contributions",
+            headers=headers,
+            json={"commons": "velo", "date": YESTERDAY.isoformat(), "hours": "1", "category": "care", "description": f"Task {n}"},
+        ).get_json()["id"]
+        for n in range(2)
+    ]
     for cid in ids:
         db.session.get(Contribution, cid).round_id = round_id
     db.session.commit()
-    rejected = client.post(f"/api/v1/contributions/{ids[1]}/objections", json={"reason": "Duplicate"}, headers=world["m1"].headers).get_json()["id"]
+    rejected = client.post(
+        f"/api/v1/contributions/{ids[1]}/objections", json={"reason": "Duplicate"}, headers=world["m1"].headers
+    ).get_json()["id"]
     client.post(f"/api/v1/objections/{rejected}/votes", json={"vote": "reject"}, headers=world["m1"].headers)
     client.post(f"/api/v1/objections/{rejected}/votes", json={"vote": "reject"}, headers=world["m2"].headers)
     client.post(f"/api/v1/contributions/{ids[2]}/objections", json={"reason": "Unclear"}, headers=world["m1"].headers)

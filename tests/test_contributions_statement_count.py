@@ -49,9 +49,16 @@ def counted_statements():
 def open_round(slug: str, start, end, *, rule_version_id: int | None = None) -> Round:
     """An open round row as the rounds code would create it, pinned to the given rules."""
     commons = get_commons(slug)
-    round_ = Round(commons_id=commons.id, rule_version_id=rule_version_id or current_rules(commons.id).id,
-                   period_start=start, period_end=end, envelope_cents=100_000, state="open",
-                   review_starts_on=end + timedelta(days=5), allocation_on=end + timedelta(days=12))
+    round_ = Round(
+        commons_id=commons.id,
+        rule_version_id=rule_version_id or current_rules(commons.id).id,
+        period_start=start,
+        period_end=end,
+        envelope_cents=100_000,
+        state="open",
+        review_starts_on=end + timedelta(days=5),
+        allocation_on=end + timedelta(days=12),
+    )
     db.session.add(round_)
     db.session.commit()
     return round_
@@ -65,8 +72,14 @@ def velo(make_person, make_commons):
 
 
 def declaration(on, hours="2.5", **overrides) -> dict:
-    return {"commons": "velo", "date": on.isoformat(), "hours": hours, "category": "care",
-            "description": "Welcomed two newcomers at the workshop", **overrides}
+    return {
+        "commons": "velo",
+        "date": on.isoformat(),
+        "hours": hours,
+        "category": "care",
+        "description": "Welcomed two newcomers at the workshop",
+        **overrides,
+    }
 
 
 def declare(client, actor, body, **headers):
@@ -106,7 +119,9 @@ def test_a_declaration_with_an_idempotency_key_and_its_replay_stay_bounded(clien
 def test_a_refused_declaration_stops_early_and_stores_nothing(client, velo, make_person):
     outsider = make_person("Outsider")
     response, statements = declare(client, outsider, declaration(TODAY - timedelta(days=1)))
-    assert response.status_code == 403 and response.get_json()["error"]["fields"] == {"commons": ["You are not a member of this commons."]}
+    assert response.status_code == 403 and response.get_json()["error"]["fields"] == {
+        "commons": ["You are not a member of this commons."]
+    }
     assert not any(s.lstrip().upper().startswith("INSERT") for s in statements)
     assert len(statements) <= 3, listing(statements)
 
@@ -116,8 +131,9 @@ def test_the_weekly_care_threshold_comes_from_the_rules_judging_the_work(client,
     edits, to the commons' latest rules (the threshold read in the same query as the membership)."""
     steward, contributor = velo["steward"], velo["contributor"]
     first_rules_id = current_rules(get_commons("velo").id).id
-    changed = client.post("/api/v1/commons/velo/rules", headers=steward.headers,
-                          json={"reason": "Rest earlier", "weekly_hours_threshold": 10})
+    changed = client.post(
+        "/api/v1/commons/velo/rules", headers=steward.headers, json={"reason": "Rest earlier", "weekly_hours_threshold": 10}
+    )
     assert changed.status_code == 201, changed.get_json()
     this_monday = TODAY - timedelta(days=TODAY.weekday())
     waiting_day, round_day = this_monday - timedelta(days=7), this_monday - timedelta(days=14)
@@ -127,7 +143,9 @@ def test_the_weekly_care_threshold_comes_from_the_rules_judging_the_work(client,
     assert "12.00" in waiting.get_json()["warnings"][0] and "10" in waiting.get_json()["warnings"][0]
     lowered = client.patch(f"/api/v1/contributions/{waiting.get_json()['id']}", json={"hours": "8"}, headers=contributor.headers)
     assert lowered.status_code == 200 and lowered.get_json()["warnings"] == []
-    raised = client.patch(f"/api/v1/contributions/{waiting.get_json()['id']}", json={"hours": "10.25"}, headers=contributor.headers)
+    raised = client.patch(
+        f"/api/v1/contributions/{waiting.get_json()['id']}", json={"hours": "10.25"}, headers=contributor.headers
+    )
     assert raised.status_code == 200 and "10.25" in raised.get_json()["warnings"][0]
 
     round_id = open_round("velo", round_day, round_day + timedelta(days=6), rule_version_id=first_rules_id).id

@@ -38,8 +38,15 @@ def people(client, make_person, make_commons):
 
 
 def form(**overrides) -> dict:
-    data = {"commons": "velo", "nonce": "n-1", "date": YESTERDAY.isoformat(), "hours": "1,5", "category": "welcoming",
-            "description": "Accueil de deux nouvelles personnes", "evidence_url": ""}
+    data = {
+        "commons": "velo",
+        "nonce": "n-1",
+        "date": YESTERDAY.isoformat(),
+        "hours": "1,5",
+        "category": "welcoming",
+        "description": "Accueil de deux nouvelles personnes",
+        "evidence_url": "",
+    }
     data.update(overrides)
     return data
 
@@ -82,8 +89,12 @@ def test_declaring_with_a_french_comma_lists_it_with_its_status(client, people):
 
 def test_errors_are_shown_beside_their_fields_and_summarized_and_nothing_is_stored(client, people):
     login(client, people["contributor"])
-    response = client.post("/contributions/new", data=form(hours="1,3", description="x", evidence_url="javascript:alert(1)",
-                                                           date=(today() + timedelta(days=2)).isoformat()))
+    response = client.post(
+        "/contributions/new",
+        data=form(
+            hours="1,3", description="x", evidence_url="javascript:alert(1)", date=(today() + timedelta(days=2)).isoformat()
+        ),
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'class="error-summary"' in html
@@ -117,7 +128,13 @@ def test_the_weekly_care_message_is_shown_after_saving(client, people):
     login(client, people["contributor"])
     monday = today() - timedelta(days=today().weekday() + 7)
     for offset in range(4):
-        assert client.post("/contributions/new", data=form(nonce=f"w{offset}", hours="12", date=(monday + timedelta(days=offset)).isoformat())).status_code == 302
+        assert (
+            client.post(
+                "/contributions/new",
+                data=form(nonce=f"w{offset}", hours="12", date=(monday + timedelta(days=offset)).isoformat()),
+            ).status_code
+            == 302
+        )
     client.get("/contributions")  # consume the flashes so far
     client.post("/contributions/new", data=form(nonce="w5", hours="2", date=(monday + timedelta(days=4)).isoformat()))
     html = client.get("/contributions").get_data(as_text=True)
@@ -174,7 +191,10 @@ def test_review_page_object_answer_and_vote_down(client, people):
     assert "Inventaire des pièces détachées" in review and f"/contributions/{contribution_id}" in review
     empty = client.post(f"/contributions/{contribution_id}/object", data={"reason": ""})
     assert empty.status_code == 422 and 'id="reason-error"' in empty.get_data(as_text=True)
-    assert client.post(f"/contributions/{contribution_id}/object", data={"reason": "Six heures pour un inventaire ?"}).status_code == 302
+    assert (
+        client.post(f"/contributions/{contribution_id}/object", data={"reason": "Six heures pour un inventaire ?"}).status_code
+        == 302
+    )
     objection_id = db.session.scalar(select(Objection.id))
     assert client.post(f"/contributions/{contribution_id}/vouch").status_code == 302
     client.post("/logout")
@@ -182,7 +202,10 @@ def test_review_page_object_answer_and_vote_down(client, people):
     login(client, people["contributor"])
     page = client.get(f"/contributions/{contribution_id}").get_data(as_text=True)
     assert "Six heures pour un inventaire ?" in page and "Envoyer ma réponse" in page
-    answered = client.post(f"/objections/{objection_id}/answer", data={f"o{objection_id}a-answer": "C'était long", f"o{objection_id}a-amended_hours": "5,5"})
+    answered = client.post(
+        f"/objections/{objection_id}/answer",
+        data={f"o{objection_id}a-answer": "C'était long", f"o{objection_id}a-amended_hours": "5,5"},
+    )
     assert answered.status_code == 302
     client.post("/logout")
 
@@ -199,4 +222,3 @@ def test_review_pages_are_for_people_of_the_commons(client, people, make_person)
     outsider = make_person("Outsider")
     login(client, outsider)
     assert client.get("/commons/velo/review").status_code == 403
-

@@ -75,7 +75,8 @@ def test_every_dashboard_draws_each_chart_with_local_plotly_and_nothing_leaves_t
             assert expected == len(charts.BUILDERS)
             assert plots.count() == expected, f"{name}: a chart has no data on the demo"
             page.wait_for_function(
-                "n => document.querySelectorAll('.plot[data-rendered=true]').length === n", arg=expected, timeout=20_000)
+                "n => document.querySelectorAll('.plot[data-rendered=true]').length === n", arg=expected, timeout=20_000
+            )
             for index in range(expected):
                 plot = plots.nth(index)
                 assert plot.locator(".main-svg").count() >= 1, f"{name}: chart {index} not drawn"

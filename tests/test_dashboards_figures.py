@@ -85,7 +85,8 @@ def test_income_by_funder_matches_the_recorded_income_rows(client, demo):
     by_source = read_csv(client, "/transparency/roue-libre/income-sources.csv")
     roue = demo["roue-libre"]
     assert sum(int(r["amount_cents"]) for r in by_source) == -sum(
-        balance(accounts_chart.commons_income(roue, source).code) for source in {r["source"] for r in by_source})
+        balance(accounts_chart.commons_income(roue, source).code) for source in {r["source"] for r in by_source}
+    )
 
 
 def test_each_funders_money_is_attributed_exactly_in_the_proportions_of_its_commons_spending(client, demo):
@@ -112,8 +113,11 @@ def test_each_funders_money_is_attributed_exactly_in_the_proportions_of_its_comm
 def test_rounds_figures_match_their_allocation_lines(demo):
     for commons_id in scopes(demo):
         chart = charts.build("rounds", commons_id)
-        rounds = [r for r in db.session.scalars(select(Round).order_by(Round.id)) if r.state in DECIDED
-                  and commons_id in (None, r.commons_id)]
+        rounds = [
+            r
+            for r in db.session.scalars(select(Round).order_by(Round.id))
+            if r.state in DECIDED and commons_id in (None, r.commons_id)
+        ]
         assert sorted(row["round_id"] for row in chart.rows) == [r.id for r in rounds]
         for row in chart.rows:
             round_ = db.session.get(Round, row["round_id"])
@@ -157,9 +161,13 @@ def test_hours_by_category_and_invisible_work_match_the_counted_contributions(de
         expected: dict[str, Decimal] = defaultdict(Decimal)
         hidden = Decimal(0)
         for contribution in db.session.scalars(select(Contribution)):
-            if (contribution.round is None or contribution.round.state not in DECIDED or contribution.status != "declared"
-                    or any(o.state == "upheld" for o in contribution.objections)
-                    or commons_id not in (None, contribution.commons_id)):
+            if (
+                contribution.round is None
+                or contribution.round.state not in DECIDED
+                or contribution.status != "declared"
+                or any(o.state == "upheld" for o in contribution.objections)
+                or commons_id not in (None, contribution.commons_id)
+            ):
                 continue
             expected[contribution.category] += Decimal(contribution.hours)
             if invisible.get((contribution.commons_id, contribution.category)):
@@ -174,14 +182,22 @@ def test_review_participation_counts_distinct_people(demo):
         rows = {r["round_id"]: r for r in charts.build("reviews", commons_id).rows}
         assert rows
         for round_id, row in rows.items():
-            contributions = [c for c in db.session.scalars(select(Contribution).where(Contribution.round_id == round_id))
-                             if c.status != "withdrawn"]
+            contributions = [
+                c
+                for c in db.session.scalars(select(Contribution).where(Contribution.round_id == round_id))
+                if c.status != "withdrawn"
+            ]
             ids = {c.id for c in contributions}
             vouchers = {v.person_id for v in db.session.scalars(select(Vouch)) if v.contribution_id in ids}
             objections = [o for o in db.session.scalars(select(Objection)) if o.contribution_id in ids]
             voters = {v.person_id for v in db.session.scalars(select(Vote)) if v.objection_id in {o.id for o in objections}}
             assert (row["contributions"], row["vouchers"], row["objectors"], row["objections"], row["voters"]) == (
-                len(ids), len(vouchers), len({o.objector_id for o in objections}), len(objections), len(voters))
+                len(ids),
+                len(vouchers),
+                len({o.objector_id for o in objections}),
+                len(objections),
+                len(voters),
+            )
     assert any(r["vouchers"] for r in charts.build("reviews", None).rows)
 
 

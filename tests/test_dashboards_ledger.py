@@ -32,9 +32,11 @@ def seqs(html: str) -> list[int]:
 def test_filters_by_commons_kind_and_dates_with_the_matching_total(client):
     roue = db.session.scalar(select(Commons).where(Commons.slug == "roue-libre"))
     html = client.get("/transparency/ledger?lang=en&commons=roue-libre&kind=income").get_data(as_text=True)
-    expected = db.session.scalars(select(LedgerTransaction.seq).where(LedgerTransaction.commons_id == roue.id,
-                                                                      LedgerTransaction.kind == "income")
-                                  .order_by(LedgerTransaction.seq.desc())).all()
+    expected = db.session.scalars(
+        select(LedgerTransaction.seq)
+        .where(LedgerTransaction.commons_id == roue.id, LedgerTransaction.kind == "income")
+        .order_by(LedgerTransaction.seq.desc())
+    ).all()
     assert seqs(html) == expected and len(expected) == 6
     assert f"{len(expected)} transactions" in html
     first = db.session.scalar(select(func.min(LedgerTransaction.occurred_on)))
@@ -63,8 +65,9 @@ def test_every_row_of_an_intact_ledger_is_verified_and_links_to_the_full_check(c
 
 def test_an_altered_transaction_or_a_broken_link_is_flagged(demo_app):
     key = current_key()
-    tx = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.seq == 5)
-                           .options(selectinload(LedgerTransaction.postings)))
+    tx = db.session.scalar(
+        select(LedgerTransaction).where(LedgerTransaction.seq == 5).options(selectinload(LedgerTransaction.postings))
+    )
     previous = db.session.scalar(select(LedgerTransaction.hash).where(LedgerTransaction.seq == 4))
     for posting in tx.postings:
         posting.account  # noqa: B018  (loaded before the object leaves the session)
@@ -78,10 +81,17 @@ def test_an_altered_transaction_or_a_broken_link_is_flagged(demo_app):
     assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id) == "unsigned"
 
 
-@pytest.mark.parametrize("query, field", [
-    ("commons=nowhere", "commons"), ("kind=theft", "kind"), ("date_from=31/01/2026", "date_from"),
-    ("date_from=2026-02-01&date_to=2026-01-01", "date_to"), ("page=0", "page"), ("page=abc", "page"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("commons=nowhere", "commons"),
+        ("kind=theft", "kind"),
+        ("date_from=31/01/2026", "date_from"),
+        ("date_from=2026-02-01&date_to=2026-01-01", "date_to"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+    ],
+)
 def test_a_bad_filter_is_named_beside_its_field_with_422(client, query, field):
     response = client.get(f"/transparency/ledger?lang=en&{query}")
     assert response.status_code == 422

@@ -81,13 +81,14 @@ def login(client, email: str) -> None:
 
 def test_members_see_consenting_names_sorted_by_name_and_the_others_counted_together(client):
     commons = db.session.scalar(select(Commons).where(Commons.slug == "roue-libre"))
-    member = db.session.scalar(select(Person).join(Membership).where(Membership.commons_id == commons.id,
-                                                                     Membership.role == "member"))
+    member = db.session.scalar(
+        select(Person).join(Membership).where(Membership.commons_id == commons.id, Membership.role == "member")
+    )
     login(client, member.email)
     response = client.get("/transparency/roue-libre?lang=en")
     text = response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "private, no-store"
-    section = text[text.index('id="title-members"'):]
+    section = text[text.index('id="title-members"') :]
     members = queries_members(commons.id)
     assert members["named"] and members["others"]["people"]
     names = [row["name"] for row in members["named"]]

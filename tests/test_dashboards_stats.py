@@ -64,8 +64,12 @@ def test_top_share_is_at_least_the_top_fraction_of_people(values):
         assert share == 0
 
 
-@given(st.lists(st.tuples(st.sampled_from("ABCDE"), st.integers(1, 10_000_000)), min_size=1, max_size=8),
-       st.integers(0, 50_000_000), st.integers(0, 5_000_000), st.integers(0, 5_000_000))
+@given(
+    st.lists(st.tuples(st.sampled_from("ABCDE"), st.integers(1, 10_000_000)), min_size=1, max_size=8),
+    st.integers(0, 50_000_000),
+    st.integers(0, 5_000_000),
+    st.integers(0, 5_000_000),
+)
 def test_attribution_gives_back_exactly_what_each_funder_gave(incomes, paid, levies, gifts):
     income = [{"commons_id": 1, "commons": "C", "funder": funder, "amount_cents": cents} for funder, cents in incomes]
     rows = flows.attribute(income, {1: {"contributors": paid, "levies": levies, "gifts": gifts, "waived": 0}})

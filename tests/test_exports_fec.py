@@ -8,9 +8,9 @@ from collections import defaultdict
 
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from payouts_support import batch_of, payroll_scenario
 
 from ledger.payouts.exports.fec import COLUMNS
-from payouts_support import batch_of, payroll_scenario
 
 AMOUNT = re.compile(r"^\d+,\d{2}$")
 DATE = re.compile(r"^\d{8}$")
@@ -42,8 +42,11 @@ def cents(value: str) -> int:
 def test_fec_has_the_18_columns_formats_and_balanced_entries(client, scenario):
     people = scenario["people"]
     client.get("/api/v1/exports/salary-lines?cae=ECOTONE&period=2025-03", headers=people["acc"].headers)
-    client.post(f"/api/v1/payout-batches/{batch_of(scenario['rounds']['velo'], 'cae').id}/paid", json={"paid_on": "2025-03-28"},
-                headers=people["acc"].headers)
+    client.post(
+        f"/api/v1/payout-batches/{batch_of(scenario['rounds']['velo'], 'cae').id}/paid",
+        json={"paid_on": "2025-03-28"},
+        headers=people["acc"].headers,
+    )
     response = fec(client, people["steward"])
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/tab-separated-values; charset=utf-8"
@@ -96,7 +99,9 @@ def test_fec_is_signed_and_the_range_is_checked(client, scenario):
 def test_fec_account_numbers_are_configurable(make_app, client, scenario, runner, tmp_path):
     runner.app.config["LEDGER_FEC_ACCOUNTS"] = {"treasury": ["512100", "Banque Crédit Coopératif"]}
     out = tmp_path / "velo.txt"
-    result = runner.invoke(["export", "fec", "--commons", "velo", "--from", "2025-01-01", "--to", "2025-12-31", "--out", str(out)])
+    result = runner.invoke(
+        ["export", "fec", "--commons", "velo", "--from", "2025-01-01", "--to", "2025-12-31", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     _, rows = parse(out.read_bytes())
     assert {row["CompteLib"] for row in rows if row["CompteNum"] == "512100"} == {"Banque Crédit Coopératif"}

@@ -8,16 +8,18 @@ from datetime import UTC, date, datetime
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from payouts_support import Line, batch_of, finalized_round, payroll_scenario
 from sqlalchemy import func, select
 
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.extensions import db
 from ledger.payouts.exports.salary_lines import estimate_salary
 from ledger.payouts.models import ExportRecord, PayoutBatch
-from payouts_support import Line, batch_of, finalized_round, payroll_scenario
 
-HEADER = ("period;cae_code;employee_ref;last_name;first_name;contract_type;hours;gross_retribution;solidarity_levy;"
-          "solidarity_topup;cae_contribution;salary_budget;estimated_employer_charges;estimated_gross_salary;line_count;batch_id")
+HEADER = (
+    "period;cae_code;employee_ref;last_name;first_name;contract_type;hours;gross_retribution;solidarity_levy;"
+    "solidarity_topup;cae_contribution;salary_budget;estimated_employer_charges;estimated_gross_salary;line_count;batch_id"
+)
 
 
 @pytest.fixture
@@ -67,7 +69,9 @@ def test_signature_verifies_with_the_public_key_alone_and_fails_after_one_byte(c
 
 def _ledger_sum(refs: list[str], kind: str, *, sign: int) -> int:
     total = db.session.scalar(
-        select(func.coalesce(func.sum(Posting.amount_cents), 0)).join(Account).join(LedgerTransaction)
+        select(func.coalesce(func.sum(Posting.amount_cents), 0))
+        .join(Account)
+        .join(LedgerTransaction)
         .where(LedgerTransaction.ref.in_(refs), Account.kind == kind)
     )
     return sign * int(total)
@@ -102,7 +106,9 @@ def test_reexport_gives_the_same_bytes_and_records_who_and_when(client, scenario
     first, second = export(client, people["acc"]), export(client, people["acc"])
     assert first.data == second.data and first.headers["X-Ledger-Signature"] == second.headers["X-Ledger-Signature"]
     records = db.session.scalars(select(ExportRecord).order_by(ExportRecord.id)).all()
-    assert [(r.kind, r.params, r.created_by_id) for r in records] == [("salary-lines", "cae=ECOTONE;period=2025-03", people["acc"].id)] * 2
+    assert [(r.kind, r.params, r.created_by_id) for r in records] == [
+        ("salary-lines", "cae=ECOTONE;period=2025-03", people["acc"].id)
+    ] * 2
     import hashlib
 
     assert records[0].sha256 == hashlib.sha256(first.data).hexdigest() and records[0].byte_count == len(first.data)
@@ -113,8 +119,13 @@ def test_reexport_gives_the_same_bytes_and_records_who_and_when(client, scenario
     assert batch_of(rounds["april"], "cae").state == "pending"
     assert batch_of(rounds["velo"], "invoice").state == "pending"
     # something changes in March: the file changes
-    finalized_round("jardin", [Line(people["bob"].id, "1.00", 1500, 75, "cae", "ECOTONE")], period_start=date(2025, 1, 1),
-                    period_end=date(2025, 1, 31), finalized_at=datetime(2025, 3, 31, 12, tzinfo=UTC))
+    finalized_round(
+        "jardin",
+        [Line(people["bob"].id, "1.00", 1500, 75, "cae", "ECOTONE")],
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 1, 31),
+        finalized_at=datetime(2025, 3, 31, 12, tzinfo=UTC),
+    )
     third = export(client, people["acc"])
     assert third.data != first.data
     assert b";CAPE;9,25;138,45;6,92;5,00;13,66;122,87;0,00;0,00;2;" in third.data

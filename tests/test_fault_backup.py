@@ -61,7 +61,8 @@ def empty_database_url(request, tmp_path):
 
 
 def test_backup_then_restore_into_an_empty_database_verifies_with_equal_figures(
-        app, runner, make_app, installation, empty_database_url, tmp_path):
+    app, runner, make_app, installation, empty_database_url, tmp_path
+):
     before = figures()
     assert before["transactions"] >= 3
     out = tmp_path / "ledger-backup.zip"

@@ -44,8 +44,10 @@ def database_down(app):
     name = url.database
     with admin.connect() as connection:
         connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
-                           {"name": name})
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
+            {"name": name},
+        )
     try:
         yield
     finally:
@@ -58,8 +60,13 @@ def database_down(app):
 def test_database_going_away_answers_503_stores_nothing_and_recovers(app, client, make_person, make_commons):
     ana = make_person("Ana")
     make_commons(ana, "velo")
-    payload = {"commons": "velo", "date": (today() - timedelta(days=1)).isoformat(), "hours": "2", "category": "care",
-               "description": "repairs"}
+    payload = {
+        "commons": "velo",
+        "date": (today() - timedelta(days=1)).isoformat(),
+        "hours": "2",
+        "category": "care",
+        "description": "repairs",
+    }
     assert client.get("/api/v1/commons/velo", headers=ana.headers).status_code == 200
     # Connections were pooled while the database was up: the outage must reach them too.
     with database_down(app):

@@ -34,6 +34,7 @@ from tests.rounds_support import World, advance, fund_commons, open_round
 KILLS = 20
 PEOPLE = 60
 
+
 @pytest.fixture
 def commons_of_many(app, client, make_person, make_commons):
     steward = make_person("Steward")
@@ -41,8 +42,10 @@ def commons_of_many(app, client, make_person, make_commons):
     world = World("velo", steward)
     commons_id = world.commons.id
     ids = [create_person(f"kill{i}@example.org", f"Person {i}", None).id for i in range(PEOPLE)]
-    db.session.execute(insert(Membership), [{"commons_id": commons_id, "person_id": pid, "role": "member",
-                                             "payout_route": "invoice"} for pid in ids])
+    db.session.execute(
+        insert(Membership),
+        [{"commons_id": commons_id, "person_id": pid, "role": "member", "payout_route": "invoice"} for pid in ids],
+    )
     db.session.commit()
     fund_commons(world, 100_000_000)
     return world, ids
@@ -52,9 +55,21 @@ def allocated_round(client, world: World, people: list[int], month: int) -> int:
     """A monthly round of 2024 with one contribution per person, advanced to `allocated`."""
     start = date(2024 + (month - 1) // 12, (month - 1) % 12 + 1, 1)
     end = date(start.year, start.month, 28)
-    db.session.execute(insert(Contribution), [
-        {"person_id": pid, "commons_id": world.commons.id, "date": start.replace(day=10), "hours": Decimal("2.5"),
-         "category": "production", "description": "work", "status": "declared"} for pid in people])
+    db.session.execute(
+        insert(Contribution),
+        [
+            {
+                "person_id": pid,
+                "commons_id": world.commons.id,
+                "date": start.replace(day=10),
+                "hours": Decimal("2.5"),
+                "category": "production",
+                "description": "work",
+                "status": "declared",
+            }
+            for pid in people
+        ],
+    )
     db.session.commit()
     created = open_round(client, world, start.isoformat(), end.isoformat(), 10_000_000)
     advance(client, world, created["id"], times=2)
@@ -76,8 +91,19 @@ def finalize_in_child(app, round_id: int, write) -> None:
     from ledger.rounds.lifecycle import advance as advance_round
     from ledger.rounds.service import get_round
 
-    config = {key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "LEDGER_SIGNING_KEY_FILE", "LEDGER_DATA_KEY_FILE",
-                                               "INSTANCE_DIR", "SECRET_KEY", "TESTING", "LEDGER_LOG_JSON", "LEDGER_LOG_LEVEL")}
+    config = {
+        key: app.config[key]
+        for key in (
+            "SQLALCHEMY_DATABASE_URI",
+            "LEDGER_SIGNING_KEY_FILE",
+            "LEDGER_DATA_KEY_FILE",
+            "INSTANCE_DIR",
+            "SECRET_KEY",
+            "TESTING",
+            "LEDGER_LOG_JSON",
+            "LEDGER_LOG_LEVEL",
+        )
+    }
     child_app = create_app(config)
     with child_app.app_context():
         round_ = get_round(round_id)

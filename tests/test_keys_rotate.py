@@ -6,11 +6,11 @@ import base64
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from payouts_support import payroll_scenario
 
 from ledger.crypto import decrypt
 from ledger.extensions import db
 from ledger.payouts.models import CaeMembership
-from payouts_support import payroll_scenario
 
 
 def test_rotation_reencrypts_everything_and_old_exports_still_verify(app, client, runner, make_person, make_commons):
@@ -38,9 +38,8 @@ def test_rotation_reencrypts_everything_and_old_exports_still_verify(app, client
 
 
 def test_rotation_is_refused_when_keys_come_from_the_environment(make_app):
-    from cryptography.fernet import Fernet
-
     from conftest import LedgerRunner
+    from cryptography.fernet import Fernet
 
     app = make_app(LEDGER_DATA_KEY=Fernet.generate_key().decode())
     with app.app_context():

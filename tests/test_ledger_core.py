@@ -29,8 +29,13 @@ def commons(app, make_person, make_commons):
 
 
 def income(commons, cents, **kwargs):
-    return post("income", [Leg(chart.commons_treasury(commons), cents), Leg(chart.commons_income(commons, "grant"), -cents)],
-                occurred_on=date(2026, 1, 15), commons_id=commons.id, **kwargs)
+    return post(
+        "income",
+        [Leg(chart.commons_treasury(commons), cents), Leg(chart.commons_income(commons, "grant"), -cents)],
+        occurred_on=date(2026, 1, 15),
+        commons_id=commons.id,
+        **kwargs,
+    )
 
 
 def test_balanced_transaction_is_written_with_its_postings_and_chained(commons):
@@ -46,8 +51,11 @@ def test_balanced_transaction_is_written_with_its_postings_and_chained(commons):
 def test_unbalanced_transaction_is_refused_by_the_code_and_nothing_is_stored(commons):
     before = db.session.scalar(select(db.func.count(LedgerTransaction.id)))
     with pytest.raises(UnbalancedTransaction, match="sum to 1"):
-        post("income", [Leg(chart.commons_treasury(commons), 101), Leg(chart.commons_income(commons, "grant"), -100)],
-             occurred_on=date(2026, 1, 1))
+        post(
+            "income",
+            [Leg(chart.commons_treasury(commons), 101), Leg(chart.commons_income(commons, "grant"), -100)],
+            occurred_on=date(2026, 1, 1),
+        )
     with pytest.raises(UnbalancedTransaction, match="at least two"):
         post("income", [Leg(chart.commons_treasury(commons), 0)], occurred_on=date(2026, 1, 1))
     db.session.rollback()
@@ -61,24 +69,33 @@ def test_unbalanced_postings_inserted_behind_the_codes_back_are_refused_by_postg
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         # The deferred constraint trigger refuses the commit.
-        db.session.execute(text("INSERT INTO ledger_postings (transaction_id, account_id, amount_cents, memo) VALUES (:t, :a, 1, '')"), {"t": tx.id, "a": account_id})
+        db.session.execute(
+            text("INSERT INTO ledger_postings (transaction_id, account_id, amount_cents, memo) VALUES (:t, :a, 1, '')"),
+            {"t": tx.id, "a": account_id},
+        )
         with pytest.raises((IntegrityError, DBAPIError), match="does not balance"):
             db.session.commit()
         db.session.rollback()
         assert verify_ledger(current_key()).ok
     else:
-        db.session.execute(text("INSERT INTO ledger_postings (transaction_id, account_id, amount_cents, memo) VALUES (:t, :a, 1, '')"), {"t": tx.id, "a": account_id})
+        db.session.execute(
+            text("INSERT INTO ledger_postings (transaction_id, account_id, amount_cents, memo) VALUES (:t, :a, 1, '')"),
+            {"t": tx.id, "a": account_id},
+        )
         db.session.commit()
         report = verify_ledger(current_key())
         assert not report.ok and report.first_bad_id == tx.id and "balance" in report.reason
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ledger_postings SET amount_cents = amount_cents + 1",
-    "DELETE FROM ledger_postings",
-    "UPDATE ledger_transactions SET memo = 'changed'",
-    "DELETE FROM ledger_transactions",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_postings SET amount_cents = amount_cents + 1",
+        "DELETE FROM ledger_postings",
+        "UPDATE ledger_transactions SET memo = 'changed'",
+        "DELETE FROM ledger_transactions",
+    ],
+)
 def test_ledger_rows_cannot_be_updated_or_deleted(commons, statement):
     income(commons, 1_000)
     db.session.commit()
@@ -95,7 +112,12 @@ def drop_guards():
         db.session.execute(text("ALTER TABLE ledger_postings DISABLE TRIGGER USER"))
         db.session.execute(text("ALTER TABLE ledger_transactions DISABLE TRIGGER USER"))
     else:
-        for name in ("ledger_postings_no_update", "ledger_postings_no_delete", "ledger_transactions_no_update", "ledger_transactions_no_delete"):
+        for name in (
+            "ledger_postings_no_update",
+            "ledger_postings_no_delete",
+            "ledger_transactions_no_update",
+            "ledger_transactions_no_delete",
+        ):
             db.session.execute(text(f"DROP TRIGGER {name}"))
 
 
@@ -105,8 +127,13 @@ def test_editing_one_posting_amount_makes_verify_fail_naming_that_transaction(co
     income(commons, 3_000)
     db.session.commit()
     drop_guards()
-    db.session.execute(text("UPDATE ledger_postings SET amount_cents = 2500 WHERE transaction_id = :t AND amount_cents = 2000"), {"t": target.id})
-    db.session.execute(text("UPDATE ledger_postings SET amount_cents = -2500 WHERE transaction_id = :t AND amount_cents = -2000"), {"t": target.id})
+    db.session.execute(
+        text("UPDATE ledger_postings SET amount_cents = 2500 WHERE transaction_id = :t AND amount_cents = 2000"), {"t": target.id}
+    )
+    db.session.execute(
+        text("UPDATE ledger_postings SET amount_cents = -2500 WHERE transaction_id = :t AND amount_cents = -2000"),
+        {"t": target.id},
+    )
     db.session.commit()
 
     result = runner.invoke(args=["verify"])
@@ -123,7 +150,9 @@ def test_deleting_a_transaction_or_forging_a_signature_is_detected(commons):
     last = income(commons, 3_000)
     db.session.commit()
     drop_guards()
-    db.session.execute(text("UPDATE ledger_transactions SET signature = :s WHERE id = :t"), {"s": last.signature.swapcase(), "t": last.id})
+    db.session.execute(
+        text("UPDATE ledger_transactions SET signature = :s WHERE id = :t"), {"s": last.signature.swapcase(), "t": last.id}
+    )
     db.session.commit()
     report = verify_ledger(current_key())
     assert not report.ok and report.first_bad_id == last.id and "signature" in report.reason

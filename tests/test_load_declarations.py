@@ -47,9 +47,13 @@ def test_concurrent_retried_declarations_are_stored_exactly_once(app, live_serve
     declarations = []
     for i, person in enumerate(people):
         for k in range(PER_PERSON):
-            payload = {"commons": "velo", "date": (today() - timedelta(days=k + 1)).isoformat(),
-                       "hours": "1.25" if k % 2 else "2", "category": "care" if k % 3 == 0 else "production",
-                       "description": f"burst {i}-{k}"}
+            payload = {
+                "commons": "velo",
+                "date": (today() - timedelta(days=k + 1)).isoformat(),
+                "hours": "1.25" if k % 2 else "2",
+                "category": "care" if k % 3 == 0 else "production",
+                "description": f"burst {i}-{k}",
+            }
             declarations.append((person, f"burst-{i}-{k}", payload))
     answers: dict[str, list] = {key: [] for _, key, _ in declarations}
     lock = threading.Lock()
@@ -76,8 +80,12 @@ def test_concurrent_retried_declarations_are_stored_exactly_once(app, live_serve
         for _ in range(2):
             for _attempt in range(50):
                 connection = http.client.HTTPConnection("127.0.0.1", live_server, timeout=30)
-                connection.request("POST", "/api/v1/contributions", body=json.dumps(payload),
-                                   headers={"Content-Type": "application/json", **person_headers(person), "Idempotency-Key": key})
+                connection.request(
+                    "POST",
+                    "/api/v1/contributions",
+                    body=json.dumps(payload),
+                    headers={"Content-Type": "application/json", **person_headers(person), "Idempotency-Key": key},
+                )
                 response = connection.getresponse()
                 body = json.loads(response.read())
                 connection.close()
@@ -92,7 +100,9 @@ def test_concurrent_retried_declarations_are_stored_exactly_once(app, live_serve
 
     ids = {key: set(found) for key, found in answers.items()}
     assert all(len(found) == 1 for found in ids.values()), "a retry got a different contribution"
-    stored = db.session.execute(select(Contribution.id, Contribution.person_id, Contribution.hours, Contribution.description)).all()
+    stored = db.session.execute(
+        select(Contribution.id, Contribution.person_id, Contribution.hours, Contribution.description)
+    ).all()
     assert len(stored) == len(declarations)  # none lost, none duplicated
     assert {row.id for row in stored} == {next(iter(found)) for found in ids.values()}
     assert sorted(row.description for row in stored) == sorted(payload["description"] for _, _, payload in declarations)

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from ledger.accounts.money import apply_rate, format_euros, parse_rate, round_half_up, split_largest_remainder
 
-weights_strategy = st.dictionaries(st.integers(min_value=1, max_value=10_000), st.integers(min_value=0, max_value=10**9), min_size=1, max_size=40)
+weights_strategy = st.dictionaries(
+    st.integers(min_value=1, max_value=10_000), st.integers(min_value=0, max_value=10**9), min_size=1, max_size=40
+)
 
 
 @given(total=st.integers(min_value=0, max_value=10**10), weights=weights_strategy)
@@ -49,7 +51,10 @@ def test_split_refuses_a_negative_total():
         split_largest_remainder(-1, {1: 1})
 
 
-@pytest.mark.parametrize(("value", "expected"), [(Decimal("0.5"), 1), (Decimal("1.49"), 1), (Decimal("2.5"), 3), (Decimal("-0.5"), -1), (Fraction(5, 2), 3)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(Decimal("0.5"), 1), (Decimal("1.49"), 1), (Decimal("2.5"), 3), (Decimal("-0.5"), -1), (Fraction(5, 2), 3)],
+)
 def test_round_half_up(value, expected):
     assert round_half_up(value) == expected
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from payouts_support import Line, batch_of, create_cae, finalized_round, grant_accountant, payroll_scenario
 from sqlalchemy import func, select
 
 from ledger.accounts import chart
@@ -13,7 +14,6 @@ from ledger.accounts.service import balance
 from ledger.commons.service import get_commons
 from ledger.extensions import db
 from ledger.rounds.models import Round
-from payouts_support import Line, batch_of, create_cae, finalized_round, grant_accountant, payroll_scenario
 
 
 @pytest.fixture
@@ -33,7 +33,9 @@ def test_batches_group_payable_lines_by_route_and_cae(client, scenario):
     velo = scenario["rounds"]["velo"]
     cae_batch, invoice_batch = batch_of(velo, "cae"), batch_of(velo, "invoice")
     assert [(l.person_id, l.amount_cents, l.cae_contribution_cents, l.salary_budget_cents) for l in cae_batch.lines] == [
-        (scenario["people"]["alice"].id, 28500, 2850, 25650), (scenario["people"]["bob"].id, 12228, 1223, 11005)]
+        (scenario["people"]["alice"].id, 28500, 2850, 25650),
+        (scenario["people"]["bob"].id, 12228, 1223, 11005),
+    ]
     assert [(l.person_id, l.amount_cents) for l in invoice_batch.lines] == [(scenario["people"]["dave"].id, 14250)]
     view = client.get(f"/api/v1/payout-batches/{cae_batch.id}", headers=scenario["people"]["acc"].headers).get_json()
     assert (view["state"], view["total_cents"], view["cae"], view["commons"]) == ("pending", 40728, "ECOTONE", "velo")
@@ -56,10 +58,15 @@ def test_cae_batch_is_paid_by_its_accountant_after_export_and_settles_the_ledger
     legs = sorted((p.account.code, p.amount_cents) for p in tx.postings)
     commons = get_commons("velo")
     alice, bob = people["alice"].id, people["bob"].id
-    assert legs == sorted([
-        (chart.person_payable(alice, commons).code, 28500), (chart.person_payable(bob, commons).code, 11728),
-        (chart.fund_payable(bob).code, 500), (chart.commons_treasury(commons).code, -40228), (chart.fund_treasury().code, -500),
-    ])
+    assert legs == sorted(
+        [
+            (chart.person_payable(alice, commons).code, 28500),
+            (chart.person_payable(bob, commons).code, 11728),
+            (chart.fund_payable(bob).code, 500),
+            (chart.commons_treasury(commons).code, -40228),
+            (chart.fund_treasury().code, -500),
+        ]
+    )
     assert balance(chart.person_payable(alice, commons).code) == 0
     assert balance(chart.person_payable(bob, commons).code) == 0 and balance(chart.fund_payable(bob).code) == 0
     # paying twice writes nothing
@@ -91,8 +98,13 @@ def test_invoice_batch_is_paid_by_a_steward_and_the_round_becomes_paid(client, r
 def test_a_round_with_nothing_to_pay_out_is_paid_at_once(client, make_person, make_commons):
     steward, person = make_person("Steward"), make_person("Giver")
     make_commons(steward, "velo", members={"contributor": person})
-    round_ = finalized_round("velo", [Line(person.id, "3.00", 4500, 225, "waive")], period_start=date(2025, 1, 1),
-                             period_end=date(2025, 1, 31), finalized_at=datetime(2025, 2, 3, tzinfo=UTC))
+    round_ = finalized_round(
+        "velo",
+        [Line(person.id, "3.00", 4500, 225, "waive")],
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 1, 31),
+        finalized_at=datetime(2025, 2, 3, tzinfo=UTC),
+    )
     assert db.session.get(Round, round_.id).state == "paid"
 
 

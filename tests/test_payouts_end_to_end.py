@@ -6,28 +6,51 @@ import base64
 from datetime import date, timedelta
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from payouts_support import add_cae_member, create_cae, fund_treasury, grant_accountant
 
 from ledger.accounts.money import format_euros
-from payouts_support import add_cae_member, create_cae, fund_treasury, grant_accountant
 
 
 def test_finalized_round_flows_to_salary_lines_and_payment(client, runner, make_person, make_commons):
-    admin, steward, alice, acc = make_person(admin=True), make_person("Steward"), make_person("Alice Martin"), make_person("Accountant")
+    admin, steward, alice, acc = (
+        make_person(admin=True),
+        make_person("Steward"),
+        make_person("Alice Martin"),
+        make_person("Accountant"),
+    )
     create_cae(client, admin)
     grant_accountant(client, admin, "ECOTONE", acc)
     add_cae_member(client, acc, "ECOTONE", alice, "E-042")
     make_commons(steward, "velo", members={"contributor": alice})
     fund_treasury(client, steward, "velo", on=date.today().isoformat())
-    route = client.put(f"/api/v1/commons/velo/members/{alice.id}/route", json={"route": "cae", "cae": "ECOTONE"}, headers=alice.headers)
+    route = client.put(
+        f"/api/v1/commons/velo/members/{alice.id}/route", json={"route": "cae", "cae": "ECOTONE"}, headers=alice.headers
+    )
     assert route.status_code == 200
     first = date.today().replace(day=1)
     start = (first - timedelta(days=1)).replace(day=1)
-    created = client.post("/api/v1/commons/velo/rounds", json={"period_start": start.isoformat(), "period_end": (first - timedelta(days=1)).isoformat(),
-                                                               "envelope_cents": 100_000}, headers=steward.headers)
+    created = client.post(
+        "/api/v1/commons/velo/rounds",
+        json={
+            "period_start": start.isoformat(),
+            "period_end": (first - timedelta(days=1)).isoformat(),
+            "envelope_cents": 100_000,
+        },
+        headers=steward.headers,
+    )
     assert created.status_code == 201, created.get_json()
     round_id = created.get_json()["id"]
-    declared = client.post("/api/v1/contributions", json={"commons": "velo", "date": start.isoformat(), "hours": "10",
-                                                          "category": "care", "description": "Accueil des nouveaux"}, headers=alice.headers)
+    declared = client.post(
+        "/api/v1/contributions",
+        json={
+            "commons": "velo",
+            "date": start.isoformat(),
+            "hours": "10",
+            "category": "care",
+            "description": "Accueil des nouveaux",
+        },
+        headers=alice.headers,
+    )
     assert declared.status_code == 201, declared.get_json()
     for _ in range(3):
         moved = client.post(f"/api/v1/rounds/{round_id}/advance", headers=steward.headers)

@@ -6,10 +6,10 @@ import base64
 
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from payouts_support import batch_of, create_cae, grant_accountant, payroll_scenario
 
 from ledger.commons.models import Membership
 from ledger.extensions import db
-from payouts_support import batch_of, create_cae, grant_accountant, payroll_scenario
 
 
 @pytest.fixture

@@ -46,14 +46,17 @@ def test_round_creation_pins_rules_computes_dates_and_adopts_waiting_contributio
     assert client.get(f"/api/v1/rounds/{created['id']}").get_json()["envelope_cents"] == 100_000
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"period_start": "2026-01-31", "period_end": "2026-01-01", "envelope_cents": 10}, "period_end"),
-    ({"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope_cents": 500_001}, "envelope_cents"),
-    ({"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope_cents": 10.5}, "envelope_cents"),
-    ({"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope_cents": -1}, "envelope_cents"),
-    ({"period_start": "not a date", "period_end": "2026-01-31", "envelope_cents": 10}, "period_start"),
-    ({"period_end": "2026-01-31", "envelope_cents": 10}, "period_start"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"period_start": "2026-01-31", "period_end": "2026-01-01", "envelope_cents": 10}, "period_end"),
+        ({"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope_cents": 500_001}, "envelope_cents"),
+        ({"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope_cents": 10.5}, "envelope_cents"),
+        ({"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope_cents": -1}, "envelope_cents"),
+        ({"period_start": "not a date", "period_end": "2026-01-31", "envelope_cents": 10}, "period_start"),
+        ({"period_end": "2026-01-31", "envelope_cents": 10}, "period_start"),
+    ],
+)
 def test_bad_round_is_refused_naming_the_field_and_nothing_is_stored(client, world, payload, field):
     response = client.post("/api/v1/commons/velo/rounds", json=payload, headers=world.steward.headers)
     assert response.status_code == 422
@@ -63,19 +66,28 @@ def test_bad_round_is_refused_naming_the_field_and_nothing_is_stored(client, wor
 
 def test_envelopes_of_unfinalized_rounds_are_promised_money_and_overlaps_are_refused(client, world):
     open_round(client, world, "2026-01-01", "2026-01-31", 300_000)
-    too_much = client.post("/api/v1/commons/velo/rounds", json={"period_start": "2026-02-01", "period_end": "2026-02-28",
-                                                                "envelope_cents": 200_001}, headers=world.steward.headers)
+    too_much = client.post(
+        "/api/v1/commons/velo/rounds",
+        json={"period_start": "2026-02-01", "period_end": "2026-02-28", "envelope_cents": 200_001},
+        headers=world.steward.headers,
+    )
     assert too_much.status_code == 422 and "envelope_cents" in too_much.get_json()["error"]["fields"]
-    overlap = client.post("/api/v1/commons/velo/rounds", json={"period_start": "2026-01-15", "period_end": "2026-02-14",
-                                                               "envelope_cents": 1}, headers=world.steward.headers)
+    overlap = client.post(
+        "/api/v1/commons/velo/rounds",
+        json={"period_start": "2026-01-15", "period_end": "2026-02-14", "envelope_cents": 1},
+        headers=world.steward.headers,
+    )
     assert overlap.status_code == 409 and "period_start" in overlap.get_json()["error"]["fields"]
     assert open_round(client, world, "2026-02-01", "2026-02-28", 200_000)["envelope_cents"] == 200_000
 
 
 def test_only_a_steward_opens_or_advances_a_round(client, world):
     ana = world.people["ana"]
-    response = client.post("/api/v1/commons/velo/rounds", json={"period_start": "2026-01-01", "period_end": "2026-01-31",
-                                                                "envelope_cents": 1}, headers=ana.headers)
+    response = client.post(
+        "/api/v1/commons/velo/rounds",
+        json={"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope_cents": 1},
+        headers=ana.headers,
+    )
     assert response.status_code == 403
     round_id = open_round(client, world, "2026-01-01", "2026-01-31", 1)["id"]
     assert client.post(f"/api/v1/rounds/{round_id}/advance", headers=ana.headers).status_code == 403
@@ -126,14 +138,22 @@ def test_levy_top_up_waive_fund_and_cae_routes_write_the_entries_of_the_contract
 
     manager = make_person("Fund manager")
     make_fund_manager(manager)
-    assert client.post("/api/v1/solidarity-fund/donations", json={"amount_cents": 10_000, "donor": "Fondation", "date": "2026-01-02"},
-                       headers=manager.headers).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/solidarity-fund/donations",
+            json={"amount_cents": 10_000, "donor": "Fondation", "date": "2026-01-02"},
+            headers=manager.headers,
+        ).status_code
+        == 201
+    )
     declare(world, ana, "10", date(2026, 1, 5))  # claim 200 €
     declare(world, bob, "10", date(2026, 1, 6))  # claim 200 €
     declare(world, cy, "5", date(2026, 1, 7))  # claim 100 €
     round_id = open_round(client, world, "2026-01-01", "2026-01-31", 25_000)["id"]
     advance(client, world, round_id, times=3)
-    lines = {l["person_id"]: l for l in client.get(f"/api/v1/rounds/{round_id}/allocation", headers=ana.headers).get_json()["lines"]}
+    lines = {
+        l["person_id"]: l for l in client.get(f"/api/v1/rounds/{round_id}/allocation", headers=ana.headers).get_json()["lines"]
+    }
     # envelope 250 € split 2:2:1 → 100, 100, 50; levy 10 %
     assert [lines[p]["gross_cents"] for p in (ana.id, bob.id, cy.id)] == [10_000, 10_000, 5_000]
     assert [lines[p]["net_cents"] for p in (ana.id, bob.id, cy.id)] == [9_000, 9_000, 4_500]
@@ -150,8 +170,13 @@ def test_levy_top_up_waive_fund_and_cae_routes_write_the_entries_of_the_contract
     assert fund["available_cents"] == 17_000 - 10_000 and fund["owed_cents"] == 10_000 and fund["topups_cents"] == 10_000
     refs = set(db.session.scalars(select(LedgerTransaction.ref).where(LedgerTransaction.round_id == round_id)))
     assert refs == {f"round:{round_id}:retribution:{p}" for p in (ana.id, bob.id, cy.id)} | {
-        f"round:{round_id}:topup:{ana.id}", f"round:{round_id}:topup:{bob.id}", f"round:{round_id}:to-fund:{cy.id}"}
-    cae_line = db.session.scalar(select(PayoutLine).join(PayoutBatch).where(PayoutBatch.round_id == round_id, PayoutBatch.route == "cae"))
+        f"round:{round_id}:topup:{ana.id}",
+        f"round:{round_id}:topup:{bob.id}",
+        f"round:{round_id}:to-fund:{cy.id}",
+    }
+    cae_line = db.session.scalar(
+        select(PayoutLine).join(PayoutBatch).where(PayoutBatch.round_id == round_id, PayoutBatch.route == "cae")
+    )
     assert cae_line.amount_cents == 14_000 and cae_line.salary_budget_cents == 12_600
 
 
@@ -198,7 +223,9 @@ def test_recompute_after_a_rule_fix_pins_the_new_version_and_what_if_writes_noth
     declare(world, ana, "10", date(2026, 1, 5))
     round_id = open_round(client, world, "2026-01-01", "2026-01-31", 100_000)["id"]
     advance(client, world, round_id, times=2)
-    simulated = client.post(f"/api/v1/rounds/{round_id}/what-if", json={"hourly_value_cents": 3000}, headers=world.steward.headers)
+    simulated = client.post(
+        f"/api/v1/rounds/{round_id}/what-if", json={"hourly_value_cents": 3000}, headers=world.steward.headers
+    )
     assert simulated.status_code == 200, simulated.get_json()
     assert simulated.get_json()["simulated"] is True and simulated.get_json()["lines"][0]["gross_cents"] == 30_000
     stored = client.get(f"/api/v1/rounds/{round_id}/allocation", headers=ana.headers).get_json()

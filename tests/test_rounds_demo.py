@@ -19,7 +19,10 @@ def test_demo_rounds_are_finalized_topped_up_carried_over_and_the_ledger_verifie
         by_commons.setdefault(commons_id, []).append(state)
     assert len(by_commons) == 3
     for seq in by_commons.values():
-        assert seq[:2] in (["finalized", "finalized"], ["paid", "finalized"], ["finalized", "paid"], ["paid", "paid"]) and seq[2] == "open"
+        assert (
+            seq[:2] in (["finalized", "finalized"], ["paid", "finalized"], ["finalized", "paid"], ["paid", "paid"])
+            and seq[2] == "open"
+        )
     kinds = db.session.scalars(select(LedgerTransaction.kind)).all()
     assert kinds.count("round:topup") >= 1 and kinds.count("fund:donation") == 1
     assert db.session.scalar(select(func.count(Contribution.id)).where(Contribution.carried_from_round_id.is_not(None))) >= 1

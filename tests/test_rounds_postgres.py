@@ -6,12 +6,12 @@ import threading
 from datetime import date
 
 import pytest
+from conftest import ENGINE, _truncate_all, fresh_pg_database
 from sqlalchemy import func, select
 
-from conftest import ENGINE, _truncate_all, fresh_pg_database
 from ledger.accounts.models import LedgerTransaction
-from ledger.accounts.verify import verify_ledger
 from ledger.accounts.signing import current_key
+from ledger.accounts.verify import verify_ledger
 from ledger.extensions import db
 from ledger.migrate import upgrade
 from ledger.rounds.models import AllocationLine, Round, SchedulerRun

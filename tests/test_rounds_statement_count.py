@@ -61,17 +61,39 @@ def populated_commons(people: int, cae_id: int, tag: str) -> Commons:
         ids = generate.people(connection, people, tag=tag)
         [commons_id] = generate.commons(connection, 1, ids[0], tag=tag)
         generate.memberships(connection, [commons_id], ids, second_every=0)
-        connection.execute(insert(Contribution), [
-            {"person_id": pid, "commons_id": commons_id, "date": date(2025, 3, 3 + k), "hours": Decimal("2.5"),
-             "category": ("production", "care", "governance")[k], "description": "work", "status": "declared"}
-            for pid in ids for k in range(3)])
+        connection.execute(
+            insert(Contribution),
+            [
+                {
+                    "person_id": pid,
+                    "commons_id": commons_id,
+                    "date": date(2025, 3, 3 + k),
+                    "hours": Decimal("2.5"),
+                    "category": ("production", "care", "governance")[k],
+                    "description": "work",
+                    "status": "declared",
+                }
+                for pid in ids
+                for k in range(3)
+            ],
+        )
     for i, pid in enumerate(ids):
         route = ROUTES[i % len(ROUTES)]
-        db.session.execute(update(Membership).where(Membership.person_id == pid).values(
-            payout_route=route, payout_cae_id=cae_id if route == "cae" else None))
+        db.session.execute(
+            update(Membership)
+            .where(Membership.person_id == pid)
+            .values(payout_route=route, payout_cae_id=cae_id if route == "cae" else None)
+        )
     commons = db.session.get(Commons, commons_id)
-    record_income(commons, amount_cents=people * 50_000, source="grant", funder="Région", received_on=date(2025, 2, 1),
-                  earmark=None, recorded_by=db.session.get(Person, ids[0]))
+    record_income(
+        commons,
+        amount_cents=people * 50_000,
+        source="grant",
+        funder="Région",
+        received_on=date(2025, 2, 1),
+        earmark=None,
+        recorded_by=db.session.get(Person, ids[0]),
+    )
     db.session.commit()
     return commons
 
@@ -92,10 +114,16 @@ def finalize_counting(round_) -> int:
 
 
 def expected_entries(round_id: int) -> int:
-    lines = db.session.execute(select(AllocationLine.gross_cents, AllocationLine.topup_cents, AllocationLine.net_cents,
-                                      AllocationLine.route).where(AllocationLine.round_id == round_id)).all()
-    return (sum(1 for line in lines if line.gross_cents) + sum(1 for line in lines if line.topup_cents)
-            + sum(1 for line in lines if line.net_cents and line.route in ("waive", "fund")))
+    lines = db.session.execute(
+        select(AllocationLine.gross_cents, AllocationLine.topup_cents, AllocationLine.net_cents, AllocationLine.route).where(
+            AllocationLine.round_id == round_id
+        )
+    ).all()
+    return (
+        sum(1 for line in lines if line.gross_cents)
+        + sum(1 for line in lines if line.topup_cents)
+        + sum(1 for line in lines if line.net_cents and line.route in ("waive", "fund"))
+    )
 
 
 @pytest.fixture
@@ -120,8 +148,11 @@ def test_finalizing_issues_the_same_number_of_statements_for_50_and_100_people(f
         assert round_.state == "finalized"
         entries = db.session.scalar(select(func.count(LedgerTransaction.id)).where(LedgerTransaction.round_id == round_.id))
         assert entries == expected_entries(round_.id) > people  # retributions, top-ups, waivers and gifts
-        topups = db.session.scalar(select(func.count(LedgerTransaction.id)).where(
-            LedgerTransaction.round_id == round_.id, LedgerTransaction.kind == "round:topup"))
+        topups = db.session.scalar(
+            select(func.count(LedgerTransaction.id)).where(
+                LedgerTransaction.round_id == round_.id, LedgerTransaction.kind == "round:topup"
+            )
+        )
         assert topups > 0
         paid = db.session.scalar(select(func.count(PayoutLine.id)).join(PayoutBatch).where(PayoutBatch.round_id == round_.id))
         assert paid == sum(1 for i in range(people) if ROUTES[i % len(ROUTES)] in ("invoice", "cae"))
@@ -137,6 +168,8 @@ def test_allocating_reads_contributions_with_a_fixed_number_of_statements(funded
             round_ = allocate(commons, people)
         counts.append(len(sent))
         assert db.session.scalar(select(func.count(AllocationLine.id)).where(AllocationLine.round_id == round_.id)) == people
-        assert db.session.scalar(select(func.sum(AllocationLine.hours)).where(AllocationLine.round_id == round_.id)) == 7.5 * people
+        assert (
+            db.session.scalar(select(func.sum(AllocationLine.hours)).where(AllocationLine.round_id == round_.id)) == 7.5 * people
+        )
     print(f"statements to open and allocate: {counts}")
     assert abs(counts[1] - counts[0]) <= 2, counts

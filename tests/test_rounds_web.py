@@ -31,10 +31,22 @@ def test_steward_proposes_rules_on_the_page_and_history_shows_what_changed(clien
     login(client, "steward@example.org")
     page = client.get("/commons/velo/rules?lang=en").get_data(as_text=True)
     assert "Version 1" in page and "Propose a new version" in page
-    response = client.post("/commons/velo/rules?lang=en", data={
-        "reason": "care counts more", "allocation_method": "time", "hourly_value": "18.00", "cap": "", "levy_percent": "4",
-        "category_weights": "care=1.5", "min_vouches": "0", "cadence": "monthly", "declaration_days": "5", "review_days": "7",
-        "effective_from": date.today().isoformat()})
+    response = client.post(
+        "/commons/velo/rules?lang=en",
+        data={
+            "reason": "care counts more",
+            "allocation_method": "time",
+            "hourly_value": "18.00",
+            "cap": "",
+            "levy_percent": "4",
+            "category_weights": "care=1.5",
+            "min_vouches": "0",
+            "cadence": "monthly",
+            "declaration_days": "5",
+            "review_days": "7",
+            "effective_from": date.today().isoformat(),
+        },
+    )
     assert response.status_code == 302
     version = db.session.scalar(select(RuleVersion).where(RuleVersion.version == 2))
     assert (version.hourly_value_cents, version.levy_rate, version.category_weights) == (1800, "0.04", {"care": "1.5"})
@@ -44,9 +56,21 @@ def test_steward_proposes_rules_on_the_page_and_history_shows_what_changed(clien
 
 def test_bad_rules_form_shows_errors_beside_fields_and_stores_nothing(client, world):
     login(client, "steward@example.org")
-    response = client.post("/commons/velo/rules?lang=en", data={
-        "reason": "x", "allocation_method": "time", "hourly_value": "-3", "levy_percent": "150", "category_weights": "astro=2",
-        "min_vouches": "0", "cadence": "monthly", "declaration_days": "5", "review_days": "7", "effective_from": "2026-01-01"})
+    response = client.post(
+        "/commons/velo/rules?lang=en",
+        data={
+            "reason": "x",
+            "allocation_method": "time",
+            "hourly_value": "-3",
+            "levy_percent": "150",
+            "category_weights": "astro=2",
+            "min_vouches": "0",
+            "cadence": "monthly",
+            "declaration_days": "5",
+            "review_days": "7",
+            "effective_from": "2026-01-01",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'aria-invalid="true"' in page and "error-summary" in page
     assert db.session.scalar(select(func.count(RuleVersion.id))) == 1
@@ -67,8 +91,10 @@ def test_round_page_shows_the_explained_preview_and_the_steward_finalizes_from_i
     assert "Allocation preview" in page and "You declared 4 hours" in page and "Finalize" not in page
     client.post("/logout")
     login(client, "steward@example.org")
-    simulated = client.post(f"/rounds/{round_id}/what-if?lang=en", data={"allocation_method": "time", "hourly_value": "30",
-                                                                        "cap": "", "levy_percent": "5"})
+    simulated = client.post(
+        f"/rounds/{round_id}/what-if?lang=en",
+        data={"allocation_method": "time", "hourly_value": "30", "cap": "", "levy_percent": "5"},
+    )
     assert simulated.status_code == 200 and "Simulated allocation" in simulated.get_data(as_text=True)
     assert "€120.00" in simulated.get_data(as_text=True)
     assert db.session.scalar(select(func.count(LedgerTransaction.id)).where(LedgerTransaction.round_id == round_id)) == 0
@@ -80,9 +106,13 @@ def test_round_page_shows_the_explained_preview_and_the_steward_finalizes_from_i
 
 def test_steward_opens_a_round_from_the_page_and_an_uncovered_envelope_is_shown_beside_its_field(client, world):
     login(client, "steward@example.org")
-    refused = client.post("/commons/velo/rounds?lang=en", data={"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope": "5000"})
+    refused = client.post(
+        "/commons/velo/rounds?lang=en", data={"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope": "5000"}
+    )
     assert refused.status_code == 200 and "the treasury can cover at most" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Round.id))) == 0
-    created = client.post("/commons/velo/rounds", data={"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope": "400"})
+    created = client.post(
+        "/commons/velo/rounds", data={"period_start": "2026-01-01", "period_end": "2026-01-31", "envelope": "400"}
+    )
     assert created.status_code == 302
     assert db.session.scalar(select(Round.envelope_cents)) == 40_000

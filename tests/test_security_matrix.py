@@ -7,10 +7,10 @@ success cannot hide a refusal); a refused request must also leave the database u
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
-from typing import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -25,8 +25,17 @@ from ledger.timeutil import today
 from tests.payouts_support import add_cae_member, create_cae, grant_accountant
 from tests.rounds_support import World, fund_commons, open_round
 
-ROLES = ("anonymous", "contributor", "member", "other_steward", "steward", "other_accountant", "accountant",
-         "fund_manager", "admin")
+ROLES = (
+    "anonymous",
+    "contributor",
+    "member",
+    "other_steward",
+    "steward",
+    "other_accountant",
+    "accountant",
+    "fund_manager",
+    "admin",
+)
 
 
 @pytest.fixture
@@ -46,16 +55,31 @@ def installation(app, client, make_person, make_commons):
     add_cae_member(client, people["accountant"], "OXALIS", people["contributor"], "EMP-1")
     db.session.add(PersonRole(person_id=people["fund_manager"].id, role="fund_manager"))
     db.session.commit()
-    round_ = open_round(client, world, (today() - timedelta(days=20)).isoformat(), (today() + timedelta(days=5)).isoformat(), 50_000)
-    declared = client.post("/api/v1/contributions", headers=people["contributor"].headers, json={
-        "commons": "velo", "date": (today() - timedelta(days=1)).isoformat(), "hours": "3", "category": "care",
-        "description": "welcomed two newcomers"})
+    round_ = open_round(
+        client, world, (today() - timedelta(days=20)).isoformat(), (today() + timedelta(days=5)).isoformat(), 50_000
+    )
+    declared = client.post(
+        "/api/v1/contributions",
+        headers=people["contributor"].headers,
+        json={
+            "commons": "velo",
+            "date": (today() - timedelta(days=1)).isoformat(),
+            "hours": "3",
+            "category": "care",
+            "description": "welcomed two newcomers",
+        },
+    )
     assert declared.status_code == 201, declared.get_json()
     # People not in any commons yet, one per role, for requests that add someone.
     newcomers = {role: actor(f"Newcomer for {role}") for role in ROLES}
     db.session.commit()
-    return SimpleNamespace(people=people, round=round_["id"], contribution=declared.get_json()["id"], newcomers=newcomers,
-                           contributor_id=people["contributor"].id)
+    return SimpleNamespace(
+        people=people,
+        round=round_["id"],
+        contribution=declared.get_json()["id"],
+        newcomers=newcomers,
+        contributor_id=people["contributor"].id,
+    )
 
 
 def footprint() -> tuple:
@@ -87,66 +111,131 @@ def period(role: str) -> dict:
     return {"period_start": f"2021-{month:02d}-01", "period_end": f"2021-{month:02d}-28", "envelope_cents": 0}
 
 
-RULES = {"reason": "matrix", "allocation_method": "time", "hourly_value_cents": 1500, "levy_rate": "0.05",
-         "cap_cents": None, "min_vouches": 0, "cadence": "manual"}
+RULES = {
+    "reason": "matrix",
+    "allocation_method": "time",
+    "hourly_value_cents": 1500,
+    "levy_rate": "0.05",
+    "cap_cents": None,
+    "min_vouches": 0,
+    "cadence": "manual",
+}
 
 MATRIX = [
     # Contributions: the author, the people of the commons, admins.
     Row("GET", "/api/v1/contributions?commons=velo", e(401, 200, 200, 403, 200, 403, 403, 403, 200)),
     Row("GET", "/api/v1/contributions/{contribution}", e(401, 200, 200, 403, 200, 403, 403, 403, 200)),
-    Row("PATCH", "/api/v1/contributions/{contribution}", e(401, 200, 403, 403, 403, 403, 403, 403, 403),
-        lambda w, role: {"description": f"changed by {role}"}),
+    Row(
+        "PATCH",
+        "/api/v1/contributions/{contribution}",
+        e(401, 200, 403, 403, 403, 403, 403, 403, 403),
+        lambda w, role: {"description": f"changed by {role}"},
+    ),
     Row("DELETE", "/api/v1/contributions/{contribution}", e(401, 200, 403, 403, 403, 403, 403, 403, 403)),
-    Row("POST", "/api/v1/contributions", e(401, 201, 201, 403, 201, 403, 403, 403, 403),
-        lambda w, role: {"commons": "velo", "date": (today() - timedelta(days=2)).isoformat(), "hours": "1",
-                         "category": "production", "description": f"work of {role}"}),
+    Row(
+        "POST",
+        "/api/v1/contributions",
+        e(401, 201, 201, 403, 201, 403, 403, 403, 403),
+        lambda w, role: {
+            "commons": "velo",
+            "date": (today() - timedelta(days=2)).isoformat(),
+            "hours": "1",
+            "category": "production",
+            "description": f"work of {role}",
+        },
+    ),
     # Peer review: members and stewards, never on their own work.
     Row("POST", "/api/v1/contributions/{contribution}/vouches", e(401, 403, 201, 403, 201, 403, 403, 403, 403)),
-    Row("POST", "/api/v1/contributions/{contribution}/objections", e(401, 403, 201, 403, 201, 403, 403, 403, 403),
-        lambda w, role: {"reason": f"{role} saw no trace of this work"}),
+    Row(
+        "POST",
+        "/api/v1/contributions/{contribution}/objections",
+        e(401, 403, 201, 403, 201, 403, 403, 403, 403),
+        lambda w, role: {"reason": f"{role} saw no trace of this work"},
+    ),
     Row("GET", "/api/v1/commons/velo/review", e(401, 200, 200, 403, 200, 403, 403, 403, 200)),
     # The commons' stewards (and admins) run it.
-    Row("POST", "/api/v1/commons/velo/members", e(401, 403, 403, 403, 201, 403, 403, 403, 201),
-        lambda w, role: {"email": w.newcomers[role].email, "role": "member"}),
-    Row("POST", "/api/v1/commons/velo/income", e(401, 403, 403, 403, 201, 403, 403, 403, 201),
-        lambda w, role: {"amount_cents": 1000, "source": "donation", "funder": "Friends", "date": today().isoformat()}),
+    Row(
+        "POST",
+        "/api/v1/commons/velo/members",
+        e(401, 403, 403, 403, 201, 403, 403, 403, 201),
+        lambda w, role: {"email": w.newcomers[role].email, "role": "member"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/commons/velo/income",
+        e(401, 403, 403, 403, 201, 403, 403, 403, 201),
+        lambda w, role: {"amount_cents": 1000, "source": "donation", "funder": "Friends", "date": today().isoformat()},
+    ),
     Row("POST", "/api/v1/commons/velo/rules", e(401, 403, 403, 403, 201, 403, 403, 403, 201), lambda w, role: RULES),
-    Row("POST", "/api/v1/commons/velo/categories", e(401, 403, 403, 403, 201, 403, 403, 403, 201),
-        lambda w, role: {"code": f"cat_{role}", "label": f"Category of {role}"}),
+    Row(
+        "POST",
+        "/api/v1/commons/velo/categories",
+        e(401, 403, 403, 403, 201, 403, 403, 403, 201),
+        lambda w, role: {"code": f"cat_{role}", "label": f"Category of {role}"},
+    ),
     Row("POST", "/api/v1/commons/velo/rounds", e(401, 403, 403, 403, 201, 403, 403, 403, 201), lambda w, role: period(role)),
     Row("POST", "/api/v1/rounds/{round}/advance", e(401, 403, 403, 403, 200, 403, 403, 403, 200)),
     Row("GET", "/api/v1/commons/velo/payout-batches", e(401, 403, 403, 403, 200, 403, 403, 403, 200)),
     Row("GET", "/api/v1/rounds/{round}/self-requests", e(401, 200, 200, 403, 200, 403, 403, 403, 200)),
     # A payout route: the person themself, or a steward of the commons.
-    Row("PUT", "/api/v1/commons/velo/members/{contributor_id}/route", e(401, 200, 403, 403, 200, 403, 403, 403, 200),
-        lambda w, role: {"route": "waive"}),
+    Row(
+        "PUT",
+        "/api/v1/commons/velo/members/{contributor_id}/route",
+        e(401, 200, 403, 403, 200, 403, 403, 403, 200),
+        lambda w, role: {"route": "waive"},
+    ),
     Row("GET", "/api/v1/commons/velo/members/{contributor_id}/route", e(401, 200, 403, 403, 200, 403, 403, 403, 200)),
     # CAEs: their own accountants; the salary lines not even to admins.
     Row("GET", "/api/v1/caes/OXALIS/members", e(401, 403, 403, 403, 403, 403, 200, 403, 200)),
-    Row("POST", "/api/v1/caes/OXALIS/members", e(401, 403, 403, 403, 403, 403, 201, 403, 201),
-        lambda w, role: {"email": w.newcomers[role].email, "employee_ref": f"EMP-{role}", "contract_type": "CESA"}),
+    Row(
+        "POST",
+        "/api/v1/caes/OXALIS/members",
+        e(401, 403, 403, 403, 403, 403, 201, 403, 201),
+        lambda w, role: {"email": w.newcomers[role].email, "employee_ref": f"EMP-{role}", "contract_type": "CESA"},
+    ),
     Row("GET", "/api/v1/caes/OXALIS/batches", e(401, 403, 403, 403, 403, 403, 200, 403, 200)),
     Row("GET", "/api/v1/exports/salary-lines?cae=OXALIS&period=2026-01", e(401, 403, 403, 403, 403, 403, 200, 403, 403)),
-    Row("POST", "/api/v1/caes", e(401, 403, 403, 403, 403, 403, 403, 403, 201),
-        lambda w, role: {"code": f"C{ROLES.index(role)}", "name": "A CAE", "contribution_rate": "0.1", "employer_rate": "0.4"}),
-    Row("POST", "/api/v1/caes/OXALIS/accountants", e(401, 403, 403, 403, 403, 403, 403, 403, 201),
-        lambda w, role: {"email": w.newcomers[role].email}),
+    Row(
+        "POST",
+        "/api/v1/caes",
+        e(401, 403, 403, 403, 403, 403, 403, 403, 201),
+        lambda w, role: {"code": f"C{ROLES.index(role)}", "name": "A CAE", "contribution_rate": "0.1", "employer_rate": "0.4"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/caes/OXALIS/accountants",
+        e(401, 403, 403, 403, 403, 403, 403, 403, 201),
+        lambda w, role: {"email": w.newcomers[role].email},
+    ),
     # The solidarity fund: its manager and admins.
-    Row("POST", "/api/v1/solidarity-fund/donations", e(401, 403, 403, 403, 403, 403, 403, 201, 201),
-        lambda w, role: {"amount_cents": 500, "donor": "A neighbour", "date": today().isoformat()}),
-    Row("POST", "/api/v1/solidarity-fund/rules", e(401, 403, 403, 403, 403, 403, 403, 201, 201),
-        lambda w, role: {"reason": "matrix", "topup_ratio": "0.5", "per_person_cap_cents": None}),
+    Row(
+        "POST",
+        "/api/v1/solidarity-fund/donations",
+        e(401, 403, 403, 403, 403, 403, 403, 201, 201),
+        lambda w, role: {"amount_cents": 500, "donor": "A neighbour", "date": today().isoformat()},
+    ),
+    Row(
+        "POST",
+        "/api/v1/solidarity-fund/rules",
+        e(401, 403, 403, 403, 403, 403, 403, 201, 201),
+        lambda w, role: {"reason": "matrix", "topup_ratio": "0.5", "per_person_cap_cents": None},
+    ),
     # Anyone authenticated.
     Row("GET", "/api/v1/me", e(401, 200, 200, 200, 200, 200, 200, 200, 200)),
-    Row("POST", "/api/v1/commons", e(401, 201, 201, 201, 201, 201, 201, 201, 201),
-        lambda w, role: {"slug": f"new-{role.replace('_', '-')}", "name": f"New {role}"}),
+    Row(
+        "POST",
+        "/api/v1/commons",
+        e(401, 201, 201, 201, 201, 201, 201, 201, 201),
+        lambda w, role: {"slug": f"new-{role.replace('_', '-')}", "name": f"New {role}"},
+    ),
 ]
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=str)
 def test_authorization_matrix(client, installation, row: Row):
-    path = row.path.format(contribution=installation.contribution, round=installation.round,
-                           contributor_id=installation.contributor_id)
+    path = row.path.format(
+        contribution=installation.contribution, round=installation.round, contributor_id=installation.contributor_id
+    )
     # Refusals first: a role allowed to act may change what the next role would see.
     order = sorted(range(len(ROLES)), key=lambda i: row.expected[i] < 400)
     got = {}

@@ -34,8 +34,7 @@ def check_operation(operation, token: str) -> list[str]:
     """Run generated cases against one operation; the failures, described (empty when it holds)."""
     failures: list[str] = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
     def run(case):
         try:
@@ -70,9 +69,15 @@ def test_api_never_errors_and_answers_as_documented(app, admin, half):
 
 # Found by the run above, kept as plain regressions.
 
-@pytest.mark.parametrize("method, path", [("POST", "/api/v1/payout-batches/99999999999999999999/paid"),
-                                          ("GET", "/api/v1/rounds/9223372036854775808"),
-                                          ("GET", "/api/v1/contributions/18446744073709551616")])
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("POST", "/api/v1/payout-batches/99999999999999999999/paid"),
+        ("GET", "/api/v1/rounds/9223372036854775808"),
+        ("GET", "/api/v1/contributions/18446744073709551616"),
+    ],
+)
 def test_an_id_beyond_64_bits_is_not_found_not_a_server_error(client, admin, method, path):
     response = client.open(path, method=method, json={}, headers={"Authorization": f"Bearer {admin.token}"})
     assert response.status_code == 404
@@ -80,9 +85,19 @@ def test_an_id_beyond_64_bits_is_not_found_not_a_server_error(client, admin, met
 
 
 def test_times_in_the_api_carry_their_utc_offset_on_every_engine(client, admin):
-    response = client.post("/api/v1/commons/velo/rules", headers={"Authorization": f"Bearer {admin.token}"}, json={
-        "reason": "offsets", "allocation_method": "time", "hourly_value_cents": 1500, "levy_rate": "0.05", "cap_cents": None,
-        "min_vouches": 0, "cadence": "manual"})
+    response = client.post(
+        "/api/v1/commons/velo/rules",
+        headers={"Authorization": f"Bearer {admin.token}"},
+        json={
+            "reason": "offsets",
+            "allocation_method": "time",
+            "hourly_value_cents": 1500,
+            "levy_rate": "0.05",
+            "cap_cents": None,
+            "min_vouches": 0,
+            "cadence": "manual",
+        },
+    )
     assert response.status_code == 201, response.get_json()
     history = client.get("/api/v1/commons/velo/rules", headers={"Authorization": f"Bearer {admin.token}"}).get_json()
     stamps = [version["created_at"] for version in (history if isinstance(history, list) else history["versions"])]

@@ -60,14 +60,18 @@ def test_a_form_with_its_token_is_accepted(csrf_app, make_person):
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     response = client.post("/login", data={"email": "ines@example.org", "password": "a good long password", "csrf_token": token})
     assert response.status_code == 302
-    wrong = csrf_app.test_client().post("/login", data={"email": "ines@example.org", "password": "x", "csrf_token": token[:-2] + "xx"})
+    wrong = csrf_app.test_client().post(
+        "/login", data={"email": "ines@example.org", "password": "x", "csrf_token": token[:-2] + "xx"}
+    )
     assert wrong.status_code == 400
 
 
 def test_the_api_takes_bearer_tokens_without_csrf_and_ignores_session_cookies(csrf_app, make_person):
     person = make_person("Ana")
     client = csrf_app.test_client()
-    created = client.post("/api/v1/commons", json={"slug": "velo", "name": "Vélo"}, headers={"Authorization": f"Bearer {person.token}"})
+    created = client.post(
+        "/api/v1/commons", json={"slug": "velo", "name": "Vélo"}, headers={"Authorization": f"Bearer {person.token}"}
+    )
     assert created.status_code == 201
     with client.session_transaction() as session:
         session["person_id"] = person.id
@@ -85,7 +89,9 @@ def fail_login(client, email: str, address: str = "127.0.0.1") -> int:
 def test_login_rate_limit_counts_an_email_whatever_its_case(make_app, make_person):
     client = make_app(LEDGER_LOGIN_RATE_LIMIT=3).test_client()
     make_person(email="ines@example.org", password="a good long password")
-    statuses = [fail_login(client, email) for email in ("ines@example.org", "INES@example.org", "Ines@Example.org", "ines@example.org")]
+    statuses = [
+        fail_login(client, email) for email in ("ines@example.org", "INES@example.org", "Ines@Example.org", "ines@example.org")
+    ]
     assert statuses == [401, 401, 401, 429]
 
 
@@ -98,8 +104,11 @@ def test_login_rate_limit_stops_one_address_trying_a_password_on_many_accounts(m
     assert fail_login(client, "p0@example.org", "203.0.113.9") == 429
     assert fail_login(client, "someone-else@example.org", "203.0.113.9") == 429
     # Another address is not punished for it, within its own per-email limit.
-    ok = client.post("/login", data={"email": "p9@example.org", "password": "a good long password"},
-                     environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    ok = client.post(
+        "/login",
+        data={"email": "p9@example.org", "password": "a good long password"},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
     assert ok.status_code == 302
 
 
@@ -113,8 +122,16 @@ def test_login_rate_limit_lifts_after_the_window(make_app, make_person):
     assert response.status_code == 302
 
 
-HEADER_PATHS = ["/", "/login", "/transparency", "/api/v1/openapi.json", "/api/v1/me", "/api/v1/commons/nope", "/no-such-page",
-                "/healthz"]
+HEADER_PATHS = [
+    "/",
+    "/login",
+    "/transparency",
+    "/api/v1/openapi.json",
+    "/api/v1/me",
+    "/api/v1/commons/nope",
+    "/no-such-page",
+    "/healthz",
+]
 
 
 @pytest.mark.parametrize("path", HEADER_PATHS)

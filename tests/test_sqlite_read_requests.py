@@ -46,8 +46,13 @@ def velo(make_person, make_commons):
 
 
 def declaration() -> dict:
-    return {"commons": "velo", "date": (today() - timedelta(days=1)).isoformat(), "hours": "2", "category": "care",
-            "description": "Fixed the brakes"}
+    return {
+        "commons": "velo",
+        "date": (today() - timedelta(days=1)).isoformat(),
+        "hours": "2",
+        "category": "care",
+        "description": "Fixed the brakes",
+    }
 
 
 def test_reading_requests_begin_deferred_and_writing_ones_immediate(client, velo):

@@ -14,10 +14,7 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "_lp": ((1, "c
 # Every module and template of the service: a string added anywhere without its French
 # translation fails here, not in front of a French-speaking contributor.
 SOURCES = sorted(
-    path
-    for folder in (ROOT / "ledger", ROOT / "dashboards")
-    for pattern in ("*.py", "*.html")
-    for path in folder.rglob(pattern)
+    path for folder in (ROOT / "ledger", ROOT / "dashboards") for pattern in ("*.py", "*.html") for path in folder.rglob(pattern)
 )
 
 
@@ -33,8 +30,12 @@ def messages_in(path: Path) -> set[tuple[str, str | None]]:
 def test_every_string_of_these_pages_has_a_french_translation():
     with open(CATALOGUE / "messages.po", "rb") as handle:
         catalogue = read_po(handle, locale="fr")
-    missing = sorted((str(path.relative_to(ROOT)), msg) for path in SOURCES for msg in messages_in(path)
-                     if not (catalogue.get(msg[0], context=msg[1]) and catalogue.get(msg[0], context=msg[1]).string))
+    missing = sorted(
+        (str(path.relative_to(ROOT)), msg)
+        for path in SOURCES
+        for msg in messages_in(path)
+        if not (catalogue.get(msg[0], context=msg[1]) and catalogue.get(msg[0], context=msg[1]).string)
+    )
     assert missing == []
 
 
@@ -63,10 +64,10 @@ def test_codes_shown_to_people_read_in_french_with_the_right_agreement(app):
 
 
 def test_explanations_write_decimal_hours_the_french_way(app):
+    from flask_babel import refresh
+
     from ledger.rounds.allocation.model import Step
     from ledger.rounds.allocation.words import sentence
-
-    from flask_babel import refresh
 
     step = Step("hours", {"hours": "57.5"})
     with app.test_request_context("/"):

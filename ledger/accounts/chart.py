@@ -22,32 +22,62 @@ class AccountSpec:
 
 def commons_treasury(commons) -> AccountSpec:
     """The commons' money at hand (bank)."""
-    return AccountSpec(f"commons:{commons.id}:treasury", f"Treasury of {commons.name}", "asset", "treasury", commons_id=commons.id)
+    return AccountSpec(
+        f"commons:{commons.id}:treasury", f"Treasury of {commons.name}", "asset", "treasury", commons_id=commons.id
+    )
 
 
 def commons_income(commons, source: str) -> AccountSpec:
     """Income of a commons by source (grant, sale, donation …)."""
-    return AccountSpec(f"commons:{commons.id}:income:{source}", f"{source} income of {commons.name}", "income", f"income:{source}", commons_id=commons.id)
+    return AccountSpec(
+        f"commons:{commons.id}:income:{source}",
+        f"{source} income of {commons.name}",
+        "income",
+        f"income:{source}",
+        commons_id=commons.id,
+    )
 
 
 def commons_retributions(commons) -> AccountSpec:
     """What the commons spends on retributions (gross amounts)."""
-    return AccountSpec(f"commons:{commons.id}:retributions", f"Retributions paid by {commons.name}", "expense", "retributions", commons_id=commons.id)
+    return AccountSpec(
+        f"commons:{commons.id}:retributions",
+        f"Retributions paid by {commons.name}",
+        "expense",
+        "retributions",
+        commons_id=commons.id,
+    )
 
 
 def commons_opening_equity(commons) -> AccountSpec:
     """Opening balance of a commons that already had money when it joined."""
-    return AccountSpec(f"commons:{commons.id}:equity", f"Opening balance of {commons.name}", "equity", "equity", commons_id=commons.id)
+    return AccountSpec(
+        f"commons:{commons.id}:equity", f"Opening balance of {commons.name}", "equity", "equity", commons_id=commons.id
+    )
 
 
 def person_payable(person_id: int, commons) -> AccountSpec:
     """What a commons owes one person, until it is paid out."""
-    return AccountSpec(f"commons:{commons.id}:payable:{person_id}", f"Owed by {commons.name} to person {person_id}", "liability", "payable:person", commons_id=commons.id, person_id=person_id)
+    return AccountSpec(
+        f"commons:{commons.id}:payable:{person_id}",
+        f"Owed by {commons.name} to person {person_id}",
+        "liability",
+        "payable:person",
+        commons_id=commons.id,
+        person_id=person_id,
+    )
 
 
 def cae_clearing(cae, commons) -> AccountSpec:
     """What a commons owes a CAE for the salaries (and contribution) it will pay."""
-    return AccountSpec(f"commons:{commons.id}:cae:{cae.id}", f"Owed by {commons.name} to CAE {cae.code}", "liability", "payable:cae", commons_id=commons.id, cae_id=cae.id)
+    return AccountSpec(
+        f"commons:{commons.id}:cae:{cae.id}",
+        f"Owed by {commons.name} to CAE {cae.code}",
+        "liability",
+        "payable:cae",
+        commons_id=commons.id,
+        cae_id=cae.id,
+    )
 
 
 def fund_treasury() -> AccountSpec:
@@ -69,9 +99,13 @@ def fund_topups() -> AccountSpec:
 
 def fund_payable(person_id: int) -> AccountSpec:
     """What the fund owes one person (their top-ups), until it is paid out."""
-    return AccountSpec(f"fund:payable:{person_id}", f"Owed by the fund to person {person_id}", "liability", "fund:payable", person_id=person_id)
+    return AccountSpec(
+        f"fund:payable:{person_id}", f"Owed by the fund to person {person_id}", "liability", "fund:payable", person_id=person_id
+    )
 
 
 def commons_levies_due(commons) -> AccountSpec:
     """Levies a commons has withheld and owes the fund: an expense on the commons' side."""
-    return AccountSpec(f"commons:{commons.id}:levies", f"Solidarity levies of {commons.name}", "expense", "levies", commons_id=commons.id)
+    return AccountSpec(
+        f"commons:{commons.id}:levies", f"Solidarity levies of {commons.name}", "expense", "levies", commons_id=commons.id
+    )

@@ -19,9 +19,7 @@ ACCOUNT_TYPES = ("asset", "liability", "income", "expense", "equity")
 
 class Account(db.Model):
     __tablename__ = "accounts"
-    __table_args__ = (
-        CheckConstraint("type IN ('asset', 'liability', 'income', 'expense', 'equity')", name="type"),
-    )
+    __table_args__ = (CheckConstraint("type IN ('asset', 'liability', 'income', 'expense', 'equity')", name="type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # A stable, readable code such as "commons:velo:treasury"; see ledger.accounts.chart.
@@ -59,9 +57,7 @@ class LedgerTransaction(db.Model):
     signature: Mapped[str] = mapped_column(String(100))
     key_id: Mapped[str] = mapped_column(String(16))
 
-    postings: Mapped[list[Posting]] = relationship(
-        back_populates="transaction", order_by="Posting.id", cascade="save-update"
-    )
+    postings: Mapped[list[Posting]] = relationship(back_populates="transaction", order_by="Posting.id", cascade="save-update")
 
 
 class Posting(db.Model):

@@ -6,10 +6,10 @@ are ``Decimal`` and every conversion back to cents is explicit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Hashable, TypeVar
+from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
 

@@ -75,9 +75,21 @@ def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, int]:
         ids.update(db.session.execute(select(Account.code, Account.id).where(Account.code.in_(part))).all())
     missing = [specs[code] for code in codes if code not in ids]
     if missing:
-        insert_rows(Account.__table__, [
-            {"code": s.code, "name": s.name, "type": s.type, "kind": s.kind, "commons_id": s.commons_id,
-             "person_id": s.person_id, "cae_id": s.cae_id} for s in missing])
+        insert_rows(
+            Account.__table__,
+            [
+                {
+                    "code": s.code,
+                    "name": s.name,
+                    "type": s.type,
+                    "kind": s.kind,
+                    "commons_id": s.commons_id,
+                    "person_id": s.person_id,
+                    "cae_id": s.cae_id,
+                }
+                for s in missing
+            ],
+        )
         for part in chunks([s.code for s in missing]):
             ids.update(db.session.execute(select(Account.code, Account.id).where(Account.code.in_(part))).all())
     return ids
@@ -121,25 +133,55 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
     for entry, legs in zip(entries, legs_of):
         seq += 1
         data = TransactionData(
-            seq=seq, kind=entry.kind, memo=entry.memo, occurred_on=entry.occurred_on.isoformat(), recorded_at=recorded_at,
-            commons_id=entry.commons_id, round_id=entry.round_id, reverses_seq=entry.reverses_seq, ref=entry.ref,
+            seq=seq,
+            kind=entry.kind,
+            memo=entry.memo,
+            occurred_on=entry.occurred_on.isoformat(),
+            recorded_at=recorded_at,
+            commons_id=entry.commons_id,
+            round_id=entry.round_id,
+            reverses_seq=entry.reverses_seq,
+            ref=entry.ref,
             postings=tuple(legs),
         )
         digest = link_hash(data, prev_hash)
-        rows.append({
-            "seq": seq, "kind": entry.kind, "memo": entry.memo, "occurred_on": entry.occurred_on, "recorded_at": recorded_at,
-            "commons_id": entry.commons_id, "round_id": entry.round_id, "reverses_id": entry.reverses_id, "ref": entry.ref,
-            "prev_hash": prev_hash, "hash": digest, "signature": key.sign(digest.encode()), "key_id": key.key_id,
-        })
+        rows.append(
+            {
+                "seq": seq,
+                "kind": entry.kind,
+                "memo": entry.memo,
+                "occurred_on": entry.occurred_on,
+                "recorded_at": recorded_at,
+                "commons_id": entry.commons_id,
+                "round_id": entry.round_id,
+                "reverses_id": entry.reverses_id,
+                "ref": entry.ref,
+                "prev_hash": prev_hash,
+                "hash": digest,
+                "signature": key.sign(digest.encode()),
+                "key_id": key.key_id,
+            }
+        )
         prev_hash = digest
     insert_rows(LedgerTransaction.__table__, rows)
     # Ids by seq rather than RETURNING: SQLite would then insert row by row to keep the order.
-    ids = list(db.session.scalars(select(LedgerTransaction.id).where(LedgerTransaction.seq >= first_seq).order_by(LedgerTransaction.seq)))
+    ids = list(
+        db.session.scalars(select(LedgerTransaction.id).where(LedgerTransaction.seq >= first_seq).order_by(LedgerTransaction.seq))
+    )
     # In hashed order, with ids that follow it: `verify` reads a transaction's postings by id.
-    insert_rows(Posting.__table__, [
-        {"transaction_id": tx_id, "account_id": accounts[leg.account.code], "amount_cents": leg.amount_cents, "memo": leg.memo}
-        for tx_id, entry in zip(ids, entries) for leg in entry.legs
-    ])
+    insert_rows(
+        Posting.__table__,
+        [
+            {
+                "transaction_id": tx_id,
+                "account_id": accounts[leg.account.code],
+                "amount_cents": leg.amount_cents,
+                "memo": leg.memo,
+            }
+            for tx_id, entry in zip(ids, entries)
+            for leg in entry.legs
+        ],
+    )
     return ids
 
 
@@ -159,8 +201,17 @@ def post(
     Raises UnbalancedTransaction when the legs do not sum to zero, and DuplicateEntry when
     ``ref`` was already used (which makes a repeated finalization or payment harmless).
     """
-    entry = Entry(kind, tuple(legs), occurred_on, memo, commons_id, round_id, ref,
-                  reverses_id=reverses.id if reverses else None, reverses_seq=reverses.seq if reverses else None)
+    entry = Entry(
+        kind,
+        tuple(legs),
+        occurred_on,
+        memo,
+        commons_id,
+        round_id,
+        ref,
+        reverses_id=reverses.id if reverses else None,
+        reverses_seq=reverses.seq if reverses else None,
+    )
     [tx_id] = post_many([entry])
     return db.session.get(LedgerTransaction, tx_id)
 
@@ -170,17 +221,22 @@ def reverse(original: LedgerTransaction, *, occurred_on: date, memo: str, round_
     legs = []
     for posting in original.postings:
         account = posting.account
-        spec = AccountSpec(account.code, account.name, account.type, account.kind, account.commons_id, account.person_id, account.cae_id)
+        spec = AccountSpec(
+            account.code, account.name, account.type, account.kind, account.commons_id, account.person_id, account.cae_id
+        )
         legs.append(Leg(spec, -posting.amount_cents, posting.memo))
     return post(
-        f"reversal:{original.kind}", legs, occurred_on=occurred_on, memo=memo,
-        commons_id=original.commons_id, round_id=round_id, reverses=original,
+        f"reversal:{original.kind}",
+        legs,
+        occurred_on=occurred_on,
+        memo=memo,
+        commons_id=original.commons_id,
+        round_id=round_id,
+        reverses=original,
     )
 
 
 def balance(code: str) -> int:
     """Current balance of an account in cents (debits positive); 0 for an unused account."""
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Posting.amount_cents), 0)).join(Account).where(Account.code == code)
-    )
+    total = db.session.scalar(select(func.coalesce(func.sum(Posting.amount_cents), 0)).join(Account).where(Account.code == code))
     return int(total or 0)

@@ -41,9 +41,7 @@ def load_or_create(path: str) -> SigningKey:
     else:
         file.parent.mkdir(parents=True, exist_ok=True)
         private = Ed25519PrivateKey.generate()
-        pem = private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         # Created exclusively so that two processes starting at once never write two keys.
         try:
             fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -52,9 +50,7 @@ def load_or_create(path: str) -> SigningKey:
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
     public = private.public_key()
-    public_pem = public.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public_pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     return SigningKey(private=private, public_pem=public_pem, key_id=_key_id(public))
 
 

@@ -43,11 +43,23 @@ def _rows(batch_size: int):
     id_by_seq = dict(db.session.execute(select(LedgerTransaction.id, LedgerTransaction.seq)).all())
     query = (
         select(
-            LedgerTransaction.id, LedgerTransaction.seq, LedgerTransaction.kind, LedgerTransaction.memo,
-            LedgerTransaction.occurred_on, LedgerTransaction.recorded_at, LedgerTransaction.commons_id,
-            LedgerTransaction.round_id, LedgerTransaction.reverses_id, LedgerTransaction.ref,
-            LedgerTransaction.prev_hash, LedgerTransaction.hash, LedgerTransaction.signature, LedgerTransaction.key_id,
-            Account.code, Posting.amount_cents, Posting.memo.label("posting_memo"),
+            LedgerTransaction.id,
+            LedgerTransaction.seq,
+            LedgerTransaction.kind,
+            LedgerTransaction.memo,
+            LedgerTransaction.occurred_on,
+            LedgerTransaction.recorded_at,
+            LedgerTransaction.commons_id,
+            LedgerTransaction.round_id,
+            LedgerTransaction.reverses_id,
+            LedgerTransaction.ref,
+            LedgerTransaction.prev_hash,
+            LedgerTransaction.hash,
+            LedgerTransaction.signature,
+            LedgerTransaction.key_id,
+            Account.code,
+            Posting.amount_cents,
+            Posting.memo.label("posting_memo"),
         )
         .outerjoin(Posting, Posting.transaction_id == LedgerTransaction.id)
         .outerjoin(Account, Account.id == Posting.account_id)
@@ -82,14 +94,19 @@ def _walk(report: VerifyReport, key: SigningKey, id_by_seq: dict, rows) -> str:
         group = list(group)
         head = group[0]
         report.checked += 1
-        postings = tuple(
-            PostingData(row.code, row.amount_cents, row.posting_memo) for row in group if row.code is not None
-        )
+        postings = tuple(PostingData(row.code, row.amount_cents, row.posting_memo) for row in group if row.code is not None)
         reverses_seq = id_by_seq.get(head.reverses_id) if head.reverses_id else None
         data = TransactionData(
-            seq=seq, kind=head.kind, memo=head.memo, occurred_on=head.occurred_on.isoformat(),
-            recorded_at=head.recorded_at, commons_id=head.commons_id, round_id=head.round_id,
-            reverses_seq=reverses_seq, ref=head.ref, postings=postings,
+            seq=seq,
+            kind=head.kind,
+            memo=head.memo,
+            occurred_on=head.occurred_on.isoformat(),
+            recorded_at=head.recorded_at,
+            commons_id=head.commons_id,
+            round_id=head.round_id,
+            reverses_seq=reverses_seq,
+            ref=head.ref,
+            postings=postings,
         )
         if seq != expected_seq:
             report.fail(tx_id, seq, f"sequence jumps from {expected_seq - 1} to {seq}: a transaction is missing")

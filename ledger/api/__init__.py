@@ -8,9 +8,7 @@ from ledger.extensions import api, csrf
 
 
 def register_api(app: Flask) -> None:
-    from ledger.api import categories, commons, contributions, ledger, people, review
-    from ledger.api import exports, payouts
-    from ledger.api import fund, rounds, rules
+    from ledger.api import categories, commons, contributions, exports, fund, ledger, payouts, people, review, rounds, rules
 
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

@@ -12,8 +12,9 @@ from ledger.contributions.categories import add_category, categories_of
 from ledger.people.auth import require_person
 from ledger.rounds.rules import current_rules
 
-blp = Blueprint("categories", __name__, url_prefix="/api/v1/commons",
-                description="Categories of contributions, covering invisible work")
+blp = Blueprint(
+    "categories", __name__, url_prefix="/api/v1/commons", description="Categories of contributions, covering invisible work"
+)
 
 
 class CategoryIn(Schema):
@@ -27,12 +28,17 @@ class CategoryOut(Schema):
     label = fields.String()
     invisible = fields.Boolean()
     active = fields.Boolean()
-    weight = fields.String(metadata={"description": "weight in the rules in force (decimal string, default \"1\")"})
+    weight = fields.String(metadata={"description": 'weight in the rules in force (decimal string, default "1")'})
 
 
 def category_view(category, weights: dict) -> dict:
-    return {"code": category.code, "label": category.label, "invisible": category.invisible,
-            "active": category.active, "weight": str(weights.get(category.code, "1"))}
+    return {
+        "code": category.code,
+        "label": category.label,
+        "invisible": category.invisible,
+        "active": category.active,
+        "weight": str(weights.get(category.code, "1")),
+    }
 
 
 @blp.route("/<slug>/categories")

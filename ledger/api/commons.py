@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -15,7 +16,6 @@ from ledger.commons.models import INCOME_SOURCES, ROLES, Income, Membership
 from ledger.extensions import db
 from ledger.people.auth import require_person
 from ledger.rounds.rules import current_rules
-from flask_smorest import Blueprint
 
 blp = Blueprint("commons", __name__, url_prefix="/api/v1/commons", description="Commons, their members and income")
 
@@ -78,7 +78,10 @@ def commons_view(commons) -> dict:
     rules = current_rules(commons.id)
     members = db.session.scalars(select(Membership).where(Membership.commons_id == commons.id).order_by(Membership.id)).all()
     return {
-        "id": commons.id, "slug": commons.slug, "name": commons.name, "description": commons.description,
+        "id": commons.id,
+        "slug": commons.slug,
+        "name": commons.name,
+        "description": commons.description,
         "treasury_cents": balance(chart.commons_treasury(commons).code),
         "rule_version": rules.version if rules else None,
         "member_count": len(members),
@@ -130,7 +133,9 @@ class IncomeCollection(MethodView):
     def get(self, slug):
         """Income received by the commons (public: funders are organisations, not people)."""
         commons = service.get_commons(slug)
-        return db.session.scalars(select(Income).where(Income.commons_id == commons.id).order_by(Income.received_on, Income.id)).all()
+        return db.session.scalars(
+            select(Income).where(Income.commons_id == commons.id).order_by(Income.received_on, Income.id)
+        ).all()
 
     @idempotent
     @blp.arguments(IncomeIn)
@@ -141,6 +146,11 @@ class IncomeCollection(MethodView):
         person = require_person()
         service.require_role(commons, person, "steward")
         return service.record_income(
-            commons, amount_cents=data["amount_cents"], source=data["source"], funder=data["funder"],
-            received_on=data["date"], earmark=data["earmark"], recorded_by=person,
+            commons,
+            amount_cents=data["amount_cents"],
+            source=data["source"],
+            funder=data["funder"],
+            received_on=data["date"],
+            earmark=data["earmark"],
+            recorded_by=person,
         )

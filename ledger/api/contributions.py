@@ -17,21 +17,33 @@ from ledger.errors import Forbidden, NotFound, ValidationFailed, field_error
 from ledger.people.auth import require_person
 from ledger.people.models import Person
 
-blp = Blueprint("contributions", __name__, url_prefix="/api/v1/contributions",
-                description="Contributions: time given to a commons, declared by the person who gave it")
+blp = Blueprint(
+    "contributions",
+    __name__,
+    url_prefix="/api/v1/contributions",
+    description="Contributions: time given to a commons, declared by the person who gave it",
+)
 
 # Generous bounds at the schema; the service applies the contract's exact ones with clear messages.
 TEXT_MAX = 10_000
 
 
 class ContributionIn(Schema):
-    commons = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"description": "slug of the commons"})
+    commons = fields.String(
+        required=True, validate=validate.Length(min=1, max=64), metadata={"description": "slug of the commons"}
+    )
     date = fields.Date(required=True)
     hours = Hours(required=True, metadata={"description": "more than 0, at most 24 a day, in steps of 0.25"})
     category = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    description = fields.String(required=True, validate=validate.Length(max=TEXT_MAX), metadata={"description": "3 to 2000 characters"})
-    evidence_url = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=TEXT_MAX),
-                                 metadata={"description": f"http(s) link, at most {EVIDENCE_MAX} characters"})
+    description = fields.String(
+        required=True, validate=validate.Length(max=TEXT_MAX), metadata={"description": "3 to 2000 characters"}
+    )
+    evidence_url = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=TEXT_MAX),
+        metadata={"description": f"http(s) link, at most {EVIDENCE_MAX} characters"},
+    )
 
 
 class ContributionPatch(Schema):
@@ -80,7 +92,10 @@ class SavedOut(ContributionOut):
 
 
 class ContributionQuery(Schema):
-    commons = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "all of this commons' contributions (members only); default: your own"})
+    commons = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "all of this commons' contributions (members only); default: your own"},
+    )
     round = Id()
     person = Id(metadata={"description": "with commons: one person's contributions"})
     status = fields.String(validate=validate.OneOf(DISPLAY_STATUSES))
@@ -95,17 +110,25 @@ def contribution_view(contribution: Contribution, viewer: Person) -> dict:
     round_ = contribution.round
     person = contribution.person
     return {
-        "id": contribution.id, "commons": contribution.commons.slug, "person_id": contribution.person_id,
+        "id": contribution.id,
+        "commons": contribution.commons.slug,
+        "person_id": contribution.person_id,
         "person_name": person.display_name if person.id == viewer.id else person.public_name,
-        "date": contribution.date, "hours": contribution.hours, "category": contribution.category,
-        "description": contribution.description, "evidence_url": contribution.evidence_url,
-        "status": service.status_of(contribution), "round_id": contribution.round_id,
-        "round": {"id": round_.id, "state": round_.state, "period_start": round_.period_start,
-                  "period_end": round_.period_end} if round_ else None,
+        "date": contribution.date,
+        "hours": contribution.hours,
+        "category": contribution.category,
+        "description": contribution.description,
+        "evidence_url": contribution.evidence_url,
+        "status": service.status_of(contribution),
+        "round_id": contribution.round_id,
+        "round": {"id": round_.id, "state": round_.state, "period_start": round_.period_start, "period_end": round_.period_end}
+        if round_
+        else None,
         "carried_from_round_id": contribution.carried_from_round_id,
         "vouch_count": len(contribution.vouches),
         "objections": [{"id": o.id, "state": o.state} for o in contribution.objections],
-        "created_at": contribution.created_at, "updated_at": contribution.updated_at,
+        "created_at": contribution.created_at,
+        "updated_at": contribution.updated_at,
     }
 
 
@@ -137,8 +160,13 @@ class Contributions(MethodView):
         person = require_person()
         filters = service.Filters(
             commons=_commons_field(query["commons"]) if "commons" in query else None,
-            round_id=query.get("round"), person_id=query.get("person"), status=query.get("status"),
-            date_from=query.get("date_from"), date_to=query.get("date_to"), limit=query["limit"], offset=query["offset"],
+            round_id=query.get("round"),
+            person_id=query.get("person"),
+            status=query.get("status"),
+            date_from=query.get("date_from"),
+            date_to=query.get("date_to"),
+            limit=query["limit"],
+            offset=query["offset"],
         )
         return [contribution_view(c, person) for c in service.list_contributions(person, filters)]
 
@@ -149,8 +177,13 @@ class Contributions(MethodView):
         """Declare time given to a commons. Send an `Idempotency-Key` header to retry safely."""
         person = require_person()
         commons = _commons_field(data["commons"])
-        draft = Draft(on=data["date"], hours=data["hours"], category=data["category"].strip(),
-                      description=data["description"].strip(), evidence_url=(data["evidence_url"] or "").strip() or None)
+        draft = Draft(
+            on=data["date"],
+            hours=data["hours"],
+            category=data["category"].strip(),
+            description=data["description"].strip(),
+            evidence_url=(data["evidence_url"] or "").strip() or None,
+        )
         return saved_view(service.declare(person, commons, draft), person)
 
 

@@ -27,7 +27,9 @@ SIGNATURE_HEADERS = {
 
 class SalaryLinesQuery(Schema):
     cae = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    period = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month as YYYY-MM"))
+    period = fields.String(
+        required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month as YYYY-MM")
+    )
 
 
 class FecQuery(Schema):
@@ -42,13 +44,17 @@ class FecQuery(Schema):
 
 
 def signed_response(export: SignedExport) -> Response:
-    return Response(export.content, mimetype=export.media_type.split(";")[0], headers={
-        "Content-Type": export.media_type,
-        "Content-Disposition": f'attachment; filename="{export.filename}"',
-        "X-Ledger-Signature": export.signature,
-        "X-Ledger-Key-Id": export.key_id,
-        "Cache-Control": "no-store",
-    })
+    return Response(
+        export.content,
+        mimetype=export.media_type.split(";")[0],
+        headers={
+            "Content-Type": export.media_type,
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "X-Ledger-Signature": export.signature,
+            "X-Ledger-Key-Id": export.key_id,
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @blp.route("/salary-lines")

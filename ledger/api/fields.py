@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, validate
@@ -78,7 +78,7 @@ class Rate(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValidationError("must be a decimal string such as \"0.05\"")
+            raise ValidationError('must be a decimal string such as "0.05"')
         try:
             return parse_rate(str(value), field=attr or "rate")
         except ValueError as exc:
@@ -92,5 +92,5 @@ class UtcDateTime(fields.DateTime):
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)

@@ -68,9 +68,14 @@ class DonationOut(Schema):
 
 def rules_view(rules) -> dict:
     author = db.session.get(Person, rules.author_id) if rules.author_id else None
-    return {"version": rules.version, "author": author.public_name if author else "", "reason": rules.reason,
-            "effective_from": rules.effective_from, "topup_ratio": rules.topup_ratio,
-            "per_person_cap_cents": rules.per_person_cap_cents}
+    return {
+        "version": rules.version,
+        "author": author.public_name if author else "",
+        "reason": rules.reason,
+        "effective_from": rules.effective_from,
+        "topup_ratio": rules.topup_ratio,
+        "per_person_cap_cents": rules.per_person_cap_cents,
+    }
 
 
 @blp.route("")
@@ -90,7 +95,9 @@ class Donations(MethodView):
     def post(self, data):
         """Record a donation received by the fund (fund manager or administrator)."""
         person = service.require_fund_manager(require_person())
-        return service.donate(amount_cents=data["amount_cents"], donor=data["donor"], received_on=data["date"], recorded_by=person)
+        return service.donate(
+            amount_cents=data["amount_cents"], donor=data["donor"], received_on=data["date"], recorded_by=person
+        )
 
 
 @blp.route("/rules")
@@ -106,6 +113,12 @@ class FundRules(MethodView):
     def post(self, data):
         """A new version of the fund's rules (fund manager or administrator)."""
         person = service.require_fund_manager(require_person())
-        return rules_view(service.new_fund_rules(person, reason=data["reason"], topup_ratio=data["topup_ratio"],
-                                                 per_person_cap_cents=data["per_person_cap_cents"],
-                                                 effective_from=data.get("effective_from")))
+        return rules_view(
+            service.new_fund_rules(
+                person,
+                reason=data["reason"],
+                topup_ratio=data["topup_ratio"],
+                per_person_cap_cents=data["per_person_cap_cents"],
+                effective_from=data.get("effective_from"),
+            )
+        )

@@ -53,15 +53,25 @@ def idempotent(view):
         )
         if previous is not None:
             if previous.endpoint != endpoint or previous.request_hash != body_hash:
-                raise Conflict("This Idempotency-Key was already used for a different request.",
-                               fields={"Idempotency-Key": ["already used for another request"]})
+                raise Conflict(
+                    "This Idempotency-Key was already used for a different request.",
+                    fields={"Idempotency-Key": ["already used for another request"]},
+                )
             return current_app.response_class(
-                previous.response_body, status=previous.status_code, mimetype="application/json",
+                previous.response_body,
+                status=previous.status_code,
+                mimetype="application/json",
                 headers={"Idempotent-Replay": "true"},
             )
         response = current_app.make_response(view(*args, **kwargs))
-        record = IdempotencyRecord(person_id=person.id, key=key, endpoint=endpoint, request_hash=body_hash,
-                                   status_code=response.status_code, response_body=response.get_data(as_text=True))
+        record = IdempotencyRecord(
+            person_id=person.id,
+            key=key,
+            endpoint=endpoint,
+            request_hash=body_hash,
+            status_code=response.status_code,
+            response_body=response.get_data(as_text=True),
+        )
         db.session.add(record)
         try:
             db.session.flush()

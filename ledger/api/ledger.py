@@ -84,10 +84,12 @@ class Transactions(MethodView):
             conditions.append(LedgerTransaction.kind == query["kind"])
         total = db.session.scalar(select(func.count(LedgerTransaction.id)).where(*conditions))
         items = db.session.scalars(
-            select(LedgerTransaction).where(*conditions)
+            select(LedgerTransaction)
+            .where(*conditions)
             .options(selectinload(LedgerTransaction.postings).selectinload(Posting.account))
             .order_by(LedgerTransaction.seq.desc())
-            .offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])
+            .offset((query["page"] - 1) * query["per_page"])
+            .limit(query["per_page"])
         ).all()
         return {"total": total, "page": query["page"], "per_page": query["per_page"], "items": items}
 

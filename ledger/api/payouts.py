@@ -14,8 +14,7 @@ from ledger.commons.models import PAYOUT_ROUTES, Membership
 from ledger.errors import Forbidden, NotFound
 from ledger.extensions import db
 from ledger.payouts import batches as batch_service
-from ledger.payouts import reconciliation
-from ledger.payouts import service
+from ledger.payouts import reconciliation, service
 from ledger.payouts.invoices import invoice_summary
 from ledger.payouts.models import CONTRACT_TYPES, Cae, PayoutBatch
 from ledger.people.auth import require_admin, require_person
@@ -109,7 +108,9 @@ class PaidIn(Schema):
 
 
 class ReconciliationQuery(Schema):
-    late_after_days = fields.Integer(load_default=reconciliation.DEFAULT_LATE_AFTER_DAYS, validate=validate.Range(min=0, max=3650))
+    late_after_days = fields.Integer(
+        load_default=reconciliation.DEFAULT_LATE_AFTER_DAYS, validate=validate.Range(min=0, max=3650)
+    )
 
 
 class ReconciliationOut(Schema):
@@ -122,7 +123,9 @@ class ReconciliationOut(Schema):
 
 
 class PeriodQuery(Schema):
-    period = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month as YYYY-MM"))
+    period = fields.String(
+        load_default=None, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month as YYYY-MM")
+    )
 
 
 class InvoiceLineOut(Schema):
@@ -144,29 +147,53 @@ class InvoiceSummaryOut(Schema):
 
 
 def member_view(member, viewer: Person) -> dict:
-    view = {"id": member.id, "person_id": member.person_id, "first_name": member.first_name,
-            "last_name": member.last_name, "contract_type": member.contract_type}
+    view = {
+        "id": member.id,
+        "person_id": member.person_id,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "contract_type": member.contract_type,
+    }
     if service.is_accountant(viewer, member.cae):
         view["employee_ref"] = service.employee_ref(member)
     return view
 
 
 def route_view(choice: service.RouteChoice) -> dict:
-    return {"commons": choice.membership.commons.slug, "person_id": choice.membership.person_id,
-            "route": choice.membership.payout_route, "cae": choice.cae.code if choice.cae else None,
-            "contract_type": choice.contract_type, "warnings": choice.warnings}
+    return {
+        "commons": choice.membership.commons.slug,
+        "person_id": choice.membership.person_id,
+        "route": choice.membership.payout_route,
+        "cae": choice.cae.code if choice.cae else None,
+        "contract_type": choice.contract_type,
+        "warnings": choice.warnings,
+    }
 
 
 def batch_view(batch: PayoutBatch) -> dict:
     round_ = db.session.get(Round, batch.round_id)
     cae = db.session.get(Cae, batch.cae_id) if batch.cae_id else None
     return {
-        "id": batch.id, "round_id": batch.round_id, "commons": round_.commons.slug, "route": batch.route,
-        "cae": cae.code if cae else None, "state": batch.state, "total_cents": batch_service.batch_total(batch),
-        "exported_at": batch.exported_at, "paid_at": batch.paid_at, "paid_transaction_id": batch.paid_transaction_id,
-        "lines": [{"person_id": line.person_id, "public_name": db.session.get(Person, line.person_id).public_name,
-                   "amount_cents": line.amount_cents, "cae_contribution_cents": line.cae_contribution_cents,
-                   "salary_budget_cents": line.salary_budget_cents} for line in batch.lines],
+        "id": batch.id,
+        "round_id": batch.round_id,
+        "commons": round_.commons.slug,
+        "route": batch.route,
+        "cae": cae.code if cae else None,
+        "state": batch.state,
+        "total_cents": batch_service.batch_total(batch),
+        "exported_at": batch.exported_at,
+        "paid_at": batch.paid_at,
+        "paid_transaction_id": batch.paid_transaction_id,
+        "lines": [
+            {
+                "person_id": line.person_id,
+                "public_name": db.session.get(Person, line.person_id).public_name,
+                "amount_cents": line.amount_cents,
+                "cae_contribution_cents": line.cae_contribution_cents,
+                "salary_budget_cents": line.salary_budget_cents,
+            }
+            for line in batch.lines
+        ],
     }
 
 
@@ -219,8 +246,14 @@ class CaeMembers(MethodView):
         """Add a person to the CAE with their employee reference (encrypted at rest) and contract type."""
         cae, person = service.get_cae(code), require_person()
         service.require_cae_access(person, cae)
-        member = service.add_cae_member(cae, data["email"], data["employee_ref"], data["contract_type"],
-                                        first_name=data["first_name"], last_name=data["last_name"])
+        member = service.add_cae_member(
+            cae,
+            data["email"],
+            data["employee_ref"],
+            data["contract_type"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+        )
         return member_view(member, person)
 
 
@@ -244,7 +277,9 @@ class CaeBatches(MethodView):
         """The CAE's payout batches, oldest first. The CAE's accountant (or an admin) only."""
         cae = service.get_cae(code)
         service.require_cae_access(require_person(), cae)
-        rows = db.session.scalars(select(PayoutBatch).where(PayoutBatch.route == "cae", PayoutBatch.cae_id == cae.id).order_by(PayoutBatch.id))
+        rows = db.session.scalars(
+            select(PayoutBatch).where(PayoutBatch.route == "cae", PayoutBatch.cae_id == cae.id).order_by(PayoutBatch.id)
+        )
         return [batch_view(b) for b in rows]
 
 
@@ -267,7 +302,9 @@ class MemberRoute(MethodView):
         commons, person = commons_service.get_commons(slug), require_person()
         if person.id != person_id:
             commons_service.require_role(commons, person, "steward")
-        member = db.session.scalar(select(Membership).where(Membership.commons_id == commons.id, Membership.person_id == person_id))
+        member = db.session.scalar(
+            select(Membership).where(Membership.commons_id == commons.id, Membership.person_id == person_id)
+        )
         if member is None:
             raise NotFound(f"Person {person_id} is not a member of {commons.name}.")
         return route_view(service.route_view(member))
@@ -287,7 +324,12 @@ class CommonsBatches(MethodView):
         """The payout batches of the commons' rounds. Stewards only."""
         commons = commons_service.get_commons(slug)
         commons_service.require_role(commons, require_person(), "steward")
-        rows = db.session.scalars(select(PayoutBatch).join(Round, Round.id == PayoutBatch.round_id).where(Round.commons_id == commons.id).order_by(PayoutBatch.id))
+        rows = db.session.scalars(
+            select(PayoutBatch)
+            .join(Round, Round.id == PayoutBatch.round_id)
+            .where(Round.commons_id == commons.id)
+            .order_by(PayoutBatch.id)
+        )
         return [batch_view(b) for b in rows]
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
+from sqlalchemy import select
 
 from ledger.commons.models import Membership
 from ledger.extensions import db
 from ledger.people.auth import require_person
-from sqlalchemy import select
 
 blp = Blueprint("people", __name__, url_prefix="/api/v1", description="People")
 
@@ -37,5 +37,7 @@ class Me(MethodView):
         """Who the token belongs to, and their commons."""
         person = require_person()
         memberships = db.session.scalars(select(Membership).where(Membership.person_id == person.id)).all()
-        return {**{k: getattr(person, k) for k in ("id", "email", "display_name", "pseudonym", "show_name_publicly", "is_admin")},
-                "memberships": memberships}
+        return {
+            **{k: getattr(person, k) for k in ("id", "email", "display_name", "pseudonym", "show_name_publicly", "is_admin")},
+            "memberships": memberships,
+        }

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from ledger.api.contributions import ContributionOut, readable_contribution, contribution_view
+from ledger.api.contributions import ContributionOut, contribution_view, readable_contribution
 from ledger.api.fields import Hours, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons.service import get_commons
@@ -31,7 +31,9 @@ class VouchOut(Schema):
 
 
 class ObjectionIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(max=TEXT_MAX), metadata={"description": "3 to 2000 characters"})
+    reason = fields.String(
+        required=True, validate=validate.Length(max=TEXT_MAX), metadata={"description": "3 to 2000 characters"}
+    )
 
 
 class AnswerIn(Schema):
@@ -86,13 +88,19 @@ def objection_view(objection: Objection, viewer: Person) -> dict:
     mine = next((v for v in objection.votes if v.person_id == viewer.id), None)
     objector = db.session.get(Person, objection.objector_id)
     return {
-        "id": objection.id, "contribution_id": objection.contribution_id, "objector_id": objection.objector_id,
+        "id": objection.id,
+        "contribution_id": objection.contribution_id,
+        "objector_id": objection.objector_id,
         "objector_name": objector.display_name if objector.id == viewer.id else objector.public_name,
-        "reason": objection.reason, "state": objection.state, "answer": objection.answer,
-        "amended_hours": objection.amended_hours, "resolution": objection.resolution,
+        "reason": objection.reason,
+        "state": objection.state,
+        "answer": objection.answer,
+        "amended_hours": objection.amended_hours,
+        "resolution": objection.resolution,
         "votes": {"keep": counted.keep, "reject": counted.reject, "eligible": counted.eligible},
         "my_vote": None if mine is None else ("keep" if mine.keep else "reject"),
-        "created_at": objection.created_at, "resolved_at": objection.resolved_at,
+        "created_at": objection.created_at,
+        "resolved_at": objection.resolved_at,
     }
 
 
@@ -193,7 +201,8 @@ class Resolve(MethodView):
 def review_view(commons, round_, person: Person) -> dict:
     contributions = peer.under_review(commons, round_)
     return {
-        "commons": commons.slug, "round_id": round_.id if round_ else None,
+        "commons": commons.slug,
+        "round_id": round_.id if round_ else None,
         "contributions": [contribution_view(c, person) for c in contributions],
         "open_objections": [objection_view(o, person) for c in contributions for o in c.objections if o.state == "open"],
     }

@@ -17,9 +17,9 @@ from ledger.extensions import db
 from ledger.people.auth import require_person
 from ledger.people.models import Person
 from ledger.rounds import lifecycle, participation, service
-from ledger.rounds.participation import PEER_POINTS
 from ledger.rounds.allocation.words import render
 from ledger.rounds.models import AllocationLine, Round
+from ledger.rounds.participation import PEER_POINTS
 
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1", description="Retribution rounds and their allocation")
 
@@ -100,34 +100,53 @@ class SelfRequestOut(Schema):
 
 
 class PeerPointsIn(Schema):
-    points = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[0-9]{1,12}$")),
-                         values=fields.Integer(strict=True, validate=validate.Range(1, PEER_POINTS)), required=True)
+    points = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[0-9]{1,12}$")),
+        values=fields.Integer(strict=True, validate=validate.Range(1, PEER_POINTS)),
+        required=True,
+    )
 
 
-def allocation_view(round_: Round, lines: list, *, method: str, rule_version: int | None, simulated: bool,
-                    carried: list) -> dict:
+def allocation_view(round_: Round, lines: list, *, method: str, rule_version: int | None, simulated: bool, carried: list) -> dict:
     """The SPEC 4.2 shape, from stored lines or from a simulation's lines alike."""
     names = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([l.person_id for l in lines])))}
     out = []
     for line in lines:
         steps = line.steps if hasattr(line, "steps") else line.explanation
-        out.append({name: getattr(line, name) for name in LineOut._declared_fields if name not in ("public_name", "explanation")}
-                   | {"public_name": names.get(line.person_id, ""), "explanation": render(steps)})
+        out.append(
+            {name: getattr(line, name) for name in LineOut._declared_fields if name not in ("public_name", "explanation")}
+            | {"public_name": names.get(line.person_id, ""), "explanation": render(steps)}
+        )
     distributed = sum(line.gross_cents for line in lines)
     return {
-        "round_id": round_.id, "state": round_.state, "simulated": simulated, "method": method,
-        "envelope_cents": round_.envelope_cents, "rule_version": rule_version,
-        "claims_cents": sum(line.claim_cents for line in lines), "distributed_cents": distributed,
+        "round_id": round_.id,
+        "state": round_.state,
+        "simulated": simulated,
+        "method": method,
+        "envelope_cents": round_.envelope_cents,
+        "rule_version": rule_version,
+        "claims_cents": sum(line.claim_cents for line in lines),
+        "distributed_cents": distributed,
         "left_in_treasury_cents": round_.envelope_cents - distributed,
-        "levies_cents": sum(line.levy_cents for line in lines), "topups_cents": sum(line.topup_cents for line in lines),
-        "lines": out, "carried_over": carried,
+        "levies_cents": sum(line.levy_cents for line in lines),
+        "topups_cents": sum(line.topup_cents for line in lines),
+        "lines": out,
+        "carried_over": carried,
     }
 
 
 def stored_allocation(round_: Round) -> dict:
-    lines = db.session.scalars(select(AllocationLine).where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)).all()
-    return allocation_view(round_, lines, method=round_.rule_version.allocation_method, rule_version=round_.rule_version.version,
-                           simulated=False, carried=service.carried_over_from(round_))
+    lines = db.session.scalars(
+        select(AllocationLine).where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)
+    ).all()
+    return allocation_view(
+        round_,
+        lines,
+        method=round_.rule_version.allocation_method,
+        rule_version=round_.rule_version.version,
+        simulated=False,
+        carried=service.carried_over_from(round_),
+    )
 
 
 def require_member(round_: Round, person: Person, *roles: str):
@@ -179,8 +198,11 @@ class AllocationItem(MethodView):
         round_ = service.get_round(round_id)
         require_member(round_, require_person())
         if round_.state in ("open", "review"):
-            raise Conflict(f"Round {round_id} is {round_.state}: its allocation is computed at 'allocated'. "
-                           "A steward can simulate it with POST /what-if.", code="not_allocated")
+            raise Conflict(
+                f"Round {round_id} is {round_.state}: its allocation is computed at 'allocated'. "
+                "A steward can simulate it with POST /what-if.",
+                code="not_allocated",
+            )
         return stored_allocation(round_)
 
 
@@ -208,9 +230,24 @@ class WhatIf(MethodView):
         check_categories(round_.commons, overrides.get("category_weights"))
         allocation, outcome = service.what_if(round_, overrides)
         carried = db.session.scalars(select(Contribution).where(Contribution.id.in_(outcome.carried_over))).all()
-        view = allocation_view(round_, allocation.lines, method=allocation.method, rule_version=None, simulated=True,
-                               carried=[{"id": c.id, "person_id": c.person_id, "date": c.date, "hours": c.hours,
-                                         "category": c.category, "round_id": c.round_id} for c in carried])
+        view = allocation_view(
+            round_,
+            allocation.lines,
+            method=allocation.method,
+            rule_version=None,
+            simulated=True,
+            carried=[
+                {
+                    "id": c.id,
+                    "person_id": c.person_id,
+                    "date": c.date,
+                    "hours": c.hours,
+                    "category": c.category,
+                    "round_id": c.round_id,
+                }
+                for c in carried
+            ],
+        )
         db.session.rollback()  # a simulation stores nothing, whatever was loaded on the way
         return view
 
@@ -223,7 +260,9 @@ class SelfRequests(MethodView):
         round_ = service.get_round(round_id)
         require_member(round_, require_person())
         rows = participation.self_requests(round_)
-        names = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([r.person_id for r in rows])))}
+        names = {
+            p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([r.person_id for r in rows])))
+        }
         return [{"person_id": r.person_id, "public_name": names[r.person_id], "amount_cents": r.amount_cents} for r in rows]
 
     @blp.arguments(SelfRequestIn)
@@ -244,6 +283,7 @@ class PeerPointsItem(MethodView):
 
         Replaces your previous sharing. Your own contributions cannot receive your points.
         """
-        given = participation.give_points(service.get_round(round_id), require_person(),
-                                          {int(k): v for k, v in data["points"].items()})
+        given = participation.give_points(
+            service.get_round(round_id), require_person(), {int(k): v for k, v in data["points"].items()}
+        )
         return {"points": {str(k): v for k, v in given.items()}}

@@ -37,11 +37,11 @@ class Weight(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValidationError("must be a decimal such as \"1.5\"")
+            raise ValidationError('must be a decimal such as "1.5"')
         try:
             weight = Decimal(str(value).strip())
         except InvalidOperation as exc:
-            raise ValidationError("must be a decimal such as \"1.5\"") from exc
+            raise ValidationError('must be a decimal such as "1.5"') from exc
         if not weight.is_finite() or not 0 <= weight <= MAX_WEIGHT:
             raise ValidationError(f"must be between 0 and {MAX_WEIGHT}")
         if weight != weight.quantize(Decimal("0.0001")):
@@ -106,9 +106,15 @@ def rules_view(version, previous=None) -> dict:
 
     view = {name: getattr(version, name) for name in RULE_FIELDS}
     author = db.session.get(Person, version.author_id)
-    view.update(version=version.version, author_id=version.author_id, author=author.public_name if author else "",
-                reason=version.reason, effective_from=version.effective_from, created_at=version.created_at,
-                changes=[{"field": f, "before": b, "after": a} for f, b, a in rules_changes(previous, version)])
+    view.update(
+        version=version.version,
+        author_id=version.author_id,
+        author=author.public_name if author else "",
+        reason=version.reason,
+        effective_from=version.effective_from,
+        created_at=version.created_at,
+        changes=[{"field": f, "before": b, "after": a} for f, b, a in rules_changes(previous, version)],
+    )
     return view
 
 
@@ -119,8 +125,10 @@ def check_categories(commons, weights: dict | None) -> None:
     known = set(db.session.scalars(select(Category.code).where(Category.commons_id == commons.id)))
     unknown = sorted(set(weights) - known)
     if unknown:
-        raise ValidationFailed("category_weights: unknown categories", fields={
-            f"category_weights.{code}": [f"no category '{code}' in this commons"] for code in unknown})
+        raise ValidationFailed(
+            "category_weights: unknown categories",
+            fields={f"category_weights.{code}": [f"no category '{code}' in this commons"] for code in unknown},
+        )
 
 
 @blp.route("/<slug>/rules")

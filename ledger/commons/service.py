@@ -77,8 +77,9 @@ def add_member(commons: Commons, email: str, role: str) -> Membership:
     return member
 
 
-def record_income(commons: Commons, *, amount_cents: int, source: str, funder: str, received_on: date,
-                  earmark: str | None, recorded_by: Person) -> Income:
+def record_income(
+    commons: Commons, *, amount_cents: int, source: str, funder: str, received_on: date, earmark: str | None, recorded_by: Person
+) -> Income:
     """Record money received: an Income row and its balanced ledger transaction."""
     if source not in INCOME_SOURCES:
         raise field_error("source", f"must be one of {', '.join(INCOME_SOURCES)}")
@@ -92,10 +93,20 @@ def record_income(commons: Commons, *, amount_cents: int, source: str, funder: s
             Leg(chart.commons_treasury(commons), amount_cents, f"{source} from {funder}"),
             Leg(chart.commons_income(commons, source), -amount_cents, earmark or ""),
         ],
-        occurred_on=received_on, memo=f"{source} from {funder}", commons_id=commons.id,
+        occurred_on=received_on,
+        memo=f"{source} from {funder}",
+        commons_id=commons.id,
     )
-    income = Income(commons_id=commons.id, amount_cents=amount_cents, source=source, funder=funder,
-                    received_on=received_on, earmark=earmark, transaction_id=tx.id, recorded_by_id=recorded_by.id)
+    income = Income(
+        commons_id=commons.id,
+        amount_cents=amount_cents,
+        source=source,
+        funder=funder,
+        received_on=received_on,
+        earmark=earmark,
+        transaction_id=tx.id,
+        recorded_by_id=recorded_by.id,
+    )
     db.session.add(income)
     db.session.flush()
     return income

@@ -26,9 +26,16 @@ DEFAULT_LABELS = {
     "coordination": _l("Coordination"),
     "mutual_help": _l("Mutual help"),
 }
-DEFAULT_ENGLISH = {"production": "Production", "maintenance": "Maintenance", "care": "Care",
-                   "governance": "Governance", "welcoming": "Welcoming newcomers", "feedback": "Feedback on use",
-                   "coordination": "Coordination", "mutual_help": "Mutual help"}
+DEFAULT_ENGLISH = {
+    "production": "Production",
+    "maintenance": "Maintenance",
+    "care": "Care",
+    "governance": "Governance",
+    "welcoming": "Welcoming newcomers",
+    "feedback": "Feedback on use",
+    "coordination": "Coordination",
+    "mutual_help": "Mutual help",
+}
 
 
 def label_of(category: Category) -> str:

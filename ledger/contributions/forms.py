@@ -33,8 +33,10 @@ class ActionForm(FlaskForm):
 
 
 class ObjectionForm(FlaskForm):
-    reason = TextAreaField(_l("Why do you object?"), validators=[
-        InputRequired(message=_l("Write the reason of your objection.")), Length(max=REASON_LENGTH[1])])
+    reason = TextAreaField(
+        _l("Why do you object?"),
+        validators=[InputRequired(message=_l("Write the reason of your objection.")), Length(max=REASON_LENGTH[1])],
+    )
 
 
 class AnswerForm(FlaskForm):
@@ -43,23 +45,34 @@ class AnswerForm(FlaskForm):
 
 
 class VoteForm(FlaskForm):
-    vote = RadioField(_l("Your vote"), choices=[SelectChoice("keep", _l("Keep the contribution")),
-                                                SelectChoice("reject", _l("Reject the contribution"))],
-                      validators=[InputRequired(message=_l("Choose keep or reject."))])
+    vote = RadioField(
+        _l("Your vote"),
+        choices=[SelectChoice("keep", _l("Keep the contribution")), SelectChoice("reject", _l("Reject the contribution"))],
+        validators=[InputRequired(message=_l("Choose keep or reject."))],
+    )
 
 
 class ResolveForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[SelectChoice("dismiss", _l("Dismiss the objection: the contribution counts")),
-                                                   SelectChoice("uphold", _l("Uphold the objection: the contribution does not count"))],
-                          validators=[InputRequired(message=_l("Choose a decision."))])
-    resolution = TextAreaField(_l("Explain the decision"), validators=[InputRequired(message=_l("Explain the decision.")),
-                                                                       Length(max=REASON_LENGTH[1])])
+    decision = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("dismiss", _l("Dismiss the objection: the contribution counts")),
+            SelectChoice("uphold", _l("Uphold the objection: the contribution does not count")),
+        ],
+        validators=[InputRequired(message=_l("Choose a decision."))],
+    )
+    resolution = TextAreaField(
+        _l("Explain the decision"), validators=[InputRequired(message=_l("Explain the decision.")), Length(max=REASON_LENGTH[1])]
+    )
 
 
 HINTS = {
     "hours": _l("For example 1.5 or 1,5 — in quarters of an hour, at most 24 a day across all your commons."),
-    "description": _l("Between %(low)s and %(high)s characters. Care, upkeep and welcoming count too.",
-                      low=DESCRIPTION_LENGTH[0], high=DESCRIPTION_LENGTH[1]),
+    "description": _l(
+        "Between %(low)s and %(high)s characters. Care, upkeep and welcoming count too.",
+        low=DESCRIPTION_LENGTH[0],
+        high=DESCRIPTION_LENGTH[1],
+    ),
     "evidence_url": _l("A web link (http or https), at most %(n)s characters: a document, a photo, a ticket…", n=EVIDENCE_MAX),
     "date": _l("Not in the future. A late declaration goes to the current open round."),
 }

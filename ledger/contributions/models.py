@@ -91,9 +91,7 @@ class Vouch(db.Model):
 
 class Objection(db.Model):
     __tablename__ = "objections"
-    __table_args__ = (
-        CheckConstraint("state IN ('open', 'withdrawn', 'upheld', 'dismissed')", name="state"),
-    )
+    __table_args__ = (CheckConstraint("state IN ('open', 'withdrawn', 'upheld', 'dismissed')", name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contribution_id: Mapped[int] = mapped_column(ForeignKey("contributions.id"), index=True)

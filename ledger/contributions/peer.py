@@ -82,8 +82,11 @@ def object_to(contribution: Contribution, person: Person, reason: str) -> Object
     reason = (reason or "").strip()
     if problem := text_problem(reason, REASON_LENGTH):
         raise field_error("reason", problem)
-    if db.session.scalar(select(Objection.id).where(
-            Objection.contribution_id == contribution.id, Objection.objector_id == person.id, Objection.state == "open")):
+    if db.session.scalar(
+        select(Objection.id).where(
+            Objection.contribution_id == contribution.id, Objection.objector_id == person.id, Objection.state == "open"
+        )
+    ):
         raise Conflict(_("You already have an open objection to this contribution."))
     objection = Objection(contribution_id=contribution.id, objector_id=person.id, reason=reason, state="open")
     db.session.add(objection)
@@ -135,14 +138,21 @@ class Tally:
 def eligible_voters(objection: Objection) -> int:
     """Members and stewards of the commons, except the contributor."""
     contribution = objection.contribution
-    return db.session.scalar(select(func.count(Membership.id)).where(
-        Membership.commons_id == contribution.commons_id, Membership.role.in_(REVIEWER_ROLES),
-        Membership.person_id != contribution.person_id))
+    return db.session.scalar(
+        select(func.count(Membership.id)).where(
+            Membership.commons_id == contribution.commons_id,
+            Membership.role.in_(REVIEWER_ROLES),
+            Membership.person_id != contribution.person_id,
+        )
+    )
 
 
 def tally(objection: Objection) -> Tally:
-    counts = dict(db.session.execute(
-        select(Vote.keep, func.count(Vote.id)).where(Vote.objection_id == objection.id).group_by(Vote.keep)).all())
+    counts = dict(
+        db.session.execute(
+            select(Vote.keep, func.count(Vote.id)).where(Vote.objection_id == objection.id).group_by(Vote.keep)
+        ).all()
+    )
     return Tally(keep=counts.get(True, 0), reject=counts.get(False, 0), eligible=eligible_voters(objection))
 
 
@@ -167,8 +177,16 @@ def vote(objection: Objection, person: Person, keep: bool) -> Objection:
     quorum = parse_rate(rules.quorum if rules else "0.5", field="quorum")
     outcome = decide(keep=counted.keep, reject=counted.reject, eligible=counted.eligible, quorum=quorum)
     if outcome is not None:
-        _close(objection, outcome, _("Decided by vote: %(reject)s to reject, %(keep)s to keep, out of %(eligible)s eligible.",
-                                     reject=counted.reject, keep=counted.keep, eligible=counted.eligible))
+        _close(
+            objection,
+            outcome,
+            _(
+                "Decided by vote: %(reject)s to reject, %(keep)s to keep, out of %(eligible)s eligible.",
+                reject=counted.reject,
+                keep=counted.keep,
+                eligible=counted.eligible,
+            ),
+        )
         db.session.flush()
     return objection
 
@@ -211,15 +229,22 @@ def withdraw_objection(objection: Objection, person: Person) -> Objection:
 
 def under_review(commons: Commons, round_: Round | None) -> list[Contribution]:
     """The contributions to review: a given round's, or those not yet in a round or in an open or review one."""
-    query = select(Contribution).options(
-        selectinload(Contribution.objections).selectinload(Objection.votes), selectinload(Contribution.vouches),
-        selectinload(Contribution.round), selectinload(Contribution.person),
-    ).where(Contribution.commons_id == commons.id, Contribution.status != "withdrawn")
+    query = (
+        select(Contribution)
+        .options(
+            selectinload(Contribution.objections).selectinload(Objection.votes),
+            selectinload(Contribution.vouches),
+            selectinload(Contribution.round),
+            selectinload(Contribution.person),
+        )
+        .where(Contribution.commons_id == commons.id, Contribution.status != "withdrawn")
+    )
     if round_ is not None:
         query = query.where(Contribution.round_id == round_.id)
     else:
         query = query.outerjoin(Round, Contribution.round_id == Round.id).where(
-            (Contribution.round_id.is_(None)) | (Round.state.in_(REVIEW_ROUND_STATES)))
+            (Contribution.round_id.is_(None)) | (Round.state.in_(REVIEW_ROUND_STATES))
+        )
     return list(db.session.scalars(query.order_by(Contribution.date.desc(), Contribution.id.desc())))
 
 

@@ -80,9 +80,16 @@ def review_outcome(round_id: int, min_vouches: int) -> ReviewOutcome:
     """Sort the round's declared contributions into counted, carried over and rejected (by id)."""
     outcome = ReviewOutcome()
     for contribution_id, person_id, category, hours, upheld, counted in db.session.execute(
-        select(Contribution.id, Contribution.person_id, Contribution.category, Contribution.hours,
-               _objection("upheld"), counts(min_vouches))
-        .where(in_review(round_id)).order_by(Contribution.id)
+        select(
+            Contribution.id,
+            Contribution.person_id,
+            Contribution.category,
+            Contribution.hours,
+            _objection("upheld"),
+            counts(min_vouches),
+        )
+        .where(in_review(round_id))
+        .order_by(Contribution.id)
     ):
         if upheld:
             outcome.rejected.append(contribution_id)

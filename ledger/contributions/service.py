@@ -46,7 +46,8 @@ class Saved:
 def status_of(contribution: Contribution) -> str:
     round_ = contribution.round
     return display_status(
-        stored=contribution.status, round_state=round_.state if round_ else None,
+        stored=contribution.status,
+        round_state=round_.state if round_ else None,
         objection_states=[o.state for o in contribution.objections],
         carried_from_round_id=contribution.carried_from_round_id,
     )
@@ -76,7 +77,8 @@ def can_see(person: Person, contribution: Contribution) -> bool:
 def hours_on_day(person_id: int, on: date, *, excluding: int | None = None) -> Decimal:
     """Hours the person declared that day in all commons, withdrawn work excluded."""
     query = select(func.coalesce(func.sum(Contribution.hours), 0)).where(
-        Contribution.person_id == person_id, Contribution.date == on, Contribution.status != "withdrawn")
+        Contribution.person_id == person_id, Contribution.date == on, Contribution.status != "withdrawn"
+    )
     if excluding is not None:
         query = query.where(Contribution.id != excluding)
     return Decimal(db.session.scalar(query))
@@ -89,19 +91,32 @@ def _day_and_week_hours(excluding: bool):
     query = select(
         func.coalesce(func.sum(case((Contribution.date == bindparam("on"), Contribution.hours), else_=0)), 0),
         func.coalesce(func.sum(Contribution.hours), 0),
-    ).where(Contribution.person_id == bindparam("person_id"), Contribution.date.between(bindparam("monday"), bindparam("sunday")),
-            Contribution.status != "withdrawn")
+    ).where(
+        Contribution.person_id == bindparam("person_id"),
+        Contribution.date.between(bindparam("monday"), bindparam("sunday")),
+        Contribution.status != "withdrawn",
+    )
     return query.where(Contribution.id != bindparam("excluding")) if excluding else query
 
 
 @cache
 def _standing_query():
-    return select(
-        select(Category.id).where(Category.commons_id == bindparam("commons_id"), Category.code == bindparam("category"),
-                                  Category.active.is_(True)).exists(),
-        select(RuleVersion.weekly_hours_threshold).where(RuleVersion.commons_id == bindparam("commons_id"))
-        .order_by(RuleVersion.version.desc()).limit(1).scalar_subquery(),
-    ).select_from(Membership).where(Membership.commons_id == bindparam("commons_id"), Membership.person_id == bindparam("person_id"))
+    return (
+        select(
+            select(Category.id)
+            .where(
+                Category.commons_id == bindparam("commons_id"), Category.code == bindparam("category"), Category.active.is_(True)
+            )
+            .exists(),
+            select(RuleVersion.weekly_hours_threshold)
+            .where(RuleVersion.commons_id == bindparam("commons_id"))
+            .order_by(RuleVersion.version.desc())
+            .limit(1)
+            .scalar_subquery(),
+        )
+        .select_from(Membership)
+        .where(Membership.commons_id == bindparam("commons_id"), Membership.person_id == bindparam("person_id"))
+    )
 
 
 def hours_on_day_and_week(person_id: int, on: date, *, excluding: int | None = None) -> tuple[Decimal, Decimal]:
@@ -121,9 +136,15 @@ def care_warnings(week_total: Decimal, threshold: int | None, on: date) -> list[
     threshold = threshold or DEFAULT_WEEKLY_THRESHOLD
     if week_total <= threshold:
         return []
-    return [_("You have declared %(total)s hours in the week of %(monday)s, more than %(threshold)s hours. "
-              "Your work is recorded. Take care of yourself: it may be time to share the load or rest.",
-              total=f"{week_total:.2f}", monday=week_bounds(on)[0].isoformat(), threshold=threshold)]
+    return [
+        _(
+            "You have declared %(total)s hours in the week of %(monday)s, more than %(threshold)s hours. "
+            "Your work is recorded. Take care of yourself: it may be time to share the load or rest.",
+            total=f"{week_total:.2f}",
+            monday=week_bounds(on)[0].isoformat(),
+            threshold=threshold,
+        )
+    ]
 
 
 def _standing(commons: Commons, person: Person, category: str) -> tuple[bool, int | None]:
@@ -131,8 +152,10 @@ def _standing(commons: Commons, person: Person, category: str) -> tuple[bool, in
     of its latest rules; a refusal when the person is not a member. One query for the three."""
     row = db.session.execute(_standing_query(), {"commons_id": commons.id, "person_id": person.id, "category": category}).first()
     if row is None:
-        raise Forbidden(_("You can only declare work for a commons you belong to."),
-                        fields={"commons": [_("You are not a member of this commons.")]})
+        raise Forbidden(
+            _("You can only declare work for a commons you belong to."),
+            fields={"commons": [_("You are not a member of this commons.")]},
+        )
     return bool(row[0]), row[1]
 
 
@@ -147,7 +170,8 @@ def _assign(commons_id: int, on: date, problems: dict[str, list[str]]):
     round_, late = round_for(commons_id, on)
     if round_ is None and late:
         problems.setdefault("date", []).append(
-            _("This period is closed and no round is open to take a late declaration; ask a steward."))
+            _("This period is closed and no round is open to take a late declaration; ask a steward.")
+        )
     return round_, late
 
 
@@ -163,25 +187,35 @@ def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: 
     contribution the first one created instead of a second one.
     """
     if idempotency_key:
-        existing = db.session.scalar(select(Contribution).where(
-            Contribution.person_id == person.id, Contribution.idempotency_key == idempotency_key))
+        existing = db.session.scalar(
+            select(Contribution).where(Contribution.person_id == person.id, Contribution.idempotency_key == idempotency_key)
+        )
         if existing is not None:
             return Saved(existing, replayed=True)
     # Each query here runs once per declaration under load: they are kept few (see
     # tests/test_contributions_statement_count.py).
     category_active, latest_threshold = _standing(commons, person, draft.category)
     day_hours, week_hours = hours_on_day_and_week(person.id, draft.on)
-    problems = check_draft(draft, today=today(), other_hours_that_day=day_hours,
-                           categories={draft.category} if category_active else set())
+    problems = check_draft(
+        draft, today=today(), other_hours_that_day=day_hours, categories={draft.category} if category_active else set()
+    )
     round_, late = (None, False) if "date" in problems else _assign(commons.id, draft.on, problems)
     _refuse(problems)
     contribution = Contribution(
-        person_id=person.id, commons_id=commons.id, round=round_, date=draft.on,
-        hours=draft.hours, category=draft.category, description=draft.description, evidence_url=draft.evidence_url or None,
-        status="declared", idempotency_key=idempotency_key,
+        person_id=person.id,
+        commons_id=commons.id,
+        round=round_,
+        date=draft.on,
+        hours=draft.hours,
+        category=draft.category,
+        description=draft.description,
+        evidence_url=draft.evidence_url or None,
+        status="declared",
+        idempotency_key=idempotency_key,
         # Set rather than loaded back for the response: new work has no vouch or objection yet,
         # and the session keeps the round only as long as something refers to it.
-        vouches=[], objections=[],
+        vouches=[],
+        objections=[],
     )
     if idempotency_key is None:
         db.session.add(contribution)
@@ -192,8 +226,9 @@ def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: 
                 db.session.add(contribution)
         except IntegrityError:
             # The same one-time token submitted twice at once: the other request stored it.
-            existing = db.session.scalar(select(Contribution).where(
-                Contribution.person_id == person.id, Contribution.idempotency_key == idempotency_key))
+            existing = db.session.scalar(
+                select(Contribution).where(Contribution.person_id == person.id, Contribution.idempotency_key == idempotency_key)
+            )
             if existing is None:
                 raise
             return Saved(existing, replayed=True)
@@ -215,9 +250,12 @@ def update(contribution: Contribution, person: Person, changes: dict) -> Saved:
     _require_editable(contribution, person)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationFailed(_("These fields cannot be changed."), fields={name: [_("cannot be changed")] for name in sorted(unknown)})
+        raise ValidationFailed(
+            _("These fields cannot be changed."), fields={name: [_("cannot be changed")] for name in sorted(unknown)}
+        )
     draft = Draft(
-        on=changes.get("on", contribution.date), hours=Decimal(changes.get("hours", contribution.hours)),
+        on=changes.get("on", contribution.date),
+        hours=Decimal(changes.get("hours", contribution.hours)),
         category=changes.get("category", contribution.category),
         description=changes.get("description", contribution.description),
         evidence_url=changes.get("evidence_url", contribution.evidence_url),
@@ -265,12 +303,18 @@ class Filters:
 def list_contributions(viewer: Person, filters: Filters) -> list[Contribution]:
     """The viewer's own contributions, or (with a commons they belong to) that commons' ones."""
     query = select(Contribution).options(
-        selectinload(Contribution.objections), selectinload(Contribution.vouches), selectinload(Contribution.commons),
-        selectinload(Contribution.round), selectinload(Contribution.person))
+        selectinload(Contribution.objections),
+        selectinload(Contribution.vouches),
+        selectinload(Contribution.commons),
+        selectinload(Contribution.round),
+        selectinload(Contribution.person),
+    )
     if filters.commons is not None:
         if membership(filters.commons, viewer) is None and not viewer.is_admin:
-            raise Forbidden(_("Only people of this commons can see its contributions."),
-                            fields={"commons": [_("You are not a member of this commons.")]})
+            raise Forbidden(
+                _("Only people of this commons can see its contributions."),
+                fields={"commons": [_("You are not a member of this commons.")]},
+            )
         query = query.where(Contribution.commons_id == filters.commons.id)
         if filters.person_id is not None:
             query = query.where(Contribution.person_id == filters.person_id)
@@ -287,9 +331,10 @@ def list_contributions(viewer: Person, filters: Filters) -> list[Contribution]:
         return list(db.session.scalars(query.limit(filters.limit).offset(filters.offset)))
     # The status is derived, so the filter applies after loading.
     matching = [c for c in db.session.scalars(query) if status_of(c) == filters.status]
-    return matching[filters.offset:filters.offset + filters.limit]
+    return matching[filters.offset : filters.offset + filters.limit]
 
 
 def memberships_of(person: Person) -> list[Membership]:
-    return list(db.session.scalars(
-        select(Membership).join(Commons).where(Membership.person_id == person.id).order_by(Commons.name)))
+    return list(
+        db.session.scalars(select(Membership).join(Commons).where(Membership.person_id == person.id).order_by(Commons.name))
+    )

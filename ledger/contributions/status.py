@@ -8,8 +8,9 @@ from collections.abc import Iterable
 DISPLAY_STATUSES = ("declared", "under_objection", "carried_over", "counted", "paid", "rejected", "withdrawn")
 
 
-def display_status(*, stored: str, round_state: str | None, objection_states: Iterable[str],
-                   carried_from_round_id: int | None) -> str:
+def display_status(
+    *, stored: str, round_state: str | None, objection_states: Iterable[str], carried_from_round_id: int | None
+) -> str:
     """One word for where a contribution stands.
 
     Withdrawal and rejection are final; an open objection outranks everything that depends on

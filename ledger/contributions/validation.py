@@ -100,8 +100,13 @@ def check_draft(draft: Draft, *, today: date, other_hours_that_day: Decimal, cat
     problem = hours_problem(draft.hours)
     add("hours", problem)
     if problem is None and other_hours_that_day + draft.hours > MAX_HOURS_PER_DAY:
-        add("hours", _("You already declared %(h)s hours on that day across your commons; a day has at most 24 hours.",
-                       h=f"{other_hours_that_day:.2f}"))
+        add(
+            "hours",
+            _(
+                "You already declared %(h)s hours on that day across your commons; a day has at most 24 hours.",
+                h=f"{other_hours_that_day:.2f}",
+            ),
+        )
     if draft.category not in categories:
         add("category", _("Choose one of this commons' categories."))
     add("description", text_problem(draft.description, DESCRIPTION_LENGTH))

@@ -18,8 +18,7 @@ from ledger.commons.models import Commons
 from ledger.commons.service import get_commons, membership
 from ledger.contributions import peer, rules_text, service
 from ledger.contributions.categories import categories_of, label_of
-from ledger.contributions.forms import (HINTS, ActionForm, AnswerForm, DeclareForm, EditForm, ObjectionForm,
-                                        ResolveForm, VoteForm)
+from ledger.contributions.forms import HINTS, ActionForm, AnswerForm, DeclareForm, EditForm, ObjectionForm, ResolveForm, VoteForm
 from ledger.contributions.models import Category, Contribution, Objection
 from ledger.contributions.validation import Draft, parse_hours
 from ledger.errors import Forbidden, ValidationFailed
@@ -32,16 +31,20 @@ from ledger.web.guard import login_required
 blp = Blueprint("contribution_pages", __name__)
 
 STATUS_LABELS = {
-    "declared": _l("declared"), "under_objection": _l("under objection"), "carried_over": _l("carried over"),
-    "counted": _l("counted"), "paid": _l("paid"), "rejected": _l("rejected"), "withdrawn": _l("withdrawn"),
+    "declared": _l("declared"),
+    "under_objection": _l("under objection"),
+    "carried_over": _l("carried over"),
+    "counted": _l("counted"),
+    "paid": _l("paid"),
+    "rejected": _l("rejected"),
+    "withdrawn": _l("withdrawn"),
 }
 OBJECTION_LABELS = {"open": _l("open"), "withdrawn": _l("withdrawn"), "upheld": _l("upheld"), "dismissed": _l("dismissed")}
 
 
 @blp.context_processor
 def labels():
-    return {"status_labels": STATUS_LABELS, "objection_labels": OBJECTION_LABELS,
-            "status_of": service.status_of, "hints": HINTS}
+    return {"status_labels": STATUS_LABELS, "objection_labels": OBJECTION_LABELS, "status_of": service.status_of, "hints": HINTS}
 
 
 def category_labels(commons_ids) -> dict[tuple[int, str], str]:
@@ -72,16 +75,26 @@ def _draft(form) -> Draft | None:
     hours = _parse_hours_into(form, "hours")
     if form.errors or hours is None:
         return None
-    return Draft(on=form.date.data, hours=hours, category=form.category.data or "",
-                 description=(form.description.data or "").strip(), evidence_url=(form.evidence_url.data or "").strip() or None)
+    return Draft(
+        on=form.date.data,
+        hours=hours,
+        category=form.category.data or "",
+        description=(form.description.data or "").strip(),
+        evidence_url=(form.evidence_url.data or "").strip() or None,
+    )
 
 
 def _tell_late_and_care(saved: service.Saved) -> None:
     """Say where a late declaration went, and any kind warning about the week's hours."""
     round_ = saved.contribution.round
     if saved.late and round_ is not None:
-        flash(_("Its period was already closed, so it went to the current open round (%(start)s – %(end)s).",
-                start=round_.period_start.isoformat(), end=round_.period_end.isoformat()))
+        flash(
+            _(
+                "Its period was already closed, so it went to the current open round (%(start)s – %(end)s).",
+                start=round_.period_start.isoformat(),
+                end=round_.period_end.isoformat(),
+            )
+        )
     for warning in saved.warnings:
         flash(warning)
 
@@ -109,16 +122,25 @@ def new(me):
             except ValidationFailed as exc:
                 apply_errors(form, exc)
             else:
-                flash(_("Your contribution was recorded. Thank you!") if not saved.replayed
-                      else _("This contribution was already recorded; it was not saved twice."))
+                flash(
+                    _("Your contribution was recorded. Thank you!")
+                    if not saved.replayed
+                    else _("This contribution was already recorded; it was not saved twice.")
+                )
                 _tell_late_and_care(saved)
                 return redirect(url_for("contribution_pages.mine", highlight=saved.contribution.id))
         status = 422
     else:
         status = 422
     rules = service.rules_for(chosen.id)
-    return render_template("contributions/new.html", memberships=memberships, chosen=chosen, form=form,
-                           rules_lines=rules_text.summary(rules, categories), legitimacy=rules_text.legitimacy()), status
+    return render_template(
+        "contributions/new.html",
+        memberships=memberships,
+        chosen=chosen,
+        form=form,
+        rules_lines=rules_text.summary(rules, categories),
+        legitimacy=rules_text.legitimacy(),
+    ), status
 
 
 @blp.get("/contributions")
@@ -126,9 +148,14 @@ def new(me):
 def mine(me):
     rows = service.list_contributions(me, service.Filters(limit=500))
     memberships = service.memberships_of(me)
-    return render_template("contributions/mine.html", rows=rows, memberships=memberships,
-                           labels=category_labels([c.commons_id for c in rows]),
-                           highlight=request.args.get("highlight", type=int), action_form=ActionForm())
+    return render_template(
+        "contributions/mine.html",
+        rows=rows,
+        memberships=memberships,
+        labels=category_labels([c.commons_id for c in rows]),
+        highlight=request.args.get("highlight", type=int),
+        action_form=ActionForm(),
+    )
 
 
 def _own(contribution_id: int, me) -> Contribution:
@@ -154,16 +181,29 @@ def edit(me, contribution_id: int):
         status = 422
         if form.validate_on_submit() and (draft := _draft(form)) is not None:
             try:
-                saved = service.update(contribution, me, {"on": draft.on, "hours": draft.hours, "category": draft.category,
-                                                          "description": draft.description, "evidence_url": draft.evidence_url})
+                saved = service.update(
+                    contribution,
+                    me,
+                    {
+                        "on": draft.on,
+                        "hours": draft.hours,
+                        "category": draft.category,
+                        "description": draft.description,
+                        "evidence_url": draft.evidence_url,
+                    },
+                )
             except ValidationFailed as exc:
                 apply_errors(form, exc)
             else:
                 flash(_("Your changes were saved."))
                 _tell_late_and_care(saved)
                 return redirect(url_for("contribution_pages.mine", highlight=contribution.id))
-    return render_template("contributions/edit.html", contribution=contribution, form=form,
-                           label=category_labels([contribution.commons_id]).get((contribution.commons_id, contribution.category))), status
+    return render_template(
+        "contributions/edit.html",
+        contribution=contribution,
+        form=form,
+        label=category_labels([contribution.commons_id]).get((contribution.commons_id, contribution.category)),
+    ), status
 
 
 @blp.route("/contributions/<int:contribution_id>/withdraw", methods=["GET", "POST"])
@@ -175,11 +215,16 @@ def withdraw(me, contribution_id: int):
         service.withdraw(contribution, me)
         flash(_("Your contribution was withdrawn. It stays in the history, marked withdrawn."))
         return redirect(url_for("contribution_pages.mine"))
-    return render_template("contributions/withdraw.html", contribution=contribution, form=form,
-                           label=category_labels([contribution.commons_id]).get((contribution.commons_id, contribution.category)))
+    return render_template(
+        "contributions/withdraw.html",
+        contribution=contribution,
+        form=form,
+        label=category_labels([contribution.commons_id]).get((contribution.commons_id, contribution.category)),
+    )
 
 
 # --- Review of one contribution ------------------------------------------------------------
+
 
 def _visible(contribution_id: int, me) -> Contribution:
     contribution = service.get_contribution(contribution_id)
@@ -203,18 +248,32 @@ def render_detail(contribution: Contribution, me, *, bound: dict | None = None, 
         }
     mine = membership(contribution.commons, me)
     people_ids = {o.objector_id for o in objections} | {v.person_id for v in contribution.vouches}
-    names = {p.id: (p.display_name if p.id == me.id else p.public_name)
-             for p in db.session.scalars(select(Person).where(Person.id.in_(people_ids)))} if people_ids else {}
+    names = (
+        {
+            p.id: (p.display_name if p.id == me.id else p.public_name)
+            for p in db.session.scalars(select(Person).where(Person.id.in_(people_ids)))
+        }
+        if people_ids
+        else {}
+    )
     return render_template(
-        "contributions/detail.html", contribution=contribution, objections=objections, forms=forms, rules=rules,
-        is_author=contribution.person_id == me.id, can_review=peer.reviewer_rights(contribution, me),
+        "contributions/detail.html",
+        contribution=contribution,
+        objections=objections,
+        forms=forms,
+        rules=rules,
+        is_author=contribution.person_id == me.id,
+        can_review=peer.reviewer_rights(contribution, me),
         is_steward=mine is not None and mine.role == "steward",
         vouched=any(v.person_id == me.id for v in contribution.vouches),
-        tallies={o.id: peer.tally(o) for o in objections}, names=names,
+        tallies={o.id: peer.tally(o) for o in objections},
+        names=names,
         my_votes={o.id: next((v.keep for v in o.votes if v.person_id == me.id), None) for o in objections},
-        objection_form=bound.get("object") or ObjectionForm(formdata=None), action_form=ActionForm(),
+        objection_form=bound.get("object") or ObjectionForm(formdata=None),
+        action_form=ActionForm(),
         label=category_labels([contribution.commons_id]).get((contribution.commons_id, contribution.category)),
-        editable=contribution.person_id == me.id and contribution.status in ("declared", "carried_over")
+        editable=contribution.person_id == me.id
+        and contribution.status in ("declared", "carried_over")
         and (contribution.round is None or contribution.round.state == "open"),
     ), status
 
@@ -319,6 +378,7 @@ def withdraw_objection(me, objection_id: int):
 
 # --- What is under review in a commons or a round -------------------------------------------
 
+
 @blp.get("/commons/<slug>/review")
 @blp.get("/commons/<slug>/rounds/<int:round_id>/review")
 @login_required
@@ -332,6 +392,13 @@ def review(me, slug: str, round_id: int | None = None):
             abort(404)
     rows = peer.under_review(commons, round_)
     rounds = db.session.scalars(select(Round).where(Round.commons_id == commons.id).order_by(Round.period_start.desc())).all()
-    return render_template("contributions/review.html", commons=commons, round=round_, rows=rows, rounds=rounds,
-                           labels=category_labels([commons.id]), me_id=me.id,
-                           open_objections=[(c, o) for c in rows for o in c.objections if o.state == "open"])
+    return render_template(
+        "contributions/review.html",
+        commons=commons,
+        round=round_,
+        rows=rows,
+        rounds=rounds,
+        labels=category_labels([commons.id]),
+        me_id=me.id,
+        open_objections=[(c, o) for c in rows for o in c.objections if o.state == "open"],
+    )

@@ -14,23 +14,44 @@ from ledger.timeutil import today
 
 # (first name, last name, consents to show their name publicly)
 PEOPLE = [
-    ("Camille", "Morel", True), ("Yanis", "Benali", True), ("Léa", "Fontaine", False),
-    ("Mathis", "Girard", True), ("Aïcha", "Diallo", False), ("Hugo", "Lemoine", True),
-    ("Inès", "Roussel", True), ("Théo", "Marchand", False), ("Chloé", "Perrin", True),
-    ("Noah", "Chevalier", False), ("Manon", "Faure", True), ("Lucas", "Gauthier", True),
-    ("Sarah", "Lambert", False), ("Nathan", "Bonnet", True), ("Jade", "François", True),
-    ("Enzo", "Mercier", False), ("Louise", "Dupuis", True), ("Gabriel", "Blanc", True),
-    ("Zoé", "Guerin", False), ("Raphaël", "Boyer", True), ("Anaïs", "Garnier", True),
-    ("Mehdi", "Haddad", True), ("Clara", "Rivière", False), ("Jules", "Arnaud", True),
+    ("Camille", "Morel", True),
+    ("Yanis", "Benali", True),
+    ("Léa", "Fontaine", False),
+    ("Mathis", "Girard", True),
+    ("Aïcha", "Diallo", False),
+    ("Hugo", "Lemoine", True),
+    ("Inès", "Roussel", True),
+    ("Théo", "Marchand", False),
+    ("Chloé", "Perrin", True),
+    ("Noah", "Chevalier", False),
+    ("Manon", "Faure", True),
+    ("Lucas", "Gauthier", True),
+    ("Sarah", "Lambert", False),
+    ("Nathan", "Bonnet", True),
+    ("Jade", "François", True),
+    ("Enzo", "Mercier", False),
+    ("Louise", "Dupuis", True),
+    ("Gabriel", "Blanc", True),
+    ("Zoé", "Guerin", False),
+    ("Raphaël", "Boyer", True),
+    ("Anaïs", "Garnier", True),
+    ("Mehdi", "Haddad", True),
+    ("Clara", "Rivière", False),
+    ("Jules", "Arnaud", True),
 ]
 
 COMMONS = [
-    ("roue-libre", "La Roue Libre",
-     "Atelier vélo participatif et plateforme de réparation en ligne : tutoriels, pièces de réemploi, permanences."),
-    ("tiers-lieu-tanneurs", "Tiers-lieu des Tanneurs",
-     "Tiers-lieu associatif : ateliers partagés, café solidaire, accueil de collectifs du quartier."),
-    ("cartocommuns", "Cartocommuns",
-     "Logiciel libre de cartographie des communs, maintenu par une communauté de contributeurs."),
+    (
+        "roue-libre",
+        "La Roue Libre",
+        "Atelier vélo participatif et plateforme de réparation en ligne : tutoriels, pièces de réemploi, permanences.",
+    ),
+    (
+        "tiers-lieu-tanneurs",
+        "Tiers-lieu des Tanneurs",
+        "Tiers-lieu associatif : ateliers partagés, café solidaire, accueil de collectifs du quartier.",
+    ),
+    ("cartocommuns", "Cartocommuns", "Logiciel libre de cartographie des communs, maintenu par une communauté de contributeurs."),
 ]
 
 
@@ -119,5 +140,12 @@ def _income(world: DemoWorld) -> None:
         commons = world.commons[slug]
         steward = next(m.person for m in commons.memberships if m.role == "steward")
         for source, funder, cents, offset, earmark in rows:
-            record_income(commons, amount_cents=cents, source=source, funder=funder,
-                          received_on=min(start + timedelta(days=offset), today()), earmark=earmark, recorded_by=steward)
+            record_income(
+                commons,
+                amount_cents=cents,
+                source=source,
+                funder=funder,
+                received_on=min(start + timedelta(days=offset), today()),
+                earmark=earmark,
+                recorded_by=steward,
+            )

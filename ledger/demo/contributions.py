@@ -30,27 +30,59 @@ PACE = {"core": 3.0, "member": 1.0, "steward": 1.5, "contributor": 0.4}
 
 DESCRIPTIONS = {
     "production": {
-        "roue-libre": ["Réparation de vélos à la permanence du samedi", "Tutoriel vidéo : régler un dérailleur",
-                       "Remise en état de trois vélos de réemploi"],
-        "tiers-lieu-tanneurs": ["Atelier menuiserie : bancs pour la cour", "Préparation des repas du café solidaire",
-                                "Installation de l'exposition du mois"],
-        "cartocommuns": ["Développement du module d'import CSV", "Correction de la projection des cartes",
-                         "Rédaction de la documentation d'installation"],
+        "roue-libre": [
+            "Réparation de vélos à la permanence du samedi",
+            "Tutoriel vidéo : régler un dérailleur",
+            "Remise en état de trois vélos de réemploi",
+        ],
+        "tiers-lieu-tanneurs": [
+            "Atelier menuiserie : bancs pour la cour",
+            "Préparation des repas du café solidaire",
+            "Installation de l'exposition du mois",
+        ],
+        "cartocommuns": [
+            "Développement du module d'import CSV",
+            "Correction de la projection des cartes",
+            "Rédaction de la documentation d'installation",
+        ],
     },
-    "maintenance": ["Rangement et inventaire de l'atelier", "Mise à jour des dépendances et sauvegardes",
-                    "Entretien des outils partagés", "Tri des pièces détachées et du stock"],
-    "care": ["Écoute et accompagnement d'une bénévole en difficulté", "Préparation du goûter de fin de chantier",
-             "Appels aux membres qu'on n'a pas vus depuis longtemps", "Médiation d'une tension entre deux équipes"],
-    "governance": ["Préparation de l'assemblée du mois", "Rédaction du compte rendu du cercle de pilotage",
-                   "Proposition de révision des règles de rétribution"],
-    "welcoming": ["Accueil et visite pour deux nouvelles personnes", "Binôme avec un nouveau contributeur",
-                  "Réponse aux messages de personnes intéressées"],
-    "feedback": ["Retours d'usage recueillis auprès des habitué·es", "Test de la nouvelle version et rapport de bugs",
-                 "Questionnaire de satisfaction : dépouillement"],
-    "coordination": ["Planning des permanences du mois", "Coordination avec la mairie pour l'événement",
-                     "Suivi des tâches et relances"],
-    "mutual_help": ["Aide à un autre commun pour son déménagement", "Coup de main à la comptabilité d'une association voisine",
-                    "Partage de savoir-faire avec un autre atelier"],
+    "maintenance": [
+        "Rangement et inventaire de l'atelier",
+        "Mise à jour des dépendances et sauvegardes",
+        "Entretien des outils partagés",
+        "Tri des pièces détachées et du stock",
+    ],
+    "care": [
+        "Écoute et accompagnement d'une bénévole en difficulté",
+        "Préparation du goûter de fin de chantier",
+        "Appels aux membres qu'on n'a pas vus depuis longtemps",
+        "Médiation d'une tension entre deux équipes",
+    ],
+    "governance": [
+        "Préparation de l'assemblée du mois",
+        "Rédaction du compte rendu du cercle de pilotage",
+        "Proposition de révision des règles de rétribution",
+    ],
+    "welcoming": [
+        "Accueil et visite pour deux nouvelles personnes",
+        "Binôme avec un nouveau contributeur",
+        "Réponse aux messages de personnes intéressées",
+    ],
+    "feedback": [
+        "Retours d'usage recueillis auprès des habitué·es",
+        "Test de la nouvelle version et rapport de bugs",
+        "Questionnaire de satisfaction : dépouillement",
+    ],
+    "coordination": [
+        "Planning des permanences du mois",
+        "Coordination avec la mairie pour l'événement",
+        "Suivi des tâches et relances",
+    ],
+    "mutual_help": [
+        "Aide à un autre commun pour son déménagement",
+        "Coup de main à la comptabilité d'une association voisine",
+        "Partage de savoir-faire avec un autre atelier",
+    ],
 }
 # Core people lean towards the work that holds the place together, often unseen.
 CORE_CATEGORIES = ("maintenance", "care", "coordination", "governance", "welcoming", "production", "maintenance", "care")
@@ -87,8 +119,11 @@ def _declare_weeks(commons, person, slug: str, pace: float, is_core: bool, start
             hours = Decimal(rnd.randint(8, 24) if is_core else rnd.randint(4, 12)) / 4
             if hours_on_day(person.id, on) + hours > 24:
                 continue
-            declare(person, commons, Draft(on=on, hours=hours, category=category, description=_describe(slug, category, rnd),
-                                           evidence_url=None))
+            declare(
+                person,
+                commons,
+                Draft(on=on, hours=hours, category=category, description=_describe(slug, category, rnd), evidence_url=None),
+            )
         day += timedelta(days=7)
 
 
@@ -107,7 +142,9 @@ def _vouches(world: DemoWorld, rnd: random.Random) -> None:
     """About a quarter of the work gets a vouch or two from members who saw it."""
     for commons in world.commons.values():
         reviewers = [m.person for m in commons.memberships if m.can_review]
-        for contribution in db.session.scalars(select(Contribution).where(Contribution.commons_id == commons.id).order_by(Contribution.id)):
+        for contribution in db.session.scalars(
+            select(Contribution).where(Contribution.commons_id == commons.id).order_by(Contribution.id)
+        ):
             if rnd.random() > 0.25:
                 continue
             for reviewer in rnd.sample(reviewers, k=min(len(reviewers), rnd.randint(1, 2))):
@@ -118,24 +155,40 @@ def _vouches(world: DemoWorld, rnd: random.Random) -> None:
 def _latest(world: DemoWorld, slug: str, first_name: str) -> Contribution:
     """The person's most recent contribution this month in that commons, declared if there is none."""
     commons, person = world.commons[slug], world.person(first_name)
-    found = db.session.scalar(select(Contribution).where(
-        Contribution.commons_id == commons.id, Contribution.person_id == person.id,
-        Contribution.date >= today().replace(day=1)).order_by(Contribution.date.desc(), Contribution.id.desc()).limit(1))
+    found = db.session.scalar(
+        select(Contribution)
+        .where(
+            Contribution.commons_id == commons.id,
+            Contribution.person_id == person.id,
+            Contribution.date >= today().replace(day=1),
+        )
+        .order_by(Contribution.date.desc(), Contribution.id.desc())
+        .limit(1)
+    )
     if found is not None:
         return found
-    return declare(person, commons, Draft(on=today(), hours=Decimal("3"), category="production",
-                                          description=_describe(slug, "production", random.Random(slug)), evidence_url=None)).contribution
+    return declare(
+        person,
+        commons,
+        Draft(
+            on=today(),
+            hours=Decimal("3"),
+            category="production",
+            description=_describe(slug, "production", random.Random(slug)),
+            evidence_url=None,
+        ),
+    ).contribution
 
 
 def _open_objections(world: DemoWorld) -> None:
     """Two objections still open this month: one waiting for Léa's answer, one answered and being voted."""
     lea = _latest(world, "roue-libre", "Léa")
-    first = peer.object_to(lea, world.person("Inès"),
-                           "Je n'ai pas vu cette permanence sur le planning ; peux-tu préciser le créneau ?")
+    first = peer.object_to(
+        lea, world.person("Inès"), "Je n'ai pas vu cette permanence sur le planning ; peux-tu préciser le créneau ?"
+    )
     peer.vote(first, world.person("Chloé"), keep=True)  # 1 vote of 4 eligible: the quorum is not reached
 
     enzo = _latest(world, "tiers-lieu-tanneurs", "Enzo")
-    second = peer.object_to(enzo, world.person("Nathan"),
-                            "Le nombre d'heures me paraît élevé pour cette tâche ; on en parle ?")
+    second = peer.object_to(enzo, world.person("Nathan"), "Le nombre d'heures me paraît élevé pour cette tâche ; on en parle ?")
     amended = max(Decimal("0.25"), (Decimal(enzo.hours) / 2).quantize(Decimal("0.25")))
     peer.answer(second, world.person("Enzo"), "Tu as raison, j'ai compté la préparation deux fois. Je corrige.", amended)

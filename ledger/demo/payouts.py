@@ -23,8 +23,18 @@ CAE_CODE = "ECOTONE"
 ACCOUNTANT_EMAIL = "comptabilite@ecotone.demo.communs.example"
 # (first name in the demo, contract type): about half of the demo people work with the CAE.
 CAE_MEMBERS = [
-    ("Léa", "CESA"), ("Aïcha", "CAPE"), ("Théo", "CESA"), ("Noah", "CESA"), ("Manon", "CESA"), ("Lucas", "CESA"),
-    ("Enzo", "CESA"), ("Louise", "CESA"), ("Gabriel", "CESA"), ("Clara", "CESA"), ("Jules", "CESA"), ("Raphaël", "associe"),
+    ("Léa", "CESA"),
+    ("Aïcha", "CAPE"),
+    ("Théo", "CESA"),
+    ("Noah", "CESA"),
+    ("Manon", "CESA"),
+    ("Lucas", "CESA"),
+    ("Enzo", "CESA"),
+    ("Louise", "CESA"),
+    ("Gabriel", "CESA"),
+    ("Clara", "CESA"),
+    ("Jules", "CESA"),
+    ("Raphaël", "associe"),
 ]
 # Routes other than `cae` and the default `invoice`: (first name, commons, route).
 OTHER_ROUTES = [("Zoé", "tiers-lieu-tanneurs", "waive"), ("Sarah", "roue-libre", "fund")]
@@ -54,9 +64,11 @@ def settle(world: DemoWorld) -> None:
     cae = service.get_cae(CAE_CODE)
     accountant = find_by_email(ACCOUNTANT_EMAIL)
     first = db.session.execute(
-        select(PayoutBatch, Round.finalized_at).join(Round, Round.id == PayoutBatch.round_id)
+        select(PayoutBatch, Round.finalized_at)
+        .join(Round, Round.id == PayoutBatch.round_id)
         .where(PayoutBatch.route == "cae", PayoutBatch.cae_id == cae.id, Round.finalized_at.is_not(None))
-        .order_by(Round.finalized_at, PayoutBatch.id).limit(1)
+        .order_by(Round.finalized_at, PayoutBatch.id)
+        .limit(1)
     ).first()
     if first is None:
         return  # no finalized round in this demo: nothing to pay yet

@@ -39,32 +39,55 @@ def load(world: DemoWorld) -> None:
     this_month = today().replace(day=1)
     two_ago = (this_month - timedelta(days=40)).replace(day=1)
     last = (this_month - timedelta(days=1)).replace(day=1)
-    new_fund_rules(manager, reason="Cover half of each shortfall, at most 80 € per person and round.",
-                   topup_ratio=Decimal("0.5"), per_person_cap_cents=8_000, effective_from=two_ago)
-    donate(amount_cents=150_000, donor="Fondation pour la contribution", received_on=two_ago + timedelta(days=2), recorded_by=manager)
+    new_fund_rules(
+        manager,
+        reason="Cover half of each shortfall, at most 80 € per person and round.",
+        topup_ratio=Decimal("0.5"),
+        per_person_cap_cents=8_000,
+        effective_from=two_ago,
+    )
+    donate(
+        amount_cents=150_000, donor="Fondation pour la contribution", received_on=two_ago + timedelta(days=2), recorded_by=manager
+    )
     for commons in world.commons.values():
         members = db.session.scalars(select(Membership).where(Membership.commons_id == commons.id).order_by(Membership.id)).all()
         steward = next(m.person for m in members if m.role == "steward")
         first = _past_round(commons, steward, members, two_ago, rnd, cover=Decimal(1), dispute=True)
         _past_round(commons, steward, members, last, rnd, cover=Decimal("0.6"), dispute=False)
         start, end = month_bounds(this_month)
-        service.create_round(commons, period_start=start, period_end=end, created_by=steward,
-                             envelope_cents=max(0, min(first.envelope_cents, service.free_treasury_cents(commons))))
+        service.create_round(
+            commons,
+            period_start=start,
+            period_end=end,
+            created_by=steward,
+            envelope_cents=max(0, min(first.envelope_cents, service.free_treasury_cents(commons))),
+        )
     db.session.flush()
 
 
 def _declare_if_missing(commons, members, start: date, end: date, rnd: random.Random) -> None:
     """Contributions for the month, unless the contributions step already declared some."""
-    if db.session.scalar(select(func.count(Contribution.id)).where(
-            Contribution.commons_id == commons.id, Contribution.date >= start, Contribution.date <= end)):
+    if db.session.scalar(
+        select(func.count(Contribution.id)).where(
+            Contribution.commons_id == commons.id, Contribution.date >= start, Contribution.date <= end
+        )
+    ):
         return
     for member in members:
         for _ in range(rnd.randint(1, 4)):
             day = start + timedelta(days=rnd.randint(0, (end - start).days))
-            db.session.add(Contribution(
-                person_id=member.person_id, commons_id=commons.id, date=min(day, today()),
-                hours=Decimal(rnd.randint(2, 24)) / 4, category=rnd.choice(CATEGORIES), description="Permanence et suivi",
-                status="declared", created_at=utcnow()))
+            db.session.add(
+                Contribution(
+                    person_id=member.person_id,
+                    commons_id=commons.id,
+                    date=min(day, today()),
+                    hours=Decimal(rnd.randint(2, 24)) / 4,
+                    category=rnd.choice(CATEGORIES),
+                    description="Permanence et suivi",
+                    status="declared",
+                    created_at=utcnow(),
+                )
+            )
     db.session.flush()
 
 
@@ -78,11 +101,17 @@ def _past_round(commons, steward, members, first: date, rnd: random.Random, *, c
     round_ = service.create_round(commons, period_start=start, period_end=end, envelope_cents=0, created_by=steward)
     objection = None
     if dispute:
-        disputed = db.session.scalar(select(Contribution).where(Contribution.round_id == round_.id).order_by(Contribution.id.desc()).limit(1))
+        disputed = db.session.scalar(
+            select(Contribution).where(Contribution.round_id == round_.id).order_by(Contribution.id.desc()).limit(1)
+        )
         objector = next((m for m in members if m.person_id != disputed.person_id and m.can_review), None) if disputed else None
         if objector is not None:
-            objection = Objection(contribution_id=disputed.id, objector_id=objector.person_id, state="open",
-                                  reason="Ces heures semblent compter deux fois la même permanence.")
+            objection = Objection(
+                contribution_id=disputed.id,
+                objector_id=objector.person_id,
+                state="open",
+                reason="Ces heures semblent compter deux fois la même permanence.",
+            )
             db.session.add(objection)
     db.session.flush()
     allocation, _ = service.what_if(round_, {})
@@ -92,6 +121,10 @@ def _past_round(commons, steward, members, first: date, rnd: random.Random, *, c
     lifecycle.step(round_, "review")
     lifecycle.finalize(round_)
     if objection is not None:  # settled later: the carried-over work counts in the next round
-        objection.state, objection.resolution, objection.resolved_at = "dismissed", "Vérifié : deux permanences distinctes.", utcnow()
+        objection.state, objection.resolution, objection.resolved_at = (
+            "dismissed",
+            "Vérifié : deux permanences distinctes.",
+            utcnow(),
+        )
     db.session.flush()
     return round_

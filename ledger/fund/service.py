@@ -39,8 +39,14 @@ def current_fund_rules(*, create: bool = True) -> FundRuleVersion:
     """
     rules = db.session.scalar(select(FundRuleVersion).order_by(FundRuleVersion.version.desc()).limit(1))
     if rules is None:
-        rules = FundRuleVersion(version=1, author_id=None, reason="Default rules: the fund covers half of each shortfall.",
-                                effective_from=today(), topup_ratio=DEFAULT_TOPUP_RATIO, per_person_cap_cents=None)
+        rules = FundRuleVersion(
+            version=1,
+            author_id=None,
+            reason="Default rules: the fund covers half of each shortfall.",
+            effective_from=today(),
+            topup_ratio=DEFAULT_TOPUP_RATIO,
+            per_person_cap_cents=None,
+        )
         if create:
             db.session.add(rules)
             db.session.flush()
@@ -52,12 +58,18 @@ def fund_rules_history() -> list[FundRuleVersion]:
     return list(db.session.scalars(select(FundRuleVersion).order_by(FundRuleVersion.version)))
 
 
-def new_fund_rules(author: Person, *, reason: str, topup_ratio: Decimal, per_person_cap_cents: int | None,
-                   effective_from: date | None = None) -> FundRuleVersion:
+def new_fund_rules(
+    author: Person, *, reason: str, topup_ratio: Decimal, per_person_cap_cents: int | None, effective_from: date | None = None
+) -> FundRuleVersion:
     previous = current_fund_rules()
-    rules = FundRuleVersion(version=previous.version + 1, author_id=author.id, reason=reason.strip(),
-                            effective_from=effective_from or today(), topup_ratio=str(topup_ratio),
-                            per_person_cap_cents=per_person_cap_cents)
+    rules = FundRuleVersion(
+        version=previous.version + 1,
+        author_id=author.id,
+        reason=reason.strip(),
+        effective_from=effective_from or today(),
+        topup_ratio=str(topup_ratio),
+        per_person_cap_cents=per_person_cap_cents,
+    )
     db.session.add(rules)
     db.session.flush()
     return rules
@@ -69,10 +81,19 @@ def donate(*, amount_cents: int, donor: str, received_on: date, recorded_by: Per
         raise field_error("amount_cents", f"must be between 1 and {MAX_DONATION_CENTS}")
     if received_on > today():
         raise field_error("date", "cannot be in the future")
-    tx = post("fund:donation", [Leg(chart.fund_treasury(), amount_cents, donor), Leg(chart.fund_donations(), -amount_cents, donor)],
-              occurred_on=received_on, memo=f"donation from {donor}")
-    donation = FundDonation(amount_cents=amount_cents, donor=donor.strip(), received_on=received_on,
-                            transaction_id=tx.id, recorded_by_id=recorded_by.id)
+    tx = post(
+        "fund:donation",
+        [Leg(chart.fund_treasury(), amount_cents, donor), Leg(chart.fund_donations(), -amount_cents, donor)],
+        occurred_on=received_on,
+        memo=f"donation from {donor}",
+    )
+    donation = FundDonation(
+        amount_cents=amount_cents,
+        donor=donor.strip(),
+        received_on=received_on,
+        transaction_id=tx.id,
+        recorded_by_id=recorded_by.id,
+    )
     db.session.add(donation)
     db.session.flush()
     return donation
@@ -107,23 +128,41 @@ def recent_flows(limit: int = 20) -> list[dict]:
     """The latest movements of the fund's money: kind, date, amount in or out, and the round."""
     fund_codes = select(Account.id).where(or_(Account.kind == "fund:treasury", Account.kind == "fund:payable"))
     rows = db.session.execute(
-        select(LedgerTransaction.id, LedgerTransaction.kind, LedgerTransaction.occurred_on, LedgerTransaction.round_id,
-               LedgerTransaction.commons_id, func.sum(Posting.amount_cents))
+        select(
+            LedgerTransaction.id,
+            LedgerTransaction.kind,
+            LedgerTransaction.occurred_on,
+            LedgerTransaction.round_id,
+            LedgerTransaction.commons_id,
+            func.sum(Posting.amount_cents),
+        )
         .join(Posting, Posting.transaction_id == LedgerTransaction.id)
         .where(Posting.account_id.in_(fund_codes))
-        .group_by(LedgerTransaction.id, LedgerTransaction.kind, LedgerTransaction.occurred_on, LedgerTransaction.round_id,
-                  LedgerTransaction.commons_id)
-        .order_by(LedgerTransaction.id.desc()).limit(limit)
+        .group_by(
+            LedgerTransaction.id,
+            LedgerTransaction.kind,
+            LedgerTransaction.occurred_on,
+            LedgerTransaction.round_id,
+            LedgerTransaction.commons_id,
+        )
+        .order_by(LedgerTransaction.id.desc())
+        .limit(limit)
     ).all()
-    return [{"transaction_id": r[0], "kind": r[1], "date": r[2], "round_id": r[3], "commons_id": r[4], "amount_cents": int(r[5])}
-            for r in rows]
+    return [
+        {"transaction_id": r[0], "kind": r[1], "date": r[2], "round_id": r[3], "commons_id": r[4], "amount_cents": int(r[5])}
+        for r in rows
+    ]
 
 
 def fund_summary() -> FundSummary:
     """Public figures of the fund: no person is named, only amounts and rounds."""
     return FundSummary(
-        balance_cents=balance(chart.fund_treasury().code), available_cents=available_cents(),
+        balance_cents=balance(chart.fund_treasury().code),
+        available_cents=available_cents(),
         owed_cents=outstanding_topups_cents(),
-        levies_cents=-balance(chart.fund_levies().code), donations_cents=-balance(chart.fund_donations().code),
-        topups_cents=balance(chart.fund_topups().code), rules=current_fund_rules(), flows=recent_flows(),
+        levies_cents=-balance(chart.fund_levies().code),
+        donations_cents=-balance(chart.fund_donations().code),
+        topups_cents=balance(chart.fund_topups().code),
+        rules=current_fund_rules(),
+        flows=recent_flows(),
     )

@@ -35,30 +35,50 @@ def create_batches(round_: Round) -> list[PayoutBatch]:
     inserted in one executemany.
     """
     lines = db.session.execute(
-        select(AllocationLine.id, AllocationLine.person_id, AllocationLine.net_cents, AllocationLine.topup_cents,
-               AllocationLine.route, AllocationLine.cae_id, AllocationLine.cae_contribution_cents,
-               AllocationLine.salary_budget_cents)
-        .where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)
+        select(
+            AllocationLine.id,
+            AllocationLine.person_id,
+            AllocationLine.net_cents,
+            AllocationLine.topup_cents,
+            AllocationLine.route,
+            AllocationLine.cae_id,
+            AllocationLine.cae_contribution_cents,
+            AllocationLine.salary_budget_cents,
+        )
+        .where(AllocationLine.round_id == round_.id)
+        .order_by(AllocationLine.person_id)
     ).all()
     batches: dict[tuple[str, int | None], PayoutBatch] = {
         (b.route, b.cae_id): b for b in db.session.scalars(select(PayoutBatch).where(PayoutBatch.round_id == round_.id))
     }
-    existing_lines = set(db.session.scalars(
-        select(PayoutLine.allocation_line_id).join(PayoutBatch).where(PayoutBatch.round_id == round_.id)
-    ))
-    payable = [(line, (line.route, line.cae_id if line.route == "cae" else None)) for line in lines
-               if line.route in PAYABLE_ROUTES and line.net_cents + line.topup_cents != 0 and line.id not in existing_lines]
+    existing_lines = set(
+        db.session.scalars(select(PayoutLine.allocation_line_id).join(PayoutBatch).where(PayoutBatch.round_id == round_.id))
+    )
+    payable = [
+        (line, (line.route, line.cae_id if line.route == "cae" else None))
+        for line in lines
+        if line.route in PAYABLE_ROUTES and line.net_cents + line.topup_cents != 0 and line.id not in existing_lines
+    ]
     for _, key in payable:
         if key not in batches:
             batches[key] = PayoutBatch(round_id=round_.id, route=key[0], cae_id=key[1], state="pending")
             db.session.add(batches[key])
     db.session.flush()
     if payable:
-        insert_rows(PayoutLine.__table__, [{
-            "batch_id": batches[key].id, "allocation_line_id": line.id, "person_id": line.person_id,
-            "amount_cents": line.net_cents + line.topup_cents, "cae_contribution_cents": line.cae_contribution_cents,
-            "salary_budget_cents": line.salary_budget_cents,
-        } for line, key in payable])
+        insert_rows(
+            PayoutLine.__table__,
+            [
+                {
+                    "batch_id": batches[key].id,
+                    "allocation_line_id": line.id,
+                    "person_id": line.person_id,
+                    "amount_cents": line.net_cents + line.topup_cents,
+                    "cae_contribution_cents": line.cae_contribution_cents,
+                    "salary_budget_cents": line.salary_budget_cents,
+                }
+                for line, key in payable
+            ],
+        )
         for batch in batches.values():
             db.session.expire(batch, ["lines"])
     settle_round(round_)
@@ -103,7 +123,8 @@ def payment_legs(batch: PayoutBatch, round_: Round) -> list[Leg]:
     rows = db.session.execute(
         select(PayoutLine.person_id, AllocationLine.net_cents, AllocationLine.topup_cents)
         .join(AllocationLine, AllocationLine.id == PayoutLine.allocation_line_id)
-        .where(PayoutLine.batch_id == batch.id).order_by(PayoutLine.person_id)
+        .where(PayoutLine.batch_id == batch.id)
+        .order_by(PayoutLine.person_id)
     ).all()
     legs: list[Leg] = []
     net_total = topup_total = 0
@@ -135,9 +156,15 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None = None) ->
         raise field_error("paid_on", "cannot be in the future")
     round_ = db.session.get(Round, batch.round_id)
     try:
-        tx = post("payout", payment_legs(batch, round_), occurred_on=paid_on,
-                  memo=f"Payout batch {batch.id} ({batch.route}) of round {round_.id}",
-                  commons_id=round_.commons_id, round_id=round_.id, ref=f"batch:{batch.id}:paid")
+        tx = post(
+            "payout",
+            payment_legs(batch, round_),
+            occurred_on=paid_on,
+            memo=f"Payout batch {batch.id} ({batch.route}) of round {round_.id}",
+            commons_id=round_.commons_id,
+            round_id=round_.id,
+            ref=f"batch:{batch.id}:paid",
+        )
     except DuplicateEntry as exc:
         raise Conflict(f"Payout batch {batch.id} is already paid.") from exc
     batch.state, batch.paid_at, batch.paid_by_id, batch.paid_transaction_id = "paid", utcnow(), actor.id, tx.id
@@ -156,4 +183,3 @@ def settle_round(round_: Round) -> bool:
     round_.state, round_.paid_at = "paid", utcnow()
     db.session.flush()
     return True
-

@@ -24,13 +24,21 @@ def invoice_summary(person: Person, period: str | None = None) -> dict:
         start, end = parse_period(period)
         query = query.where(Round.finalized_at >= start, Round.finalized_at < end)
     lines = [
-        {"batch_id": batch.id, "round_id": round_.id, "commons": round_.commons.slug, "commons_name": round_.commons.name,
-         "period_start": round_.period_start, "period_end": round_.period_end, "amount_cents": line.amount_cents,
-         "state": batch.state}
+        {
+            "batch_id": batch.id,
+            "round_id": round_.id,
+            "commons": round_.commons.slug,
+            "commons_name": round_.commons.name,
+            "period_start": round_.period_start,
+            "period_end": round_.period_end,
+            "amount_cents": line.amount_cents,
+            "state": batch.state,
+        }
         for line, batch, round_ in db.session.execute(query).all()
     ]
     return {
-        "period": period, "lines": lines,
+        "period": period,
+        "lines": lines,
         "total_cents": sum(line["amount_cents"] for line in lines),
         "unpaid_cents": sum(line["amount_cents"] for line in lines if line["state"] != "paid"),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from sqlalchemy import func, select
 
@@ -53,22 +53,33 @@ class Report:
         return [b["id"] for b in self.batches if b["late"]]
 
     def as_dict(self) -> dict:
-        return {"scope": self.scope, "late_after_days": self.late_after_days, "totals": self.totals,
-                "late": self.late, "batches": self.batches, "differences": self.differences}
+        return {
+            "scope": self.scope,
+            "late_after_days": self.late_after_days,
+            "totals": self.totals,
+            "late": self.late,
+            "batches": self.batches,
+            "differences": self.differences,
+        }
 
 
 def _aware(value):
     """SQLite hands back naive datetimes for UTC columns."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _paid_amount(tx_id: int) -> int:
     """What a payment transaction paid out: the debits on the payable accounts it settled."""
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(Posting.amount_cents), 0)).join(Account)
-        .where(Posting.transaction_id == tx_id, Posting.amount_cents > 0,
-               Account.kind.in_(("payable:person", "fund:payable")))
-    ) or 0)
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(Posting.amount_cents), 0))
+            .join(Account)
+            .where(
+                Posting.transaction_id == tx_id, Posting.amount_cents > 0, Account.kind.in_(("payable:person", "fund:payable"))
+            )
+        )
+        or 0
+    )
 
 
 def _report(scope: dict, batches: list[PayoutBatch], late_after_days: int) -> Report:
@@ -80,23 +91,37 @@ def _report(scope: dict, batches: list[PayoutBatch], late_after_days: int) -> Re
         cae = db.session.get(Cae, batch.cae_id) if batch.cae_id else None
         finalized_at = _aware(round_.finalized_at)
         total = batch_total(batch)
-        report.batches.append({
-            "id": batch.id, "round_id": round_.id, "commons": round_.commons.slug, "route": batch.route,
-            "cae": cae.code if cae else None, "state": batch.state, "total_cents": total,
-            "line_count": len(batch.lines), "finalized_on": finalized_at.date().isoformat() if finalized_at else None,
-            "exported_at": _aware(batch.exported_at).isoformat() if batch.exported_at else None,
-            "paid_at": _aware(batch.paid_at).isoformat() if batch.paid_at else None,
-            "paid_transaction_id": batch.paid_transaction_id,
-            "late": batch.state != "paid" and finalized_at is not None and finalized_at < cutoff,
-        })
+        report.batches.append(
+            {
+                "id": batch.id,
+                "round_id": round_.id,
+                "commons": round_.commons.slug,
+                "route": batch.route,
+                "cae": cae.code if cae else None,
+                "state": batch.state,
+                "total_cents": total,
+                "line_count": len(batch.lines),
+                "finalized_on": finalized_at.date().isoformat() if finalized_at else None,
+                "exported_at": _aware(batch.exported_at).isoformat() if batch.exported_at else None,
+                "paid_at": _aware(batch.paid_at).isoformat() if batch.paid_at else None,
+                "paid_transaction_id": batch.paid_transaction_id,
+                "late": batch.state != "paid" and finalized_at is not None and finalized_at < cutoff,
+            }
+        )
         if batch.state == "paid":
             paid = _paid_amount(batch.paid_transaction_id) if batch.paid_transaction_id else 0
             if paid != total:
-                report.differences.append({
-                    "kind": "payment", "batch_id": batch.id, "account": None, "person_id": None,
-                    "expected_cents": total, "ledger_cents": paid,
-                    "message": f"batch {batch.id} is paid but its ledger payment is {paid} cents, not {total}",
-                })
+                report.differences.append(
+                    {
+                        "kind": "payment",
+                        "batch_id": batch.id,
+                        "account": None,
+                        "person_id": None,
+                        "expected_cents": total,
+                        "ledger_cents": paid,
+                        "message": f"batch {batch.id} is paid but its ledger payment is {paid} cents, not {total}",
+                    }
+                )
         pairs.update((line.person_id, round_.commons_id) for line in batch.lines)
     report.differences.extend(_payable_differences(pairs))
     return report
@@ -125,12 +150,18 @@ def _payable_differences(pairs: set[tuple[int, int]]) -> list[dict]:
         owed = -balance(code)
         if owed != expected[(person_id, commons_id)]:
             person = db.session.get(Person, person_id)
-            out.append({
-                "kind": "payable", "batch_id": None, "account": code, "person_id": person_id,
-                "expected_cents": expected[(person_id, commons_id)], "ledger_cents": owed,
-                "message": f"the ledger owes {person.public_name} {owed} cents in {commons.name}, "
-                           f"the unpaid batches {expected[(person_id, commons_id)]}",
-            })
+            out.append(
+                {
+                    "kind": "payable",
+                    "batch_id": None,
+                    "account": code,
+                    "person_id": person_id,
+                    "expected_cents": expected[(person_id, commons_id)],
+                    "ledger_cents": owed,
+                    "message": f"the ledger owes {person.public_name} {owed} cents in {commons.name}, "
+                    f"the unpaid batches {expected[(person_id, commons_id)]}",
+                }
+            )
     return out
 
 
@@ -145,7 +176,9 @@ def for_cae(cae: Cae, late_after_days: int = DEFAULT_LATE_AFTER_DAYS) -> Report:
 def for_commons(commons: Commons, late_after_days: int = DEFAULT_LATE_AFTER_DAYS) -> Report:
     """Every batch of the commons' rounds, oldest first."""
     batches = db.session.scalars(
-        select(PayoutBatch).join(Round, Round.id == PayoutBatch.round_id)
-        .where(Round.commons_id == commons.id).order_by(PayoutBatch.id)
+        select(PayoutBatch)
+        .join(Round, Round.id == PayoutBatch.round_id)
+        .where(Round.commons_id == commons.id)
+        .order_by(PayoutBatch.id)
     ).all()
     return _report({"commons": commons.slug}, list(batches), late_after_days)

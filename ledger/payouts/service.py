@@ -83,8 +83,9 @@ def _split_name(display_name: str) -> tuple[str, str]:
     return (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
 
 
-def add_cae_member(cae: Cae, email: str, employee_ref: str, contract_type: str, *,
-                   first_name: str | None = None, last_name: str | None = None) -> CaeMembership:
+def add_cae_member(
+    cae: Cae, email: str, employee_ref: str, contract_type: str, *, first_name: str | None = None, last_name: str | None = None
+) -> CaeMembership:
     """Record that a person works with a CAE; the employee reference is encrypted at once."""
     person = find_by_email(email)
     if person is None:
@@ -101,8 +102,14 @@ def add_cae_member(cae: Cae, email: str, employee_ref: str, contract_type: str, 
         raise field_error("last_name", "is required for payroll")
     if find_cae_membership(cae, person.id) is not None:
         raise Conflict(f"{email} is already a member of CAE {cae.code}.", fields={"email": ["already a member"]})
-    member = CaeMembership(cae_id=cae.id, person_id=person.id, employee_ref_encrypted=encrypt(employee_ref),
-                           contract_type=contract_type, first_name=first_name, last_name=last_name)
+    member = CaeMembership(
+        cae_id=cae.id,
+        person_id=person.id,
+        employee_ref_encrypted=encrypt(employee_ref),
+        contract_type=contract_type,
+        first_name=first_name,
+        last_name=last_name,
+    )
     db.session.add(member)
     db.session.flush()
     return member
@@ -127,8 +134,11 @@ def grant_accountant(cae: Cae, email: str) -> PersonRole:
     person = find_by_email(email)
     if person is None:
         raise field_error("email", "no person has this email; create their account first")
-    role = db.session.scalar(select(PersonRole).where(
-        PersonRole.person_id == person.id, PersonRole.role == ROLE_CAE_ACCOUNTANT, PersonRole.cae_id == cae.id))
+    role = db.session.scalar(
+        select(PersonRole).where(
+            PersonRole.person_id == person.id, PersonRole.role == ROLE_CAE_ACCOUNTANT, PersonRole.cae_id == cae.id
+        )
+    )
     if role is None:
         role = PersonRole(person_id=person.id, role=ROLE_CAE_ACCOUNTANT, cae_id=cae.id)
         db.session.add(role)

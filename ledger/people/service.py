@@ -34,8 +34,15 @@ def _free_pseudonym(name: str) -> str:
             return candidate
 
 
-def create_person(email: str, name: str, password: str | None = None, *, admin: bool = False,
-                  pseudonym: str | None = None, show_name_publicly: bool = False) -> Person:
+def create_person(
+    email: str,
+    name: str,
+    password: str | None = None,
+    *,
+    admin: bool = False,
+    pseudonym: str | None = None,
+    show_name_publicly: bool = False,
+) -> Person:
     """Create a person; refuses a duplicate email (409) and a weak password (422)."""
     email = normalize_email(email)
     name = (name or "").strip()
@@ -52,8 +59,11 @@ def create_person(email: str, name: str, password: str | None = None, *, admin: 
         if db.session.scalar(select(Person.id).where(Person.pseudonym == pseudonym)):
             raise Conflict("this pseudonym is taken", fields={"pseudonym": ["already taken"]})
     person = Person(
-        email=email, display_name=name, pseudonym=pseudonym or _free_pseudonym(name),
-        show_name_publicly=show_name_publicly, is_admin=admin,
+        email=email,
+        display_name=name,
+        pseudonym=pseudonym or _free_pseudonym(name),
+        show_name_publicly=show_name_publicly,
+        is_admin=admin,
         password_hash=hash_password(password) if password else None,
     )
     db.session.add(person)
@@ -81,8 +91,11 @@ def create_token(person: Person, label: str = "") -> str:
 def _person_by_token():
     # Built once (on first use, once every model is mapped): it runs before every API request,
     # where building a statement costs about as much as running it.
-    return select(Person).join(ApiToken, ApiToken.person_id == Person.id).where(
-        ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
+    return (
+        select(Person)
+        .join(ApiToken, ApiToken.person_id == Person.id)
+        .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
+    )
 
 
 def person_for_token(token: str) -> Person | None:

@@ -17,9 +17,12 @@ def _candidates():
     # Both candidates in one query: the round covering the date and the commons' open rounds.
     # Built once (on first use, once every model is mapped), since it runs for every declaration.
     return (
-        select(Round).options(joinedload(Round.rule_version))
-        .where(Round.commons_id == bindparam("commons_id"),
-               or_(and_(Round.period_start <= bindparam("on"), Round.period_end >= bindparam("on")), Round.state == "open"))
+        select(Round)
+        .options(joinedload(Round.rule_version))
+        .where(
+            Round.commons_id == bindparam("commons_id"),
+            or_(and_(Round.period_start <= bindparam("on"), Round.period_end >= bindparam("on")), Round.state == "open"),
+        )
         .order_by(Round.period_start)
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -26,8 +25,13 @@ def rounds_group() -> None:
 
 
 @rounds_group.command("tick")
-@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Act as if today were this date (default: today).")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Act as if today were this date (default: today).",
+)
 @with_appcontext
 def tick_command(on) -> None:
     """Advance every round whose dates have passed (what the scheduler does), and print what moved."""

@@ -35,7 +35,9 @@ NEXT_STATE = {"open": "review", "review": "allocated", "allocated": "finalized"}
 def move(round_: Round, from_state: str, to_state: str, **stamps) -> bool:
     """Move the round from one state to the next if, and only if, it is still in ``from_state``."""
     result = db.session.execute(
-        update(Round).where(Round.id == round_.id, Round.state == from_state).values(state=to_state, **stamps)
+        update(Round)
+        .where(Round.id == round_.id, Round.state == from_state)
+        .values(state=to_state, **stamps)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(round_)
@@ -72,8 +74,9 @@ def finalize(round_: Round) -> None:
     The entries go to the ledger as one batch: the statements do not grow with the round's size.
     """
     if not move(round_, "allocated", "finalized", finalized_at=utcnow()):
-        raise Conflict(f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.",
-                       code="already_finalized")
+        raise Conflict(
+            f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.", code="already_finalized"
+        )
     lock_chain()
     allocation = compute(round_)
     accounts = RoundAccounts.of(round_.commons)
@@ -96,8 +99,15 @@ class RoundAccounts:
 
     @classmethod
     def of(cls, commons: Commons) -> RoundAccounts:
-        return cls(commons, chart.commons_retributions(commons), chart.commons_treasury(commons), chart.fund_treasury(),
-                   chart.fund_levies(), chart.fund_topups(), chart.fund_donations())
+        return cls(
+            commons,
+            chart.commons_retributions(commons),
+            chart.commons_treasury(commons),
+            chart.fund_treasury(),
+            chart.fund_levies(),
+            chart.fund_topups(),
+            chart.fund_donations(),
+        )
 
 
 def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -> list[Entry]:
@@ -107,29 +117,63 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
     common = {"occurred_on": on, "commons_id": a.commons.id, "round_id": r}
     entries = []
     if line.gross_cents:
-        legs = [Leg(a.retributions, line.gross_cents, "gross retribution"),
-                Leg(payable, -line.net_cents, "net retribution"),
-                Leg(a.treasury, -line.levy_cents, "solidarity levy"),
-                Leg(a.fund_treasury, line.levy_cents, "solidarity levy"),
-                Leg(a.fund_levies, -line.levy_cents, "solidarity levy")]
-        entries.append(Entry("round:retribution", tuple(leg for leg in legs if leg.amount_cents),
-                             memo=f"Round {r}: retribution of person {p}", ref=f"round:{r}:retribution:{p}", **common))
+        legs = [
+            Leg(a.retributions, line.gross_cents, "gross retribution"),
+            Leg(payable, -line.net_cents, "net retribution"),
+            Leg(a.treasury, -line.levy_cents, "solidarity levy"),
+            Leg(a.fund_treasury, line.levy_cents, "solidarity levy"),
+            Leg(a.fund_levies, -line.levy_cents, "solidarity levy"),
+        ]
+        entries.append(
+            Entry(
+                "round:retribution",
+                tuple(leg for leg in legs if leg.amount_cents),
+                memo=f"Round {r}: retribution of person {p}",
+                ref=f"round:{r}:retribution:{p}",
+                **common,
+            )
+        )
     if line.topup_cents:
-        entries.append(Entry("round:topup", (Leg(a.fund_topups, line.topup_cents, "solidarity top-up"),
-                                             Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up")),
-                             memo=f"Round {r}: solidarity top-up for person {p}", ref=f"round:{r}:topup:{p}", **common))
+        entries.append(
+            Entry(
+                "round:topup",
+                (
+                    Leg(a.fund_topups, line.topup_cents, "solidarity top-up"),
+                    Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up"),
+                ),
+                memo=f"Round {r}: solidarity top-up for person {p}",
+                ref=f"round:{r}:topup:{p}",
+                **common,
+            )
+        )
     if line.net_cents and line.route == "waive":
-        entries.append(Entry("round:waive", (Leg(payable, line.net_cents, "left to the commons"),
-                                             Leg(a.retributions, -line.net_cents, "left to the commons")),
-                             memo=f"Round {r}: person {p} leaves their retribution to the commons",
-                             ref=f"round:{r}:waive:{p}", **common))
+        entries.append(
+            Entry(
+                "round:waive",
+                (
+                    Leg(payable, line.net_cents, "left to the commons"),
+                    Leg(a.retributions, -line.net_cents, "left to the commons"),
+                ),
+                memo=f"Round {r}: person {p} leaves their retribution to the commons",
+                ref=f"round:{r}:waive:{p}",
+                **common,
+            )
+        )
     elif line.net_cents and line.route == "fund":
-        entries.append(Entry("round:to-fund", (Leg(payable, line.net_cents, "given to the solidarity fund"),
-                                               Leg(a.treasury, -line.net_cents, "given to the solidarity fund"),
-                                               Leg(a.fund_treasury, line.net_cents, "given by a contributor"),
-                                               Leg(a.fund_donations, -line.net_cents, "given by a contributor")),
-                             memo=f"Round {r}: person {p} gives their retribution to the solidarity fund",
-                             ref=f"round:{r}:to-fund:{p}", **common))
+        entries.append(
+            Entry(
+                "round:to-fund",
+                (
+                    Leg(payable, line.net_cents, "given to the solidarity fund"),
+                    Leg(a.treasury, -line.net_cents, "given to the solidarity fund"),
+                    Leg(a.fund_treasury, line.net_cents, "given by a contributor"),
+                    Leg(a.fund_donations, -line.net_cents, "given by a contributor"),
+                ),
+                memo=f"Round {r}: person {p} gives their retribution to the solidarity fund",
+                ref=f"round:{r}:to-fund:{p}",
+                **common,
+            )
+        )
     return entries
 
 
@@ -155,7 +199,9 @@ def tick(on: date | None = None, holder: str = "tick") -> dict:
 
 def describe(summary: dict) -> str:
     parts = [f"round {a['round']}: {a['from']} → {a['to']}" for a in summary["advanced"]]
-    parts += [f"round {c['round']} created for {c['commons']} ({c['period_start']} to {c['period_end']})" for c in summary["created"]]
+    parts += [
+        f"round {c['round']} created for {c['commons']} ({c['period_start']} to {c['period_end']})" for c in summary["created"]
+    ]
     return "; ".join(parts) or "nothing to do"
 
 
@@ -178,9 +224,12 @@ def open_cadence_rounds(on: date) -> list[dict]:
         if rules is None or rules.cadence not in ("monthly", "quarterly"):
             continue
         start, end = period_around(on, rules.cadence)
-        overlapping = db.session.scalar(select(Round.id).where(
-            Round.commons_id == commons.id, Round.period_start <= end, Round.period_end >= start).limit(1))
-        previous = db.session.scalar(select(Round).where(Round.commons_id == commons.id).order_by(Round.period_start.desc()).limit(1))
+        overlapping = db.session.scalar(
+            select(Round.id).where(Round.commons_id == commons.id, Round.period_start <= end, Round.period_end >= start).limit(1)
+        )
+        previous = db.session.scalar(
+            select(Round).where(Round.commons_id == commons.id).order_by(Round.period_start.desc()).limit(1)
+        )
         if overlapping is not None or previous is None:
             continue
         envelope = max(0, min(previous.envelope_cents, free_treasury_cents(commons)))
@@ -189,5 +238,7 @@ def open_cadence_rounds(on: date) -> list[dict]:
                 round_ = create_round(commons, period_start=start, period_end=end, envelope_cents=envelope, created_by=None)
         except IntegrityError:
             continue
-        created.append({"round": round_.id, "commons": commons.slug, "period_start": start.isoformat(), "period_end": end.isoformat()})
+        created.append(
+            {"round": round_.id, "commons": commons.slug, "period_start": start.isoformat(), "period_end": end.isoformat()}
+        )
     return created

@@ -43,7 +43,9 @@ def state_request(round_: Round, person: Person, amount_cents: int) -> SelfReque
 def points_given(round_: Round, person: Person) -> dict[int, int]:
     """What ``person`` gave, by contribution id."""
     rows = db.session.execute(
-        select(PeerPoints.contribution_id, PeerPoints.points).where(PeerPoints.round_id == round_.id, PeerPoints.giver_id == person.id)
+        select(PeerPoints.contribution_id, PeerPoints.points).where(
+            PeerPoints.round_id == round_.id, PeerPoints.giver_id == person.id
+        )
     )
     return dict(rows.all())
 

@@ -15,11 +15,23 @@ from ledger.rounds.models import RuleVersion
 def create_initial_rules(commons: Commons, author: Person, effective_from: date) -> RuleVersion:
     """Version 1: trust a priori (no vouch needed), the `time` method, a 5% solidarity levy."""
     rules = RuleVersion(
-        commons_id=commons.id, version=1, author_id=author.id, effective_from=effective_from,
+        commons_id=commons.id,
+        version=1,
+        author_id=author.id,
+        effective_from=effective_from,
         reason="Initial rules: trust a priori, time-based retribution.",
-        cadence="monthly", declaration_days=5, review_days=7, allocation_method="time",
-        hourly_value_cents=1500, cap_cents=None, category_weights={}, min_vouches=0,
-        objection_procedure="vote", quorum="0.5", levy_rate="0.05", hybrid_time_weight="0.5",
+        cadence="monthly",
+        declaration_days=5,
+        review_days=7,
+        allocation_method="time",
+        hourly_value_cents=1500,
+        cap_cents=None,
+        category_weights={},
+        min_vouches=0,
+        objection_procedure="vote",
+        quorum="0.5",
+        levy_rate="0.05",
+        hybrid_time_weight="0.5",
         weekly_hours_threshold=48,
     )
     db.session.add(rules)
@@ -37,8 +49,18 @@ def current_rules(commons_id: int, on: date | None = None) -> RuleVersion | None
 
 # The fields of a version that a steward sets; everything else (version, author, dates) is derived.
 RULE_FIELDS = (
-    "cadence", "declaration_days", "review_days", "allocation_method", "hourly_value_cents", "cap_cents",
-    "category_weights", "min_vouches", "objection_procedure", "quorum", "levy_rate", "hybrid_time_weight",
+    "cadence",
+    "declaration_days",
+    "review_days",
+    "allocation_method",
+    "hourly_value_cents",
+    "cap_cents",
+    "category_weights",
+    "min_vouches",
+    "objection_procedure",
+    "quorum",
+    "levy_rate",
+    "hybrid_time_weight",
     "weekly_hours_threshold",
 )
 
@@ -64,8 +86,12 @@ def propose_rules(commons: Commons, author: Person, reason: str, effective_from:
             value = str(value)
         settings[name] = value
     rules = RuleVersion(
-        commons_id=commons.id, version=(previous.version + 1) if previous else 1, author_id=author.id,
-        reason=reason.strip(), effective_from=effective_from, **settings,
+        commons_id=commons.id,
+        version=(previous.version + 1) if previous else 1,
+        author_id=author.id,
+        reason=reason.strip(),
+        effective_from=effective_from,
+        **settings,
     )
     db.session.add(rules)
     db.session.flush()
@@ -86,7 +112,10 @@ def allocation_rules(version):
     from ledger.rounds.allocation import Rules
 
     return Rules(
-        method=version.allocation_method, hourly_value_cents=version.hourly_value_cents, cap_cents=version.cap_cents,
-        levy_rate=Decimal(version.levy_rate), hybrid_time_weight=Decimal(version.hybrid_time_weight),
+        method=version.allocation_method,
+        hourly_value_cents=version.hourly_value_cents,
+        cap_cents=version.cap_cents,
+        levy_rate=Decimal(version.levy_rate),
+        hybrid_time_weight=Decimal(version.hybrid_time_weight),
         category_weights={code: Decimal(weight) for code, weight in (version.category_weights or {}).items()},
     )

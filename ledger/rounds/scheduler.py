@@ -8,11 +8,11 @@ requests; if the holder dies, the lock is released and the next process to try t
 from __future__ import annotations
 
 import fcntl
-from datetime import datetime, timezone
 import logging
 import os
 import socket
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -38,7 +38,7 @@ class SchedulerLock:
         if self.url.startswith("sqlite"):
             path = Path(self.app.config["INSTANCE_DIR"]) / "scheduler.lock"
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(path, "a+")
+            handle = open(path, "a+")  # noqa: SIM115 - held open: the lock lives as long as the file
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -105,8 +105,16 @@ def start_background_scheduler(app: Flask):
 
 def add_tick_job(scheduler, app: Flask, holder: str) -> None:
     """The one job: a tick now, then every LEDGER_SCHEDULER_INTERVAL_SECONDS; never two at once."""
-    scheduler.add_job(run_tick, "interval", args=[app, holder], seconds=app.config["LEDGER_SCHEDULER_INTERVAL_SECONDS"],
-                      id="rounds-tick", max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+    scheduler.add_job(
+        run_tick,
+        "interval",
+        args=[app, holder],
+        seconds=app.config["LEDGER_SCHEDULER_INTERVAL_SECONDS"],
+        id="rounds-tick",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
 
 
 def run_standalone(app: Flask, *, wait_seconds: float | None = None) -> None:

@@ -24,7 +24,7 @@ from ledger.extensions import db
 from ledger.fund.service import available_cents, current_fund_rules
 from ledger.payouts.models import Cae
 from ledger.people.models import Person
-from ledger.rounds.allocation import Allocation, FundTerms, Route, RoundInput, Work, allocate
+from ledger.rounds.allocation import Allocation, FundTerms, RoundInput, Route, Work, allocate
 from ledger.rounds.allocation.words import to_json
 from ledger.rounds.models import AllocationLine, PeerPoints, Round, SelfRequest
 from ledger.rounds.rules import RULE_FIELDS, allocation_rules, current_rules
@@ -50,19 +50,22 @@ def free_treasury_cents(commons: Commons, *, excluding: int | None = None) -> in
     yet paid), minus the envelopes of its rounds not finalized yet.
     """
     owed = db.session.scalar(
-        select(func.coalesce(func.sum(Posting.amount_cents), 0)).join(Account)
+        select(func.coalesce(func.sum(Posting.amount_cents), 0))
+        .join(Account)
         .where(Account.commons_id == commons.id, Account.kind.in_(("payable:person", "payable:cae")))
     )
     query = select(func.coalesce(func.sum(Round.envelope_cents), 0)).where(
-        Round.commons_id == commons.id, Round.state.in_(PENDING_STATES))
+        Round.commons_id == commons.id, Round.state.in_(PENDING_STATES)
+    )
     if excluding is not None:
         query = query.where(Round.id != excluding)
     promised = int(db.session.scalar(query) or 0)
     return balance(chart.commons_treasury(commons).code) + int(owed or 0) - promised
 
 
-def create_round(commons: Commons, *, period_start: date, period_end: date, envelope_cents: int,
-                 created_by: Person | None) -> Round:
+def create_round(
+    commons: Commons, *, period_start: date, period_end: date, envelope_cents: int, created_by: Person | None
+) -> Round:
     """A new open round under the commons' current rules; it adopts the contributions waiting for it.
 
     Refused: an inverted or over-long period, a period overlapping another round of the commons,
@@ -74,21 +77,36 @@ def create_round(commons: Commons, *, period_start: date, period_end: date, enve
         raise field_error("period_end", f"a round covers at most {MAX_PERIOD_DAYS} days")
     if envelope_cents < 0:
         raise field_error("envelope_cents", "cannot be negative")
-    overlapping = db.session.scalar(select(Round).where(
-        Round.commons_id == commons.id, Round.period_start <= period_end, Round.period_end >= period_start).limit(1))
+    overlapping = db.session.scalar(
+        select(Round)
+        .where(Round.commons_id == commons.id, Round.period_start <= period_end, Round.period_end >= period_start)
+        .limit(1)
+    )
     if overlapping is not None:
-        raise Conflict(f"The period overlaps round {overlapping.id} ({overlapping.period_start} to {overlapping.period_end}).",
-                       fields={"period_start": [f"overlaps round {overlapping.id}"]})
+        raise Conflict(
+            f"The period overlaps round {overlapping.id} ({overlapping.period_start} to {overlapping.period_end}).",
+            fields={"period_start": [f"overlaps round {overlapping.id}"]},
+        )
     free = free_treasury_cents(commons)
     if envelope_cents > free:
-        raise field_error("envelope_cents", f"the treasury can cover at most {free} cents (its balance minus what is owed "
-                                            "and the envelopes of rounds not finalized yet)")
+        raise field_error(
+            "envelope_cents",
+            f"the treasury can cover at most {free} cents (its balance minus what is owed "
+            "and the envelopes of rounds not finalized yet)",
+        )
     rules = current_rules(commons.id)
     review_starts_on = period_end + timedelta(days=rules.declaration_days + 1)
-    round_ = Round(commons_id=commons.id, rule_version_id=rules.id, period_start=period_start, period_end=period_end,
-                   envelope_cents=envelope_cents, state="open", review_starts_on=review_starts_on,
-                   allocation_on=review_starts_on + timedelta(days=rules.review_days),
-                   created_by_id=created_by.id if created_by else None)
+    round_ = Round(
+        commons_id=commons.id,
+        rule_version_id=rules.id,
+        period_start=period_start,
+        period_end=period_end,
+        envelope_cents=envelope_cents,
+        state="open",
+        review_starts_on=review_starts_on,
+        allocation_on=review_starts_on + timedelta(days=rules.review_days),
+        created_by_id=created_by.id if created_by else None,
+    )
     db.session.add(round_)
     db.session.flush()
     adopt_contributions(round_)
@@ -98,11 +116,19 @@ def create_round(commons: Commons, *, period_start: date, period_end: date, enve
 def adopt_contributions(round_: Round) -> int:
     """Give the round the commons' declared work still waiting for a round: work dated in its
     period, and work carried over from an earlier round (dated before its end)."""
-    adopted = db.session.execute(update(Contribution).where(
-        Contribution.commons_id == round_.commons_id, Contribution.round_id.is_(None), Contribution.status == "declared",
-        or_(and_(Contribution.date >= round_.period_start, Contribution.date <= round_.period_end),
-            and_(Contribution.carried_from_round_id.is_not(None), Contribution.date <= round_.period_end)),
-    ).values(round_id=round_.id))
+    adopted = db.session.execute(
+        update(Contribution)
+        .where(
+            Contribution.commons_id == round_.commons_id,
+            Contribution.round_id.is_(None),
+            Contribution.status == "declared",
+            or_(
+                and_(Contribution.date >= round_.period_start, Contribution.date <= round_.period_end),
+                and_(Contribution.carried_from_round_id.is_not(None), Contribution.date <= round_.period_end),
+            ),
+        )
+        .values(round_id=round_.id)
+    )
     return adopted.rowcount
 
 
@@ -112,7 +138,8 @@ def routes_of(commons_id: int) -> dict[int, Route]:
     # Columns, not objects: a commons may have ten thousand members.
     for person_id, route, cae_id, cae_code, cae_rate in db.session.execute(
         select(Membership.person_id, Membership.payout_route, Cae.id, Cae.code, Cae.contribution_rate)
-        .outerjoin(Cae, Cae.id == Membership.payout_cae_id).where(Membership.commons_id == commons_id)
+        .outerjoin(Cae, Cae.id == Membership.payout_cae_id)
+        .where(Membership.commons_id == commons_id)
     ):
         if route == "cae" and cae_id is not None:
             routes[person_id] = Route("cae", cae_id, cae_code, Decimal(cae_rate))
@@ -131,19 +158,27 @@ def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundI
     """
     review = review_totals(round_.id, rules.min_vouches)
     # Points count only on contributions the review counts; the same SQL conditions decide it.
-    points = tuple((giver, receiver, value) for giver, receiver, value in db.session.execute(
-        select(PeerPoints.giver_id, Contribution.person_id, PeerPoints.points)
-        .join(Contribution, Contribution.id == PeerPoints.contribution_id)
-        .where(PeerPoints.round_id == round_.id, in_review(round_.id), counts(rules.min_vouches))
-        .order_by(PeerPoints.id)
-    ))
+    points = tuple(
+        (giver, receiver, value)
+        for giver, receiver, value in db.session.execute(
+            select(PeerPoints.giver_id, Contribution.person_id, PeerPoints.points)
+            .join(Contribution, Contribution.id == PeerPoints.contribution_id)
+            .where(PeerPoints.round_id == round_.id, in_review(round_.id), counts(rules.min_vouches))
+            .order_by(PeerPoints.id)
+        )
+    )
     fund_rules = current_fund_rules(create=store_defaults)
     inp = RoundInput(
-        envelope_cents=round_.envelope_cents, rules=allocation_rules(rules),
+        envelope_cents=round_.envelope_cents,
+        rules=allocation_rules(rules),
         fund=FundTerms(Decimal(fund_rules.topup_ratio), fund_rules.per_person_cap_cents, available_cents()),
         work=tuple(Work(c.person_id, c.category, c.hours) for c in review.counted),
         routes=routes_of(round_.commons_id),
-        requests=dict(db.session.execute(select(SelfRequest.person_id, SelfRequest.amount_cents).where(SelfRequest.round_id == round_.id)).all()),
+        requests=dict(
+            db.session.execute(
+                select(SelfRequest.person_id, SelfRequest.amount_cents).where(SelfRequest.round_id == round_.id)
+            ).all()
+        ),
         points=points,
     )
     return inp, review
@@ -159,13 +194,28 @@ def compute(round_: Round) -> Allocation:
     carry_over(round_, review.carried_over)
     allocation = allocate(inp)
     db.session.execute(delete(AllocationLine).where(AllocationLine.round_id == round_.id))
-    insert_rows(AllocationLine.__table__, [{
-        "round_id": round_.id, "person_id": line.person_id, "hours": line.hours, "weighted_hours": line.weighted_hours,
-        "claim_cents": line.claim_cents, "gross_cents": line.gross_cents, "levy_cents": line.levy_cents,
-        "topup_cents": line.topup_cents, "net_cents": line.net_cents, "route": line.route, "cae_id": line.cae_id,
-        "cae_contribution_cents": line.cae_contribution_cents, "salary_budget_cents": line.salary_budget_cents,
-        "explanation": to_json(line.steps),
-    } for line in allocation.lines])
+    insert_rows(
+        AllocationLine.__table__,
+        [
+            {
+                "round_id": round_.id,
+                "person_id": line.person_id,
+                "hours": line.hours,
+                "weighted_hours": line.weighted_hours,
+                "claim_cents": line.claim_cents,
+                "gross_cents": line.gross_cents,
+                "levy_cents": line.levy_cents,
+                "topup_cents": line.topup_cents,
+                "net_cents": line.net_cents,
+                "route": line.route,
+                "cae_id": line.cae_id,
+                "cae_contribution_cents": line.cae_contribution_cents,
+                "salary_budget_cents": line.salary_budget_cents,
+                "explanation": to_json(line.steps),
+            }
+            for line in allocation.lines
+        ],
+    )
     db.session.expire(round_, ["lines"])
     return allocation
 
@@ -174,16 +224,28 @@ def carry_over(round_: Round, contribution_ids: list[int]) -> None:
     """Move unsettled contributions to the commons' next open round, or leave them waiting for it."""
     if not contribution_ids:
         return
-    later = db.session.scalar(select(Round).where(
-        Round.commons_id == round_.commons_id, Round.state == "open", Round.period_start > round_.period_end,
-    ).order_by(Round.period_start).limit(1))
+    later = db.session.scalar(
+        select(Round)
+        .where(
+            Round.commons_id == round_.commons_id,
+            Round.state == "open",
+            Round.period_start > round_.period_end,
+        )
+        .order_by(Round.period_start)
+        .limit(1)
+    )
     for part in chunks(contribution_ids):
-        db.session.execute(update(Contribution).where(Contribution.id.in_(part)).values(
-            carried_from_round_id=round_.id, round_id=later.id if later else None, status="declared"))
+        db.session.execute(
+            update(Contribution)
+            .where(Contribution.id.in_(part))
+            .values(carried_from_round_id=round_.id, round_id=later.id if later else None, status="declared")
+        )
 
 
 def carried_over_from(round_: Round) -> list[Contribution]:
-    return list(db.session.scalars(select(Contribution).where(Contribution.carried_from_round_id == round_.id).order_by(Contribution.id)))
+    return list(
+        db.session.scalars(select(Contribution).where(Contribution.carried_from_round_id == round_.id).order_by(Contribution.id))
+    )
 
 
 def recompute(round_: Round) -> Allocation:
@@ -206,4 +268,3 @@ def what_if(round_: Round, overrides: dict) -> tuple[Allocation, ReviewTotals]:
     with db.session.no_autoflush:
         inp, outcome = gather(round_, SimpleNamespace(**settings), store_defaults=False)
     return allocate(inp), outcome
-

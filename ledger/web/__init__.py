@@ -21,7 +21,6 @@ def register_web(app: Flask) -> None:
         from flask_babel import get_locale
 
         from ledger.people.auth import current_person
-
         from ledger.web.labels import template_labels
 
         return {"me": current_person(), "current_locale": str(get_locale()), **template_labels()}

@@ -26,12 +26,20 @@ def commons_home(slug: str):
     mine = membership(commons, me)
     rules = current_rules(commons.id)
     open_round = db.session.scalar(
-        select(Round).where(Round.commons_id == commons.id, Round.state.in_(("open", "review", "allocated")))
-        .order_by(Round.period_start.desc()).limit(1)
+        select(Round)
+        .where(Round.commons_id == commons.id, Round.state.in_(("open", "review", "allocated")))
+        .order_by(Round.period_start.desc())
+        .limit(1)
     )
     member_count = db.session.scalar(select(func.count(Membership.id)).where(Membership.commons_id == commons.id))
     return render_template(
-        "commons/home.html", commons=commons, mine=mine, rules=rules,
-        rules_lines=rules_text.summary(rules, categories_of(commons.id)), legitimacy=rules_text.legitimacy(), current_round=open_round, member_count=member_count,
+        "commons/home.html",
+        commons=commons,
+        mine=mine,
+        rules=rules,
+        rules_lines=rules_text.summary(rules, categories_of(commons.id)),
+        legitimacy=rules_text.legitimacy(),
+        current_round=open_round,
+        member_count=member_count,
         treasury_cents=balance(chart.commons_treasury(commons).code),
     )

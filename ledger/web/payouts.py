@@ -29,14 +29,15 @@ from ledger.people.models import Person
 from ledger.rounds.models import Round
 from ledger.web.auth import safe_next
 from ledger.web.guard import login_required
-
 from ledger.web.labels import ROUTE_LABELS
 
 blp = Blueprint("payout_pages", __name__)
 
 
 class RouteForm(FlaskForm):
-    route = SelectField(_l("Payout route"), choices=[SelectChoice(k, v) for k, v in ROUTE_LABELS.items()], validators=[DataRequired()])
+    route = SelectField(
+        _l("Payout route"), choices=[SelectChoice(k, v) for k, v in ROUTE_LABELS.items()], validators=[DataRequired()]
+    )
     cae = SelectField(_l("CAE"), choices=[], validate_choice=False, validators=[Optional()])
 
 
@@ -48,15 +49,19 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False  # a GET download: nothing is changed that a forged link could abuse beyond an export record
 
-    period = StringField(_l("Payroll month (YYYY-MM)"), validators=[DataRequired(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use YYYY-MM."))])
+    period = StringField(
+        _l("Payroll month (YYYY-MM)"), validators=[DataRequired(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use YYYY-MM."))]
+    )
 
 
 def _cae_choices(person_id: int) -> list[tuple[str, str]]:
     from ledger.payouts.models import Cae, CaeMembership
 
     rows = db.session.execute(
-        select(Cae.code, Cae.name, CaeMembership.contract_type).join(CaeMembership, CaeMembership.cae_id == Cae.id)
-        .where(CaeMembership.person_id == person_id).order_by(Cae.code)
+        select(Cae.code, Cae.name, CaeMembership.contract_type)
+        .join(CaeMembership, CaeMembership.cae_id == Cae.id)
+        .where(CaeMembership.person_id == person_id)
+        .order_by(Cae.code)
     ).all()
     return [SelectChoice("", _("— none —"))] + [SelectChoice(code, f"{name} ({contract})") for code, name, contract in rows]
 
@@ -73,8 +78,14 @@ def my_routes(me: Person):
         form = RouteForm(prefix=f"m{member.id}", formdata=None, route=member.payout_route, cae=view.cae.code if view.cae else "")
         form.cae.choices = choices
         rows.append((member, view, form))
-    return render_template("payouts/my_routes.html", rows=rows, summary=invoice_summary(me), euros=format_euros,
-                           labels=ROUTE_LABELS, caes=service.accountant_caes(me))
+    return render_template(
+        "payouts/my_routes.html",
+        rows=rows,
+        summary=invoice_summary(me),
+        euros=format_euros,
+        labels=ROUTE_LABELS,
+        caes=service.accountant_caes(me),
+    )
 
 
 @blp.post("/account/payouts/<slug>")
@@ -91,7 +102,13 @@ def set_my_route(me: Person, slug: str):
             for name, messages in exc.fields.items():
                 getattr(form, name, form.route).errors = list(messages)
             return render_template("payouts/route_form.html", form=form, commons=commons), 422
-        flash(_("Payout route for %(name)s saved: %(route)s.", name=commons.name, route=str(ROUTE_LABELS[choice.membership.payout_route])))
+        flash(
+            _(
+                "Payout route for %(name)s saved: %(route)s.",
+                name=commons.name,
+                route=str(ROUTE_LABELS[choice.membership.payout_route]),
+            )
+        )
         for warning in choice.warnings:
             flash(warning)
         return redirect(url_for("payout_pages.my_routes"))
@@ -104,12 +121,22 @@ def cae_page(me: Person, code: str):
     """The accountant's page: members, batches to pay, and the salary-lines export."""
     cae = service.get_cae(code)
     service.require_cae_access(me, cae)
-    batches = db.session.scalars(select(PayoutBatch).where(PayoutBatch.route == "cae", PayoutBatch.cae_id == cae.id).order_by(PayoutBatch.id.desc())).all()
+    batches = db.session.scalars(
+        select(PayoutBatch).where(PayoutBatch.route == "cae", PayoutBatch.cae_id == cae.id).order_by(PayoutBatch.id.desc())
+    ).all()
     members = [(m, service.employee_ref(m) if service.is_accountant(me, cae) else None) for m in service.cae_members(cae)]
-    return render_template("payouts/cae.html", cae=cae, members=members, batches=batches, euros=format_euros,
-                           total=batch_service.batch_total, period_form=PeriodForm(request.args), paid_form=PaidForm(),
-                           rounds={b.round_id: db.session.get(Round, b.round_id) for b in batches},
-                           can_export=service.is_accountant(me, cae))
+    return render_template(
+        "payouts/cae.html",
+        cae=cae,
+        members=members,
+        batches=batches,
+        euros=format_euros,
+        total=batch_service.batch_total,
+        period_form=PeriodForm(request.args),
+        paid_form=PaidForm(),
+        rounds={b.round_id: db.session.get(Round, b.round_id) for b in batches},
+        can_export=service.is_accountant(me, cae),
+    )
 
 
 @blp.route("/caes/<code>/salary-lines")
@@ -140,8 +167,14 @@ def commons_payouts(me: Person, slug: str):
     commons = get_commons(slug)
     require_role(commons, me, "steward")
     report = reconciliation.for_commons(commons, _late_days())
-    return render_template("payouts/reconciliation.html", title=commons.name, report=report, euros=format_euros,
-                           paid_form=PaidForm(), payable_invoice=True)
+    return render_template(
+        "payouts/reconciliation.html",
+        title=commons.name,
+        report=report,
+        euros=format_euros,
+        paid_form=PaidForm(),
+        payable_invoice=True,
+    )
 
 
 @blp.post("/payout-batches/<int:batch_id>/paid")

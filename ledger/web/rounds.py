@@ -28,8 +28,9 @@ from ledger.web.labels import METHOD_LABELS, ROUND_LABELS
 
 blp = Blueprint("rounds_pages", __name__)
 
+
 def parse_weights(text: str) -> dict[str, Decimal]:
-    """"care=1.5, maintenance=1.2" → {"care": Decimal("1.5"), ...}."""
+    """ "care=1.5, maintenance=1.2" → {"care": Decimal("1.5"), ...}."""
     weights = {}
     for part in filter(None, (p.strip() for p in (text or "").replace("\n", ",").split(","))):
         code, sep, value = part.partition("=")
@@ -45,9 +46,13 @@ def parse_weights(text: str) -> dict[str, Decimal]:
 
 class RulesForm(FlaskForm):
     reason = TextAreaField(_l("Why this change"), validators=[DataRequired(), Length(min=3, max=2000)])
-    allocation_method = SelectField(_l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS])
+    allocation_method = SelectField(
+        _l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS]
+    )
     hourly_value = DecimalField(_l("Hourly value (€)"), places=2, validators=[DataRequired(), NumberRange(0, 1000)])
-    cap = DecimalField(_l("Cap per person and round (€, empty for none)"), places=2, validators=[Optional(), NumberRange(0.01, 10_000_000)])
+    cap = DecimalField(
+        _l("Cap per person and round (€, empty for none)"), places=2, validators=[Optional(), NumberRange(0.01, 10_000_000)]
+    )
     levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
     category_weights = StringField(_l("Category weights"), validators=[Length(max=500)])
     min_vouches = IntegerField(_l("Vouches needed for work to count"), validators=[NumberRange(0, 50)])
@@ -67,9 +72,13 @@ class RoundForm(FlaskForm):
 
 
 class WhatIfForm(FlaskForm):
-    allocation_method = SelectField(_l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS])
+    allocation_method = SelectField(
+        _l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS]
+    )
     hourly_value = DecimalField(_l("Hourly value (€)"), places=2, validators=[DataRequired(), NumberRange(0, 1000)])
-    cap = DecimalField(_l("Cap per person and round (€, empty for none)"), places=2, validators=[Optional(), NumberRange(0.01, 10_000_000)])
+    cap = DecimalField(
+        _l("Cap per person and round (€, empty for none)"), places=2, validators=[Optional(), NumberRange(0.01, 10_000_000)]
+    )
     levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
 
 
@@ -120,21 +129,35 @@ def rules(slug):
         if unknown:
             form.category_weights.errors.append(_("Unknown categories: %(names)s.", names=", ".join(unknown)))
         else:
-            version = propose_rules(commons, current_person(), form.reason.data, form.effective_from.data, {
-                "allocation_method": form.allocation_method.data, "hourly_value_cents": to_cents(form.hourly_value.data),
-                "cap_cents": to_cents(form.cap.data), "levy_rate": (form.levy_percent.data / 100).normalize(),
-                "category_weights": weights, "min_vouches": form.min_vouches.data, "cadence": form.cadence.data,
-                "declaration_days": form.declaration_days.data, "review_days": form.review_days.data,
-            })
+            version = propose_rules(
+                commons,
+                current_person(),
+                form.reason.data,
+                form.effective_from.data,
+                {
+                    "allocation_method": form.allocation_method.data,
+                    "hourly_value_cents": to_cents(form.hourly_value.data),
+                    "cap_cents": to_cents(form.cap.data),
+                    "levy_rate": (form.levy_percent.data / 100).normalize(),
+                    "category_weights": weights,
+                    "min_vouches": form.min_vouches.data,
+                    "cadence": form.cadence.data,
+                    "declaration_days": form.declaration_days.data,
+                    "review_days": form.review_days.data,
+                },
+            )
             flash(_("Version %(n)s of the rules is recorded.", n=version.version))
             return redirect(url_for("rounds_pages.rules", slug=slug))
     elif not form.is_submitted():
         prefill(form, current_rules(commons.id))
     history = rules_history(commons.id)
-    authors = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([v.author_id for v in history])))}
+    authors = {
+        p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([v.author_id for v in history])))
+    }
     versions = [(v, rules_changes(history[i - 1] if i else None, v)) for i, v in enumerate(history)][::-1]
-    return render_template("rounds/rules.html", commons=commons, versions=versions, authors=authors, form=form,
-                           steward=steward, money=money)
+    return render_template(
+        "rounds/rules.html", commons=commons, versions=versions, authors=authors, form=form, steward=steward, money=money
+    )
 
 
 @blp.route("/commons/<slug>/rounds", methods=["GET", "POST"])
@@ -146,8 +169,13 @@ def commons_rounds(slug):
         abort(403)
     if steward and form.validate_on_submit():
         try:
-            round_ = service.create_round(commons, period_start=form.period_start.data, period_end=form.period_end.data,
-                                          envelope_cents=to_cents(form.envelope.data), created_by=current_person())
+            round_ = service.create_round(
+                commons,
+                period_start=form.period_start.data,
+                period_end=form.period_end.data,
+                envelope_cents=to_cents(form.envelope.data),
+                created_by=current_person(),
+            )
         except LedgerError as error:
             for name, messages in error.fields.items():
                 target = {"envelope_cents": form.envelope}.get(name, getattr(form, name, None))
@@ -156,8 +184,15 @@ def commons_rounds(slug):
             flash(_("Round opened."))
             return redirect(url_for("rounds_pages.round_page", round_id=round_.id))
     rounds = db.session.scalars(select(Round).where(Round.commons_id == commons.id).order_by(Round.period_start.desc())).all()
-    return render_template("rounds/list.html", commons=commons, rounds=rounds, form=form, steward=steward, money=money,
-                           free_cents=service.free_treasury_cents(commons) if steward else None)
+    return render_template(
+        "rounds/list.html",
+        commons=commons,
+        rounds=rounds,
+        form=form,
+        steward=steward,
+        money=money,
+        free_cents=service.free_treasury_cents(commons) if steward else None,
+    )
 
 
 def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=None, points_errors=None):
@@ -167,7 +202,9 @@ def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=
     can_see = me is not None and (member is not None or me.is_admin)
     lines = []
     if can_see and round_.state not in ("open", "review"):
-        stored = db.session.scalars(select(AllocationLine).where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)).all()
+        stored = db.session.scalars(
+            select(AllocationLine).where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)
+        ).all()
         lines = [(line, render(line.explanation)) for line in stored]
     simulated_lines = [(line, render(line.steps)) for line in simulated.lines] if simulated else []
     ids = {line.person_id for line, _ in lines + simulated_lines}
@@ -175,11 +212,23 @@ def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=
     if what_if_form is None and is_steward(commons) and round_.state in ("open", "review", "allocated"):
         what_if_form = WhatIfForm(formdata=None)
         prefill(what_if_form, round_.rule_version)
-    return render_template("rounds/round.html", round=round_, commons=commons, lines=lines, names=names, me=me, can_see=can_see,
-                           steward=is_steward(commons), action_form=ActionForm(), what_if_form=what_if_form,
-                           simulated=simulated, simulated_lines=simulated_lines, money=money,
-                           carried=service.carried_over_from(round_) if can_see else [],
-                           **participation_view(round_, me, member, request_form=request_form, points_errors=points_errors)), status
+    return render_template(
+        "rounds/round.html",
+        round=round_,
+        commons=commons,
+        lines=lines,
+        names=names,
+        me=me,
+        can_see=can_see,
+        steward=is_steward(commons),
+        action_form=ActionForm(),
+        what_if_form=what_if_form,
+        simulated=simulated,
+        simulated_lines=simulated_lines,
+        money=money,
+        carried=service.carried_over_from(round_) if can_see else [],
+        **participation_view(round_, me, member, request_form=request_form, points_errors=points_errors),
+    ), status
 
 
 def participation_view(round_: Round, me: Person | None, member, *, request_form=None, points_errors=None) -> dict:
@@ -190,7 +239,9 @@ def participation_view(round_: Round, me: Person | None, member, *, request_form
         return view
     if method == "self":
         rows = participation.self_requests(round_)
-        people = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([r.person_id for r in rows])))}
+        people = {
+            p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([r.person_id for r in rows])))
+        }
         view["requests"] = [(people[r.person_id], r.amount_cents) for r in rows]
         if round_.state in ("open", "review"):
             if request_form is None:
@@ -200,10 +251,13 @@ def participation_view(round_: Round, me: Person | None, member, *, request_form
     if method in ("peer", "hybrid") and round_.state == "review" and member.can_review:
         given = participation.points_given(round_, me)
         others = db.session.scalars(
-            select(Contribution).where(Contribution.round_id == round_.id, Contribution.status == "declared",
-                                       Contribution.person_id != me.id).order_by(Contribution.date, Contribution.id)
+            select(Contribution)
+            .where(Contribution.round_id == round_.id, Contribution.status == "declared", Contribution.person_id != me.id)
+            .order_by(Contribution.date, Contribution.id)
         ).all()
-        authors = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_({c.person_id for c in others})))}
+        authors = {
+            p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_({c.person_id for c in others})))
+        }
         view["point_choices"] = [(c, authors[c.person_id], given.get(c.id, 0)) for c in others]
         view["points_total"] = participation.PEER_POINTS
     return view
@@ -286,9 +340,15 @@ def what_if(me, round_id):
     form = WhatIfForm()
     if not form.validate_on_submit():
         return page(round_, what_if_form=form, status=422)
-    allocation, _outcome = service.what_if(round_, {
-        "allocation_method": form.allocation_method.data, "hourly_value_cents": to_cents(form.hourly_value.data),
-        "cap_cents": to_cents(form.cap.data), "levy_rate": (form.levy_percent.data / 100).normalize()})
+    allocation, _outcome = service.what_if(
+        round_,
+        {
+            "allocation_method": form.allocation_method.data,
+            "hourly_value_cents": to_cents(form.hourly_value.data),
+            "cap_cents": to_cents(form.cap.data),
+            "levy_rate": (form.levy_percent.data / 100).normalize(),
+        },
+    )
     response = page(round_, what_if_form=form, simulated=allocation)
     db.session.rollback()  # a simulation stores nothing
     return response

@@ -27,9 +27,24 @@ from ledger.payouts.models import Cae
 from ledger.people.models import ROLE_CAE_ACCOUNTANT, Person
 
 COLUMNS = (
-    "JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
-    "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet",
-    "ValidDate", "Montantdevise", "Idevise",
+    "JournalCode",
+    "JournalLib",
+    "EcritureNum",
+    "EcritureDate",
+    "CompteNum",
+    "CompteLib",
+    "CompAuxNum",
+    "CompAuxLib",
+    "PieceRef",
+    "PieceDate",
+    "EcritureLib",
+    "Debit",
+    "Credit",
+    "EcritureLet",
+    "DateLet",
+    "ValidDate",
+    "Montantdevise",
+    "Idevise",
 )
 # Money that moves through the commons' bank goes to the bank journal; the rest is "diverse".
 JOURNALS = {"income": ("BQ", "Banque"), "payout": ("BQ", "Banque")}
@@ -72,9 +87,11 @@ def rows(commons: Commons, start: date, end: date) -> list[tuple[str, ...]]:
     if end < start:
         raise field_error("to", "must be on or after 'from'")
     touches_commons = (
-        select(Posting.id).join(Account, Account.id == Posting.account_id)
+        select(Posting.id)
+        .join(Account, Account.id == Posting.account_id)
         .where(Posting.transaction_id == LedgerTransaction.id, Account.commons_id == commons.id)
-        .correlate(LedgerTransaction).exists()
+        .correlate(LedgerTransaction)
+        .exists()
     )
     transactions = db.session.scalars(
         select(LedgerTransaction)
@@ -92,11 +109,28 @@ def rows(commons: Commons, start: date, end: date) -> list[tuple[str, ...]]:
             compte_num, compte_lib = account_for(posting.account.kind, accounts)
             aux_num, aux_lib = _auxiliary(posting.account)
             amount = posting.amount_cents
-            out.append((
-                journal_code, journal_lib, str(number), _ymd(tx.occurred_on), compte_num, _clean(compte_lib),
-                _clean(aux_num), _clean(aux_lib), f"L{tx.seq}", _ymd(tx.occurred_on), label,
-                format_euros(max(amount, 0)), format_euros(max(-amount, 0)), "", "", valid, "", "",
-            ))
+            out.append(
+                (
+                    journal_code,
+                    journal_lib,
+                    str(number),
+                    _ymd(tx.occurred_on),
+                    compte_num,
+                    _clean(compte_lib),
+                    _clean(aux_num),
+                    _clean(aux_lib),
+                    f"L{tx.seq}",
+                    _ymd(tx.occurred_on),
+                    label,
+                    format_euros(max(amount, 0)),
+                    format_euros(max(-amount, 0)),
+                    "",
+                    "",
+                    valid,
+                    "",
+                    "",
+                )
+            )
     return out
 
 
@@ -108,7 +142,10 @@ def render(fec_rows: list[tuple[str, ...]]) -> bytes:
 
 def export(commons: Commons, start: date, end: date, actor: Person | None) -> SignedExport:
     """Build, sign and record the FEC of a commons; the caller checks access."""
-    signed = sign(render(rows(commons, start, end)), filename=f"{commons.slug}-FEC{_ymd(end)}.txt",
-                  media_type="text/tab-separated-values; charset=utf-8")
+    signed = sign(
+        render(rows(commons, start, end)),
+        filename=f"{commons.slug}-FEC{_ymd(end)}.txt",
+        media_type="text/tab-separated-values; charset=utf-8",
+    )
     record(signed, "fec", f"commons={commons.slug};from={start.isoformat()};to={end.isoformat()}", actor)
     return signed

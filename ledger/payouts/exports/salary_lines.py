@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -33,9 +33,22 @@ from ledger.people.models import Person
 from ledger.rounds.models import AllocationLine, Round
 
 HEADER = (
-    "period", "cae_code", "employee_ref", "last_name", "first_name", "contract_type", "hours",
-    "gross_retribution", "solidarity_levy", "solidarity_topup", "cae_contribution", "salary_budget",
-    "estimated_employer_charges", "estimated_gross_salary", "line_count", "batch_id",
+    "period",
+    "cae_code",
+    "employee_ref",
+    "last_name",
+    "first_name",
+    "contract_type",
+    "hours",
+    "gross_retribution",
+    "solidarity_levy",
+    "solidarity_topup",
+    "cae_contribution",
+    "salary_budget",
+    "estimated_employer_charges",
+    "estimated_gross_salary",
+    "line_count",
+    "batch_id",
 )
 BOM = "\ufeff"
 NEWLINE = "\r\n"
@@ -68,8 +81,8 @@ def parse_period(text: str) -> tuple[datetime, datetime]:
     if not match or not 2000 <= int(match.group(1)) <= 2999:
         raise field_error("period", "must be a month as YYYY-MM")
     year, month = int(match.group(1)), int(match.group(2))
-    start = datetime(year, month, 1, tzinfo=timezone.utc)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     return start, end
 
 
@@ -98,14 +111,28 @@ def render(lines: list[SalaryLine]) -> bytes:
     """The exact bytes of the file: BOM, header, `;`, decimal comma, CRLF, rows in the given order."""
     rows = [";".join(HEADER)]
     for line in lines:
-        rows.append(";".join([
-            line.period, _text(line.cae_code), _text(line.employee_ref), _text(line.last_name),
-            _text(line.first_name), line.contract_type, _hours(line.hours),
-            format_euros(line.gross_cents), format_euros(line.levy_cents), format_euros(line.topup_cents),
-            format_euros(line.cae_contribution_cents), format_euros(line.salary_budget_cents),
-            format_euros(line.employer_charges_cents), format_euros(line.gross_salary_cents),
-            str(line.line_count), "+".join(str(i) for i in line.batch_ids),
-        ]))
+        rows.append(
+            ";".join(
+                [
+                    line.period,
+                    _text(line.cae_code),
+                    _text(line.employee_ref),
+                    _text(line.last_name),
+                    _text(line.first_name),
+                    line.contract_type,
+                    _hours(line.hours),
+                    format_euros(line.gross_cents),
+                    format_euros(line.levy_cents),
+                    format_euros(line.topup_cents),
+                    format_euros(line.cae_contribution_cents),
+                    format_euros(line.salary_budget_cents),
+                    format_euros(line.employer_charges_cents),
+                    format_euros(line.gross_salary_cents),
+                    str(line.line_count),
+                    "+".join(str(i) for i in line.batch_ids),
+                ]
+            )
+        )
     return (BOM + NEWLINE.join(rows) + NEWLINE).encode("utf-8")
 
 
@@ -116,19 +143,35 @@ def collect(cae: Cae, period: str) -> tuple[list[SalaryLine], list[PayoutBatch]]
     month's batches, and the CAE's memberships all at once (not one lookup per person).
     """
     start, end = parse_period(period)
-    in_month = (PayoutBatch.route == "cae", PayoutBatch.cae_id == cae.id,
-                Round.state.in_(("finalized", "paid")), Round.finalized_at >= start, Round.finalized_at < end)
+    in_month = (
+        PayoutBatch.route == "cae",
+        PayoutBatch.cae_id == cae.id,
+        Round.state.in_(("finalized", "paid")),
+        Round.finalized_at >= start,
+        Round.finalized_at < end,
+    )
     rows = db.session.execute(
-        select(PayoutLine.person_id, PayoutLine.salary_budget_cents, PayoutLine.cae_contribution_cents, AllocationLine.hours,
-               AllocationLine.gross_cents, AllocationLine.levy_cents, AllocationLine.topup_cents, PayoutBatch.id.label("batch_id"))
+        select(
+            PayoutLine.person_id,
+            PayoutLine.salary_budget_cents,
+            PayoutLine.cae_contribution_cents,
+            AllocationLine.hours,
+            AllocationLine.gross_cents,
+            AllocationLine.levy_cents,
+            AllocationLine.topup_cents,
+            PayoutBatch.id.label("batch_id"),
+        )
         .join(PayoutBatch, PayoutBatch.id == PayoutLine.batch_id)
         .join(AllocationLine, AllocationLine.id == PayoutLine.allocation_line_id)
         .join(Round, Round.id == PayoutBatch.round_id)
         .where(*in_month)
         .order_by(PayoutLine.person_id, PayoutBatch.id)
     ).all()
-    batches = list(db.session.scalars(select(PayoutBatch).join(Round, Round.id == PayoutBatch.round_id).where(*in_month)
-                                      .order_by(PayoutBatch.id)))
+    batches = list(
+        db.session.scalars(
+            select(PayoutBatch).join(Round, Round.id == PayoutBatch.round_id).where(*in_month).order_by(PayoutBatch.id)
+        )
+    )
     employer_rate = Decimal(cae.employer_rate)
     per_person: dict[int, list] = {}
     for row in rows:
@@ -148,15 +191,26 @@ def collect(cae: Cae, period: str) -> tuple[list[SalaryLine], list[PayoutBatch]]
             ref, last, first, contract = "", names[person_id], "", ""
         budget = sum(item.salary_budget_cents for item in items)
         charges, gross_salary = estimate_salary(budget, employer_rate, contract)
-        lines.append(SalaryLine(
-            period=period, cae_code=cae.code, employee_ref=ref, last_name=last, first_name=first, contract_type=contract,
-            hours=sum((Decimal(item.hours) for item in items), Decimal(0)),
-            gross_cents=sum(item.gross_cents for item in items), levy_cents=sum(item.levy_cents for item in items),
-            topup_cents=sum(item.topup_cents for item in items),
-            cae_contribution_cents=sum(item.cae_contribution_cents for item in items), salary_budget_cents=budget,
-            employer_charges_cents=charges, gross_salary_cents=gross_salary, line_count=len(items),
-            batch_ids=tuple(sorted({item.batch_id for item in items})),
-        ))
+        lines.append(
+            SalaryLine(
+                period=period,
+                cae_code=cae.code,
+                employee_ref=ref,
+                last_name=last,
+                first_name=first,
+                contract_type=contract,
+                hours=sum((Decimal(item.hours) for item in items), Decimal(0)),
+                gross_cents=sum(item.gross_cents for item in items),
+                levy_cents=sum(item.levy_cents for item in items),
+                topup_cents=sum(item.topup_cents for item in items),
+                cae_contribution_cents=sum(item.cae_contribution_cents for item in items),
+                salary_budget_cents=budget,
+                employer_charges_cents=charges,
+                gross_salary_cents=gross_salary,
+                line_count=len(items),
+                batch_ids=tuple(sorted({item.batch_id for item in items})),
+            )
+        )
     lines.sort(key=lambda line: (line.employee_ref, line.last_name, line.first_name))
     return lines, batches
 

@@ -37,8 +37,9 @@ def sign(content: bytes, *, filename: str, media_type: str) -> SignedExport:
 
 def record(export: SignedExport, kind: str, params: str, actor: Person | None) -> ExportRecord:
     """Keep what was exported, when and by whom: the digest of the exact bytes, not the bytes."""
-    row = ExportRecord(kind=kind, params=params, sha256=export.sha256, byte_count=len(export.content),
-                       created_by_id=actor.id if actor else None)
+    row = ExportRecord(
+        kind=kind, params=params, sha256=export.sha256, byte_count=len(export.content), created_by_id=actor.id if actor else None
+    )
     db.session.add(row)
     db.session.flush()
     return row

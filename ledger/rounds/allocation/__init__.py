@@ -5,7 +5,7 @@ amounts; the levy, the solidarity top-up and the payout routing (``pipeline``) a
 and ``explain`` records the numbers of each person's computation for ``words`` to put in words.
 """
 
-from ledger.rounds.allocation.model import Allocation, FundTerms, Line, Route, RoundInput, Rules, Step, Work
+from ledger.rounds.allocation.model import Allocation, FundTerms, Line, RoundInput, Route, Rules, Step, Work
 from ledger.rounds.allocation.pipeline import allocate
 
-__all__ = ["Allocation", "FundTerms", "Line", "Route", "RoundInput", "Rules", "Step", "Work", "allocate"]
+__all__ = ["Allocation", "FundTerms", "Line", "RoundInput", "Route", "Rules", "Step", "Work", "allocate"]

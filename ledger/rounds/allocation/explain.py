@@ -39,8 +39,13 @@ def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by
         add("hours", hours=hours_text(line.hours))
         for category, hours in sorted(by_category.items()):
             if rules.weight(category) != 1:
-                add("weight", category=category, weight=hours_text(rules.weight(category)), hours=hours_text(hours),
-                    weighted=hours_text(hours * rules.weight(category)))
+                add(
+                    "weight",
+                    category=category,
+                    weight=hours_text(rules.weight(category)),
+                    hours=hours_text(hours),
+                    weighted=hours_text(hours * rules.weight(category)),
+                )
         if line.weighted_hours != line.hours:
             add("weighted_total", weighted=hours_text(line.weighted_hours))
     elif rules.method in ("time", "hybrid"):
@@ -56,17 +61,28 @@ def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by
         if allocation.claims_cents <= allocation.envelope_cents:
             add("covered", envelope=allocation.envelope_cents, claims=allocation.claims_cents, gross=line.gross_cents)
         else:
-            add("shared", envelope=allocation.envelope_cents, claims=allocation.claims_cents, gross=line.gross_cents,
-                share=percent(Fraction(allocation.envelope_cents, allocation.claims_cents)))
+            add(
+                "shared",
+                envelope=allocation.envelope_cents,
+                claims=allocation.claims_cents,
+                gross=line.gross_cents,
+                share=percent(Fraction(allocation.envelope_cents, allocation.claims_cents)),
+            )
     else:
         peer = extra["peer_share"].get(line.person_id, Fraction(0))
         if rules.method == "peer":
             add("peer", share=percent(peer), envelope=allocation.envelope_cents, gross=line.gross_cents)
         else:
             time_share = Fraction(line.claim_cents, allocation.claims_cents) if allocation.claims_cents else Fraction(0)
-            add("hybrid", time_weight=percent(rules.hybrid_time_weight), time_share=percent(time_share),
-                peer_share=percent(peer), weight=percent(extra["weights"].get(line.person_id, Fraction(0))),
-                envelope=allocation.envelope_cents, gross=line.gross_cents)
+            add(
+                "hybrid",
+                time_weight=percent(rules.hybrid_time_weight),
+                time_share=percent(time_share),
+                peer_share=percent(peer),
+                weight=percent(extra["weights"].get(line.person_id, Fraction(0))),
+                envelope=allocation.envelope_cents,
+                gross=line.gross_cents,
+            )
         if rules.cap_cents is not None and line.gross_cents == rules.cap_cents:
             add("share_capped", cap=rules.cap_cents)
     add("levy", rate=percent(rules.levy_rate), levy=line.levy_cents, net=line.net_cents)
@@ -78,8 +94,14 @@ def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by
             add("no_topup", shortfall=short)
     if line.route == "cae" and line.cae_id is not None:
         route = inp.routes[line.person_id]
-        add("route_cae", cae=route.cae_code or "", paid=line.paid_cents, rate=percent(route.cae_rate or 0),
-            contribution=line.cae_contribution_cents, salary=line.salary_budget_cents)
+        add(
+            "route_cae",
+            cae=route.cae_code or "",
+            paid=line.paid_cents,
+            rate=percent(route.cae_rate or 0),
+            contribution=line.cae_contribution_cents,
+            salary=line.salary_budget_cents,
+        )
     elif line.route == "waive":
         add("route_waive", net=line.net_cents)
     elif line.route == "fund":

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ledger.accounts.money import apply_rate, round_half_up, split_largest_remainder
 from ledger.rounds.allocation.explain import explain, hours_by_category
-from ledger.rounds.allocation.model import PAID_ROUTES, Allocation, FundTerms, Line, Route, RoundInput
+from ledger.rounds.allocation.model import PAID_ROUTES, Allocation, FundTerms, Line, RoundInput, Route
 from ledger.rounds.allocation.shares import shares, weighted_hours
 
 
@@ -16,12 +16,21 @@ def allocate(inp: RoundInput) -> Allocation:
     Pure: the same input gives the same output whatever its order, and nothing is written.
     """
     hours, weighted = weighted_hours(inp)
-    people = sorted(set(hours) | set(inp.requests if inp.rules.method == "self" else ())
-                    | {receiver for _, receiver, _ in inp.points if inp.rules.method in ("peer", "hybrid")})
+    people = sorted(
+        set(hours)
+        | set(inp.requests if inp.rules.method == "self" else ())
+        | {receiver for _, receiver, _ in inp.points if inp.rules.method in ("peer", "hybrid")}
+    )
     claims, gross, extra = shares(inp, people, weighted)
     lines = [
-        Line(person_id=p, hours=hours.get(p, Decimal(0)), weighted_hours=weighted.get(p, Decimal(0)),
-             claim_cents=claims[p], gross_cents=gross[p], route=inp.routes.get(p, Route()).route)
+        Line(
+            person_id=p,
+            hours=hours.get(p, Decimal(0)),
+            weighted_hours=weighted.get(p, Decimal(0)),
+            claim_cents=claims[p],
+            gross_cents=gross[p],
+            route=inp.routes.get(p, Route()).route,
+        )
         for p in people
     ]
     for line in lines:
@@ -31,9 +40,13 @@ def allocate(inp: RoundInput) -> Allocation:
     for line in lines:
         route_line(line, inp.routes.get(line.person_id, Route()))
     allocation = Allocation(
-        method=inp.rules.method, envelope_cents=inp.envelope_cents, lines=lines,
-        claims_cents=sum(claims.values()), distributed_cents=sum(gross.values()),
-        fund_requested_cents=requested, fund_granted_cents=granted,
+        method=inp.rules.method,
+        envelope_cents=inp.envelope_cents,
+        lines=lines,
+        claims_cents=sum(claims.values()),
+        distributed_cents=sum(gross.values()),
+        fund_requested_cents=requested,
+        fund_granted_cents=granted,
     )
     by_person = hours_by_category(inp)
     for line in lines:

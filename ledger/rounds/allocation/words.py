@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from ledger.accounts.money import format_euros
 from ledger.rounds.allocation.model import Step
@@ -21,14 +22,16 @@ DECIMAL_PARAMS = ("hours", "weighted", "weight")
 
 
 def decimal_text(text: str) -> str:
-    """"57.5" stays in English and reads "57,5" in French."""
+    """ "57.5" stays in English and reads "57,5" in French."""
     return text.replace(".", ",") if str(get_locale() or "en").startswith("fr") else text
 
 
 def sentence(step: Step) -> str:
     """One step as a sentence; amounts and decimal numbers are formatted for the reader's language."""
-    p = {key: (money(value) if isinstance(value, int) else decimal_text(value) if key in DECIMAL_PARAMS else value)
-         for key, value in step.params.items()}
+    p = {
+        key: (money(value) if isinstance(value, int) else decimal_text(value) if key in DECIMAL_PARAMS else value)
+        for key, value in step.params.items()
+    }
     k = step.key
     if k == "hours":
         return _("You declared %(hours)s hours of counted work in this round.", **p)
@@ -45,28 +48,47 @@ def sentence(step: Step) -> str:
     if k == "cap":
         return _("The rules cap what one person receives at %(cap)s, so your claim is %(claim)s.", **p)
     if k == "covered":
-        return _("The envelope (%(envelope)s) covered every claim (%(claims)s in all), so you receive your full claim: %(gross)s.", **p)
+        return _(
+            "The envelope (%(envelope)s) covered every claim (%(claims)s in all), so you receive your full claim: %(gross)s.", **p
+        )
     if k == "shared":
-        return _("The claims added up to %(claims)s, more than the envelope of %(envelope)s: everyone receives the same "
-                 "share of their claim (%(share)s%%), so you receive %(gross)s.", **p)
+        return _(
+            "The claims added up to %(claims)s, more than the envelope of %(envelope)s: everyone receives the same "
+            "share of their claim (%(share)s%%), so you receive %(gross)s.",
+            **p,
+        )
     if k == "peer":
-        return _("Members gave you %(share)s%% of all the points; the envelope of %(envelope)s is shared by points, "
-                 "so you receive %(gross)s.", **p)
+        return _(
+            "Members gave you %(share)s%% of all the points; the envelope of %(envelope)s is shared by points, "
+            "so you receive %(gross)s.",
+            **p,
+        )
     if k == "hybrid":
-        return _("Your time share is %(time_share)s%% and your share of the points %(peer_share)s%%; with time counting "
-                 "for %(time_weight)s%%, your part of the envelope of %(envelope)s is %(weight)s%%, so you receive %(gross)s.", **p)
+        return _(
+            "Your time share is %(time_share)s%% and your share of the points %(peer_share)s%%; with time counting "
+            "for %(time_weight)s%%, your part of the envelope of %(envelope)s is %(weight)s%%, so you receive %(gross)s.",
+            **p,
+        )
     if k == "share_capped":
         return _("Your share was held at the cap of %(cap)s; the rest went to the others.", **p)
     if k == "levy":
         return _("The solidarity levy of %(rate)s%% takes %(levy)s for the solidarity fund, which leaves %(net)s.", **p)
     if k == "topup":
-        return _("The envelope fell %(shortfall)s short of your claim; the solidarity fund adds %(topup)s "
-                 "(it covers up to %(ratio)s%% of shortfalls, as far as it can).", **p)
+        return _(
+            "The envelope fell %(shortfall)s short of your claim; the solidarity fund adds %(topup)s "
+            "(it covers up to %(ratio)s%% of shortfalls, as far as it can).",
+            **p,
+        )
     if k == "no_topup":
-        return _("The envelope fell %(shortfall)s short of your claim, and the solidarity fund could not add anything this time.", **p)
+        return _(
+            "The envelope fell %(shortfall)s short of your claim, and the solidarity fund could not add anything this time.", **p
+        )
     if k == "route_cae":
-        return _("%(paid)s goes to your CAE %(cae)s: it keeps %(rate)s%% for its shared services (%(contribution)s), "
-                 "and %(salary)s is your salary budget.", **p)
+        return _(
+            "%(paid)s goes to your CAE %(cae)s: it keeps %(rate)s%% for its shared services (%(contribution)s), "
+            "and %(salary)s is your salary budget.",
+            **p,
+        )
     if k == "route_waive":
         return _("You chose to leave your %(net)s to the commons.", **p)
     if k == "route_fund":
