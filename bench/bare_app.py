@@ -8,7 +8,9 @@ import os
 from datetime import UTC, datetime
 
 from flask import Flask, jsonify, request
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, insert
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, event, insert
+
+from ledger.database import SQLITE_PRAGMAS
 
 metadata = MetaData()
 rows = Table(
@@ -23,7 +25,18 @@ rows = Table(
 def create_app() -> Flask:
     app = Flask(__name__)
     engine = create_engine(os.environ["DATABASE_URL"], pool_size=5)
+    if engine.dialect.name == "sqlite":
+        # The service's own pragmas (WAL, synchronous=NORMAL): a baseline syncing the disk on every
+        # commit would flatter the service's ratio.
+        @event.listens_for(engine, "connect")
+        def on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+            cursor.close()
+
     metadata.create_all(engine, checkfirst=True)
+    app.extensions["bare_engine"] = engine
 
     @app.get("/healthz")
     def healthz():

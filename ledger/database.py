@@ -78,6 +78,16 @@ def takes_write_lock() -> bool:
     return request.method not in READING_METHODS or request.endpoint in WRITING_READS
 
 
+# Every SQLite connection of the service runs these; bench/bare_app.py uses them too, so that the
+# HTTP benchmark's baseline pays the same disk syncs as the service.
+SQLITE_PRAGMAS = (
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
 def configure_engine(app: Flask) -> None:
     """SQLite: foreign keys on, WAL, and transactions that take the write lock up front when they
     may write (IMMEDIATE), so that writers queue instead of failing, while reads run side by side."""
@@ -91,10 +101,8 @@ def configure_engine(app: Flask) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")

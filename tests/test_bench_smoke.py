@@ -29,3 +29,19 @@ def test_benchmark_runs_at_tiny_scale_and_prints_its_figures(name, tmp_path, cap
         assert figure["value"] == figure["value"] and figure["value"] >= 0  # a number, not NaN
     assert any(figure["baseline"] is not None for figure in figures), "every benchmark compares with a baseline"
     assert any(figure["target"] for figure in figures), "every benchmark is held to a target"
+
+
+def test_http_baseline_runs_sqlite_with_the_service_pragmas(tmp_path, monkeypatch):
+    """The bare baseline must sync the disk as the service does (WAL, synchronous=NORMAL), or every
+    published ratio compares against a slower floor than the service really has."""
+    from sqlalchemy import text
+
+    from bench.bare_app import create_app as create_bare_app
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bare.db'}")
+    app = create_bare_app()
+    assert app.test_client().post("/rows", data="x").status_code == 201
+    with app.extensions["bare_engine"].connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL, as the service
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
