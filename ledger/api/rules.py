@@ -15,8 +15,9 @@ from ledger.commons import service as commons_service
 from ledger.contributions.models import Category
 from ledger.errors import ValidationFailed, field_error
 from ledger.extensions import db
+from ledger.governance.service import require_direct_change_allowed
 from ledger.people.auth import require_person
-from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, OBJECTION_PROCEDURES
+from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, DECISION_PROCEDURES, OBJECTION_PROCEDURES
 from ledger.rounds.rules import RULE_FIELDS, current_rules, propose_rules, rules_changes, rules_history
 from ledger.timeutil import today
 
@@ -65,6 +66,9 @@ class RuleSettings(Schema):
     levy_rate = Rate()
     hybrid_time_weight = Rate()
     weekly_hours_threshold = fields.Integer(strict=True, validate=validate.Range(1, 168))
+    decision_procedure = fields.String(validate=validate.OneOf(DECISION_PROCEDURES))
+    majority = Rate()
+    decision_days = fields.Integer(strict=True, validate=validate.Range(1, 90))
 
 
 class RulesIn(RuleSettings):
@@ -98,6 +102,9 @@ class RulesOut(Schema):
     levy_rate = fields.String()
     hybrid_time_weight = fields.String()
     weekly_hours_threshold = fields.Integer()
+    decision_procedure = fields.String()
+    majority = fields.String()
+    decision_days = fields.Integer()
     changes = fields.List(fields.Nested(ChangeOut))
 
 
@@ -144,10 +151,12 @@ class Rules(MethodView):
     @blp.arguments(RulesIn)
     @blp.response(201, RulesOut)
     def post(self, data, slug):
-        """Propose a new version of the rules (stewards only); unset fields keep their value."""
+        """Record a new version of the rules (stewards, only while the rules name the `steward` procedure;
+        otherwise make a proposal); unset fields keep their value."""
         commons = commons_service.get_commons(slug)
         person = require_person()
         commons_service.require_role(commons, person, "steward")
+        require_direct_change_allowed(commons)
         check_categories(commons, data.get("category_weights"))
         previous = current_rules(commons.id)
         effective_from = data.pop("effective_from", None) or today()

@@ -22,6 +22,9 @@ from ledger.contributions.validation import MAX_HOURS_PER_DAY, REASON_LENGTH, ho
 from ledger.contributions.voting import decide
 from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ledger.extensions import db
+from ledger.governance.colleges import colleges_of
+from ledger.governance.objections import objection_outcome
+from ledger.governance.register import record_objection
 from ledger.people.models import Person
 from ledger.rounds.models import Round
 from ledger.timeutil import utcnow
@@ -160,6 +163,10 @@ def _close(objection: Objection, state: str, resolution: str) -> None:
     objection.state, objection.resolution, objection.resolved_at = state, resolution, utcnow()
 
 
+def has_colleges(objection: Objection) -> bool:
+    return bool(colleges_of(objection.contribution.commons_id))
+
+
 def vote(objection: Objection, person: Person, keep: bool) -> Objection:
     """Vote to keep or reject an objected contribution; the objection is decided once quorum is met."""
     rules = rules_for(objection.contribution)
@@ -175,7 +182,11 @@ def vote(objection: Objection, person: Person, keep: bool) -> Objection:
     db.session.flush()
     counted = tally(objection)
     quorum = parse_rate(rules.quorum if rules else "0.5", field="quorum")
-    outcome = decide(keep=counted.keep, reject=counted.reject, eligible=counted.eligible, quorum=quorum)
+    # Weighted by college when the commons has colleges; one person, one vote otherwise.
+    if has_colleges(objection):
+        outcome = objection_outcome(objection, quorum)
+    else:
+        outcome = decide(keep=counted.keep, reject=counted.reject, eligible=counted.eligible, quorum=quorum)
     if outcome is not None:
         _close(
             objection,
@@ -188,6 +199,7 @@ def vote(objection: Objection, person: Person, keep: bool) -> Objection:
             ),
         )
         db.session.flush()
+        record_objection(objection, procedure="vote", eligible=counted.eligible, cast=counted.keep + counted.reject)
     return objection
 
 
@@ -213,6 +225,7 @@ def resolve(objection: Objection, person: Person, decision: str, resolution: str
         raise ValidationFailed(_("The objection was not resolved."), fields=problems)
     _close(objection, "upheld" if decision == "uphold" else "dismissed", resolution)
     db.session.flush()
+    record_objection(objection, procedure="mediation", eligible=None, cast=None)
     return objection
 
 

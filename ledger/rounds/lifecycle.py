@@ -22,6 +22,8 @@ from ledger.accounts.service import Entry, Leg, lock_chain, post_many
 from ledger.commons.models import Commons
 from ledger.errors import Conflict
 from ledger.extensions import db
+from ledger.governance.register import record_round
+from ledger.governance.service import settle_due
 from ledger.payouts.batches import create_batches
 from ledger.rounds.allocation.model import Line
 from ledger.rounds.models import Round, SchedulerRun
@@ -83,6 +85,7 @@ def finalize(round_: Round) -> None:
     on = today()
     post_many([entry for line in allocation.lines for entry in line_entries(round_.id, accounts, line, on)])
     create_batches(round_)
+    record_round(round_)
 
 
 @dataclass(frozen=True)
@@ -190,8 +193,9 @@ def tick(on: date | None = None, holder: str = "tick") -> dict:
             if step(round_, from_state):
                 advanced.append({"round": round_.id, "from": from_state, "to": NEXT_STATE[from_state]})
     created = open_cadence_rounds(on)
-    summary = {"advanced": advanced, "created": created}
-    if advanced or created:
+    settled = settle_due(on)
+    summary = {"advanced": advanced, "created": created, "proposals_settled": settled}
+    if advanced or created or settled:
         db.session.add(SchedulerRun(holder=holder, summary=describe(summary)))
         db.session.flush()
     return summary
@@ -202,6 +206,7 @@ def describe(summary: dict) -> str:
     parts += [
         f"round {c['round']} created for {c['commons']} ({c['period_start']} to {c['period_end']})" for c in summary["created"]
     ]
+    parts += [f"proposal {p} settled" for p in summary.get("proposals_settled", [])]
     return "; ".join(parts) or "nothing to do"
 
 

@@ -26,6 +26,7 @@ from ledger.timeutil import utcnow
 CADENCES = ("monthly", "quarterly", "manual")
 ALLOCATION_METHODS = ("time", "self", "peer", "hybrid")
 OBJECTION_PROCEDURES = ("vote", "mediation")
+DECISION_PROCEDURES = ("steward", "consent", "vote")
 ROUND_STATES = ("open", "review", "allocated", "finalized", "paid")
 
 
@@ -62,6 +63,11 @@ class RuleVersion(db.Model):
     # For the hybrid method: weight of the time share (the rest is the peer share).
     hybrid_time_weight: Mapped[str] = mapped_column(String(12), default="0.5")
     weekly_hours_threshold: Mapped[int] = mapped_column(Integer, default=48)
+    # How the next change of these rules is decided (ledger.governance); a rule vote uses `quorum` too.
+    decision_procedure: Mapped[str] = mapped_column(String(16), default="steward")
+    # Share of the (college-weighted) votes cast that must say yes, strictly more than it, as a decimal string.
+    majority: Mapped[str] = mapped_column(String(12), default="0.5")
+    decision_days: Mapped[int] = mapped_column(Integer, default=14)
 
     commons: Mapped[Commons] = relationship()
 

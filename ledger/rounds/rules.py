@@ -62,12 +62,29 @@ RULE_FIELDS = (
     "levy_rate",
     "hybrid_time_weight",
     "weekly_hours_threshold",
+    "decision_procedure",
+    "majority",
+    "decision_days",
 )
 
 
 def rules_history(commons_id: int) -> list[RuleVersion]:
     """Every version, oldest first: the full public history."""
     return list(db.session.scalars(select(RuleVersion).where(RuleVersion.commons_id == commons_id).order_by(RuleVersion.version)))
+
+
+def stored_settings(values: dict) -> dict:
+    """``values`` as a version stores them: rates and weights as decimal strings; unknown names dropped."""
+    stored = {}
+    for name, value in values.items():
+        if name not in RULE_FIELDS:
+            continue
+        if name == "category_weights":
+            value = {code: str(weight) for code, weight in sorted((value or {}).items())}
+        elif name in ("levy_rate", "quorum", "hybrid_time_weight", "majority"):
+            value = str(value)
+        stored[name] = value
+    return stored
 
 
 def propose_rules(commons: Commons, author: Person, reason: str, effective_from: date, values: dict) -> RuleVersion:
@@ -77,14 +94,7 @@ def propose_rules(commons: Commons, author: Person, reason: str, effective_from:
     """
     previous = current_rules(commons.id)
     settings = {name: getattr(previous, name) for name in RULE_FIELDS} if previous else {}
-    for name, value in values.items():
-        if name not in RULE_FIELDS:
-            continue
-        if name == "category_weights":
-            value = {code: str(weight) for code, weight in sorted((value or {}).items())}
-        elif name in ("levy_rate", "quorum", "hybrid_time_weight"):
-            value = str(value)
-        settings[name] = value
+    settings.update(stored_settings(values))
     rules = RuleVersion(
         commons_id=commons.id,
         version=(previous.version + 1) if previous else 1,

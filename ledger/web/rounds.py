@@ -16,6 +16,7 @@ from ledger.commons import service as commons_service
 from ledger.contributions.models import Category, Contribution
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.extensions import db
+from ledger.governance.service import direct_change_allowed
 from ledger.people.auth import current_person
 from ledger.people.models import Person
 from ledger.rounds import lifecycle, participation, service
@@ -119,7 +120,8 @@ def rules(slug):
     """Every version, newest first, with what it changed; stewards propose the next one here."""
     commons = commons_service.get_commons(slug)
     form = RulesForm()
-    steward = is_steward(commons)
+    # Under a `consent` or `vote` procedure nobody records a version directly: proposals decide.
+    steward = is_steward(commons) and direct_change_allowed(commons)
     if form.is_submitted() and not steward:
         abort(403)
     if steward and form.validate_on_submit():

@@ -1,0 +1,1 @@
+"""The collective decides its rules: proposals, comments, consent and votes, colleges, the decision register."""
