@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ledger.commons import service as commons_service
@@ -109,12 +109,13 @@ class ProposalForm(RulesForm):
         _l("How the rules are changed"), choices=[SelectChoice(p, PROCEDURE_LABELS[p]) for p in DECISION_PROCEDURES]
     )
     quorum_percent = DecimalField(
-        _l("Quorum (% of members who must vote)"), places=0, validators=[DataRequired(), NumberRange(0, 100)]
+        _l("Quorum (percentage of members who must vote)"), places=0, validators=[DataRequired(), NumberRange(0, 100)]
     )
     majority_percent = DecimalField(
-        _l("Majority (% of yes needed, strictly above)"), places=0, validators=[DataRequired(), NumberRange(0, 99)]
+        _l("Majority (percentage of yes needed, strictly above)"), places=0, validators=[DataRequired(), NumberRange(0, 99)]
     )
     decision_days = IntegerField(_l("Days to decide a proposal"), validators=[NumberRange(1, 90)])
+    effective_from = DateField(_l("In force from"), validators=[Optional()])
 
 
 class CommentForm(FlaskForm):

@@ -1,0 +1,118 @@
+"""The governance pages: propose, discuss, vote, the register, colleges and democratic health (CSRF off)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from ledger.extensions import db
+from ledger.governance.models import RuleProposal
+from tests.governance_support import set_procedure, settle_by_scheduler
+from tests.test_contributions_web import login
+
+
+@pytest.fixture
+def people(client, make_person, make_commons):
+    steward, ana, bo = make_person("Steward"), make_person("Ana"), make_person("Bo")
+    make_commons(steward, "velo", members={"member1": ana, "member2": bo})
+    return {"steward": steward, "ana": ana, "bo": bo}
+
+
+def proposal_form(**overrides) -> dict:
+    data = {
+        "title": "Raise the hourly value",
+        "reason": "Costs went up.",
+        "allocation_method": "time",
+        "hourly_value": "18",
+        "cap": "",
+        "levy_percent": "5",
+        "category_weights": "",
+        "min_vouches": "0",
+        "cadence": "monthly",
+        "declaration_days": "5",
+        "review_days": "7",
+        "decision_procedure": "vote",
+        "quorum_percent": "50",
+        "majority_percent": "50",
+        "decision_days": "14",
+        "effective_from": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_member_proposes_and_the_page_says_what_changes_in_plain_words(client, people):
+    set_procedure(client, "velo", people["steward"], decision_procedure="vote")
+    login(client, people["ana"])
+    page = client.get("/commons/velo/proposals?lang=en").get_data(as_text=True)
+    assert "vote: one person one vote" in page and "Propose new rules" in page
+    response = client.post("/commons/velo/proposals", data=proposal_form())
+    assert response.status_code == 302
+    proposal_id = db.session.scalar(select(RuleProposal.id))
+    html = client.get(f"/proposals/{proposal_id}").get_data(as_text=True)
+    assert "Hourly value: €15.00 becomes €18.00." in html
+    assert "0 of 3 eligible voted" in html and "Vote yes" in html
+    assert client.post(f"/proposals/{proposal_id}/vote/yes").status_code == 302
+    html = client.get(f"/proposals/{proposal_id}").get_data(as_text=True)
+    assert "You voted yes." in html and "Vote yes" not in html
+    assert client.post(f"/proposals/{proposal_id}/vote/no").status_code == 409  # never twice
+
+
+def test_the_differences_read_in_french(app):
+    from flask_babel import refresh
+
+    from ledger.web.governance import in_words
+
+    with app.test_request_context("/?lang=fr"):
+        refresh()
+        assert in_words([("hourly_value_cents", 1500, 1800), ("decision_procedure", "steward", "vote")]) == [
+            "Valeur horaire : 15,00 € devient 18,00 €.",
+            "Comment les règles changent : une personne de la coordination décide devient "
+            "vote : une personne une voix, pondérée par collège, avec quorum et majorité.",
+        ]
+
+
+def test_under_a_vote_the_steward_form_is_gone_and_its_post_refused(client, people):
+    set_procedure(client, "velo", people["steward"], decision_procedure="vote")
+    login(client, people["steward"])
+    page = client.get("/commons/velo/rules?lang=en").get_data(as_text=True)
+    assert "Record this version" not in page and "Proposals to change the rules" in page
+    refused = client.post("/commons/velo/rules", data={"reason": "alone", "hourly_value": "90"})
+    assert refused.status_code == 403
+
+
+def test_a_proposal_with_an_unknown_category_is_shown_again_with_the_error(client, people):
+    login(client, people["ana"])
+    response = client.post("/commons/velo/proposals?lang=en", data=proposal_form(category_weights="cooking=2"))
+    assert response.status_code == 422 and "Unknown categories: cooking." in response.get_data(as_text=True)
+    assert db.session.scalar(select(RuleProposal.id)) is None
+
+
+def test_the_register_colleges_and_health_pages_show_the_decisions(client, people):
+    set_procedure(client, "velo", people["steward"], decision_procedure="consent")
+    login(client, people["ana"])
+    client.post("/commons/velo/proposals", data=proposal_form(decision_procedure="consent"))
+    proposal_id = db.session.scalar(select(RuleProposal.id))
+    db.session.remove()
+    assert client.post(f"/proposals/{proposal_id}/comments", data={"kind": "pro", "body": "Long overdue"}).status_code == 302
+    settle_by_scheduler(proposal_id)
+    register = client.get("/commons/velo/decisions?lang=en").get_data(as_text=True)
+    # The test's app context outlives its requests, so the page keeps the first language chosen.
+    assert "Raise the hourly value" in register
+    assert ("Rules adopted" in register and "to do" in register) or ("Règles adoptées" in register and "à faire" in register)
+    login(client, people["steward"])
+    assert (
+        client.post(
+            "/commons/velo/colleges",
+            data={"which": "college", "college-code": "workers", "college-name": "Workers", "college-weight": "2"},
+        ).status_code
+        == 302
+    )
+    placed = client.post(
+        "/commons/velo/colleges", data={"which": "place", "place-email": people["bo"].email, "place-college": "workers"}
+    )
+    assert placed.status_code == 302
+    colleges = client.get("/commons/velo/colleges?lang=en").get_data(as_text=True)
+    assert "Workers (workers)" in colleges
+    health = client.get("/commons/velo/democratic-health?lang=en").get_data(as_text=True)
+    assert ("Active in the last three months" in health or "Actifs ces trois derniers mois" in health) and "Ana" not in health
