@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ledger.demo import base, contributions, payouts, rounds
+from ledger.demo import base, contributions, governance, payouts, rounds
 from ledger.extensions import db
 from ledger.people.models import Person
 
@@ -28,4 +28,5 @@ def load_demo() -> list[tuple[str, str]]:
     payouts.setup(world)  # after the contributions, before the rounds
     rounds.load(world)
     payouts.settle(world)  # after the rounds
+    governance.load(world)  # last: new rule versions apply to rounds to come
     return world.logins
