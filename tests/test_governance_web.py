@@ -116,3 +116,10 @@ def test_the_register_colleges_and_health_pages_show_the_decisions(client, peopl
     assert "Workers (workers)" in colleges
     health = client.get("/commons/velo/democratic-health?lang=en").get_data(as_text=True)
     assert ("Active in the last three months" in health or "Actifs ces trois derniers mois" in health) and "Ana" not in health
+
+
+def test_the_commons_dashboard_links_to_its_democratic_health_and_register(client, people):
+    response = client.get("/transparency/velo")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "/commons/velo/democratic-health" in page and "/commons/velo/decisions" in page
