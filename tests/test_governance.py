@@ -97,7 +97,13 @@ def test_a_vote_below_quorum_does_not_adopt_and_the_rejection_keeps_its_votes(cl
     assert after["result"]["cast"] == 1 and after["result"]["eligible"] == 4 and after["result"]["quorum_met"] is False
     assert "quorum not reached" in after["outcome"]
     entry = client.get("/api/v1/commons/velo/decisions").get_json()[0]
-    assert (entry["kind"], entry["procedure"], entry["cast"], entry["eligible"]) == ("rule_rejected", "vote", 1, 4)
+    assert (entry["kind"], entry["procedure"], entry["cast"], entry["eligible"], entry["result"]) == (
+        "rule_rejected",
+        "vote",
+        1,
+        4,
+        "rejected",
+    )
 
 
 def test_an_adopted_proposal_becomes_the_version_later_rounds_pin(client, voters):

@@ -123,3 +123,25 @@ def test_the_commons_dashboard_links_to_its_democratic_health_and_register(clien
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "/commons/velo/democratic-health" in page and "/commons/velo/decisions" in page
+
+
+def test_the_proposal_page_shows_what_the_last_round_would_have_paid(client, people):
+    from datetime import timedelta
+
+    from ledger.timeutil import today
+    from tests.rounds_support import World, advance, declare, fund_commons, open_round
+
+    world = World("velo", people["steward"], {"ana": people["ana"]})
+    fund_commons(world, 100_000)
+    first = today().replace(day=1) - timedelta(days=40)
+    start, end = first.replace(day=1), first.replace(day=28)
+    declare(world, people["ana"], "10", start + timedelta(days=2))
+    round_id = open_round(client, world, start.isoformat(), end.isoformat(), 50_000)["id"]
+    advance(client, world, round_id, 3)  # finalized: 10 h × 15 € = 150 €, 5 % levy → 142.50 € net
+    login(client, people["bo"])
+    client.post("/commons/velo/proposals", data=proposal_form(hourly_value="20"))
+    proposal_id = db.session.scalar(select(RuleProposal.id))
+    html = client.get(f"/proposals/{proposal_id}?lang=en").get_data(as_text=True)
+    row = html[html.index('id="what-if"') :]
+    # (The test app context keeps the first language of the test: French here.)
+    assert "142,50 €" in row and "190,00 €" in row  # 10 h × 20 € = 200 €, minus 5 %

@@ -26,8 +26,10 @@ COUNT_BUCKETS = ((1, 2), (2, 5), (5, 10), (10, 20), (20, None))
 DAY_BUCKETS = ((0, 2), (2, 8), (8, 31), (31, None))
 
 
-def _label(low, high) -> str:
-    return f"{low}+" if high is None else f"{low}–{high - 1}" if isinstance(low, int) and high - low > 1 else f"{low}"
+def _label(low: int, high: int | None) -> str:
+    if high is None:
+        return f"{low}+"
+    return f"{low}" if high - low == 1 else f"{low}–{high - 1}"
 
 
 def distribution(values: list, buckets) -> list[dict]:

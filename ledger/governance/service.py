@@ -332,7 +332,7 @@ def _conclude(proposal: RuleProposal, adopt: bool, outcome: str, *, decided_by, 
         DecisionKind.RULE_ADOPTED if adopt else DecisionKind.RULE_REJECTED,
         subject=proposal.title,
         procedure=proposal.procedure,
-        result=outcome,
+        result=proposal.state,
         eligible=eligible,
         cast=cast,
     )

@@ -60,7 +60,45 @@ KIND_LABELS = {
     "objection_settled": _l("Objection settled"),
     "round_finalized": _l("Round finalized"),
 }
-RESULT_LABELS = {"upheld": _l("upheld"), "dismissed": _l("dismissed"), "finalized": _l("finalized")}
+RESULT_LABELS = {
+    "upheld": _l("upheld"),
+    "dismissed": _l("dismissed"),
+    "finalized": _l("finalized"),
+    "adopted": _l("adopted"),
+    "rejected": _l("not adopted"),
+}
+
+
+def outcome_in_words(proposal) -> str | None:
+    """How the proposal was decided, in the reader's language (the stored outcome is the English record)."""
+    if proposal.state == ProposalState.OPEN:
+        return None
+    if proposal.state == ProposalState.WITHDRAWN:
+        return _("Withdrawn by its author.")
+    if proposal.procedure == Procedure.STEWARD:
+        return _("Decided by a steward: %(reason)s", reason=proposal.outcome)
+    if proposal.procedure == Procedure.CONSENT:
+        if proposal.state == ProposalState.ADOPTED:
+            return _("Adopted by consent: no objection was left unanswered.")
+        return _(
+            "Not adopted: %(n)s objection(s) left unanswered at the deadline.", n=len(service.unanswered_objections(proposal))
+        )
+    counted = service.result(proposal)
+    if not counted.quorum_met:
+        return _(
+            "Not adopted: the quorum was not reached (%(cast)s of %(eligible)s voted).",
+            cast=counted.cast,
+            eligible=counted.eligible,
+        )
+    return _(
+        "%(verdict)s: %(yes)s %% yes, weighted by college; %(cast)s of %(eligible)s voted.",
+        verdict=_("Adopted") if counted.adopted else _("Not adopted"),
+        yes=percent(counted.yes_share),
+        cast=counted.cast,
+        eligible=counted.eligible,
+    )
+
+
 FIELD_LABELS = {
     "cadence": _l("Round cadence"),
     "declaration_days": _l("Days to declare after the period"),
@@ -109,10 +147,10 @@ class ProposalForm(RulesForm):
         _l("How the rules are changed"), choices=[SelectChoice(p, PROCEDURE_LABELS[p]) for p in DECISION_PROCEDURES]
     )
     quorum_percent = DecimalField(
-        _l("Quorum (percentage of members who must vote)"), places=0, validators=[DataRequired(), NumberRange(0, 100)]
+        _l("Quorum (percentage of members who must vote)"), places=2, validators=[DataRequired(), NumberRange(0, 100)]
     )
     majority_percent = DecimalField(
-        _l("Majority (percentage of yes needed, strictly above)"), places=0, validators=[DataRequired(), NumberRange(0, 99)]
+        _l("Majority (percentage of yes needed, strictly above)"), places=2, validators=[DataRequired(), NumberRange(0, 99)]
     )
     decision_days = IntegerField(_l("Days to decide a proposal"), validators=[NumberRange(1, 90)])
     effective_from = DateField(_l("In force from"), validators=[Optional()])
@@ -243,6 +281,7 @@ def proposal_context(proposal) -> dict:
         "member": member,
         "changes": in_words(service.differences(proposal) if open_ else [(n, None, v) for n, v in proposal.changes.items()]),
         "open": open_,
+        "outcome": outcome_in_words(proposal),
         "comments": comments,
         "names": names,
         "result": service.result(proposal) if proposal.procedure == Procedure.VOTE else None,
