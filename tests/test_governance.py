@@ -350,3 +350,51 @@ def test_democratic_health_counts_without_naming_anyone(client, voters):
     assert figures["votes"] == [{"proposal": made["id"], "eligible": 4, "cast": 2, "turnout": "50.0"}]
     text = str(figures)
     assert "Ana" not in text and "Bo" not in text and voters["bo"].email not in text
+
+
+def test_the_openapi_document_covers_proposals_votes_colleges_and_the_register(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operations = {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
+    assert {
+        ("/api/v1/commons/{slug}/proposals", "get"),
+        ("/api/v1/commons/{slug}/proposals", "post"),
+        ("/api/v1/proposals/{proposal_id}", "get"),
+        ("/api/v1/proposals/{proposal_id}/comments", "post"),
+        ("/api/v1/proposals/{proposal_id}/comments/{comment_id}/answer", "post"),
+        ("/api/v1/proposals/{proposal_id}/votes", "post"),
+        ("/api/v1/proposals/{proposal_id}/decision", "post"),
+        ("/api/v1/proposals/{proposal_id}/withdrawal", "post"),
+        ("/api/v1/commons/{slug}/colleges", "get"),
+        ("/api/v1/commons/{slug}/colleges", "post"),
+        ("/api/v1/commons/{slug}/colleges/members", "put"),
+        ("/api/v1/commons/{slug}/decisions", "get"),
+        ("/api/v1/commons/{slug}/decisions/{decision_id}/follow-up", "post"),
+        ("/api/v1/commons/{slug}/democratic-health", "get"),
+    } <= operations
+    rules = spec["components"]["schemas"]["RuleSettings"]["properties"]
+    assert rules["decision_procedure"]["enum"] == ["steward", "consent", "vote"]
+
+
+def test_only_the_author_withdraws_and_the_withdrawn_proposal_stays_listed(client, voters):
+    made = propose(client, "velo", voters["ana"])
+    url = f"/api/v1/proposals/{made['id']}/withdrawal"
+    assert client.post(url, headers=voters["bo"].headers).status_code == 403
+    assert client.post(url, headers=voters["ana"].headers).get_json()["state"] == "withdrawn"
+    again = client.post(url, headers=voters["ana"].headers)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "proposal_withdrawn"
+    listed = client.get("/api/v1/commons/velo/proposals").get_json()
+    assert [(p["id"], p["state"]) for p in listed] == [(made["id"], "withdrawn")]
+
+
+def test_with_colleges_a_member_outside_any_college_cannot_vote(client, voters):
+    set_procedure(client, "velo", voters["steward"], decision_procedure="vote")
+    steward = voters["steward"].headers
+    client.post("/api/v1/commons/velo/colleges", json={"code": "workers", "name": "Workers", "weight": "1"}, headers=steward)
+    client.put(
+        "/api/v1/commons/velo/colleges/members", json={"email": voters["ana"].email, "college": "workers"}, headers=steward
+    )
+    made = propose(client, "velo", voters["ana"])
+    refused = vote(client, made["id"], voters["bo"], True)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "no_college"
+    assert vote(client, made["id"], voters["ana"], True).status_code == 201
+    assert proposal(client, made["id"])["result"]["eligible"] == 1
