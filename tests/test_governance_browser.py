@@ -50,6 +50,7 @@ def log_in(page, base: str, email: str) -> None:
     page.get_by_label(re.compile("Adresse e-mail|Email")).fill(email)
     page.get_by_label(re.compile("Mot de passe|Password")).fill(PASSWORD)
     page.get_by_role("button", name=re.compile("Se connecter|Log in")).click()
+    page.wait_for_url(lambda url: "/login" not in url)  # logged in before going on
     page.goto(f"{base}/lang/en")
 
 
