@@ -59,6 +59,7 @@ WRITING_READS = frozenset(
         "auth.switch_language",
         "exports.SalaryLines",
         "exports.Fec",
+        "exports.FecDescription",
         "payout_pages.cae_salary_lines",
         "fund.Fund",
     }

@@ -1,0 +1,1 @@
+aouQiWmR4teFqwI6lkBt+c35+I8KKqlNlSp7p/4Ht5CgibOX4t3pP949tLpp7bPqcmpOXwnJK5+yjrvdhf7QDg==
