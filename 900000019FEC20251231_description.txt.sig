@@ -1,1 +1,1 @@
-aouQiWmR4teFqwI6lkBt+c35+I8KKqlNlSp7p/4Ht5CgibOX4t3pP949tLpp7bPqcmpOXwnJK5+yjrvdhf7QDg==
+mDHm85a5E8eDYsq1HU+hbNRYqcVy9ebr594QKo2ylu8kIprBIxYFBoQITmSeKOkQ0nyd2QNpcjEfI6soygo1Aw==

@@ -60,6 +60,7 @@ WRITING_READS = frozenset(
         "exports.SalaryLines",
         "exports.Fec",
         "exports.FecDescription",
+        "exports.Sage",
         "payout_pages.cae_salary_lines",
         "fund.Fund",
     }

@@ -229,3 +229,46 @@ def test_the_reader_catches_what_it_should():
         read("velo-FEC20251231.txt", body.encode())
     with pytest.raises(FecError, match="checksum"):
         read("900000018FEC20251231.txt", body.encode())
+
+
+def test_sage_entries_match_the_fec_and_carry_the_members_analytic_code(client, scenario, runner, tmp_path):
+    people = scenario["people"]
+    response = fec(client, people["acc"], "commons=velo&year=2025", "/api/v1/exports/sage")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=iso-8859-15"
+    assert re.search(r'filename="900000019SAGE20250101-20251231.csv"', response.headers["Content-Disposition"])
+    key = load_pem_public_key(client.get("/api/v1/keys/signing").get_json()["public_key_pem"].encode())
+    key.verify(base64.b64decode(response.headers["X-Ledger-Signature"]), response.data)
+    text = response.data.decode("iso-8859-15")
+    assert text.endswith("\r\n")
+    header, *records = text[:-2].split("\r\n")
+    assert header.split(";") == [
+        "Numéro de pièce",
+        "Code journal",
+        "Date de pièce",
+        "N° compte général",
+        "Numéro de compte tiers",
+        "Libellé d'écriture",
+        "Montant débit",
+        "Montant crédit",
+        "Type de ligne",
+        "Numéro analytique",
+    ]
+    rows = [dict(zip(header.split(";"), r.split(";"), strict=True)) for r in records]
+    general = [r for r in rows if r["Type de ligne"] == "G"]
+    book = read_response(fec(client, people["acc"], "commons=velo&year=2025"))
+    assert len(general) == sum(1 for r in book.lines if r["JournalCode"] != "AN")
+    totals = defaultdict(int)
+    for r in general:
+        assert re.match(r"^\d{6}$", r["Date de pièce"])
+        totals[r["Numéro de pièce"]] += cents(r["Montant débit"] or "0,00") - cents(r["Montant crédit"] or "0,00")
+    assert set(totals) == {num for _, num in book.entries if not num.startswith("AN")} and not any(totals.values())
+    analytic = [r for r in rows if r["Type de ligne"] == "A"]
+    # Alice's velo retribution is her only écriture with a class-6 line: it gets her analytic line
+    assert [(r["N° compte général"], r["Numéro analytique"], r["Montant débit"]) for r in analytic] == [
+        ("622600", "ACT-ALICE", "300,00")
+    ]
+    out = tmp_path / "velo-sage.csv"
+    result = runner.invoke(["export", "sage", "--commons", "velo", "--year", "2025", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == response.data and (tmp_path / "velo-sage.csv.sig").exists()
+    assert fec(client, people["dave"], "commons=velo&year=2025", "/api/v1/exports/sage").status_code == 403

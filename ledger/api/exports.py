@@ -1,4 +1,4 @@
-"""Signed exports: salary lines for a CAE's payroll, the FEC for a commons' accountant.
+"""Signed exports: salary lines for a CAE's payroll, the FEC and Sage entries for accountants.
 
 The body is the file's exact bytes; ``X-Ledger-Signature`` carries the detached Ed25519
 signature (base64) over them and ``X-Ledger-Key-Id`` names the key (``GET /api/v1/keys/signing``).
@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ledger.commons.service import get_commons
 from ledger.legal import commons_identity, fund_books_identity
-from ledger.payouts.exports import fec, salary_lines
+from ledger.payouts.exports import fec, sage, salary_lines
 from ledger.payouts.exports.signing import SignedExport
 from ledger.payouts.service import get_cae, require_cae_access
 from ledger.people.auth import require_person
@@ -77,8 +77,8 @@ class SalaryLines(MethodView):
         return signed_response(salary_lines.export(cae, query["period"], person))
 
 
-def fec_files(query) -> fec.FecFiles:
-    """The FEC of the commons (or fund) the query names, after checking who asks."""
+def books_query(query):
+    """(identity, first day, last day, person) of the books a FEC or Sage query names, after checking who asks."""
     person = require_person()
     if query["fund"]:
         identity = fund_books_identity()
@@ -88,6 +88,11 @@ def fec_files(query) -> fec.FecFiles:
         fec.require_may_export(person, commons)
         identity = commons_identity(commons)
     start, end = fec.period(identity, query.get("from_"), query.get("to"), query.get("year"))
+    return identity, start, end, person
+
+
+def fec_files(query) -> fec.FecFiles:
+    identity, start, end, person = books_query(query)
     return fec.export(identity, start, end, person, query["encoding"])
 
 
@@ -111,3 +116,16 @@ class FecDescription(MethodView):
     def get(self, query):
         """The description that accompanies the same FEC: its fields, the accounting system, the encoding; signed."""
         return signed_response(fec_files(query).description)
+
+
+@blp.route("/sage")
+class Sage(MethodView):
+    @blp.arguments(FecQuery, location="query")
+    @blp.response(200, description="Entries as a Sage-compatible CSV", content_type="text/csv", headers=SIGNATURE_HEADERS)
+    def get(self, query):
+        """The same entries as the FEC (without à-nouveaux) in the columns a CAE's Sage import expects, signed.
+
+        General lines and analytic lines carrying CAE members' analytic codes; see docs/exports.md.
+        """
+        identity, start, end, person = books_query(query)
+        return signed_response(sage.export(identity, start, end, person))

@@ -1,4 +1,4 @@
-"""`ledger export salary-lines`, `ledger export fec`, `ledger legal set` and `ledger keys rotate`.
+"""`ledger export salary-lines`, `ledger export fec`, `ledger export sage`, `ledger legal set` and `ledger keys rotate`.
 
 Each command commits once at the end; a refusal rolls back, prints why and exits 1.
 """
@@ -79,6 +79,32 @@ def fec_command(slug: str | None, fund: bool, start, end, year: int | None, enco
     path = Path(out or files.fec.filename)
     _write(files.fec, str(path))
     _write(files.description, str(path.with_name(files.description.filename if out is None else path.stem + "_description.txt")))
+    db.session.commit()
+
+
+@export_group.command("sage")
+@click.option("--commons", "slug", default=None, help="The commons' slug.")
+@click.option("--fund", is_flag=True, help="The solidarity fund's books instead of a commons'.")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
+@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day, YYYY-MM-DD.")
+@click.option("--year", type=int, default=None, help="The fiscal year beginning in this year, instead of --from/--to.")
+@click.option("--out", default=None, help="Output file (default: SIRENSAGEfrom-to.csv); FILE.sig is written beside it.")
+@with_appcontext
+def sage_command(slug: str | None, fund: bool, start, end, year: int | None, out: str | None) -> None:
+    """Write the entries of a commons (or the fund) as a Sage-compatible CSV, with a detached signature."""
+    from ledger.commons.service import get_commons
+    from ledger.legal import commons_identity, fund_books_identity
+    from ledger.payouts.exports import fec, sage
+
+    if bool(slug) == fund:
+        _fail("give --commons SLUG or --fund")
+    try:
+        identity = fund_books_identity() if fund else commons_identity(get_commons(slug))
+        first, last = fec.period(identity, start and start.date(), end and end.date(), year)
+        export = sage.export(identity, first, last, None)
+    except LedgerError as exc:
+        _fail(exc.message)
+    _write(export, out)
     db.session.commit()
 
 

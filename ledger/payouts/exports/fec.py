@@ -166,6 +166,9 @@ class _Auxiliaries:
         person = self.people[person_id]
         return self.analytic.get(person_id, person.pseudonym), person.public_name
 
+    def analytic_code(self, person_id: int | None) -> str:
+        return self.analytic.get(person_id, "") if person_id is not None else ""
+
 
 @dataclass(frozen=True)
 class _Line:
@@ -178,6 +181,7 @@ class _Line:
     label: str
     amount_cents: int
     valid: str
+    analytic_code: str = ""  # the CAE member's code when the line is on their payable account
 
     def fields(self) -> tuple[str, ...]:
         return (
@@ -225,6 +229,11 @@ def _opening(start: date, accounts, auxiliaries: _Auxiliaries, balances) -> list
 
 def rows(identity: Identity, start: date, end: date) -> list[tuple[str, ...]]:
     """The FEC rows (18 text fields each) of the entity between ``start`` and ``end`` inclusive."""
+    return [line.fields() for line in entity_lines(identity, start, end)]
+
+
+def entity_lines(identity: Identity, start: date, end: date) -> list[_Line]:
+    """The FEC's lines, à-nouveaux first, then each journal's écritures in the order of their numbers."""
     if end < start:
         raise field_error("to", "must be on or after 'from'")
     mine = _entity_accounts(identity)
@@ -273,8 +282,11 @@ def rows(identity: Identity, start: date, end: date) -> list[tuple[str, ...]]:
         if head.number is None:
             raise Conflict(f"Ledger transaction L{head.seq} has no FEC number for {identity.name}; run `ledger init`.")
         amounts: dict[tuple, int] = defaultdict(int)
+        analytic: dict[tuple, str] = {}
         for row in tx_rows:
-            amounts[(account_for(row.kind, accounts), auxiliaries.of(row.person_id))] += row.amount_cents
+            key = (account_for(row.kind, accounts), auxiliaries.of(row.person_id))
+            amounts[key] += row.amount_cents
+            analytic[key] = auxiliaries.analytic_code(row.person_id)
         if sum(amounts.values()):
             raise Conflict(f"Ledger transaction L{head.seq} does not balance within the books of {identity.name}.")
         number = f"{head.journal}{head.number:06d}"
@@ -284,14 +296,25 @@ def rows(identity: Identity, start: date, end: date) -> list[tuple[str, ...]]:
             (
                 (JOURNAL_ORDER.index(head.journal), head.number),
                 [
-                    _Line(number, head.journal, head.occurred_on, compte, aux, f"L{head.seq}", label, amount, valid)
+                    _Line(
+                        number,
+                        head.journal,
+                        head.occurred_on,
+                        compte,
+                        aux,
+                        f"L{head.seq}",
+                        label,
+                        amount,
+                        valid,
+                        analytic[(compte, aux)],
+                    )
                     for (compte, aux), amount in _net(amounts)
                 ],
             )
         )
     for _, entry_lines in sorted(entries, key=lambda item: item[0]):
         lines += entry_lines
-    return [line.fields() for line in lines]
+    return lines
 
 
 def encode(text: str, encoding: str, fec_rows: list[tuple[str, ...]] | None = None) -> bytes:
