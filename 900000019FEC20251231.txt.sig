@@ -1,1 +1,1 @@
-bBZ36RVtw+DCYD6UxfRz0nDxrK8xmOt/OPHaz3rObvE96s7w17vSOxxN588idxNPpZeUXWVHRAFYeR2jkoYgDg==
+cnVQd/99Ihot8duqYsEHf9D5aELgPdwYTlecMiacu8NIr383sAZpDhIbxznnCCZ2g4V2P2idfuRfVC1kimtKCg==

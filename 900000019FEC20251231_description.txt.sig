@@ -1,1 +1,1 @@
-mDHm85a5E8eDYsq1HU+hbNRYqcVy9ebr594QKo2ylu8kIprBIxYFBoQITmSeKOkQ0nyd2QNpcjEfI6soygo1Aw==
+2ZkUztowZpoUvt+4OorIv/v7ehcVV5B+V5ubJUBTufWTykZdlDO+7LwGdimK7O2yDfdsdqWnOK7Mk6SOTs6lCA==

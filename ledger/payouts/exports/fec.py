@@ -19,6 +19,7 @@ balance inside every ledger transaction (checked here, never patched with a liai
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -379,8 +380,6 @@ FIELD_NOTES = (
 
 def description(identity: Identity, start: date, end: date, name: str, encoding: str, fec_rows, content: bytes) -> bytes:
     """The description the BOFIP asks to accompany the file: its fields, the accounting system, the encoding."""
-    import hashlib
-
     debit = sum(int(r[11].replace(",", "")) for r in fec_rows)
     comptes = sorted({(r[4], r[5]) for r in fec_rows})
     lines = [
