@@ -1,1 +1,1 @@
-cnVQd/99Ihot8duqYsEHf9D5aELgPdwYTlecMiacu8NIr383sAZpDhIbxznnCCZ2g4V2P2idfuRfVC1kimtKCg==
+pq5/VgqefuxxKlkvIE54IbWKpA3g5thck0FQKb+JLfQx2bg23/824EY0KjW43g6eFfvM+5KIWDMXhe74i0BnDg==

@@ -1,1 +1,1 @@
-2ZkUztowZpoUvt+4OorIv/v7ehcVV5B+V5ubJUBTufWTykZdlDO+7LwGdimK7O2yDfdsdqWnOK7Mk6SOTs6lCA==
+npTxrGB/CgBEh7p4bxoBqyQtInunNIf0Yg34EVoC1ytFnVqSI1aya+WGS3sgxECV4J0iLcSytf/Wb26zvvgBBw==

@@ -272,3 +272,16 @@ def test_sage_entries_match_the_fec_and_carry_the_members_analytic_code(client, 
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == response.data and (tmp_path / "velo-sage.csv.sig").exists()
     assert fec(client, people["dave"], "commons=velo&year=2025", "/api/v1/exports/sage").status_code == 403
+
+
+def test_legal_identities_are_set_from_the_command_line(client, scenario, runner):
+    refused = runner.invoke(["legal", "set", "--commons", "jardin", "--siren", "123456789"])
+    assert refused.exit_code == 1 and "siren" in refused.output
+    result = runner.invoke(["legal", "set", "--commons", "jardin", "--siren", "900000027", "--fiscal-year-start", "04-01"])
+    assert result.exit_code == 0 and "900000027" in result.output and "04-01" in result.output, result.output
+    assert runner.invoke(["legal", "set", "--fund", "--siren", "900000043", "--legal-name", "Fonds"]).exit_code == 0
+    assert runner.invoke(["legal", "set", "--cae", "ECOTONE", "--siren", "900000050"]).exit_code == 0
+    assert runner.invoke(["legal", "set", "--fund", "--cae", "ECOTONE"]).exit_code == 1
+    parsed = read_response(fec(client, scenario["people"]["steward2"], "commons=jardin&year=2024"))
+    assert (parsed.siren, parsed.closing.isoformat()) == ("900000027", "2025-03-31")
+    assert client.get("/api/v1/exports/fec?fund=true&year=2025", headers=scenario["people"]["admin"].headers).status_code == 200
