@@ -31,6 +31,10 @@ class SalaryLinesQuery(Schema):
     period = fields.String(
         required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month as YYYY-MM")
     )
+    analytic = fields.Boolean(
+        load_default=False,
+        metadata={"description": "append each member's analytic_code and contribution_rate after SPEC 4.3's columns"},
+    )
 
 
 class FecQuery(Schema):
@@ -74,7 +78,7 @@ class SalaryLines(MethodView):
         cae = get_cae(query["cae"])
         person = require_person()
         require_cae_access(person, cae, admin_ok=False)
-        return signed_response(salary_lines.export(cae, query["period"], person))
+        return signed_response(salary_lines.export(cae, query["period"], person, query["analytic"]))
 
 
 def books_query(query):
