@@ -16,6 +16,7 @@ def register_api(app: Flask) -> None:
         fund,
         governance,
         ledger,
+        legal,
         payouts,
         people,
         review,
@@ -25,6 +26,20 @@ def register_api(app: Flask) -> None:
 
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (commons, ledger, people, contributions, review, categories, payouts, exports, rules, rounds, fund, governance):
+    for module in (
+        commons,
+        ledger,
+        people,
+        contributions,
+        review,
+        categories,
+        payouts,
+        exports,
+        rules,
+        rounds,
+        fund,
+        legal,
+        governance,
+    ):
         csrf.exempt(module.blp)  # bearer tokens, not cookies: no CSRF to protect against
         api.register_blueprint(module.blp)

@@ -1,14 +1,14 @@
 """governance: decision procedure in the rules, colleges, rule proposals, the decision register
 
 Revision ID: 0008_governance
-Revises: 0001
+Revises: 0005_books
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_governance"
-down_revision = "0001"
+down_revision = "0005_books"
 branch_labels = None
 depends_on = None
 
