@@ -107,6 +107,27 @@ def test_the_contributor_answers_and_amends_the_hours(client, world):
     assert client.get(f"/api/v1/contributions/{world['cid']}", headers=world["m2"].headers).get_json()["hours"] == "4.00"
 
 
+def test_an_answer_in_review_may_lower_the_hours_but_never_raise_them(client, world):
+    """Issue 16 item 8: answering an objection with amended_hours raised 12 h to 20 h in review."""
+    oid = client.post(
+        f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Six hours seems a lot"}, headers=world["m1"].headers
+    ).get_json()["id"]
+    contribution = db.session.get(Contribution, world["cid"])
+    contribution.round_id = make_round("velo", YESTERDAY - timedelta(days=3), YESTERDAY, state="review")
+    db.session.commit()
+    url = f"/api/v1/objections/{oid}/answer"
+    raised = client.post(url, json={"answer": "It was more", "amended_hours": "20"}, headers=world["contributor"].headers)
+    assert raised.status_code == 422
+    assert "may only lower the hours" in raised.get_json()["error"]["fields"]["amended_hours"][0]
+    db.session.remove()
+    assert str(db.session.get(Contribution, world["cid"]).hours) == "6.00"
+    assert db.session.get(Objection, oid).answer is None  # a refused request stores nothing
+    lowered = client.post(url, json={"amended_hours": "4"}, headers=world["contributor"].headers)
+    assert lowered.status_code == 200 and lowered.get_json()["amended_hours"] == "4.00"
+    db.session.remove()
+    assert str(db.session.get(Contribution, world["cid"]).hours) == "4.00"
+
+
 def test_a_vote_decides_once_quorum_is_reached_and_reject_upholds(client, world, make_person):
     # Eligible: steward, Ana, Bo (3 people, the contributor excluded); quorum 0.5 → 2 votes.
     oid = client.post(

@@ -100,6 +100,21 @@ def _require_open(objection: Objection) -> None:
     _require_reviewable(objection.contribution)
 
 
+def amendment_problem(contribution: Contribution, amended_hours: Decimal) -> str | None:
+    """Once its round is in review, an answer may only lower the hours.
+
+    Raising them then would be an edit the review can no longer see coming (declarations are
+    closed); while the round is open, the contributor edits the declaration instead.
+    """
+    round_ = contribution.round
+    if round_ is not None and round_.state != "open" and amended_hours > Decimal(contribution.hours):
+        return _(
+            "During the review an amendment may only lower the hours (declared: %(hours)s).",
+            hours=f"{Decimal(contribution.hours):.2f}",
+        )
+    return None
+
+
 def answer(objection: Objection, person: Person, text: str | None, amended_hours: Decimal | None) -> Objection:
     """The contributor answers an objection and/or amends the hours of the contribution."""
     contribution = objection.contribution
@@ -114,6 +129,8 @@ def answer(objection: Objection, person: Person, text: str | None, amended_hours
         problems["answer"] = [problem]
     if amended_hours is not None:
         if problem := hours_problem(amended_hours):
+            problems["amended_hours"] = [problem]
+        elif problem := amendment_problem(contribution, amended_hours):
             problems["amended_hours"] = [problem]
         elif hours_on_day(person.id, contribution.date, excluding=contribution.id) + amended_hours > MAX_HOURS_PER_DAY:
             problems["amended_hours"] = [_("A day has at most 24 hours across your commons.")]
