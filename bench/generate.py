@@ -162,7 +162,16 @@ def commons(connection: Connection, n: int, author_id: int, tag: str = "c") -> l
         connection,
         Commons.__table__,
         (
-            {"id": first + i, "slug": f"{tag}{first + i}", "name": f"Commons {first + i}", "description": "", "created_at": now}
+            {
+                "id": first + i,
+                "slug": f"{tag}{first + i}",
+                "name": f"Commons {first + i}",
+                "description": "",
+                "created_at": now,
+                "started_on": date(2000, 1, 1),
+                # Admitted, so that the measured rounds write top-ups as a real federation's do.
+                "fund_status": "admitted",
+            }
             for i in range(n)
         ),
         n,

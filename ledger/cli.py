@@ -144,6 +144,15 @@ def _register_round_commands() -> None:
 _register_round_commands()
 
 
+def _register_fund_commands() -> None:
+    from ledger.fund.cli import fund_group
+
+    cli.add_command(fund_group)
+
+
+_register_fund_commands()
+
+
 @cli.command("backup")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The backup file to write (a zip).")
 @with_appcontext

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from ledger.accounts.models import LedgerTransaction
 from ledger.commons.models import Commons, Income, Membership
 from ledger.extensions import db
+from ledger.timeutil import today
 
 
 def counts():
@@ -28,7 +29,7 @@ def assert_envelope(response, status, field=None):
 
 
 def test_create_and_read_a_commons(client, make_person):
-    steward = make_person("Camille Morel", show_name_publicly=True)
+    steward = make_person("Camille Morel", show_name_publicly=True, admin=True)
     created = client.post(
         "/api/v1/commons",
         json={"slug": "roue-libre", "name": "La Roue Libre", "description": "Atelier vélo"},
@@ -38,6 +39,8 @@ def test_create_and_read_a_commons(client, make_person):
     body = client.get("/api/v1/commons/roue-libre").get_json()
     assert body["name"] == "La Roue Libre" and body["treasury_cents"] == 0 and body["rule_version"] == 1
     assert body["members"] == [{"person_id": steward.id, "public_name": "Camille Morel", "role": "steward"}]
+    # A new commons starts this month and does not draw on the fund until the fund manager admits it.
+    assert body["started_on"] == today().replace(day=1).isoformat() and body["fund_status"] == "pending"
 
 
 def test_members_are_shown_under_their_pseudonym_unless_they_consent(client, make_person, make_commons):
@@ -120,7 +123,7 @@ def test_bad_income_is_refused_naming_the_field_and_stores_nothing(client, make_
     ],
 )
 def test_bad_commons_is_refused_naming_the_field(client, make_person, payload, field):
-    person = make_person()
+    person = make_person(admin=True)
     before = counts()
     assert_envelope(client.post("/api/v1/commons", json=payload, headers=person.headers), 422, field)
     assert counts() == before

@@ -107,6 +107,17 @@ def test_errors_are_shown_beside_their_fields_and_summarized_and_nothing_is_stor
     assert count_contributions() == 0
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "1900-01-01"])
+def test_the_form_refuses_work_dated_before_the_commons_started(client, people, day):
+    """Issue 16 item 3, through the form: the error stands beside the date field and nothing is stored."""
+    login(client, people["contributor"])
+    response = client.post("/contributions/new", data=form(date=day))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="date-error"' in html and "2020-01-01" in html
+    assert count_contributions() == 0
+
+
 def test_a_double_submit_creates_one_contribution(client, people):
     login(client, people["contributor"])
     nonce = nonce_of(client.get("/contributions/new").get_data(as_text=True))

@@ -28,6 +28,10 @@ class RoundIn(Schema):
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
     envelope_cents = Cents(required=True, minimum=0)
+    reason = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={"description": "why, for a round shorter than a week (only under the manual cadence)"},
+    )
 
 
 class RoundOut(Schema):
@@ -37,6 +41,7 @@ class RoundOut(Schema):
     period_start = fields.Date()
     period_end = fields.Date()
     envelope_cents = fields.Integer()
+    period_reason = fields.String(allow_none=True)
     rule_version = fields.Integer(attribute="rule_version.version")
     review_starts_on = fields.Date()
     allocation_on = fields.Date()

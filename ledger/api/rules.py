@@ -65,6 +65,11 @@ class RuleSettings(Schema):
     levy_rate = Rate()
     hybrid_time_weight = Rate()
     weekly_hours_threshold = fields.Integer(strict=True, validate=validate.Range(1, 168))
+    late_periods = fields.Integer(
+        strict=True,
+        validate=validate.Range(0, 12),
+        metadata={"description": "how many periods back work may still be declared late (1: the previous period)"},
+    )
 
 
 class RulesIn(RuleSettings):
@@ -98,6 +103,7 @@ class RulesOut(Schema):
     levy_rate = fields.String()
     hybrid_time_weight = fields.String()
     weekly_hours_threshold = fields.Integer()
+    late_periods = fields.Integer()
     changes = fields.List(fields.Nested(ChangeOut))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.extensions import db
@@ -14,16 +14,25 @@ from ledger.timeutil import utcnow
 ROLES = ("contributor", "member", "steward")
 INCOME_SOURCES = ("grant", "sale", "donation", "membership_fee", "public_contract", "subscription")
 PAYOUT_ROUTES = ("cae", "invoice", "waive", "fund")
+# A commons' standing with the solidarity fund: only an admitted commons' rounds get top-ups.
+FUND_STATUSES = ("pending", "admitted", "suspended")
 
 
 class Commons(db.Model):
     __tablename__ = "commons"
+    __table_args__ = (CheckConstraint("fund_status IN ('pending', 'admitted', 'suspended')", name="fund_status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(160))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The first day its work, rounds and income may be dated (set by the administrator who creates it).
+    started_on: Mapped[date] = mapped_column(Date)
+    fund_status: Mapped[str] = mapped_column(String(16), default="pending", server_default=text("'pending'"))
+    fund_status_reason: Mapped[str | None] = mapped_column(Text)
+    fund_status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fund_status_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="commons")
 

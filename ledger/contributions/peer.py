@@ -128,9 +128,7 @@ def answer(objection: Objection, person: Person, text: str | None, amended_hours
     elif text and (problem := text_problem(text, REASON_LENGTH)):
         problems["answer"] = [problem]
     if amended_hours is not None:
-        if problem := hours_problem(amended_hours):
-            problems["amended_hours"] = [problem]
-        elif problem := amendment_problem(contribution, amended_hours):
+        if (problem := hours_problem(amended_hours)) or (problem := amendment_problem(contribution, amended_hours)):
             problems["amended_hours"] = [problem]
         elif hours_on_day(person.id, contribution.date, excluding=contribution.id) + amended_hours > MAX_HOURS_PER_DAY:
             problems["amended_hours"] = [_("A day has at most 24 hours across your commons.")]

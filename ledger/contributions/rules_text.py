@@ -105,6 +105,12 @@ def summary(rules: RuleVersion | None, categories: list[Category]) -> list[str]:
             n=rules.weekly_hours_threshold,
         )
     )
+    lines.append(
+        _(
+            "Late work is accepted up to %(n)s period(s) back; nothing dated before the commons started.",
+            n=rules.late_periods,
+        )
+    )
     return lines
 
 

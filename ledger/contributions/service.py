@@ -20,7 +20,7 @@ from ledger.commons.service import membership
 from ledger.contributions.categories import categories_of
 from ledger.contributions.models import Category, Contribution
 from ledger.contributions.status import display_status
-from ledger.contributions.validation import Draft, check_draft, week_bounds
+from ledger.contributions.validation import DateBounds, Draft, check_draft, late_window_start, week_bounds
 from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ledger.extensions import db
 from ledger.people.models import Person
@@ -108,11 +108,14 @@ def _standing_query():
                 Category.commons_id == bindparam("commons_id"), Category.code == bindparam("category"), Category.active.is_(True)
             )
             .exists(),
-            select(RuleVersion.weekly_hours_threshold)
-            .where(RuleVersion.commons_id == bindparam("commons_id"))
-            .order_by(RuleVersion.version.desc())
-            .limit(1)
-            .scalar_subquery(),
+            *(
+                select(column)
+                .where(RuleVersion.commons_id == bindparam("commons_id"))
+                .order_by(RuleVersion.version.desc())
+                .limit(1)
+                .scalar_subquery()
+                for column in (RuleVersion.weekly_hours_threshold, RuleVersion.cadence, RuleVersion.late_periods)
+            ),
         )
         .select_from(Membership)
         .where(Membership.commons_id == bindparam("commons_id"), Membership.person_id == bindparam("person_id"))
@@ -147,16 +150,24 @@ def care_warnings(week_total: Decimal, threshold: int | None, on: date) -> list[
     ]
 
 
-def _standing(commons: Commons, person: Person, category: str) -> tuple[bool, int | None]:
-    """Whether ``category`` is one of the commons' active categories, and the weekly-hours threshold
-    of its latest rules; a refusal when the person is not a member. One query for the three."""
+def date_bounds(commons: Commons, cadence: str | None, late_periods: int | None) -> DateBounds:
+    """The earliest dates work of ``commons`` may have under rules of that cadence and window."""
+    return DateBounds(
+        commons.started_on, late_window_start(today(), cadence or "monthly", 1 if late_periods is None else late_periods)
+    )
+
+
+def _standing(commons: Commons, person: Person, category: str) -> tuple[bool, int | None, DateBounds]:
+    """Whether ``category`` is one of the commons' active categories, the weekly-hours threshold
+    of its latest rules and the dates they accept; a refusal when the person is not a member.
+    One query for all of it."""
     row = db.session.execute(_standing_query(), {"commons_id": commons.id, "person_id": person.id, "category": category}).first()
     if row is None:
         raise Forbidden(
             _("You can only declare work for a commons you belong to."),
             fields={"commons": [_("You are not a member of this commons.")]},
         )
-    return bool(row[0]), row[1]
+    return bool(row[0]), row[1], date_bounds(commons, row[2], row[3])
 
 
 def _threshold_of(round_: Round | None, commons_id: int) -> int | None:
@@ -194,10 +205,14 @@ def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: 
             return Saved(existing, replayed=True)
     # Each query here runs once per declaration under load: they are kept few (see
     # tests/test_contributions_statement_count.py).
-    category_active, latest_threshold = _standing(commons, person, draft.category)
+    category_active, latest_threshold, bounds = _standing(commons, person, draft.category)
     day_hours, week_hours = hours_on_day_and_week(person.id, draft.on)
     problems = check_draft(
-        draft, today=today(), other_hours_that_day=day_hours, categories={draft.category} if category_active else set()
+        draft,
+        today=today(),
+        other_hours_that_day=day_hours,
+        categories={draft.category} if category_active else set(),
+        bounds=bounds,
     )
     round_, late = (None, False) if "date" in problems else _assign(commons.id, draft.on, problems)
     _refuse(problems)
@@ -264,7 +279,11 @@ def update(contribution: Contribution, person: Person, changes: dict) -> Saved:
     if draft.category == contribution.category:
         codes.add(draft.category)  # a category retired since may stay on work declared before
     day_hours, week_hours = hours_on_day_and_week(person.id, draft.on, excluding=contribution.id)
-    problems = check_draft(draft, today=today(), other_hours_that_day=day_hours, categories=codes)
+    rules = current_rules(contribution.commons_id)
+    bounds = date_bounds(contribution.commons, rules.cadence if rules else None, rules.late_periods if rules else None)
+    if draft.on == contribution.date:
+        bounds = None  # the date stays: the declaration was accepted with it
+    problems = check_draft(draft, today=today(), other_hours_that_day=day_hours, categories=codes, bounds=bounds)
     round_, late = contribution.round, False
     if "date" not in problems and draft.on != contribution.date:
         round_, late = _assign(contribution.commons_id, draft.on, problems)

@@ -83,11 +83,54 @@ def evidence_problem(url: str | None) -> str | None:
     return None
 
 
-def check_draft(draft: Draft, *, today: date, other_hours_that_day: Decimal, categories: set[str]) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class DateBounds:
+    """The earliest day work may be dated: the commons' start, and the late-declaration window."""
+
+    started_on: date
+    late_from: date
+
+
+def late_window_start(today: date, cadence: str, late_periods: int) -> date:
+    """The first day of the period ``late_periods`` periods before the one containing ``today``.
+
+    Periods are the cadence's: calendar quarters for `quarterly`, calendar months otherwise
+    (`manual` included). With 1, the default, work of the previous period may still be declared.
+    """
+    months = 3 if cadence == "quarterly" else 1
+    index = today.year * 12 + (today.month - 1) // months * months - months * max(0, late_periods)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def date_problem(on: date, *, today: date, bounds: DateBounds | None) -> str | None:
+    """Work is dated today or earlier, not before the commons started, and within the late window."""
+    if on > today:
+        return _("The date cannot be in the future: declare work once it is done.")
+    if bounds is None:
+        return None
+    if on < bounds.started_on:
+        return _("The date cannot be before the commons started (%(day)s).", day=bounds.started_on.isoformat())
+    if on < bounds.late_from:
+        return _(
+            "This is too late to declare: the rules accept late work from %(day)s on; ask a steward.",
+            day=bounds.late_from.isoformat(),
+        )
+    return None
+
+
+def check_draft(
+    draft: Draft,
+    *,
+    today: date,
+    other_hours_that_day: Decimal,
+    categories: set[str],
+    bounds: DateBounds | None = None,
+) -> dict[str, list[str]]:
     """Every problem of ``draft``, by field; empty when it may be recorded.
 
     ``other_hours_that_day`` is what the person already declared that day in all commons
-    (withdrawn work excluded, the contribution being edited excluded).
+    (withdrawn work excluded, the contribution being edited excluded); ``bounds`` the earliest
+    dates the commons and its rules accept.
     """
     problems: dict[str, list[str]] = {}
 
@@ -95,8 +138,7 @@ def check_draft(draft: Draft, *, today: date, other_hours_that_day: Decimal, cat
         if message:
             problems.setdefault(name, []).append(message)
 
-    if draft.on > today:
-        add("date", _("The date cannot be in the future: declare work once it is done."))
+    add("date", date_problem(draft.on, today=today, bounds=bounds))
     problem = hours_problem(draft.hours)
     add("hours", problem)
     if problem is None and other_hours_that_day + draft.hours > MAX_HOURS_PER_DAY:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -62,6 +63,9 @@ class RuleVersion(db.Model):
     # For the hybrid method: weight of the time share (the rest is the peer share).
     hybrid_time_weight: Mapped[str] = mapped_column(String(12), default="0.5")
     weekly_hours_threshold: Mapped[int] = mapped_column(Integer, default=48)
+    # How many periods (of the cadence; a month for `manual`) before the current one work may
+    # still be declared late: 1, the previous period.
+    late_periods: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     commons: Mapped[Commons] = relationship()
 
@@ -87,6 +91,8 @@ class Round(db.Model):
     allocation_on: Mapped[date] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Why a steward opened a round shorter than a week (only under the manual cadence).
+    period_reason: Mapped[str | None] = mapped_column(Text)
     review_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     allocated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

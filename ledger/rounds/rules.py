@@ -33,6 +33,7 @@ def create_initial_rules(commons: Commons, author: Person, effective_from: date)
         levy_rate="0.05",
         hybrid_time_weight="0.5",
         weekly_hours_threshold=48,
+        late_periods=1,
     )
     db.session.add(rules)
     db.session.flush()
@@ -62,6 +63,7 @@ RULE_FIELDS = (
     "levy_rate",
     "hybrid_time_weight",
     "weekly_hours_threshold",
+    "late_periods",
 )
 
 

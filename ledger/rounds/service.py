@@ -19,19 +19,22 @@ from ledger.bulk import chunks, insert_rows
 from ledger.commons.models import Commons, Membership
 from ledger.contributions.models import Contribution
 from ledger.contributions.review import ReviewTotals, counts, in_review, review_totals
-from ledger.errors import Conflict, field_error
+from ledger.errors import Conflict, ValidationFailed, field_error
 from ledger.extensions import db
-from ledger.fund.service import available_cents, current_fund_rules
+from ledger.fund.service import available_cents, cap_left, current_fund_rules, draws_on_fund
 from ledger.payouts.models import Cae
 from ledger.people.models import Person
 from ledger.rounds.allocation import Allocation, FundTerms, RoundInput, Route, Work, allocate
 from ledger.rounds.allocation.words import to_json
 from ledger.rounds.models import AllocationLine, PeerPoints, Round, SelfRequest
 from ledger.rounds.rules import RULE_FIELDS, allocation_rules, current_rules
+from ledger.timeutil import today
 
 # Rounds whose envelope is promised but not yet written to the ledger.
 PENDING_STATES = ("open", "review", "allocated")
 MAX_PERIOD_DAYS = 366
+# A round shorter than this needs the manual cadence and a steward's written reason.
+MIN_PERIOD_DAYS = 7
 
 
 def get_round(round_id: int) -> Round:
@@ -63,18 +66,48 @@ def free_treasury_cents(commons: Commons, *, excluding: int | None = None) -> in
     return balance(chart.commons_treasury(commons).code) + int(owed or 0) - promised
 
 
+def period_problems(commons: Commons, rules, period_start: date, period_end: date, reason: str | None) -> dict[str, list[str]]:
+    """What is wrong with a round's period, by field (empty when it may be opened).
+
+    A period starts no earlier than the commons did, ends on or after it starts, covers at most
+    a year, and lasts at least a week unless the cadence is manual and a steward says why.
+    """
+    problems: dict[str, list[str]] = {}
+    if period_start < commons.started_on:
+        problems["period_start"] = [f"cannot be before the commons started ({commons.started_on.isoformat()})"]
+    days = (period_end - period_start).days + 1
+    if days < 1:
+        problems["period_end"] = ["must be on or after period_start"]
+    elif days > MAX_PERIOD_DAYS:
+        problems["period_end"] = [f"a round covers at most {MAX_PERIOD_DAYS} days"]
+    elif days < MIN_PERIOD_DAYS:
+        if rules.cadence != "manual":
+            problems["period_end"] = [
+                f"a round covers at least {MIN_PERIOD_DAYS} days, unless the rules' cadence is manual and a reason is given"
+            ]
+        elif not 3 <= len(reason or "") <= 2000:
+            problems["reason"] = [f"a round shorter than {MIN_PERIOD_DAYS} days needs a reason (3 to 2000 characters)"]
+    return problems
+
+
 def create_round(
-    commons: Commons, *, period_start: date, period_end: date, envelope_cents: int, created_by: Person | None
+    commons: Commons,
+    *,
+    period_start: date,
+    period_end: date,
+    envelope_cents: int,
+    created_by: Person | None,
+    reason: str | None = None,
 ) -> Round:
     """A new open round under the commons' current rules; it adopts the contributions waiting for it.
 
-    Refused: an inverted or over-long period, a period overlapping another round of the commons,
-    and an envelope the treasury cannot cover.
+    Refused: a period ``period_problems`` finds wrong, a period overlapping another round of the
+    commons, and an envelope the treasury cannot cover. ``reason`` is kept for a short round.
     """
-    if period_end < period_start:
-        raise field_error("period_end", "must be on or after period_start")
-    if (period_end - period_start).days >= MAX_PERIOD_DAYS:
-        raise field_error("period_end", f"a round covers at most {MAX_PERIOD_DAYS} days")
+    rules = current_rules(commons.id)
+    reason = (reason or "").strip() or None
+    if problems := period_problems(commons, rules, period_start, period_end, reason):
+        raise ValidationFailed("The round's period was refused.", fields=problems)
     if envelope_cents < 0:
         raise field_error("envelope_cents", "cannot be negative")
     overlapping = db.session.scalar(
@@ -94,7 +127,6 @@ def create_round(
             f"the treasury can cover at most {free} cents (its balance minus what is owed "
             "and the envelopes of rounds not finalized yet)",
         )
-    rules = current_rules(commons.id)
     review_starts_on = period_end + timedelta(days=rules.declaration_days + 1)
     round_ = Round(
         commons_id=commons.id,
@@ -106,6 +138,7 @@ def create_round(
         review_starts_on=review_starts_on,
         allocation_on=review_starts_on + timedelta(days=rules.review_days),
         created_by_id=created_by.id if created_by else None,
+        period_reason=reason if (period_end - period_start).days + 1 < MIN_PERIOD_DAYS else None,
     )
     db.session.add(round_)
     db.session.flush()
@@ -171,7 +204,13 @@ def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundI
     inp = RoundInput(
         envelope_cents=round_.envelope_cents,
         rules=allocation_rules(rules),
-        fund=FundTerms(Decimal(fund_rules.topup_ratio), fund_rules.per_person_cap_cents, available_cents()),
+        fund=FundTerms(
+            Decimal(fund_rules.topup_ratio),
+            fund_rules.per_person_cap_cents,
+            available_cents(),
+            admitted=draws_on_fund(round_.commons),
+            cap_left=cap_left(fund_rules, today(), excluding_round=round_.id),
+        ),
         work=tuple(Work(c.person_id, c.category, c.hours) for c in review.counted),
         routes=routes_of(round_.commons_id),
         requests=dict(

@@ -69,6 +69,7 @@ class RoundForm(FlaskForm):
     period_start = DateField(_l("First day of the period"), validators=[DataRequired()])
     period_end = DateField(_l("Last day of the period"), validators=[DataRequired()])
     envelope = DecimalField(_l("Envelope (€)"), places=2, validators=[DataRequired(), NumberRange(0, 10_000_000)])
+    reason = TextAreaField(_l("Why a round shorter than a week (manual cadence only)"), validators=[Length(max=2000)])
 
 
 class WhatIfForm(FlaskForm):
@@ -175,6 +176,7 @@ def commons_rounds(slug):
                 period_end=form.period_end.data,
                 envelope_cents=to_cents(form.envelope.data),
                 created_by=current_person(),
+                reason=form.reason.data,
             )
         except LedgerError as error:
             for name, messages in error.fields.items():

@@ -88,10 +88,7 @@ def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by
     add("levy", rate=percent(rules.levy_rate), levy=line.levy_cents, net=line.net_cents)
     short = line.claim_cents - line.gross_cents
     if short > 0 and line.route in ("cae", "invoice"):
-        if line.topup_cents:
-            add("topup", shortfall=short, topup=line.topup_cents, ratio=percent(inp.fund.topup_ratio))
-        else:
-            add("no_topup", shortfall=short)
+        fund_steps(line, inp, short, add)
     if line.route == "cae" and line.cae_id is not None:
         route = inp.routes[line.person_id]
         add(
@@ -109,3 +106,29 @@ def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by
     else:
         add("route_invoice", paid=line.paid_cents)
     return steps
+
+
+def fund_steps(line: Line, inp: RoundInput, short: int, add) -> None:
+    """Why the fund added what it did to a claim the envelope fell ``short`` of (or nothing)."""
+    fund = inp.fund
+    if not fund.admitted:
+        add("fund_not_admitted", shortfall=short)
+        return
+    if not line.hours:
+        add("no_topup_no_hours", shortfall=short)
+        return
+    if line.fund_claim_cents < line.claim_cents:
+        add(
+            "fund_claim_bounded",
+            hours=hours_text(line.hours),
+            rate=inp.rules.hourly_value_cents,
+            amount=line.fund_claim_cents,
+        )
+        short = max(0, line.fund_claim_cents - line.gross_cents)
+    if line.topup_cents:
+        add("topup", shortfall=short, topup=line.topup_cents, ratio=percent(fund.topup_ratio))
+    if line.topup_capped:
+        cap = fund.per_person_cap_cents or 0
+        add("topup_period_cap", cap=cap, already=cap - (fund.cap_for(line.person_id) or 0), topup=line.topup_cents)
+    elif not line.topup_cents:
+        add("no_topup", shortfall=short)

@@ -83,6 +83,29 @@ def sentence(step: Step) -> str:
         return _(
             "The envelope fell %(shortfall)s short of your claim, and the solidarity fund could not add anything this time.", **p
         )
+    if k == "fund_not_admitted":
+        return _(
+            "The envelope fell %(shortfall)s short of your claim; this commons is not admitted to the solidarity "
+            "fund (the fund manager decides), so the fund adds nothing.",
+            **p,
+        )
+    if k == "no_topup_no_hours":
+        return _(
+            "The envelope fell %(shortfall)s short of your claim; the solidarity fund tops up validated work only, "
+            "and you have no counted hours in this round, so it adds nothing.",
+            **p,
+        )
+    if k == "fund_claim_bounded":
+        return _(
+            "The solidarity fund covers validated work only: %(hours)s counted hours at %(rate)s per hour, %(amount)s at most.",
+            **p,
+        )
+    if k == "topup_period_cap":
+        return _(
+            "The solidarity fund gives one person at most %(cap)s per month across all commons; %(already)s was "
+            "already granted to you this month, so it adds %(topup)s.",
+            **p,
+        )
     if k == "route_cae":
         return _(
             "%(paid)s goes to your CAE %(cae)s: it keeps %(rate)s%% for its shared services (%(contribution)s), "
