@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger.accounts.models import LedgerTransaction
-from ledger.commons.models import Income, Membership
+from ledger.commons.models import Commons, Income, Membership
 from ledger.contributions.models import Contribution, Vouch
 from ledger.extensions import db
 from ledger.people.models import PersonRole
@@ -84,11 +84,12 @@ def installation(app, client, make_person, make_commons):
 
 def footprint() -> tuple:
     """Row counts a refused request must leave as they were."""
-    counted = (Contribution, Vouch, Membership, Income, Round, RuleVersion, LedgerTransaction, PersonRole)
+    counted = (Commons, Contribution, Vouch, Membership, Income, Round, RuleVersion, LedgerTransaction, PersonRole)
     found = tuple(db.session.scalar(select(func.count()).select_from(model)) for model in counted)
     descriptions = tuple(db.session.scalars(select(Contribution.description).order_by(Contribution.id)))
+    standing = tuple(db.session.scalars(select(Commons.fund_status).order_by(Commons.id)))
     db.session.rollback()
-    return found, descriptions
+    return found, descriptions, standing
 
 
 @dataclass(frozen=True)
@@ -220,14 +221,22 @@ MATRIX = [
         e(401, 403, 403, 403, 403, 403, 403, 201, 201),
         lambda w, role: {"reason": "matrix", "topup_ratio": "0.5", "per_person_cap_cents": None},
     ),
-    # Anyone authenticated.
-    Row("GET", "/api/v1/me", e(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # The fund-drain story (issue 16): only an administrator creates a commons, only the fund
+    # manager (or an administrator) admits one to the fund; see tests/test_fund_drain.py.
     Row(
         "POST",
         "/api/v1/commons",
-        e(401, 201, 201, 201, 201, 201, 201, 201, 201),
+        e(401, 403, 403, 403, 403, 403, 403, 403, 201),
         lambda w, role: {"slug": f"new-{role.replace('_', '-')}", "name": f"New {role}"},
     ),
+    Row(
+        "PUT",
+        "/api/v1/solidarity-fund/commons/atelier",
+        e(401, 403, 403, 403, 403, 403, 403, 200, 200),
+        lambda w, role: {"status": "suspended", "reason": f"decided as {role}"},
+    ),
+    # Anyone authenticated.
+    Row("GET", "/api/v1/me", e(401, 200, 200, 200, 200, 200, 200, 200, 200)),
 ]
 
 
