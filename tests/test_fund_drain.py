@@ -189,6 +189,8 @@ def test_a_short_round_needs_the_manual_cadence_and_a_reason_which_is_kept(clien
     assert db.session.scalar(select(func.count()).select_from(LedgerTransaction)) == 0
     kept = client.post("/api/v1/commons/velo/rounds", json=day | {"reason": "The festival day's work"}, headers=steward.headers)
     assert kept.status_code == 201 and kept.get_json()["period_reason"] == "The festival day's work"
+    page = client.get(f"/rounds/{kept.get_json()['id']}").get_data(as_text=True)
+    assert "The festival day&#39;s work" in page or "The festival day's work" in page
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "1900-01-01"])
