@@ -33,6 +33,10 @@ class Commons(db.Model):
     fund_status_reason: Mapped[str | None] = mapped_column(Text)
     fund_status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     fund_status_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # Legal identity for the FEC (ledger.legal): SIREN, legal name, first day of the fiscal year.
+    siren: Mapped[str | None] = mapped_column(String(9))
+    legal_name: Mapped[str] = mapped_column(String(160), default="")
+    fiscal_year_start: Mapped[str] = mapped_column(String(5), default="01-01")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="commons")
 

@@ -1,14 +1,14 @@
 """fund guard: commons start date and fund admission, late-declaration window, short-round reason
 
 Revision ID: 0002_fund_guard
-Revises: 0001
+Revises: 0005_books
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_fund_guard"
-down_revision = "0001"
+down_revision = "0005_books"
 branch_labels = None
 depends_on = None
 

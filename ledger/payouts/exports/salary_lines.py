@@ -28,7 +28,7 @@ from ledger.extensions import db
 from ledger.payouts.batches import mark_exported
 from ledger.payouts.exports.signing import SignedExport, record, sign
 from ledger.payouts.models import Cae, CaeMembership, PayoutBatch, PayoutLine
-from ledger.payouts.service import employee_ref
+from ledger.payouts.service import employee_ref, member_contribution_rate
 from ledger.people.models import Person
 from ledger.rounds.models import AllocationLine, Round
 
@@ -49,6 +49,9 @@ HEADER = (
     "estimated_gross_salary",
     "line_count",
     "batch_id",
+    # After the columns SPEC 4.3 fixes, so that an import reading those by position still works.
+    "analytic_code",
+    "contribution_rate",
 )
 BOM = "\ufeff"
 NEWLINE = "\r\n"
@@ -73,6 +76,8 @@ class SalaryLine:
     gross_salary_cents: int
     line_count: int
     batch_ids: tuple[int, ...]
+    analytic_code: str = ""
+    contribution_rate: str = ""
 
 
 def parse_period(text: str) -> tuple[datetime, datetime]:
@@ -130,6 +135,8 @@ def render(lines: list[SalaryLine]) -> bytes:
                     format_euros(line.gross_salary_cents),
                     str(line.line_count),
                     "+".join(str(i) for i in line.batch_ids),
+                    _text(line.analytic_code),
+                    line.contribution_rate.replace(".", ","),
                 ]
             )
         )
@@ -189,6 +196,8 @@ def collect(cae: Cae, period: str) -> tuple[list[SalaryLine], list[PayoutBatch]]
             ref, last, first, contract = employee_ref(member), member.last_name, member.first_name, member.contract_type
         else:
             ref, last, first, contract = "", names[person_id], "", ""
+        analytic = member.analytic_code if member is not None else ""
+        rate = member_contribution_rate(cae, member) if member is not None else ""
         budget = sum(item.salary_budget_cents for item in items)
         charges, gross_salary = estimate_salary(budget, employer_rate, contract)
         lines.append(
@@ -209,6 +218,8 @@ def collect(cae: Cae, period: str) -> tuple[list[SalaryLine], list[PayoutBatch]]
                 gross_salary_cents=gross_salary,
                 line_count=len(items),
                 batch_ids=tuple(sorted({item.batch_id for item in items})),
+                analytic_code=analytic,
+                contribution_rate=rate,
             )
         )
     lines.sort(key=lambda line: (line.employee_ref, line.last_name, line.first_name))
