@@ -1,1 +1,1 @@
-npTxrGB/CgBEh7p4bxoBqyQtInunNIf0Yg34EVoC1ytFnVqSI1aya+WGS3sgxECV4J0iLcSytf/Wb26zvvgBBw==
+Bj4mxapfSb1EWkv8XuPe1GKYbcNAgdM7VYljrchVVuZRHQdCARa3Ih/XMr4U2oinS43hkN8Np9O+k2/MoSfRBw==
