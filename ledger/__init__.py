@@ -70,6 +70,14 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     @app.after_request
+    def personal_data_not_cached(response):
+        # An answer built from decrypted personal data (an employee reference) stays out of
+        # browser and proxy caches, and out of the back button's history.
+        if request.environ.get("ledger.personal_data"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -90,6 +90,17 @@ def tokens_create(email: str, label: str) -> None:
     click.echo(token)
 
 
+@cli.command("purge-idempotency-keys")
+@with_appcontext
+def purge_idempotency_command() -> None:
+    """Delete the idempotency replay records past LEDGER_IDEMPOTENCY_HOURS (the scheduler does it hourly)."""
+    from ledger.api.idempotency import purge_expired_keys
+
+    count = purge_expired_keys()
+    db.session.commit()
+    click.echo(f"{count} expired idempotency records deleted")
+
+
 @cli.command("verify")
 @with_appcontext
 def verify_command() -> None:

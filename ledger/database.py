@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import warnings
+from pathlib import Path
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 
 from ledger.extensions import db
 
@@ -88,6 +92,20 @@ SQLITE_PRAGMAS = (
 )
 
 
+def create_private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600, like the keys), before
+    SQLite would create it with the umask's 0644; its WAL and shared-memory files take its mode."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process created it meanwhile
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def configure_engine(app: Flask) -> None:
     """SQLite: foreign keys on, WAL, and transactions that take the write lock up front when they
     may write (IMMEDIATE), so that writers queue instead of failing, while reads run side by side."""
@@ -95,6 +113,7 @@ def configure_engine(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name != "sqlite":
         return
+    create_private_sqlite_file(engine.url.render_as_string(hide_password=False))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):

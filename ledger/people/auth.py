@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import g, request, session
 
 from ledger.errors import Forbidden, NotAuthenticated
-from ledger.extensions import db
 from ledger.people.models import Person
-from ledger.people.service import person_for_token
+from ledger.people.service import person_for_token, session_person
 
 
 def load_current_person() -> None:
@@ -23,7 +22,7 @@ def load_current_person() -> None:
         return
     person_id = session.get("person_id")
     if isinstance(person_id, int):
-        g.person = db.session.get(Person, person_id)
+        g.person = session_person(person_id, session.get("session_generation", 0))
         g.auth_via = "session"
 
 
