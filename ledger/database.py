@@ -167,4 +167,15 @@ def database_ready() -> tuple[bool, str]:
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     if set(current) != set(heads):
         return False, f"database at {','.join(current) or 'no revision'}, expected {','.join(heads)}: run 'ledger init'"
+    try:
+        with db.engine.connect() as connection:
+            # Its first statement, so a DEFERRED SQLite transaction takes the write lock safely
+            # (nothing read before it): no need to queue /readyz behind writers up front.
+            connection.info["ledger_deferred"] = False
+            # A write that changes nothing, rolled back: a database that answers reads but refuses
+            # writes (read-only file or mount, standby server, full disk) cannot take traffic.
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            connection.rollback()
+    except Exception as exc:  # noqa: BLE001 - the same: any refusal means "not ready"
+        return False, f"database refuses writes: {exc.__class__.__name__}"
     return True, "ok"

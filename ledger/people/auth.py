@@ -26,6 +26,16 @@ def load_current_person() -> None:
         g.auth_via = "session"
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def authenticate_api_writes() -> None:
+    """Before each request: every API write needs a person, checked before its input is, so that
+    an anonymous client learns nothing about the input rules (and gets 401, not 422)."""
+    if request.path.startswith("/api/") and request.method in WRITE_METHODS:
+        require_person()
+
+
 def current_person() -> Person | None:
     return g.get("person")
 
