@@ -9,8 +9,9 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates_schema
 
+from ledger.api import fields
 from ledger.commons.service import get_commons
 from ledger.payouts.exports import fec, salary_lines
 from ledger.payouts.exports.signing import SignedExport

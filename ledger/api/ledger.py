@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ledger.accounts.models import LedgerTransaction, Posting
 from ledger.accounts.signing import current_key
 from ledger.accounts.verify import verify_ledger
+from ledger.api import fields
 from ledger.api.fields import Id
 from ledger.extensions import db
 
