@@ -62,7 +62,7 @@ def signed_response(export: SignedExport) -> Response:
 class SalaryLines(MethodView):
     @blp.arguments(SalaryLinesQuery, location="query")
     @blp.response(200, description="The CSV file (SPEC 4.3)", content_type="text/csv", headers=SIGNATURE_HEADERS)
-    @blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, query):
         """The CAE's salary lines for a payroll month, signed. Only that CAE's accountant: it holds personal data.
 
@@ -78,7 +78,7 @@ class SalaryLines(MethodView):
 class Fec(MethodView):
     @blp.arguments(FecQuery, location="query")
     @blp.response(200, description="The FEC file (SPEC 4.4)", content_type="text/tab-separated-values", headers=SIGNATURE_HEADERS)
-    @blp.doc(responses={"200": {"content": {"text/tab-separated-values": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses={200: {"content": {"text/tab-separated-values": {"schema": {"type": "string"}}}}})
     def get(self, query):
         """The commons' FEC between two dates (inclusive), signed. Stewards, accountants and admins."""
         commons = get_commons(query["commons"])
