@@ -108,8 +108,11 @@ def generate_client(spec_json: str, where: Path):
     (where / "config.yaml").write_text("post_hooks: []\n")
     generator = Path(sys.executable).with_name("openapi-python-client")
     result = subprocess.run(
-        [str(generator), "generate", "--path", "openapi.json", "--meta", "none", "--config", "config.yaml"]
-        + ["--output-path", "ledger_client"],
+        [
+            str(generator),
+            *("generate", "--path", "openapi.json", "--meta", "none"),
+            *("--config", "config.yaml", "--output-path", "ledger_client"),
+        ],
         cwd=where,
         capture_output=True,
         text=True,

@@ -50,6 +50,23 @@ def test_logout_ends_the_persons_sessions_on_every_device_and_a_new_login_works(
     assert phone.get("/account/tokens").status_code == 200
 
 
+def test_an_administrator_ends_a_persons_sessions_from_the_cli(make_app, make_person):
+    app = make_app()
+    make_person(email="ines@example.org", password=PASSWORD)
+    browser = app.test_client()
+    log_in(browser)
+    assert browser.get("/account/tokens").status_code == 200
+    result = app.test_cli_runner().invoke(cli_command(), ["users", "end-sessions", "--email", "ines@example.org"])
+    assert result.exit_code == 0 and "every session of <ines@example.org> ended" in result.output
+    assert browser.get("/account/tokens").status_code == 302
+
+
+def cli_command():
+    from ledger.cli import cli
+
+    return cli
+
+
 def test_employee_references_are_served_with_no_store(client, make_person):
     admin, acc, alice = make_person("Admin", admin=True), make_person("Acc"), make_person("Alice")
     create_cae(client, admin)
