@@ -63,6 +63,8 @@ WRITING_READS = frozenset(
         "auth.switch_language",
         "exports.SalaryLines",
         "exports.Fec",
+        "exports.FecDescription",
+        "exports.Sage",
         "payout_pages.cae_salary_lines",
         "fund.Fund",
     }
@@ -98,6 +100,8 @@ def create_private_sqlite_file(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return
+    if parsed.query.get("uri") or parsed.database.startswith("file:"):
+        return  # a SQLite URI ("file:…?mode=ro"): SQLite opens what it names, as it says
     path = Path(parsed.database)
     if path.exists():
         return

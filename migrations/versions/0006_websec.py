@@ -1,14 +1,14 @@
 """login sessions that can be ended; idempotency replay records encrypted and purgeable
 
 Revision ID: 0006_websec
-Revises: 0001
+Revises: 0005_books
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_websec"
-down_revision = "0001"
+down_revision = "0005_books"
 branch_labels = None
 depends_on = None
 

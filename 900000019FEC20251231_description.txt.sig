@@ -1,0 +1,1 @@
+5W4aSwNqj/mzJ9Ob05QhiY9K/lJmTYp4DC3AsSWQOwjwxi2UVyi7qpJsK0doBjemx0JZ4w6ATUmdWMsmA+4PAg==
