@@ -18,8 +18,7 @@ from ledger.payouts.models import ExportRecord, PayoutBatch
 
 HEADER = (
     "period;cae_code;employee_ref;last_name;first_name;contract_type;hours;gross_retribution;solidarity_levy;"
-    "solidarity_topup;cae_contribution;salary_budget;estimated_employer_charges;estimated_gross_salary;line_count;batch_id;"
-    "analytic_code;contribution_rate"
+    "solidarity_topup;cae_contribution;salary_budget;estimated_employer_charges;estimated_gross_salary;line_count;batch_id"
 )
 
 
@@ -28,8 +27,9 @@ def scenario(client, make_person, make_commons):
     return payroll_scenario(client, make_person, make_commons)
 
 
-def export(client, actor, period="2025-03", cae="ECOTONE"):
-    return client.get(f"/api/v1/exports/salary-lines?cae={cae}&period={period}", headers=actor.headers)
+def export(client, actor, period="2025-03", cae="ECOTONE", analytic=False):
+    extra = "&analytic=true" if analytic else ""
+    return client.get(f"/api/v1/exports/salary-lines?cae={cae}&period={period}{extra}", headers=actor.headers)
 
 
 def public_key(client):
@@ -48,12 +48,21 @@ def test_salary_lines_file_is_exactly_as_specified(client, scenario):
     expected = (
         "\ufeff" + HEADER + "\r\n"
         # sorted by employee reference: Bob (E-001, CAPE: no salary estimates) before Alice (E-002)
-        f"2025-03;ECOTONE;E-001;Durand;Bob;CAPE;8,25;123,45;6,17;5,00;12,23;110,05;0,00;0,00;1;{velo_cae};;0,10\r\n"
+        f"2025-03;ECOTONE;E-001;Durand;Bob;CAPE;8,25;123,45;6,17;5,00;12,23;110,05;0,00;0,00;1;{velo_cae}\r\n"
         # Alice: both commons of March added up; 342,00 / 1,45 = 235,862… → 235,86 gross salary
-        f"2025-03;ECOTONE;E-002;Martin-Legrand;Alice;CESA;26,50;400,00;20,00;0,00;38,00;342,00;106,14;235,86;2;{velo_cae}+{jardin_cae};ACT-ALICE;0,10\r\n"
+        f"2025-03;ECOTONE;E-002;Martin-Legrand;Alice;CESA;26,50;400,00;20,00;0,00;38,00;342,00;106,14;235,86;2;{velo_cae}+{jardin_cae}\r\n"
     ).encode("utf-8")
     assert response.data == expected
     assert response.data.startswith(b"\xef\xbb\xbf")
+
+
+def test_analytic_columns_come_after_the_specified_ones_only_when_asked(client, scenario):
+    rounds = scenario["rounds"]
+    velo_cae, jardin_cae = batch_of(rounds["velo"], "cae").id, batch_of(rounds["jardin"], "cae").id
+    rows = export(client, scenario["people"]["acc"], analytic=True).data.decode("utf-8-sig").split("\r\n")
+    assert rows[0] == HEADER + ";analytic_code;contribution_rate"
+    assert rows[1].endswith(f";1;{velo_cae};;0,10")  # Bob has no analytic code; the CAE's rate
+    assert rows[2].endswith(f";2;{velo_cae}+{jardin_cae};ACT-ALICE;0,10")
 
 
 def test_signature_verifies_with_the_public_key_alone_and_fails_after_one_byte(client, scenario):
@@ -135,7 +144,7 @@ def test_reexport_gives_the_same_bytes_and_records_who_and_when(client, scenario
 def test_next_month_holds_only_its_own_round(client, scenario):
     april = export(client, scenario["people"]["acc"], period="2025-04").data.decode("utf-8-sig").split("\r\n")
     assert april[1].startswith("2025-04;ECOTONE;E-002;Martin-Legrand;Alice;CESA;2,00;30,00;1,50;0,00;2,85;25,65;")
-    assert april[1].endswith(f";1;{batch_of(scenario['rounds']['april'], 'cae').id};ACT-ALICE;0,10") and april[2:] == [""]
+    assert april[1].endswith(f";1;{batch_of(scenario['rounds']['april'], 'cae').id}") and april[2:] == [""]
     empty = export(client, scenario["people"]["acc"], period="2024-12")
     assert empty.data == ("\ufeff" + HEADER + "\r\n").encode()
 

@@ -39,14 +39,17 @@ def export_group() -> None:
 @click.option("--cae", "cae_code", required=True, help="The CAE's code.")
 @click.option("--period", required=True, help="The payroll month, YYYY-MM.")
 @click.option("--out", default=None, help="Output file (default: salary-lines-CAE-PERIOD.csv); FILE.sig is written beside it.")
+@click.option(
+    "--analytic", is_flag=True, help="Append each member's analytic code and contribution rate after SPEC 4.3's columns."
+)
 @with_appcontext
-def salary_lines_command(cae_code: str, period: str, out: str | None) -> None:
+def salary_lines_command(cae_code: str, period: str, out: str | None, analytic: bool) -> None:
     """Write the CAE's salary lines for a month, with a detached signature, and mark its batches exported."""
     from ledger.payouts.exports import salary_lines
     from ledger.payouts.service import get_cae
 
     try:
-        export = salary_lines.export(get_cae(cae_code), period, None)
+        export = salary_lines.export(get_cae(cae_code), period, None, analytic)
     except LedgerError as exc:
         _fail(exc.message)
     _write(export, out)
@@ -148,15 +151,18 @@ def keys_group() -> None:
 @keys_group.command("rotate")
 @with_appcontext
 def keys_rotate_command() -> None:
-    """Re-encrypt every employee reference under a new data key, then forget the old keys.
+    """Re-encrypt every employee reference (and idempotency replay record) under a new data key,
+    then forget the old keys.
 
     Exports stay verifiable: they are signed with the ledger's Ed25519 key, not the data key.
     """
-    from ledger.crypto import DataKeyError, forget_old_keys, rotate
+    from ledger.api.idempotency import IdempotencyRecord
+    from ledger.crypto import DataKeyError, forget_old_keys, reencrypt, rotate
     from ledger.payouts.models import CaeMembership
 
     try:
         count = rotate(db.session.scalars(select(CaeMembership).order_by(CaeMembership.id)).all(), "employee_ref_encrypted")
+        reencrypt(db.session.scalars(select(IdempotencyRecord)).all(), "response_encrypted")
         db.session.commit()
     except DataKeyError as exc:
         _fail(str(exc))

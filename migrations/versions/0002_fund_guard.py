@@ -1,14 +1,14 @@
 """fund guard: commons start date and fund admission, late-declaration window, short-round reason
 
 Revision ID: 0002_fund_guard
-Revises: 0005_books
+Revises: 0006_websec
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_fund_guard"
-down_revision = "0005_books"
+down_revision = "0006_websec"
 branch_labels = None
 depends_on = None
 

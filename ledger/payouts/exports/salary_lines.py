@@ -49,10 +49,10 @@ HEADER = (
     "estimated_gross_salary",
     "line_count",
     "batch_id",
-    # After the columns SPEC 4.3 fixes, so that an import reading those by position still works.
-    "analytic_code",
-    "contribution_rate",
 )
+# SPEC 4.3 fixes the columns above, exactly; a CAE that wants each member's analytic code and own
+# contribution rate asks for them (``analytic``) and gets them after, so a positional import still works.
+ANALYTIC_HEADER = ("analytic_code", "contribution_rate")
 BOM = "\ufeff"
 NEWLINE = "\r\n"
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -112,10 +112,11 @@ def _hours(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01')):f}".replace(".", ",")
 
 
-def render(lines: list[SalaryLine]) -> bytes:
+def render(lines: list[SalaryLine], analytic: bool = False) -> bytes:
     """The exact bytes of the file: BOM, header, `;`, decimal comma, CRLF, rows in the given order."""
-    rows = [";".join(HEADER)]
+    rows = [";".join(HEADER + ANALYTIC_HEADER if analytic else HEADER)]
     for line in lines:
+        extra = [_text(line.analytic_code), line.contribution_rate.replace(".", ",")] if analytic else []
         rows.append(
             ";".join(
                 [
@@ -135,8 +136,7 @@ def render(lines: list[SalaryLine]) -> bytes:
                     format_euros(line.gross_salary_cents),
                     str(line.line_count),
                     "+".join(str(i) for i in line.batch_ids),
-                    _text(line.analytic_code),
-                    line.contribution_rate.replace(".", ","),
+                    *extra,
                 ]
             )
         )
@@ -226,13 +226,13 @@ def collect(cae: Cae, period: str) -> tuple[list[SalaryLine], list[PayoutBatch]]
     return lines, batches
 
 
-def export(cae: Cae, period: str, actor: Person | None) -> SignedExport:
+def export(cae: Cae, period: str, actor: Person | None, analytic: bool = False) -> SignedExport:
     """Build and sign the file, mark the month's pending batches exported, record the export.
 
     The caller checks that ``actor`` is this CAE's accountant: employee references are decrypted here.
     """
     lines, batches = collect(cae, period)
-    signed = sign(render(lines), filename=f"salary-lines-{cae.code}-{period}.csv", media_type="text/csv; charset=utf-8")
+    signed = sign(render(lines, analytic), filename=f"salary-lines-{cae.code}-{period}.csv", media_type="text/csv; charset=utf-8")
     mark_exported(batches, actor)
-    record(signed, "salary-lines", f"cae={cae.code};period={period}", actor)
+    record(signed, "salary-lines", f"cae={cae.code};period={period}{';analytic' if analytic else ''}", actor)
     return signed

@@ -1,1 +1,0 @@
-Bj4mxapfSb1EWkv8XuPe1GKYbcNAgdM7VYljrchVVuZRHQdCARa3Ih/XMr4U2oinS43hkN8Np9O+k2/MoSfRBw==
