@@ -109,13 +109,19 @@ def test_a_closed_period_with_no_open_round_is_refused_on_the_date(client, velo)
     assert count_contributions() == 0
 
 
-@pytest.mark.parametrize("day", ["0001-01-01", "1900-01-01"])
-def test_work_dated_before_the_commons_started_is_refused_naming_the_date(client, velo, day):
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("0001-01-01", "must be between 1900-01-01 and 2999-12-31"),  # outside every API date field
+        ("1900-01-01", "The date cannot be before the commons started (2020-01-01)."),
+    ],
+)
+def test_work_dated_before_the_commons_started_is_refused_naming_the_date(client, velo, day, message):
     """Issue 16 item 3: work dated 0001-01-01 was accepted and paid as late work, 24 h per invented day."""
     make_round("velo", TODAY.replace(day=1), TODAY)
     response = client.post("/api/v1/contributions", json=payload(date=day), headers=velo["contributor"].headers)
     assert response.status_code == 422
-    assert response.get_json()["error"]["fields"]["date"] == ["The date cannot be before the commons started (2020-01-01)."]
+    assert response.get_json()["error"]["fields"]["date"] == [message]
     assert count_contributions() == 0
 
 

@@ -193,8 +193,13 @@ def test_a_short_round_needs_the_manual_cadence_and_a_reason_which_is_kept(clien
     assert "The festival day&#39;s work" in page or "The festival day's work" in page
 
 
-@pytest.mark.parametrize("day", ["0001-01-01", "1900-01-01"])
-def test_rounds_and_income_cannot_be_dated_before_the_commons_started(client, make_person, make_commons, day):
+STARTED = "cannot be before the commons started (2020-01-01)"
+# 0001-01-01 is already outside the dates every API field accepts; 1900-01-01 is inside them.
+DATES = [("0001-01-01", "must be between 1900-01-01 and 2999-12-31"), ("1900-01-01", STARTED)]
+
+
+@pytest.mark.parametrize(("day", "message"), DATES)
+def test_rounds_and_income_cannot_be_dated_before_the_commons_started(client, make_person, make_commons, day, message):
     """Issue 16 item 3: a round for January 0001 swallowed every late declaration; income too."""
     steward = make_person("Steward")
     make_commons(steward, "velo")
@@ -204,12 +209,12 @@ def test_rounds_and_income_cannot_be_dated_before_the_commons_started(client, ma
         headers=steward.headers,
     )
     assert round_.status_code == 422
-    assert round_.get_json()["error"]["fields"]["period_start"] == ["cannot be before the commons started (2020-01-01)"]
+    assert round_.get_json()["error"]["fields"]["period_start"] == [message]
     income = client.post(
         "/api/v1/commons/velo/income",
         json={"amount_cents": 5_000, "source": "donation", "funder": "Dons", "date": day},
         headers=steward.headers,
     )
     assert income.status_code == 422
-    assert income.get_json()["error"]["fields"]["date"] == ["cannot be before the commons started (2020-01-01)"]
+    assert income.get_json()["error"]["fields"]["date"] == [message]
     assert db.session.scalar(select(func.count()).select_from(LedgerTransaction)) == 0
