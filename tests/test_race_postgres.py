@@ -10,7 +10,7 @@ together by a barrier (as gunicorn's threads would run them).
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from conftest import ENGINE, _truncate_all, fresh_pg_database, worker_id
@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from ledger.contributions.models import Contribution, Objection, Vote, Vouch
 from ledger.extensions import db
 from ledger.migrate import upgrade
-from ledger.rounds.models import Round, RuleVersion, SelfRequest
+from ledger.rounds.models import PeerPoints, Round, RuleVersion, SelfRequest
 from ledger.rounds.service import PENDING_STATES
 from ledger.timeutil import today
-from tests.rounds_support import World, fund_commons
+from tests.rounds_support import World, declare, fund_commons
 
 pytestmark = pytest.mark.postgres
 
@@ -260,3 +260,28 @@ def test_simultaneous_self_requests_store_one_and_answer_409(app, client, make_p
     stored = db.session.scalar(select(SelfRequest.amount_cents))
     accepted = {r.get_json()["amount_cents"] for r in responses if r.status_code == 200}
     assert stored in accepted
+
+
+def test_simultaneous_sharings_of_peer_points_never_give_more_than_100(app, client, make_person, make_commons):
+    steward, ana, bob = make_person("Steward"), make_person("Ana"), make_person("Bob")
+    make_commons(steward, "velo", members={"member": ana, "member2": bob})
+    world = World("velo", steward, {"ana": ana, "bob": bob})
+    db.session.remove()
+    rules = db.session.scalar(select(RuleVersion))
+    rules.allocation_method = "peer"
+    db.session.commit()
+    round_id = client.post(
+        "/api/v1/commons/velo/rounds",
+        json={"period_start": "2025-01-01", "period_end": "2025-01-31", "envelope_cents": 0},
+        headers=steward.headers,
+    ).get_json()["id"]
+    works = [declare(world, bob, "2", date(2025, 1, day), round_id=round_id) for day in (5, 6, 7, 8)]
+    assert client.post(f"/api/v1/rounds/{round_id}/advance", headers=steward.headers).status_code == 200
+
+    url = f"/api/v1/rounds/{round_id}/peer-points"
+    # Each sharing gives all 100 points to one contribution; each replaces the previous one.
+    responses = race(app, 8, lambda client, i: client.put(url, json={"points": {str(works[i % 4]): 100}}, headers=ana.headers))
+    assert statuses(responses) == [200] * 8
+    db.session.remove()
+    given = db.session.execute(select(PeerPoints.contribution_id, PeerPoints.points).where(PeerPoints.giver_id == ana.id)).all()
+    assert len(given) == 1 and given[0].points == 100
