@@ -10,11 +10,13 @@ together by a barrier (as gunicorn's threads would run them).
 from __future__ import annotations
 
 import threading
+import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 from conftest import ENGINE, _truncate_all, fresh_pg_database, worker_id
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from ledger.contributions.models import Contribution, Objection, Vote, Vouch
 from ledger.extensions import db
@@ -73,6 +75,23 @@ def race(app, n: int, send) -> list:
     for thread in threads:
         thread.join(60)
     return results
+
+
+@contextmanager
+def slow_reads(table: str, seconds: float = 0.1):
+    """Widen the window between a check and the write it guards: each SELECT from ``table`` pauses
+    after it returns, so that every racer reads before any writes (as under real load), however
+    the threads happen to be scheduled."""
+
+    def pause(_connection, _cursor, statement, _parameters, _context, _executemany):
+        if statement.lstrip().upper().startswith("SELECT") and f"FROM {table}" in statement:
+            time.sleep(seconds)
+
+    event.listen(db.engine, "after_cursor_execute", pause)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "after_cursor_execute", pause)
 
 
 def statuses(responses) -> list[int]:
@@ -171,7 +190,8 @@ def test_simultaneous_rounds_never_promise_more_than_the_treasury_holds(app, cli
         body = {"period_start": f"2025-{month:02d}-01", "period_end": f"2025-{month:02d}-28", "envelope_cents": 3_000_000}
         return client.post("/api/v1/commons/velo/rounds", json=body, headers=steward.headers)
 
-    responses = race(app, 4, open_round)
+    with slow_reads("rounds"):
+        responses = race(app, 4, open_round)
     assert statuses(responses) == [201, 422, 422, 422]
     assert_envelopes(responses, 422, "validation_failed", "envelope_cents")
     db.session.remove()
@@ -207,7 +227,8 @@ def test_simultaneous_objections_by_one_person_leave_one_open(app, review_world)
 def test_simultaneous_vouches_by_one_person_store_one_and_answer_409(app, review_world):
     w = review_world
     url = f"/api/v1/contributions/{w['cid']}/vouches"
-    responses = race(app, 10, lambda client, i: client.post(url, headers=w["m1"].headers))
+    with slow_reads("vouches"):
+        responses = race(app, 10, lambda client, i: client.post(url, headers=w["m1"].headers))
     assert statuses(responses) == [201] + [409] * 9
     assert_envelopes(responses, 409, "conflict")
     assert count(Vouch) == 1
@@ -251,7 +272,8 @@ def test_simultaneous_self_requests_store_one_and_answer_409(app, client, make_p
         headers=steward.headers,
     )
     url = f"/api/v1/rounds/{created.get_json()['id']}/self-requests"
-    responses = race(app, 10, lambda client, i: client.put(url, json={"amount_cents": 1000 + i}, headers=ana.headers))
+    with slow_reads("self_requests"):
+        responses = race(app, 10, lambda client, i: client.put(url, json={"amount_cents": 1000 + i}, headers=ana.headers))
     codes = statuses(responses)
     assert 500 not in codes and codes.count(200) >= 1 and set(codes) <= {200, 409}, codes
     assert_envelopes(responses, 409, "conflict")
@@ -280,7 +302,10 @@ def test_simultaneous_sharings_of_peer_points_never_give_more_than_100(app, clie
 
     url = f"/api/v1/rounds/{round_id}/peer-points"
     # Each sharing gives all 100 points to one contribution; each replaces the previous one.
-    responses = race(app, 8, lambda client, i: client.put(url, json={"points": {str(works[i % 4]): 100}}, headers=ana.headers))
+    with slow_reads("contributions"):
+        responses = race(
+            app, 8, lambda client, i: client.put(url, json={"points": {str(works[i % 4]): 100}}, headers=ana.headers)
+        )
     assert statuses(responses) == [200] * 8
     db.session.remove()
     given = db.session.execute(select(PeerPoints.contribution_id, PeerPoints.points).where(PeerPoints.giver_id == ana.id)).all()
