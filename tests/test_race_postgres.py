@@ -310,3 +310,41 @@ def test_simultaneous_sharings_of_peer_points_never_give_more_than_100(app, clie
     db.session.remove()
     given = db.session.execute(select(PeerPoints.contribution_id, PeerPoints.points).where(PeerPoints.giver_id == ana.id)).all()
     assert len(given) == 1 and given[0].points == 100
+
+
+def test_the_database_refuses_overlapping_periods_whatever_code_writes_them(app, make_person, make_commons):
+    """The exclusion constraint holds without the service's check; the error counts as a lost race."""
+    from sqlalchemy.exc import IntegrityError
+
+    from ledger.commons.service import get_commons
+    from ledger.errors import lost_race
+    from ledger.rounds.rules import current_rules
+
+    make_commons(make_person("Steward"), "velo")
+    make_commons(make_person("Other"), "jardin")
+
+    def add_round(slug, start, end):
+        commons = get_commons(slug)
+        db.session.add(
+            Round(
+                commons_id=commons.id,
+                rule_version_id=current_rules(commons.id).id,
+                period_start=date.fromisoformat(start),
+                period_end=date.fromisoformat(end),
+                envelope_cents=0,
+                state="open",
+                review_starts_on=date(2025, 4, 5),
+                allocation_on=date(2025, 4, 12),
+            )
+        )
+        db.session.flush()
+
+    add_round("velo", "2025-03-01", "2025-03-31")
+    add_round("velo", "2025-04-01", "2025-04-30")  # the day after: no overlap
+    add_round("jardin", "2025-03-10", "2025-03-20")  # another commons: no overlap
+    db.session.commit()
+    with pytest.raises(IntegrityError) as refused:
+        add_round("velo", "2025-03-31", "2025-04-01")  # the last day of March overlaps
+    db.session.rollback()
+    assert refused.value.orig.sqlstate == "23P01" and lost_race(refused.value)
+    assert count(Round) == 3
