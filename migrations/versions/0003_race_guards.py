@@ -2,14 +2,14 @@
 commons never overlap (exclusion constraint on a daterange, with btree_gist)
 
 Revision ID: 0003_race_guards
-Revises: 0001
+Revises: 0005_books
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_race_guards"
-down_revision = "0001"
+down_revision = "0005_books"
 branch_labels = None
 depends_on = None
 
