@@ -1,14 +1,14 @@
 """fund guard: commons start date and fund admission, late-declaration window, short-round reason
 
 Revision ID: 0002_fund_guard
-Revises: 0006_websec
+Revises: 0003_race_guards
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_fund_guard"
-down_revision = "0006_websec"
+down_revision = "0003_race_guards"
 branch_labels = None
 depends_on = None
 
