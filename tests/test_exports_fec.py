@@ -44,7 +44,7 @@ def test_fec_has_the_18_columns_formats_and_balanced_entries(client, scenario):
     client.get("/api/v1/exports/salary-lines?cae=ECOTONE&period=2025-03", headers=people["acc"].headers)
     client.post(
         f"/api/v1/payout-batches/{batch_of(scenario['rounds']['velo'], 'cae').id}/paid",
-        json={"paid_on": "2025-03-28"},
+        json={"paid_on": "2025-03-28", "bank_reference": "VIR-FEC"},
         headers=people["acc"].headers,
     )
     response = fec(client, people["steward"])

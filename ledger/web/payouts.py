@@ -43,6 +43,7 @@ class RouteForm(FlaskForm):
 
 class PaidForm(FlaskForm):
     paid_on = DateField(_l("Paid on"), validators=[Optional()])
+    bank_reference = StringField(_l("Bank reference"), validators=[Optional()])
 
 
 class PeriodForm(FlaskForm):
@@ -184,7 +185,11 @@ def mark_paid(me: Person, batch_id: int):
     form = PaidForm()
     if not form.validate_on_submit():
         raise ValidationFailed(_("Invalid payment date."), fields={"paid_on": form.paid_on.errors or ["invalid"]})
-    batch_service.mark_paid(batch, me, form.paid_on.data)
+    try:
+        batch_service.mark_paid(batch, me, form.paid_on.data, form.bank_reference.data)
+    except ValidationFailed as error:
+        flash(error.message, "error")
+        return redirect(safe_next(request.form.get("next")))
     flash(_("Batch %(id)s marked paid; its ledger transaction is written.", id=batch.id))
     return redirect(safe_next(request.form.get("next")))
 
