@@ -63,10 +63,14 @@ def create_app(config: dict | None = None) -> Flask:
     @app.after_request
     def commit_or_rollback(response):
         # The single commit point of a request: handlers only flush.
+        from ledger import mail
+
         if response.status_code < 400:
             db.session.commit()
+            mail.deliver_queued()  # only what a committed request asked to send
         else:
             db.session.rollback()
+            mail.discard_queued()
         return response
 
     @app.after_request
