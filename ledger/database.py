@@ -60,6 +60,7 @@ WRITING_READS = frozenset(
         "exports.SalaryLines",
         "exports.Fec",
         "payout_pages.cae_salary_lines",
+        "manage_pages.fec_page",
         "fund.Fund",
     }
 )

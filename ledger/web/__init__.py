@@ -8,11 +8,25 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     from dashboards import blp as dashboards_blp
     from ledger.contributions import views as contributions
-    from ledger.web import account, auth, commons, docs, health, home, money, my_account
+    from ledger.web import account, auth, commons, docs, downloads, health, home, manage, money, my_account
     from ledger.web import payouts as payout_pages
     from ledger.web import rounds as round_pages
 
-    for module in (health, auth, account, home, commons, docs, contributions, payout_pages, round_pages, money, my_account):
+    for module in (
+        health,
+        auth,
+        account,
+        home,
+        commons,
+        docs,
+        contributions,
+        payout_pages,
+        round_pages,
+        money,
+        my_account,
+        downloads,
+        manage,
+    ):
         app.register_blueprint(module.blp)
     app.register_blueprint(dashboards_blp)
 

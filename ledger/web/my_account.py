@@ -41,13 +41,18 @@ class ForgotForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-def place_errors(form, error: LedgerError) -> None:
-    """Put a refusal's field messages beside the fields, the rest at the top."""
+def place_errors(form, error: LedgerError, rename: dict[str, str] | None = None) -> None:
+    """Put a refusal's field messages beside the fields (``rename``: service name → form field),
+    the rest in ``form.top_errors``, shown above the form."""
+    form.top_errors = getattr(form, "top_errors", [])
     for name, messages in error.fields.items():
-        target = getattr(form, name, None)
-        (target.errors if target is not None else form.form_errors).extend(messages)
+        target = getattr(form, (rename or {}).get(name, name), None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors) + list(messages)
+        else:
+            form.top_errors.extend(messages)
     if not error.fields:
-        form.form_errors.append(error.message)
+        form.top_errors.append(error.message)
 
 
 @blp.route("/account", methods=["GET", "POST"])
