@@ -315,19 +315,32 @@ PAGE_MATRIX = [
         e(302, 403, 403, 403, 302, 403, 403, 403, 302),
         lambda w, role: {"reason": f"early, asked by {role}"},
     ),
+    Row(
+        "POST",
+        "/caes/OXALIS/members",
+        e(302, 403, 403, 403, 403, 403, 302, 403, 302),
+        lambda w, role: {"email": w.newcomers[role].email, "employee_ref": f"P-{role}", "contract_type": "CESA"},
+    ),
+    Row(
+        "POST",
+        "/caes/OXALIS/accountants",
+        e(302, 403, 403, 403, 403, 403, 403, 403, 302),
+        lambda w, role: {"email": w.newcomers[role].email},
+    ),
 ]
 
 
 def page_footprint() -> tuple:
     from ledger.commons.models import Commons
     from ledger.contributions.models import Category
+    from ledger.payouts.models import CaeMembership
     from ledger.people.links import AccountLink
     from ledger.people.models import Person
     from ledger.rounds.models import RoundEvent
 
     extra = tuple(
         db.session.scalar(select(func.count()).select_from(model))
-        for model in (Commons, Category, AccountLink, Person, RoundEvent)
+        for model in (Commons, Category, AccountLink, Person, RoundEvent, CaeMembership)
     )
     roles = tuple(db.session.scalars(select(Membership.role).order_by(Membership.id)))
     db.session.rollback()

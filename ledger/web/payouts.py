@@ -27,6 +27,7 @@ from ledger.payouts.models import PayoutBatch
 from ledger.people.models import Person
 from ledger.rounds.models import Round
 from ledger.web.auth import safe_next
+from ledger.web.cae_admin import AccountantForm, CaeMemberForm
 from ledger.web.downloads import check_command, download
 from ledger.web.guard import login_required
 from ledger.web.labels import ROUTE_LABELS
@@ -147,6 +148,8 @@ def cae_page(me: Person, code: str):
         rounds={b.round_id: db.session.get(Round, b.round_id) for b in batches},
         can_export=service.is_accountant(me, cae),
         check_command=check_command,
+        member_form=CaeMemberForm(formdata=None),
+        accountant_form=AccountantForm(formdata=None) if me.is_admin else None,
     )
 
 
