@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, url_for
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -13,6 +13,9 @@ from ledger.people.models import Person
 def link(endpoint: str, **values) -> str:
     """An absolute link: LEDGER_BASE_URL when set (behind a proxy), else the request's host."""
     base = current_app.config.get("LEDGER_BASE_URL")
+    if not has_request_context():  # the scheduler: no request to take the host from
+        with current_app.test_request_context(base_url=base or "http://localhost/"):
+            return url_for(endpoint, _external=True, **values)
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)

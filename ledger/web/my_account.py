@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from ledger import notify
+from ledger import notifications, notify
 from ledger.errors import LedgerError
 from ledger.people import links
 from ledger.people.profile import update_profile
@@ -23,6 +23,7 @@ class ProfileForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     pseudonym = StringField(_l("Pseudonym (shown publicly instead of your name)"), validators=[DataRequired(), Length(max=60)])
     show_name_publicly = BooleanField(_l("Show my name publicly instead of my pseudonym"))
+    mail_opt_in = BooleanField(_l("Mail me what waits for me (objections, votes, a daily digest)"))
     locale = SelectField(_l("Language"), choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")])
 
 
@@ -71,11 +72,13 @@ def profile(me):
         except LedgerError as error:
             place_errors(form, error)
         else:
+            notifications.set_opt_out(me, not form.mail_opt_in.data)
             session["lang"] = me.locale
             flash(_("Your profile is saved."))
             return redirect(url_for("account_pages.profile"))
     if not form.is_submitted():
         form.locale.data = me.locale or session.get("lang") or "fr"
+        form.mail_opt_in.data = notifications.wants_mail(me)
     return render_template("account/profile.html", form=form)
 
 

@@ -1,8 +1,8 @@
-"""pages: round history, payment references, one-use account links
+"""pages: round history, payment references, one-use account links, mail preferences
 
 Revision ID: 0009_pages
 Revises: 0001
-Create Date: 2026-12-02 01:43:15.415500
+Create Date: 2026-12-02 02:10:14.340513
 """
 
 import sqlalchemy as sa
@@ -35,6 +35,14 @@ def upgrade() -> None:
     with op.batch_alter_table("account_links", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_account_links_person_id"), ["person_id"], unique=False)
 
+    op.create_table(
+        "mail_preferences",
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("opted_out", sa.Boolean(), nullable=False),
+        sa.Column("digest_sent_on", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_mail_preferences_person_id_people")),
+        sa.PrimaryKeyConstraint("person_id", name=op.f("pk_mail_preferences")),
+    )
     op.create_table(
         "round_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,6 +77,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_round_events_round_id"))
 
     op.drop_table("round_events")
+    op.drop_table("mail_preferences")
     with op.batch_alter_table("account_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_account_links_person_id"))
 
