@@ -321,6 +321,19 @@ PAGE_MATRIX = [
         e(302, 403, 403, 403, 403, 403, 302, 403, 302),
         lambda w, role: {"email": w.newcomers[role].email, "employee_ref": f"P-{role}", "contract_type": "CESA"},
     ),
+    Row("GET", "/fund/manage", e(302, 403, 403, 403, 403, 403, 403, 200, 200)),
+    Row(
+        "POST",
+        "/fund/donations",
+        e(302, 403, 403, 403, 403, 403, 403, 302, 302),
+        lambda w, role: {"amount": "25", "donor": f"Donor {role}", "received_on": "2025-05-01"},
+    ),
+    Row(
+        "POST",
+        "/fund/rules",
+        e(302, 403, 403, 403, 403, 403, 403, 302, 302),
+        lambda w, role: {"reason": f"set by {role}", "topup_percent": "40", "cap": ""},
+    ),
     Row(
         "POST",
         "/caes/OXALIS/accountants",
@@ -333,6 +346,7 @@ PAGE_MATRIX = [
 def page_footprint() -> tuple:
     from ledger.commons.models import Commons
     from ledger.contributions.models import Category
+    from ledger.fund.models import FundDonation, FundRuleVersion
     from ledger.payouts.models import CaeMembership
     from ledger.people.links import AccountLink
     from ledger.people.models import Person
@@ -340,7 +354,7 @@ def page_footprint() -> tuple:
 
     extra = tuple(
         db.session.scalar(select(func.count()).select_from(model))
-        for model in (Commons, Category, AccountLink, Person, RoundEvent, CaeMembership)
+        for model in (Commons, Category, AccountLink, Person, RoundEvent, CaeMembership, FundDonation, FundRuleVersion)
     )
     roles = tuple(db.session.scalars(select(Membership.role).order_by(Membership.id)))
     db.session.rollback()

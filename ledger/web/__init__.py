@@ -8,7 +8,7 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     from dashboards import blp as dashboards_blp
     from ledger.contributions import views as contributions
-    from ledger.web import account, auth, cae_admin, commons, docs, downloads, health, home, manage, money, my_account
+    from ledger.web import account, auth, cae_admin, commons, docs, downloads, fund, health, home, manage, money, my_account
     from ledger.web import payouts as payout_pages
     from ledger.web import rounds as round_pages
 
@@ -27,6 +27,7 @@ def register_web(app: Flask) -> None:
         downloads,
         manage,
         cae_admin,
+        fund,
     ):
         app.register_blueprint(module.blp)
     app.register_blueprint(dashboards_blp)
