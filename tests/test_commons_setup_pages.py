@@ -197,7 +197,15 @@ def test_fec_page_downloads_the_signed_file_for_stewards_and_refuses_others(clie
     assert "openssl pkeyutl -verify" in page
     empty = client.get("/commons/velo/fec?start=2020-01-01&end=2020-12-31&form=file&lang=en")
     assert empty.mimetype == "text/html" and "rien à télécharger" in empty.get_data(as_text=True)  # French from the first request
+    no_siren = client.get("/commons/velo/fec?start=2025-01-01&end=2025-12-31&form=file")
+    assert no_siren.mimetype == "text/html" and "SIREN" in no_siren.get_data(as_text=True)
+    identity = client.put(
+        "/api/v1/commons/velo/legal-identity",
+        json={"siren": "900000019", "legal_name": "Vélo SAS"},
+        headers=people["steward"].headers,
+    )
+    assert identity.status_code == 200, identity.get_json()
     got = client.get("/commons/velo/fec?start=2025-01-01&end=2025-12-31&form=file")
-    assert got.mimetype == "text/tab-separated-values"
+    assert got.mimetype == "text/plain" and "900000019FEC20251231.txt" in got.headers["Content-Disposition"]
     public_key(client).verify(base64.b64decode(got.headers["X-Ledger-Signature"]), got.data)
-    assert got.data.decode("utf-8").splitlines()[0].startswith("JournalCode")
+    assert got.data.decode("iso-8859-15").splitlines()[0].startswith("JournalCode")

@@ -19,6 +19,7 @@ from ledger.commons.models import INCOME_SOURCES, ROLES, Income, Membership
 from ledger.contributions.categories import add_category, categories_of, label_of
 from ledger.errors import LedgerError
 from ledger.extensions import db
+from ledger.legal import commons_identity
 from ledger.payouts.exports import fec
 from ledger.people.models import Person
 from ledger.timeutil import today
@@ -231,10 +232,15 @@ def fec_page(me: Person, slug: str):
     fec.require_may_export(me, commons)
     form = FecForm(request.args)
     if request.args and form.validate():
-        if form.end.data < form.start.data:
-            form.end.errors.append(_("Choose an end on or after the start."))
-        elif not fec.rows(commons, form.start.data, form.end.data):
-            flash(_("No entry between these dates: there is nothing to download."))
-        else:
-            return download(fec.export(commons, form.start.data, form.end.data, me), form.form.data or "file")
-    return render_template("manage/fec.html", commons=commons, form=form, check=check_command(f"{commons.slug}-FECYYYYMMDD.txt"))
+        identity = commons_identity(commons)
+        try:
+            if form.end.data < form.start.data:
+                form.end.errors.append(_("Choose an end on or after the start."))
+            elif not fec.rows(identity, form.start.data, form.end.data):
+                flash(_("No entry between these dates: there is nothing to download."))
+            else:
+                files = fec.export(identity, form.start.data, form.end.data, me)
+                return download(files.fec, form.form.data or "file")
+        except LedgerError as error:  # e.g. no SIREN yet: the FEC is named after it
+            flash(error.message)
+    return render_template("manage/fec.html", commons=commons, form=form, check=check_command("SIRENFECAAAAMMJJ.txt"))
