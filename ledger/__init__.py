@@ -89,13 +89,18 @@ def create_app(config: dict | None = None) -> Flask:
         # The single commit point of a request: handlers only flush. Registered last so that it
         # runs first: a commit that fails (disk full, database gone) answers 503 with the
         # envelope, and the answer still gets the headers below.
+        from ledger import mail
+
         if response.status_code >= 400:
             db.session.rollback()
+            mail.discard_queued()
             return response
         try:
             db.session.commit()
         except (OperationalError, InterfaceError) as exc:
+            mail.discard_queued()
             return app.make_response(errors.handle_database_unavailable(exc))
+        mail.deliver_queued()  # only what a committed request asked to send
         return response
 
     return app

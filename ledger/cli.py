@@ -116,6 +116,18 @@ def purge_idempotency_command() -> None:
     click.echo(f"{count} expired idempotency records deleted")
 
 
+@cli.command("outbox")
+@with_appcontext
+def outbox_command() -> None:
+    """List the mails written to instance/outbox/ (when no LEDGER_SMTP_URL is set)."""
+    from ledger.mail import outbox, outbox_dir
+
+    rows = outbox()
+    for row in rows:
+        click.echo(f"{row['date']}  {row['to']}  {row['subject']}  ({row['file']})")
+    click.echo(f"{len(rows)} message(s) in {outbox_dir()}")
+
+
 @cli.command("verify")
 @with_appcontext
 def verify_command() -> None:

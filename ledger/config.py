@@ -65,6 +65,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_REDOC_PATH": None,
         "OPENAPI_SWAGGER_UI_PATH": None,
         "LEDGER_SCHEDULER_INTERVAL_SECONDS": int(os.environ.get("LEDGER_SCHEDULER_INTERVAL_SECONDS", "300")),
+        # Outgoing mail: smtp://user:password@host:port or smtps://…; empty writes to instance/outbox/.
+        "LEDGER_SMTP_URL": os.environ.get("LEDGER_SMTP_URL", ""),
+        "LEDGER_MAIL_FROM": os.environ.get("LEDGER_MAIL_FROM", "ledger@localhost"),
+        # The address people reach the service at, for links in mail (invitations, resets).
+        "LEDGER_BASE_URL": os.environ.get("LEDGER_BASE_URL", ""),
         "LEDGER_LOGIN_RATE_LIMIT": int(os.environ.get("LEDGER_LOGIN_RATE_LIMIT", "10")),
         # How long an Idempotency-Key is honoured; its replay record is purged afterwards.
         "LEDGER_IDEMPOTENCY_HOURS": int(os.environ.get("LEDGER_IDEMPOTENCY_HOURS", "24")),

@@ -22,6 +22,7 @@ def scenario(client, make_person, make_commons):
 
 
 def paid(client, actor, batch_id, **body):
+    body = {"paid_on": date.today().isoformat(), "bank_reference": f"VIR-{batch_id}", **body}
     return client.post(f"/api/v1/payout-batches/{batch_id}/paid", json=body, headers=actor.headers)
 
 

@@ -98,7 +98,7 @@ def test_round_page_shows_the_explained_preview_and_the_steward_finalizes_from_i
     assert simulated.status_code == 200 and "Simulated allocation" in simulated.get_data(as_text=True)
     assert "€120.00" in simulated.get_data(as_text=True)
     assert db.session.scalar(select(func.count(LedgerTransaction.id)).where(LedgerTransaction.round_id == round_id)) == 0
-    assert client.post(f"/rounds/{round_id}/advance").status_code == 302
+    assert client.post(f"/rounds/{round_id}/finalize").status_code == 302
     db.session.expire_all()
     assert db.session.get(Round, round_id).state == "finalized"
     assert db.session.scalar(select(func.count(LedgerTransaction.id)).where(LedgerTransaction.round_id == round_id)) == 1

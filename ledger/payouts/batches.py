@@ -142,8 +142,15 @@ def payment_legs(batch: PayoutBatch, round_: Round) -> list[Leg]:
     return legs
 
 
-def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None = None) -> PayoutBatch:
-    """Mark a batch paid and write its ledger transaction; a second call answers 409 and writes nothing."""
+BANK_REFERENCE_MAX = 140
+
+
+def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None, bank_reference: str | None) -> PayoutBatch:
+    """Mark a batch paid and write its ledger transaction; a second call answers 409 and writes nothing.
+
+    The payer states the day the money left and the bank's reference of the transfer, so that
+    reconciliation can be checked against the bank statement.
+    """
     if not may_mark_paid(actor, batch):
         who = "an accountant of the batch's CAE" if batch.route == "cae" else "a steward of the round's commons"
         raise Forbidden(f"Only {who} may mark this batch paid.")
@@ -151,9 +158,15 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None = None) ->
         raise Conflict(f"Payout batch {batch.id} is already paid.")
     if batch.route == "cae" and batch.state != "exported":
         raise Conflict(f"Payout batch {batch.id} must be exported to its CAE (salary lines) before it is marked paid.")
-    paid_on = paid_on or today()
+    if paid_on is None:
+        raise field_error("paid_on", "the day the payment left the bank is required")
     if paid_on > today():
         raise field_error("paid_on", "cannot be in the future")
+    bank_reference = (bank_reference or "").strip()
+    if not bank_reference:
+        raise field_error("bank_reference", "the bank's reference of the payment is required")
+    if len(bank_reference) > BANK_REFERENCE_MAX or not bank_reference.isprintable():
+        raise field_error("bank_reference", f"at most {BANK_REFERENCE_MAX} printable characters")
     round_ = db.session.get(Round, batch.round_id)
     try:
         tx = post(
@@ -168,6 +181,7 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None = None) ->
     except DuplicateEntry as exc:
         raise Conflict(f"Payout batch {batch.id} is already paid.") from exc
     batch.state, batch.paid_at, batch.paid_by_id, batch.paid_transaction_id = "paid", utcnow(), actor.id, tx.id
+    batch.paid_on, batch.bank_reference = paid_on, bank_reference
     db.session.flush()
     settle_round(round_)
     return batch
