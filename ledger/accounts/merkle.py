@@ -32,7 +32,7 @@ class Frontier:
     its frontier so that the next commit extends the tree without reading every earlier leaf.
     """
 
-    __slots__ = ("size", "hashes")
+    __slots__ = ("hashes", "size")
 
     def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()):
         if len(hashes) != bin(size).count("1"):
