@@ -93,9 +93,21 @@ def count_transactions() -> int:
 
 
 def stream_rows(batch_size: int = 10_000):
-    """Every posting joined to its transaction, in chain order, as plain tuples, streamed."""
+    """Every posting joined to its transaction, in chain order, as plain tuples, streamed.
+
+    A driver cursor in the session's transaction (server-side on PostgreSQL): SQLAlchemy's
+    result rows would cost more than all of verify's checks.
+    """
     connection = db.session.connection()
-    return connection.execution_options(stream_results=True, yield_per=batch_size).exec_driver_sql(ROWS_SQL)
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        cursor = driver.cursor(name="ledger_verify")
+        cursor.itersize = batch_size
+    else:
+        cursor = driver.cursor()
+        cursor.arraysize = batch_size
+    cursor.execute(ROWS_SQL)
+    return cursor
 
 
 def verify_ledger(
@@ -121,25 +133,28 @@ def verify_ledger(
     return report
 
 
+# One encoder for the whole walk (json.dumps builds a new one per call when given options).
+# Its output equals chain.canonical_bytes because the payload is built with its keys in sorted order.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _canonical(head, postings) -> bytes:
     """The bytes ``chain.canonical_bytes`` hashes, built from a row without intermediate objects."""
     occurred_on = head[4] if isinstance(head[4], str) else head[4].isoformat()
-    payload = {
-        "seq": head[1],
-        "kind": head[2],
-        "memo": head[3],
-        "occurred_on": occurred_on,
-        "recorded_at": head[5],
-        "commons_id": head[6],
-        "round_id": head[7],
-        "reverses_seq": head[8],
-        "ref": head[9],
-        "postings": postings,
-        "prev": head[10],
-    }
-    if head[14] != 1:
-        payload["format"] = head[14]
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    if head[14] == 1:
+        payload = {"commons_id": head[6], "kind": head[2]}
+    else:
+        payload = {"commons_id": head[6], "format": head[14], "kind": head[2]}
+    payload["memo"] = head[3]
+    payload["occurred_on"] = occurred_on
+    payload["postings"] = postings
+    payload["prev"] = head[10]
+    payload["recorded_at"] = head[5]
+    payload["ref"] = head[9]
+    payload["reverses_seq"] = head[8]
+    payload["round_id"] = head[7]
+    payload["seq"] = head[1]
+    return _encode(payload).encode()
 
 
 def _walk(report: VerifyReport, keys, stored, saved, rows, progress: Progress | None) -> None:
@@ -214,7 +229,7 @@ def _walk(report: VerifyReport, keys, stored, saved, rows, progress: Progress | 
                 return
             head, postings = row, []
         if row[15] is not None:
-            postings.append([row[15], row[16], row[17], row[18], row[19], row[20], row[21]])
+            postings.append(row[15:22])  # a tuple encodes as the same JSON list
     if head is not None and not (check_transaction() and check_checkpoints()):
         return
     report.last_hash, report.root = prev_hash, frontier.root().hex()
