@@ -404,3 +404,56 @@ def test_the_documented_receipt_script_checks_a_receipt_with_cryptography_and_ha
 def test_a_receipt_for_an_unknown_transaction_is_404(commons, client):
     response = client.get("/api/v1/ledger/transactions/999/receipt")
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.fixture
+def own_key(app, tmp_path):
+    """This test's own copy of the signing key file, so that replacing it touches no other test."""
+    import shutil
+
+    path = tmp_path / "signing_key.pem"
+    shutil.copyfile(app.config["LEDGER_SIGNING_KEY_FILE"], path)
+    app.config["LEDGER_SIGNING_KEY_FILE"] = str(path)
+    return path
+
+
+def test_a_rotated_key_keeps_old_checkpoints_verifiable_and_is_announced_by_the_old_key(commons, own_key, runner, client):
+    ledger_of(commons, commits=2)
+    old_id = current_key().key_id
+    result = runner.invoke(["keys", "rotate-signing"])
+    assert result.exit_code == 0, result.output
+    new_id = current_key().key_id
+    assert new_id != old_id and f"{old_id} -> {new_id}" in result.output
+    income(commons, 42)
+    db.session.commit()
+    assert [c.key_id for c in db.session.scalars(select(Checkpoint).order_by(Checkpoint.size))] == [old_id, old_id, new_id]
+    report = verify_ledger()
+    assert report.ok and report.checkpoints == 3 and report.notes == []
+    history = client.get("/api/v1/keys/signing").get_json()["history"]
+    assert [(k["key_id"], k["announced_by"]) for k in history] == [(old_id, None), (new_id, old_id)]
+
+
+def test_after_a_key_loss_past_transactions_still_verify_and_the_unannounced_key_is_noted(commons, own_key, runner):
+    from ledger.accounts.signing import load_or_create
+
+    ledger_of(commons, commits=2)
+    old_id = current_key().key_id
+    own_key.unlink()  # lost: a new key is made on next use
+    load_or_create.cache_clear()
+    income(commons, 42)
+    db.session.commit()
+    assert current_key().key_id != old_id
+    report = verify_ledger()
+    assert report.ok and report.checked == 5 and report.checkpoints == 3
+    assert len(report.notes) == 1 and "without its announcement" in report.notes[0]
+    result = runner.invoke(["verify"])
+    assert result.exit_code == 0 and "note: key" in result.output
+
+
+def test_a_checkpoint_signed_by_a_key_missing_from_the_history_is_caught(commons, tamper):
+    ledger_of(commons, commits=1)
+    tamper()
+    db.session.execute(text("DELETE FROM ledger_signing_keys"))
+    db.session.commit()
+    report = verify_ledger()
+    assert not report.ok and report.first_bad_checkpoint == 2 and "not in the published key history" in report.reason

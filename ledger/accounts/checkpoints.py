@@ -24,7 +24,7 @@ from sqlalchemy import event, insert, select
 
 from ledger.accounts import merkle
 from ledger.accounts.models import Checkpoint, LedgerTransaction, SigningKeyRecord
-from ledger.accounts.signing import SigningKey, current_key, raw_public_key
+from ledger.accounts.signing import SigningKey, current_key, key_id_of_raw, raw_public_key, replace_key_file
 from ledger.extensions import db
 from ledger.timeutil import utcnow
 
@@ -138,6 +138,40 @@ def record_key(key: SigningKey) -> None:
                 added_at=utcnow().isoformat(timespec="seconds"),
             )
         )
+
+
+def rotate_signing_key() -> tuple[str, str]:
+    """Replace the signing key: the new key is announced in the history, signed by the old one.
+
+    Returns (old key id, new key id). The caller commits before ``install_signing_key`` puts the
+    new key in the key file: until then the old key keeps signing, and both are in the history.
+    """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    old = current_key()
+    record_key(old)
+    new = Ed25519PrivateKey.generate()
+    new_raw = new.public_key().public_bytes_raw()
+    new_id = key_id_of_raw(new_raw)
+    db.session.execute(
+        insert(SigningKeyRecord).values(
+            key_id=new_id,
+            public_key=base64.b64encode(new_raw).decode(),
+            added_at=utcnow().isoformat(timespec="seconds"),
+            announced_by=old.key_id,
+            announcement=base64.b64encode(old.private.sign(new_raw)).decode(),
+        )
+    )
+    db.session.info["ledger_next_signing_key"] = new
+    return old.key_id, new_id
+
+
+def install_signing_key() -> None:
+    """After the rotation committed: write the new key to the key file (mode 0600, atomically)."""
+    from flask import current_app
+
+    new = db.session.info.pop("ledger_next_signing_key")
+    replace_key_file(current_app.config["LEDGER_SIGNING_KEY_FILE"], new)
 
 
 def latest() -> Checkpoint | None:

@@ -54,6 +54,17 @@ def load_or_create(path: str) -> SigningKey:
     return SigningKey(private=private, public_pem=public_pem, key_id=_key_id(public))
 
 
+def replace_key_file(path: str, private: Ed25519PrivateKey) -> None:
+    """Write ``private`` to the key file in place of the old key (mode 0600, atomic rename)."""
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    temporary = Path(f"{path}.new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    os.replace(temporary, path)
+    load_or_create.cache_clear()
+
+
 def raw_public_key(key: SigningKey) -> bytes:
     """The 32 bytes of the key's Ed25519 public key."""
     return key.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
