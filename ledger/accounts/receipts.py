@@ -52,6 +52,17 @@ def hashed_payload(data: TransactionData, prev_hash: str) -> dict:
     return json.loads(canonical_bytes(data, prev_hash))
 
 
+def round_entries_of(round_id: int, person_id: int) -> list[tuple[str, int]]:
+    """(kind, transaction id) of what a round wrote for one person: the transactions their receipts prove."""
+    refs = [f"round:{round_id}:{what}:{person_id}" for what in ("retribution", "topup", "waive", "to-fund")]
+    rows = db.session.execute(
+        select(LedgerTransaction.kind, LedgerTransaction.id)
+        .where(LedgerTransaction.ref.in_(refs))
+        .order_by(LedgerTransaction.seq)
+    )
+    return [(kind, tx_id) for kind, tx_id in rows]
+
+
 def receipt(tx_id: int) -> dict:
     """The inclusion receipt of a transaction, against the latest checkpoint."""
     tx = db.session.get(LedgerTransaction, tx_id)
