@@ -74,6 +74,9 @@ def write_legacy_ledger(url: str, key, n: int = 5) -> None:
                 {"t": seq, "c": 100 * seq, "d": -100 * seq},
             )
             prev = digest
+        if connection.dialect.name == "postgresql":  # rows given their ids: move the sequences on
+            for table in ("accounts", "ledger_transactions"):
+                connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
     engine.dispose()
 
 
