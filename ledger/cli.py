@@ -129,8 +129,8 @@ def verify_command(against: tuple[str, ...]) -> None:
     if report.ok:
         extends = f"; extends {len(saved)} saved checkpoint(s)" if saved else ""
         click.echo(
-            f"ledger intact: {report.checked} transactions, {report.checkpoints} signed checkpoints, "
-            f"root {report.root}, last hash {report.last_hash}{extends}"
+            f"ledger intact: {report.checked} transactions, last hash {report.last_hash}; "
+            f"{report.checkpoints} signed checkpoints, root {report.root}{extends}"
         )
         return
     if report.first_bad_id is not None:
