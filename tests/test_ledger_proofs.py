@@ -457,3 +457,10 @@ def test_a_checkpoint_signed_by_a_key_missing_from_the_history_is_caught(commons
     db.session.commit()
     report = verify_ledger()
     assert not report.ok and report.first_bad_checkpoint == 2 and "not in the published key history" in report.reason
+
+
+def test_verify_reports_its_progress_as_it_streams(commons):
+    ledger_of(commons)
+    seen = []
+    report = verify_ledger(progress=seen.append, progress_every=2)
+    assert report.ok and seen == [2, 4, 6]

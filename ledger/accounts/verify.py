@@ -111,7 +111,11 @@ def stream_rows(batch_size: int = 10_000):
 
 
 def verify_ledger(
-    *, against: Sequence[ParsedNote] = (), progress: Progress | None = None, batch_size: int = 10_000
+    *,
+    against: Sequence[ParsedNote] = (),
+    progress: Progress | None = None,
+    progress_every: int = 10_000,
+    batch_size: int = 10_000,
 ) -> VerifyReport:
     """Walk the chain from the first transaction and report the first transaction or checkpoint that does not hold.
 
@@ -127,7 +131,7 @@ def verify_ledger(
     report.notes += _key_history_notes()
     rows = stream_rows(batch_size)
     try:
-        _walk(report, keys, stored, sorted(against, key=lambda n: n.size), rows, progress)
+        _walk(report, keys, stored, sorted(against, key=lambda n: n.size), rows, progress, progress_every)
     finally:
         rows.close()  # stopping at the first bad transaction leaves a server-side cursor open
     return report
@@ -157,7 +161,7 @@ def _canonical(head, postings) -> bytes:
     return _encode(payload).encode()
 
 
-def _walk(report: VerifyReport, keys, stored, saved, rows, progress: Progress | None) -> None:
+def _walk(report: VerifyReport, keys, stored, saved, rows, progress: Progress | None, every: int) -> None:
     """Check rows in chain order, recording the first failure."""
     sha256, leaf_prefix = hashlib.sha256, b"\x00"
     frontier = merkle.Frontier()
@@ -187,7 +191,7 @@ def _walk(report: VerifyReport, keys, stored, saved, rows, progress: Progress | 
         prev_hash = head[11]
         expected_seq = seq + 1
         frontier.append(sha256(leaf_prefix + bytes.fromhex(prev_hash)).digest())
-        if progress and report.checked % 10_000 == 0:
+        if progress and report.checked % every == 0:
             progress(report.checked)
         return True
 
