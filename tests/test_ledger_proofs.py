@@ -47,7 +47,9 @@ def tamper(app):
                 db.session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
         else:
             for (name,) in db.session.execute(
-                text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE '%no_update' OR name LIKE '%no_delete')")
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE '%no_update' OR name LIKE '%no_delete')"
+                )
             ).all():
                 db.session.execute(text(f"DROP TRIGGER {name}"))
 

@@ -19,6 +19,7 @@ from ledger.accounts import checkpoints
 from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance_errors, link_hash
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import Account, LedgerTransaction, Posting
+from ledger.accounts.numbering import number_entries
 from ledger.bulk import chunks, insert_rows
 from ledger.extensions import db
 from ledger.timeutil import utcnow
@@ -196,6 +197,7 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
             for leg in entry.legs
         ],
     )
+    number_entries(ids, entries)
     checkpoints.mark_due()
     return ids
 

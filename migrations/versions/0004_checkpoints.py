@@ -6,7 +6,7 @@ own signatures stay and are still verified. Self-contained on purpose: a migrati
 same way in a year, whatever the application code has become.
 
 Revision ID: 0004_checkpoints
-Revises: 0001
+Revises: 0005_books
 """
 
 import base64
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0004_checkpoints"
-down_revision = "0001"
+down_revision = "0005_books"
 branch_labels = None
 depends_on = None
 
