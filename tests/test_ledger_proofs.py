@@ -61,6 +61,16 @@ def tamper(app):
         db.session.commit()
 
 
+def delete_transaction(tx_id: int) -> None:
+    """What deleting a transaction takes: its postings and its FEC entry number go with it."""
+    for table, column in (
+        ("fec_entry_numbers", "transaction_id"),
+        ("ledger_postings", "transaction_id"),
+        ("ledger_transactions", "id"),
+    ):
+        db.session.execute(text(f"DELETE FROM {table} WHERE {column} = :id"), {"id": tx_id})
+
+
 def income(commons, cents, day=15):
     return post(
         "income",
@@ -221,8 +231,7 @@ def test_deleting_reordering_or_cutting_transactions_is_caught(commons, tamper):
     txs = ledger_of(commons)
     tamper()
     # The tail: the last transaction gone, its checkpoint still says 6.
-    db.session.execute(text("DELETE FROM ledger_postings WHERE transaction_id = :id"), {"id": txs[-1].id})
-    db.session.execute(text("DELETE FROM ledger_transactions WHERE id = :id"), {"id": txs[-1].id})
+    delete_transaction(txs[-1].id)
     db.session.commit()
     report = verify_ledger()
     assert not report.ok and report.first_bad_checkpoint == 6 and "tail was cut" in report.reason
@@ -239,8 +248,7 @@ def test_deleting_reordering_or_cutting_transactions_is_caught(commons, tamper):
 def test_deleting_a_middle_transaction_is_caught(commons, tamper):
     txs = ledger_of(commons)
     tamper()
-    db.session.execute(text("DELETE FROM ledger_postings WHERE transaction_id = :id"), {"id": txs[2].id})
-    db.session.execute(text("DELETE FROM ledger_transactions WHERE id = :id"), {"id": txs[2].id})
+    delete_transaction(txs[2].id)
     db.session.commit()
     report = verify_ledger()
     assert not report.ok and report.first_bad_id == txs[3].id and "missing" in report.reason
@@ -264,8 +272,7 @@ def test_removing_the_checkpoints_too_is_caught_against_a_saved_checkpoint(commo
     # Cut the last commit entirely: transactions and their checkpoint. Alone, it looks intact.
     db.session.execute(text("DELETE FROM ledger_checkpoints WHERE size = 6"))
     for tx in txs[-2:]:
-        db.session.execute(text("DELETE FROM ledger_postings WHERE transaction_id = :id"), {"id": tx.id})
-        db.session.execute(text("DELETE FROM ledger_transactions WHERE id = :id"), {"id": tx.id})
+        delete_transaction(tx.id)
     db.session.commit()
     assert runner.invoke(["verify"]).exit_code == 0
     result = runner.invoke(["verify", "--against", str(saved)])
@@ -280,7 +287,7 @@ def test_a_history_rewritten_and_re_signed_with_the_real_key_is_caught_against_a
     saved.write_text(client.get("/api/v1/ledger/checkpoints/latest").get_json()["note"])
     assert runner.invoke(["verify", "--against", str(saved)]).exit_code == 0
     tamper()
-    for table in ("ledger_checkpoints", "ledger_postings", "ledger_transactions"):
+    for table in ("ledger_checkpoints", "fec_entry_numbers", "ledger_postings", "ledger_transactions"):
         db.session.execute(text(f"DELETE FROM {table}"))
     db.session.commit()
     # The rewriter replays history with one amount changed, through the real code and key.
