@@ -129,3 +129,42 @@ def test_the_migration_checkpoints_an_old_ledger_whose_signatures_still_verify(l
         assert not report.ok and report.first_bad_seq == 3 and "signature" in report.reason
         db.session.remove()
         db.engine.dispose()
+
+
+def test_without_the_key_at_migration_the_next_commit_checkpoints_everything(legacy_url, keys_dir, tmp_path, monkeypatch):
+    from ledger.accounts.chart import AccountSpec
+    from ledger.accounts.models import Checkpoint
+    from ledger.accounts.service import Leg, post
+    from ledger.accounts.verify import verify_ledger
+
+    key_file = str(keys_dir / "signing_key.pem")
+    write_legacy_ledger(legacy_url, load_or_create(key_file))
+    monkeypatch.delenv("LEDGER_SIGNING_KEY_FILE", raising=False)
+    monkeypatch.setenv("LEDGER_INSTANCE_DIR", str(tmp_path / "nowhere"))
+    upgrade(legacy_url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": legacy_url,
+            "SECRET_KEY": "x",
+            "INSTANCE_DIR": str(tmp_path / "i"),
+            "LEDGER_SIGNING_KEY_FILE": key_file,
+            "LEDGER_DATA_KEY_FILE": str(tmp_path / "dk"),
+            "LEDGER_LOG_JSON": False,
+        }
+    )
+    with app.app_context():
+        assert db.session.scalars(db.select(Checkpoint)).all() == []
+        # Until a commit publishes the key, the old signatures have no key to be checked with.
+        assert "key history" in verify_ledger().reason
+        post(
+            "income",
+            [Leg(AccountSpec("a", "A", "asset", "x"), 7), Leg(AccountSpec("b", "B", "income", "y"), -7)],
+            occurred_on=date(2026, 1, 1),
+        )
+        db.session.commit()
+        assert [c.size for c in db.session.scalars(db.select(Checkpoint))] == [6]
+        report = verify_ledger()
+        assert report.ok and report.checked == 6 and report.checkpoints == 1
+        db.session.remove()
+        db.engine.dispose()
