@@ -23,6 +23,9 @@ def upgrade(url: str, *, signing_key_file: str | None = None, origin: str | None
 
     The signing key and origin sign the first checkpoint of a ledger that had none (0004).
     """
+    from ledger.database import create_private_sqlite_file
+
+    create_private_sqlite_file(url)
     config = alembic_config(url)
     config.attributes.update(signing_key_file=signing_key_file, origin=origin)
     command.upgrade(config, "head")

@@ -104,6 +104,19 @@ def person_for_token(token: str) -> Person | None:
     return db.session.scalar(_person_by_token(), {"digest": _digest(token)})
 
 
+def session_person(person_id: int, generation: object) -> Person | None:
+    """The person a login session names, if that session was not ended since it began."""
+    person = db.session.get(Person, person_id)
+    if person is None or generation != person.session_generation:
+        return None
+    return person
+
+
+def end_sessions(person: Person) -> None:
+    """End every login session of this person, on every device (logout, a lost device)."""
+    person.session_generation += 1
+
+
 def revoke_token(person: Person, token_id: int) -> bool:
     row = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.person_id == person.id))
     if row is None or row.revoked_at:

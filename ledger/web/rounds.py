@@ -26,6 +26,7 @@ from ledger.rounds.rules import current_rules, propose_rules, rules_changes, rul
 from ledger.timeutil import today
 from ledger.web.guard import login_required
 from ledger.web.labels import METHOD_LABELS, ROUND_LABELS
+from ledger.web.validators import PlainText
 
 blp = Blueprint("rounds_pages", __name__)
 
@@ -46,7 +47,7 @@ def parse_weights(text: str) -> dict[str, Decimal]:
 
 
 class RulesForm(FlaskForm):
-    reason = TextAreaField(_l("Why this change"), validators=[DataRequired(), Length(min=3, max=2000)])
+    reason = TextAreaField(_l("Why this change"), validators=[DataRequired(), PlainText(required=True), Length(min=3, max=2000)])
     allocation_method = SelectField(
         _l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS]
     )
@@ -55,7 +56,7 @@ class RulesForm(FlaskForm):
         _l("Cap per person and round (€, empty for none)"), places=2, validators=[Optional(), NumberRange(0.01, 10_000_000)]
     )
     levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
-    category_weights = StringField(_l("Category weights"), validators=[Length(max=500)])
+    category_weights = StringField(_l("Category weights"), validators=[PlainText(), Length(max=500)])
     min_vouches = IntegerField(_l("Vouches needed for work to count"), validators=[NumberRange(0, 50)])
     cadence = SelectField(_l("Round cadence"), choices=[SelectChoice(c, c) for c in CADENCES])
     declaration_days = IntegerField(_l("Days to declare after the period"), validators=[NumberRange(0, 60)])

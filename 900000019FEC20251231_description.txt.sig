@@ -1,1 +1,0 @@
-HsxNY0wKyJjc2BoAncHRaEZcllN8axDEMRsKPMOr+DxvyNT0CMKpx+teMPrirEKcgZKbFPhBEQzm8IqtrBpSAg==
