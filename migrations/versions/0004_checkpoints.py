@@ -7,7 +7,7 @@ verified. Self-contained on purpose: a migration must run the
 same way in a year, whatever the application code has become.
 
 Revision ID: 0004_checkpoints
-Revises: 0006_websec
+Revises: 0003_race_guards
 """
 
 import base64
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0004_checkpoints"
-down_revision = "0006_websec"
+down_revision = "0003_race_guards"
 branch_labels = None
 depends_on = None
 
