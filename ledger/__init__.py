@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseIntConverter
 
     from ledger import errors, models  # noqa: F401  (models registers every table)
+    from ledger.accounts.checkpoints import install as install_checkpoints
     from ledger.api import register_api
     from ledger.api.json_guard import check_json_body
     from ledger.database import configure_engine
@@ -55,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     db.init_app(app)
     configure_engine(app)
+    install_checkpoints()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(load_current_person)

@@ -43,6 +43,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SECRET_KEY": None,
         # Where the Ed25519 signing key and the data-encryption keys live: never in the database.
         "LEDGER_SIGNING_KEY_FILE": os.environ.get("LEDGER_SIGNING_KEY_FILE", str(instance / "signing_key.pem")),
+        # The name of this ledger in its signed checkpoints (C2SP origin line): unique to the
+        # installation, e.g. "ledger.example.org/budget"; witnesses keep checkpoints by it.
+        "LEDGER_ORIGIN": os.environ.get("LEDGER_ORIGIN", "localhost/ledger"),
         "LEDGER_DATA_KEY": os.environ.get("LEDGER_DATA_KEY"),
         "LEDGER_DATA_KEY_FILE": os.environ.get("LEDGER_DATA_KEY_FILE", str(instance / "data_keys")),
         "LEDGER_CURRENCY": os.environ.get("LEDGER_CURRENCY", "EUR"),

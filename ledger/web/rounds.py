@@ -12,6 +12,7 @@ from sqlalchemy import select
 from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ledger.accounts.receipts import round_entries_of
 from ledger.commons import service as commons_service
 from ledger.contributions.models import Category, Contribution
 from ledger.errors import LedgerError, ValidationFailed
@@ -242,6 +243,7 @@ def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=
         window_end=lifecycle.window_end(round_),
         early=lifecycle.is_early(round_),
         history=history_view(round_) if can_see else [],
+        my_entries=round_entries_of(round_.id, me.id) if me and round_.state in ("finalized", "paid") else [],
         **participation_view(round_, me, member, request_form=request_form, points_errors=points_errors),
     ), status
 

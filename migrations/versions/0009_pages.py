@@ -1,7 +1,7 @@
 """pages: round history, payment references, one-use account links, mail preferences
 
 Revision ID: 0009_pages
-Revises: 0005_books
+Revises: 0004_checkpoints
 Create Date: 2026-12-02 02:10:14.340513
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_pages"
-down_revision = "0003_race_guards"
+down_revision = "0004_checkpoints"
 branch_labels = None
 depends_on = None
 
