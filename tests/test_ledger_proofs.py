@@ -323,12 +323,12 @@ def test_a_saved_checkpoint_of_another_key_is_refused(commons, runner, tmp_path)
 
 def test_checkpoints_are_paged_oldest_first_with_base64_roots(commons, client):
     ledger_of(commons)
-    body = client.get("/api/v1/ledger/checkpoints?per_page=2").get_json()
+    body = client.get("/api/v1/ledger/checkpoints?limit=2").get_json()
     assert body["total"] == 3 and [item["size"] for item in body["items"]] == [2, 4]
     first = body["items"][0]
     assert set(first) >= {"size", "root", "chain_head", "created_at", "note"}
     assert parse_note(first["note"]).root == base64.b64decode(first["root"])
-    assert client.get("/api/v1/ledger/checkpoints?page=2&per_page=2").get_json()["items"][0]["size"] == 6
+    assert client.get("/api/v1/ledger/checkpoints?limit=2&offset=2").get_json()["items"][0]["size"] == 6
 
 
 def test_consistency_proofs_from_the_api_verify_between_checkpoints(commons, client):

@@ -105,14 +105,9 @@ class CheckpointOut(Schema):
 
 class CheckpointPage(Schema):
     total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
     items = fields.List(fields.Nested(CheckpointOut))
-
-
-class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class ConsistencyQuery(Schema):
@@ -195,15 +190,15 @@ class SigningKey(MethodView):
 
 @blp.route("/ledger/checkpoints")
 class Checkpoints(MethodView):
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(TransactionQuery, location="query")  # the one paging convention: limit and offset
     @blp.response(200, CheckpointPage)
     def get(self, query):
         """Signed checkpoints, oldest first: save one, check later that the ledger extends it."""
         total = db.session.scalar(select(func.count(Checkpoint.id)))
         items = db.session.scalars(
-            select(Checkpoint).order_by(Checkpoint.size).offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])
+            select(Checkpoint).order_by(Checkpoint.size).offset(query["offset"]).limit(query["limit"])
         ).all()
-        return {"total": total, "page": query["page"], "per_page": query["per_page"], "items": items}
+        return {"total": total, "limit": query["limit"], "offset": query["offset"], "items": items}
 
 
 @blp.route("/ledger/checkpoints/latest")
