@@ -25,7 +25,7 @@ from ledger.extensions import db
 from ledger.payouts.batches import create_batches
 from ledger.rounds.allocation.model import Line
 from ledger.rounds.models import Round, SchedulerRun
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 from ledger.rounds.service import compute, create_round, free_treasury_cents
 from ledger.timeutil import today, utcnow
 
@@ -220,7 +220,7 @@ def open_cadence_rounds(on: date) -> list[dict]:
     """
     created = []
     for commons in db.session.scalars(select(Commons).order_by(Commons.id)):
-        rules = current_rules(commons.id, on) or current_rules(commons.id)
+        rules = rules_in_force(commons.id, on)
         if rules is None or rules.cadence not in ("monthly", "quarterly"):
             continue
         start, end = period_around(on, rules.cadence)
