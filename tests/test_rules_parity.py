@@ -228,3 +228,28 @@ def test_a_one_cent_cap_is_accepted_on_the_rules_page_like_on_the_api(client, wo
     assert (stored.cap_cents, stored.hourly_value_cents) == (1, 1800)
     refused, text = propose(client, world, "page", {}, {"hourly_value": "18.005"})
     assert refused and "Write an amount in whole cents" in text
+
+
+# --- Contributions: who may change one, and when ------------------------------------------
+
+
+@pytest.mark.parametrize("edge", EDGES)
+def test_a_contribution_in_a_round_under_review_is_closed_to_changes_on_both_edges(client, world, edge):
+    ana = world.people["ana"]
+    contribution_id = declare(world, ana, "3", date(2026, 1, 5))
+    round_id = open_round(client, world, "2026-01-01", "2026-01-31", 10_000)["id"]
+    login(client, ana)
+    assert f"/contributions/{contribution_id}/edit" in client.get("/contributions").get_data(as_text=True)
+    advance(client, world, round_id)  # review: changes are closed
+    assert f"/contributions/{contribution_id}/edit" not in client.get("/contributions").get_data(as_text=True)
+    if edge == "api":
+        response = client.patch(f"/api/v1/contributions/{contribution_id}", json={"hours": "5"}, headers=ana.headers)
+        assert response.get_json()["error"]["code"] == "conflict"
+    else:
+        response = client.post(f"/contributions/{contribution_id}/edit", data={"hours": "5"})
+    # The locale is cached for the test's app context, so the refusal is checked by its status.
+    assert response.status_code == 409
+    db.session.expire_all()
+    from ledger.contributions.models import Contribution
+
+    assert str(db.session.get(Contribution, contribution_id).hours) == "3.00"

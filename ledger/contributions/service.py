@@ -21,7 +21,7 @@ from ledger.contributions.categories import categories_of
 from ledger.contributions.models import Category, Contribution
 from ledger.contributions.status import display_status
 from ledger.contributions.validation import Draft, check_draft, week_bounds
-from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ledger.errors import Conflict, Forbidden, LedgerError, NotFound, ValidationFailed
 from ledger.extensions import db
 from ledger.people.models import Person
 from ledger.rounds.assignment import round_for
@@ -240,13 +240,27 @@ def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: 
     return Saved(contribution, late=late, warnings=care_warnings(week_hours + draft.hours, threshold, draft.on))
 
 
-def _require_editable(contribution: Contribution, person: Person) -> None:
+def edit_refusal(contribution: Contribution, person: Person) -> LedgerError | None:
+    """Why ``person`` may not change (or withdraw) this contribution, or None when they may:
+    only its author, while it stands and its round (if any) is open."""
     if contribution.person_id != person.id:
-        raise Forbidden(_("Only the person who declared this contribution may change it."))
+        return Forbidden(_("Only the person who declared this contribution may change it."))
     if contribution.status not in ("declared", "carried_over"):
-        raise Conflict(_("This contribution was withdrawn or rejected; it can no longer change."))
+        return Conflict(_("This contribution was withdrawn or rejected; it can no longer change."))
     if contribution.round is not None and contribution.round.state != "open":
-        raise Conflict(_("Its round is closed to changes (state: %(state)s).", state=contribution.round.state))
+        return Conflict(_("Its round is closed to changes (state: %(state)s).", state=contribution.round.state))
+    return None
+
+
+def can_edit(contribution: Contribution, person: Person) -> bool:
+    """What the pages ask before offering "Edit" and "Withdraw": the same rule the change obeys."""
+    return edit_refusal(contribution, person) is None
+
+
+def _require_editable(contribution: Contribution, person: Person) -> None:
+    refusal = edit_refusal(contribution, person)
+    if refusal is not None:
+        raise refusal
 
 
 def update(contribution: Contribution, person: Person, changes: dict) -> Saved:

@@ -44,10 +44,15 @@ def move(round_: Round, from_state: str, to_state: str, **stamps) -> bool:
     return result.rowcount == 1
 
 
+def can_advance(round_: Round) -> bool:
+    """Whether the round has a next state a steward can move it to (none once finalized)."""
+    return round_.state in NEXT_STATE
+
+
 def advance(round_: Round) -> Round:
     """One step on, as a steward asks; 409 once finalized, or if someone moved it meanwhile."""
     state = round_.state
-    if state not in NEXT_STATE:
+    if not can_advance(round_):
         raise Conflict(f"Round {round_.id} is already {state}; nothing was written.", code="already_" + state)
     if state == "allocated":
         finalize(round_)

@@ -258,9 +258,14 @@ def carried_over_from(round_: Round) -> list[Contribution]:
     )
 
 
+def can_recompute(round_: Round) -> bool:
+    """Only a preview can be recomputed: the round is allocated, not yet finalized."""
+    return round_.state == "allocated"
+
+
 def recompute(round_: Round) -> Allocation:
     """After a rule fix: pin the commons' version in force (see ``rules_date``) and compute the preview again."""
-    if round_.state != "allocated":
+    if not can_recompute(round_):
         raise Conflict(f"Only an allocated round can be recomputed; this one is {round_.state}.")
     round_.rule_version_id = rules_in_force(round_.commons_id, rules_date(round_.period_start)).id
     db.session.flush()

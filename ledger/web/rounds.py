@@ -105,11 +105,7 @@ def show_errors(form, error: LedgerError) -> None:
 
 
 def is_steward(commons) -> bool:
-    me = current_person()
-    if me is None:
-        return False
-    member = commons_service.membership(commons, me)
-    return me.is_admin or (member is not None and member.role == "steward")
+    return commons_service.can_steward(commons, current_person())
 
 
 def prefill(form, version) -> None:
@@ -217,7 +213,8 @@ def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=
     simulated_lines = [(line, render(line.steps)) for line in simulated.lines] if simulated else []
     ids = {line.person_id for line, _ in lines + simulated_lines}
     names = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
-    if what_if_form is None and is_steward(commons) and service.can_what_if(round_):
+    steward = is_steward(commons)
+    if what_if_form is None and steward and service.can_what_if(round_):
         what_if_form = WhatIfForm(formdata=None)
         prefill(what_if_form, round_.rule_version)
     return render_template(
@@ -228,7 +225,9 @@ def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=
         names=names,
         me=me,
         can_see=can_see,
-        steward=is_steward(commons),
+        steward=steward,
+        can_advance=steward and lifecycle.can_advance(round_),
+        can_recompute=steward and service.can_recompute(round_),
         action_form=ActionForm(),
         what_if_form=what_if_form,
         simulated=simulated,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.money import format_euros
 from ledger.commons.models import Commons
-from ledger.commons.service import membership
+from ledger.commons.service import can_steward
 from ledger.errors import Forbidden, field_error
 from ledger.extensions import db
 from ledger.payouts.exports.signing import SignedExport, record, sign
@@ -54,8 +54,7 @@ NEWLINE = "\r\n"
 
 def may_export(person: Person, commons: Commons) -> bool:
     """Admins, stewards of the commons and CAE accountants (the FEC holds no personal data)."""
-    found = membership(commons, person)
-    return person.is_admin or (found is not None and found.role == "steward") or person.has_role(ROLE_CAE_ACCOUNTANT)
+    return can_steward(commons, person) or person.has_role(ROLE_CAE_ACCOUNTANT)
 
 
 def require_may_export(person: Person, commons: Commons) -> None:
