@@ -70,7 +70,7 @@ def test_accountant_pages_export_and_mark_paid(client, scenario):
     db.session.expire_all()
     assert batch_of(rounds["velo"], "cae").state == "paid"
     recon = client.get("/caes/ECOTONE/reconciliation?lang=en").get_data(as_text=True)
-    assert "407,28" in recon and "the batches and the ledger agree" in recon
+    assert "€407.28" in recon and "the batches and the ledger agree" in recon
     assert client.get("/caes/ECOTONE/salary-lines?period=March").status_code == 422
 
 

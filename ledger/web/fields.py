@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from wtforms import StringField
 
 from ledger.accounts.money import AmountError, format_euros, parse_euros
+from ledger.formatting import money
 
 
 class EurosField(StringField):
@@ -33,9 +34,9 @@ class EurosField(StringField):
         if not self.minimum_cents <= cents <= self.maximum_cents:
             raise ValueError(
                 _(
-                    "Must be between %(low)s and %(high)s €.",
-                    low=format_euros(self.minimum_cents, decimal_sep="."),
-                    high=format_euros(self.maximum_cents, decimal_sep="."),
+                    "Must be between %(low)s and %(high)s.",
+                    low=money(self.minimum_cents),
+                    high=money(self.maximum_cents),
                 )
             )
         self.data = cents

@@ -16,10 +16,11 @@ from ledger.commons import service as commons_service
 from ledger.contributions.models import Contribution
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.extensions import db
+from ledger.formatting import money
 from ledger.people.auth import current_person
 from ledger.people.models import Person
 from ledger.rounds import lifecycle, participation, service
-from ledger.rounds.allocation.words import money, render
+from ledger.rounds.allocation.words import render
 from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, AllocationLine, Round
 from ledger.rounds.rules import propose_rules, rules_changes, rules_history, rules_in_force
 from ledger.timeutil import today
