@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from datetime import datetime
 
 from flask import current_app, request
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.errors import Conflict, field_error
 from ledger.extensions import db
 from ledger.people.auth import require_person
-from ledger.timeutil import utcnow
-
-
-class IdempotencyRecord(db.Model):
-    __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("person_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    key: Mapped[str] = mapped_column(String(80))
-    endpoint: Mapped[str] = mapped_column(String(200))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    response_body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+from ledger.people.models import IdempotencyRecord
 
 
 def idempotent(view):

@@ -23,10 +23,10 @@ from ledger.contributions.models import Category, Contribution, Objection
 from ledger.contributions.validation import Draft, parse_hours
 from ledger.errors import Forbidden, ValidationFailed
 from ledger.extensions import db
+from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.rounds.models import Round
 from ledger.timeutil import today
-from ledger.web.guard import login_required
 
 blp = Blueprint("contribution_pages", __name__)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, request, session
+import functools
+
+from flask import g, redirect, request, session, url_for
 
 from ledger.errors import Forbidden, NotAuthenticated
 from ledger.extensions import db
@@ -44,3 +46,17 @@ def require_admin() -> Person:
     if not person.is_admin:
         raise Forbidden("Only an installation administrator may do this.")
     return person
+
+
+def login_required(view):
+    """A page guard: call ``view(me, ...)`` with the logged-in person, or send the browser to log in
+    (a page redirects where the API would answer 401)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        me = current_person()
+        if me is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(me, *args, **kwargs)
+
+    return wrapper

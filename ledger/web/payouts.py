@@ -25,10 +25,10 @@ from ledger.payouts import reconciliation, service
 from ledger.payouts.exports import salary_lines
 from ledger.payouts.invoices import invoice_summary
 from ledger.payouts.models import PayoutBatch
+from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.rounds.models import Round
 from ledger.web.auth import safe_next
-from ledger.web.guard import login_required
 from ledger.web.labels import ROUTE_LABELS
 
 blp = Blueprint("payout_pages", __name__)

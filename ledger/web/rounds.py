@@ -17,7 +17,7 @@ from ledger.contributions.models import Contribution
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.extensions import db
 from ledger.formatting import money
-from ledger.people.auth import current_person
+from ledger.people.auth import current_person, login_required
 from ledger.people.models import Person
 from ledger.rounds import lifecycle, participation, service
 from ledger.rounds.allocation.words import render
@@ -26,7 +26,6 @@ from ledger.rounds.rules import propose_rules, rules_changes, rules_history, rul
 from ledger.timeutil import today
 from ledger.versions import version_state
 from ledger.web.fields import EurosField
-from ledger.web.guard import login_required
 from ledger.web.labels import METHOD_LABELS, ROUND_LABELS
 
 blp = Blueprint("rounds_pages", __name__)
