@@ -18,6 +18,11 @@ NAMING = {
 }
 
 
+def one_of(column: str, values) -> str:
+    """The SQL of a CHECK that ``column`` holds one of ``values`` (a StrEnum): "state IN ('open', ...)"."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

@@ -24,12 +24,16 @@ from ledger.errors import Conflict
 from ledger.extensions import db
 from ledger.payouts.batches import create_batches
 from ledger.rounds.allocation.model import Line
-from ledger.rounds.models import Round, SchedulerRun
+from ledger.rounds.models import Round, RoundState, SchedulerRun
 from ledger.rounds.rules import rules_in_force
 from ledger.rounds.service import compute, create_round, free_treasury_cents
 from ledger.timeutil import today, utcnow
 
-NEXT_STATE = {"open": "review", "review": "allocated", "allocated": "finalized"}
+NEXT_STATE = {
+    RoundState.OPEN: RoundState.REVIEW,
+    RoundState.REVIEW: RoundState.ALLOCATED,
+    RoundState.ALLOCATED: RoundState.FINALIZED,
+}
 
 
 def move(round_: Round, from_state: str, to_state: str, **stamps) -> bool:

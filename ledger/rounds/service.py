@@ -26,12 +26,12 @@ from ledger.payouts.models import Cae
 from ledger.people.models import Person
 from ledger.rounds.allocation import Allocation, FundTerms, RoundInput, Route, Work, allocate
 from ledger.rounds.allocation.words import to_json
-from ledger.rounds.models import AllocationLine, PeerPoints, Round, SelfRequest
+from ledger.rounds.models import AllocationLine, PeerPoints, Round, RoundState, SelfRequest
 from ledger.rounds.rules import RULE_FIELDS, allocation_rules, check_category_weights, rules_in_force
 from ledger.timeutil import today
 
 # Rounds whose envelope is promised but not yet written to the ledger.
-PENDING_STATES = ("open", "review", "allocated")
+PENDING_STATES = (RoundState.OPEN, RoundState.REVIEW, RoundState.ALLOCATED)
 MAX_PERIOD_DAYS = 366
 
 
@@ -260,7 +260,7 @@ def carried_over_from(round_: Round) -> list[Contribution]:
 
 def can_recompute(round_: Round) -> bool:
     """Only a preview can be recomputed: the round is allocated, not yet finalized."""
-    return round_.state == "allocated"
+    return round_.state == RoundState.ALLOCATED
 
 
 def recompute(round_: Round) -> Allocation:
@@ -274,7 +274,7 @@ def recompute(round_: Round) -> Allocation:
 
 
 # A simulation compares rules on a round whose allocation can still change.
-WHAT_IF_STATES = ("open", "review", "allocated")
+WHAT_IF_STATES = PENDING_STATES
 
 
 def can_what_if(round_: Round) -> bool:
