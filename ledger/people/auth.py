@@ -18,7 +18,6 @@ def load_current_person() -> None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         g.person = person_for_token(header.removeprefix("Bearer ").strip())
-        g.auth_via = "token"
         return
     if request.path.startswith("/api/"):
         # The API takes tokens only: a cookie would need CSRF protection the API cannot have.
@@ -26,7 +25,6 @@ def load_current_person() -> None:
     person_id = session.get("person_id")
     if isinstance(person_id, int):
         g.person = db.session.get(Person, person_id)
-        g.auth_via = "session"
 
 
 def current_person() -> Person | None:

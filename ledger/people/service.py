@@ -99,8 +99,8 @@ def _person_by_token():
 
 
 def person_for_token(token: str) -> Person | None:
-    """The person owning an unrevoked token, or None (one query; ``last_used_at`` is not written,
-    so that reading requests stay read-only)."""
+    """The person owning an unrevoked token, or None (one query, and no write: reading requests
+    stay read-only, so no "last used" time is kept)."""
     return db.session.scalar(_person_by_token(), {"digest": _digest(token)})
 
 
