@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from ledger.contributions.models import Contribution, Objection
 from ledger.extensions import db
 from ledger.timeutil import today
+from tests.factories import login
 
 YESTERDAY = today() - timedelta(days=1)
 PASSWORD = "correct horse battery"
@@ -19,11 +20,6 @@ PASSWORD = "correct horse battery"
 def count_contributions() -> int:
     db.session.remove()
     return db.session.scalar(select(func.count(Contribution.id)))
-
-
-def login(client, actor) -> None:
-    response = client.post("/login", data={"email": actor.email, "password": PASSWORD})
-    assert response.status_code == 302
 
 
 def nonce_of(html: str) -> str:

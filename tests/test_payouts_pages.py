@@ -10,16 +10,12 @@ from payouts_support import batch_of, create_cae, grant_accountant, payroll_scen
 
 from ledger.commons.models import Membership
 from ledger.extensions import db
+from tests.factories import login
 
 
 @pytest.fixture
 def scenario(client, make_person, make_commons):
     return payroll_scenario(client, make_person, make_commons)
-
-
-def login(client, actor):
-    with client.session_transaction() as session:
-        session["person_id"] = actor.id
 
 
 def route_of(person_id: int, slug: str) -> tuple[str, int | None]:
