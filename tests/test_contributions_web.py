@@ -14,7 +14,6 @@ from ledger.timeutil import today
 from tests.factories import login
 
 YESTERDAY = today() - timedelta(days=1)
-PASSWORD = "correct horse battery"
 
 
 def count_contributions() -> int:
