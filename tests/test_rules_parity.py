@@ -14,19 +14,15 @@ from sqlalchemy import func, select
 from ledger.extensions import db
 from ledger.fund.models import FundRuleVersion
 from ledger.rounds.models import AllocationLine, Round, RuleVersion
-from tests.factories import login
-from tests.rounds_support import World, advance, declare, fund_commons, make_fund_manager, new_rules, open_round
+from tests.factories import login, make_world
+from tests.rounds_support import advance, declare, make_fund_manager, new_rules, open_round
 
 EDGES = ("api", "page")
 
 
 @pytest.fixture
 def world(app, make_person, make_commons):
-    steward, ana = make_person("Steward", email="steward@example.org"), make_person("Ana", email="ana@example.org")
-    make_commons(steward, "velo", members={"member": ana})
-    w = World("velo", steward, {"ana": ana})
-    fund_commons(w, 100_000)
-    return w
+    return make_world(make_person, make_commons)
 
 
 def rules_form(**values) -> dict:
