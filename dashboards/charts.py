@@ -97,8 +97,14 @@ def income_funders(commons_id: int | None) -> Chart:
 def funder_flows(commons_id: int | None) -> Chart:
     income = queries.income_by_commons_and_funder(commons_id)
     rows = flows.attribute(income, queries.spending_by_commons(commons_id))
-    use_labels = {"contributors": _("Paid to contributors"), "fund": _("Solidarity fund"), "treasury": _("Still in the treasury")}
-    paid = sum(r["amount_cents"] for r in rows if r["use"] == "contributors")
+    use_labels = {
+        "paid": _("Paid to contributors"),
+        "owed": _("Owed to contributors"),
+        "waived": _("Waived by contributors"),
+        "fund": _("Solidarity fund"),
+        "treasury": _("Still in the treasury"),
+    }
+    total = {use: sum(r["amount_cents"] for r in rows if r["use"] == use) for use in use_labels}
     earmarked = sorted({r["funder"] for r in income if r["earmarked"]})
     notes = [_("Funders who earmarked their money: %(names)s.", names=", ".join(earmarked))] if earmarked else []
     return Chart(
@@ -107,8 +113,11 @@ def funder_flows(commons_id: int | None) -> Chart:
         _(
             "Money inside a commons is pooled, so each funder's money is counted as spent in the same proportions as "
             "everything the commons received: what went to contributors, to the solidarity fund, and what is still in "
-            "the treasury. %(paid)s has reached contributors so far.",
-            paid=money(paid),
+            "the treasury. %(paid)s has been paid to contributors, %(owed)s is owed to them (exported or pending) and "
+            "%(waived)s was waived, left to the commons.",
+            paid=money(total["paid"]),
+            owed=money(total["owed"]),
+            waived=money(total["waived"]),
         ),
         [("funder", _("Funder")), ("commons", _("Commons")), ("use", _("Went to")), ("amount_cents", _("Amount"))],
         rows,

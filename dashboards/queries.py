@@ -75,25 +75,36 @@ def income_by_commons_and_funder(commons_id: int | None) -> list[dict]:
 
 
 def spending_by_commons(commons_id: int | None) -> dict[int, dict[str, int]]:
-    """What each commons' decided rounds did with its money, in cents: net retributions paid to
-    contributors (CAE or invoice), levies and gifts to the solidarity fund, and net amounts
-    contributors waived (which stay in the commons' treasury)."""
-    net = AllocationLine.net_cents
+    """What each commons did with its money, in cents, from the ledger's own balances.
+
+    On its contributors' payable accounts: ``paid`` (settled by payouts), ``owed`` (the credit
+    balance: finalized, not yet paid, exported or pending), ``waived`` (left to the commons) and
+    ``gifts`` (given on to the solidarity fund); ``levies`` are the fund's levy income from the
+    commons' transactions.
+    """
+    payable = case((Account.kind == "payable:person", Posting.amount_cents), else_=0)
+    kind = LedgerTransaction.kind
     rows = db.session.execute(
         select(
-            Round.commons_id,
-            func.sum(case((AllocationLine.route.in_(("cae", "invoice")), net), else_=0)),
-            func.sum(AllocationLine.levy_cents),
-            func.sum(case((AllocationLine.route == "fund", net), else_=0)),
-            func.sum(case((AllocationLine.route == "waive", net), else_=0)),
+            LedgerTransaction.commons_id,
+            func.sum(case((kind.like("%payout"), payable), else_=0)),
+            func.sum(payable),
+            func.sum(case((kind.like("%round:waive"), payable), else_=0)),
+            func.sum(case((kind.like("%round:to-fund"), payable), else_=0)),
+            func.sum(case((Account.kind == "fund:levies", Posting.amount_cents), else_=0)),
         )
-        .join(Round, Round.id == AllocationLine.round_id)
-        .where(Round.state.in_(DECIDED), *_scope(Round.commons_id, commons_id))
-        .group_by(Round.commons_id)
+        .join(Posting, Posting.transaction_id == LedgerTransaction.id)
+        .join(Account, Account.id == Posting.account_id)
+        .where(
+            Account.kind.in_(("payable:person", "fund:levies")),
+            LedgerTransaction.commons_id.is_not(None),
+            *_scope(LedgerTransaction.commons_id, commons_id),
+        )
+        .group_by(LedgerTransaction.commons_id)
     ).all()
     return {
-        cid: {"contributors": int(paid), "levies": int(levies), "gifts": int(gifts), "waived": int(waived)}
-        for cid, paid, levies, gifts, waived in rows
+        cid: {"paid": int(paid), "owed": -int(balance), "waived": int(waived), "gifts": int(gifts), "levies": -int(levies)}
+        for cid, paid, balance, waived, gifts, levies in rows
     }
 
 
@@ -243,10 +254,14 @@ FUND_KINDS = ("fund:levies", "fund:donations", "fund:topups")
 
 def fund_flows(commons_id: int | None) -> list[dict]:
     """The solidarity fund per month: levies and donations received, top-ups granted (cents,
-    positive), and for the installation the fund's balance at the end of each month. For one
+    positive), and for the installation the fund's balance at the end of each month, net of
+    every top-up granted (paid or owed). For one
     commons: the levies and gifts it sent and the top-ups its contributors received."""
     year, month = _month(LedgerTransaction.occurred_on)
-    kinds = FUND_KINDS if commons_id is not None else (*FUND_KINDS, "fund:treasury")
+    # The balance ("Solde") is what the fund has left once every top-up granted is counted, paid
+    # or still owed: its bank account plus its payables (credit balances), as GET
+    # /api/v1/solidarity-fund gives it in ``available_cents``.
+    kinds = FUND_KINDS if commons_id is not None else (*FUND_KINDS, "fund:treasury", "fund:payable")
     rows = db.session.execute(
         select(year, month, Account.kind, func.sum(Posting.amount_cents))
         .join(Posting, Posting.transaction_id == LedgerTransaction.id)
@@ -268,7 +283,7 @@ def fund_flows(commons_id: int | None) -> list[dict]:
         elif kind == "fund:topups":
             row["topups_cents"] = cents
         else:
-            row["change_cents"] = cents
+            row["change_cents"] += cents
     result, running = [], 0
     for key in sorted(months):
         row = months.pop(key)

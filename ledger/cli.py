@@ -125,10 +125,11 @@ def demo_command() -> None:
 
 
 def _register_payout_commands() -> None:
-    from ledger.payouts.cli import export_group, keys_group
+    from ledger.payouts.cli import export_group, keys_group, legal_group
 
     cli.add_command(export_group)
     cli.add_command(keys_group)
+    cli.add_command(legal_group)
 
 
 _register_payout_commands()

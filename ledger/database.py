@@ -18,6 +18,8 @@ WRITING_READS = frozenset(
         "auth.switch_language",
         "exports.SalaryLines",
         "exports.Fec",
+        "exports.FecDescription",
+        "exports.Sage",
         "payout_pages.cae_salary_lines",
         "fund.Fund",
     }

@@ -163,7 +163,9 @@ def payroll_scenario(client, make_person, make_commons) -> dict:
     }
     create_cae(client, people["admin"])
     grant_accountant(client, people["admin"], "ECOTONE", people["acc"])
-    add_cae_member(client, people["acc"], "ECOTONE", people["alice"], "E-002", "CESA", last_name="Martin-Legrand")
+    add_cae_member(
+        client, people["acc"], "ECOTONE", people["alice"], "E-002", "CESA", last_name="Martin-Legrand", analytic_code="ACT-ALICE"
+    )
     add_cae_member(client, people["acc"], "ECOTONE", people["bob"], "E-001", "CAPE")
     make_commons(
         people["steward"],

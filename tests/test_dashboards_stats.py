@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from dashboards import flows, stats
 from dashboards.csv import to_csv
+from ledger.accounts.money import split_largest_remainder
 
 amounts = st.lists(st.integers(min_value=0, max_value=10_000_000), max_size=60)
 
@@ -70,16 +71,30 @@ def test_top_share_is_at_least_the_top_fraction_of_people(values):
     st.integers(0, 5_000_000),
     st.integers(0, 5_000_000),
 )
-def test_attribution_gives_back_exactly_what_each_funder_gave(incomes, paid, levies, gifts):
+def test_attribution_gives_back_exactly_what_each_funder_gave_and_each_use_exactly(incomes, paid, levies, gifts):
     income = [{"commons_id": 1, "commons": "C", "funder": funder, "amount_cents": cents} for funder, cents in incomes]
-    rows = flows.attribute(income, {1: {"contributors": paid, "levies": levies, "gifts": gifts, "waived": 0}})
+    spending = {1: {"paid": paid, "owed": paid // 3, "waived": gifts // 2, "levies": levies, "gifts": gifts}}
+    rows = flows.attribute(income, spending)
     for funder in {f for f, _ in incomes}:
         assert sum(r["amount_cents"] for r in rows if r["funder"] == funder) == sum(c for f, c in incomes if f == funder)
     total = sum(c for _, c in incomes)
-    if paid + levies + gifts <= total:
-        spent = sum(r["amount_cents"] for r in rows if r["use"] == "contributors")
-        assert abs(spent - paid) <= len(incomes)
+    uses = {"paid": paid, "owed": paid // 3, "waived": gifts // 2, "fund": levies + gifts}
+    if sum(uses.values()) <= total:
+        for use, cents in {**uses, "treasury": total - sum(uses.values())}.items():
+            assert sum(r["amount_cents"] for r in rows if r["use"] == use) == cents
     assert all(r["amount_cents"] > 0 for r in rows)
+
+
+@given(st.lists(st.integers(0, 10_000), min_size=1, max_size=6), st.lists(st.integers(1, 10_000), min_size=1, max_size=5))
+def test_controlled_rounding_keeps_both_margins_and_each_cell_within_a_cent(rows, weights):
+    split = split_largest_remainder(sum(rows), dict(enumerate(weights)))
+    columns = [split[j] for j in range(len(weights))]
+    table = flows.controlled_round(rows, columns)
+    assert [sum(r) for r in table] == rows and [sum(c) for c in zip(*table)] == columns
+    total = sum(rows)
+    for i, r in enumerate(rows):
+        for j, c in enumerate(columns):
+            assert abs(Fraction(table[i][j]) - (Fraction(r * c, total) if total else 0)) < 1
 
 
 def test_csv_neutralises_formulas_and_keeps_raw_values():

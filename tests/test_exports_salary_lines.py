@@ -27,8 +27,9 @@ def scenario(client, make_person, make_commons):
     return payroll_scenario(client, make_person, make_commons)
 
 
-def export(client, actor, period="2025-03", cae="ECOTONE"):
-    return client.get(f"/api/v1/exports/salary-lines?cae={cae}&period={period}", headers=actor.headers)
+def export(client, actor, period="2025-03", cae="ECOTONE", analytic=False):
+    extra = "&analytic=true" if analytic else ""
+    return client.get(f"/api/v1/exports/salary-lines?cae={cae}&period={period}{extra}", headers=actor.headers)
 
 
 def public_key(client):
@@ -53,6 +54,15 @@ def test_salary_lines_file_is_exactly_as_specified(client, scenario):
     ).encode("utf-8")
     assert response.data == expected
     assert response.data.startswith(b"\xef\xbb\xbf")
+
+
+def test_analytic_columns_come_after_the_specified_ones_only_when_asked(client, scenario):
+    rounds = scenario["rounds"]
+    velo_cae, jardin_cae = batch_of(rounds["velo"], "cae").id, batch_of(rounds["jardin"], "cae").id
+    rows = export(client, scenario["people"]["acc"], analytic=True).data.decode("utf-8-sig").split("\r\n")
+    assert rows[0] == HEADER + ";analytic_code;contribution_rate"
+    assert rows[1].endswith(f";1;{velo_cae};;0,10")  # Bob has no analytic code; the CAE's rate
+    assert rows[2].endswith(f";2;{velo_cae}+{jardin_cae};ACT-ALICE;0,10")
 
 
 def test_signature_verifies_with_the_public_key_alone_and_fails_after_one_byte(client, scenario):

@@ -158,6 +158,7 @@ def test_deleting_a_transaction_or_forging_a_signature_is_detected(commons):
     assert not report.ok and report.first_bad_id == last.id and "signature" in report.reason
 
     db.session.execute(text("DELETE FROM ledger_postings WHERE transaction_id = :t"), {"t": middle.id})
+    db.session.execute(text("DELETE FROM fec_entry_numbers WHERE transaction_id = :t"), {"t": middle.id})
     db.session.execute(text("DELETE FROM ledger_transactions WHERE id = :t"), {"t": middle.id})
     db.session.commit()
     report = verify_ledger(current_key())

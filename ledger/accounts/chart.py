@@ -1,7 +1,9 @@
 """The chart of accounts: which account holds what, named by a stable code.
 
 Each function returns an AccountSpec; ``ledger.accounts.service.post`` creates the account the
-first time it is used. The ``kind`` is what the FEC export maps to a French account number.
+first time it is used. The ``kind`` is what the FEC export maps to a French account number. Every
+account here is posted to: a CAE payout settles each person's payable account directly (the
+commons pays the CAE on the person's behalf; the FEC line carries the member's analytic code).
 """
 
 from __future__ import annotations
@@ -49,13 +51,6 @@ def commons_retributions(commons) -> AccountSpec:
     )
 
 
-def commons_opening_equity(commons) -> AccountSpec:
-    """Opening balance of a commons that already had money when it joined."""
-    return AccountSpec(
-        f"commons:{commons.id}:equity", f"Opening balance of {commons.name}", "equity", "equity", commons_id=commons.id
-    )
-
-
 def person_payable(person_id: int, commons) -> AccountSpec:
     """What a commons owes one person, until it is paid out."""
     return AccountSpec(
@@ -65,18 +60,6 @@ def person_payable(person_id: int, commons) -> AccountSpec:
         "payable:person",
         commons_id=commons.id,
         person_id=person_id,
-    )
-
-
-def cae_clearing(cae, commons) -> AccountSpec:
-    """What a commons owes a CAE for the salaries (and contribution) it will pay."""
-    return AccountSpec(
-        f"commons:{commons.id}:cae:{cae.id}",
-        f"Owed by {commons.name} to CAE {cae.code}",
-        "liability",
-        "payable:cae",
-        commons_id=commons.id,
-        cae_id=cae.id,
     )
 
 
@@ -101,11 +84,4 @@ def fund_payable(person_id: int) -> AccountSpec:
     """What the fund owes one person (their top-ups), until it is paid out."""
     return AccountSpec(
         f"fund:payable:{person_id}", f"Owed by the fund to person {person_id}", "liability", "fund:payable", person_id=person_id
-    )
-
-
-def commons_levies_due(commons) -> AccountSpec:
-    """Levies a commons has withheld and owes the fund: an expense on the commons' side."""
-    return AccountSpec(
-        f"commons:{commons.id}:levies", f"Solidarity levies of {commons.name}", "expense", "levies", commons_id=commons.id
     )

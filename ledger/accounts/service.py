@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance_errors, link_hash
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import Account, LedgerTransaction, Posting
+from ledger.accounts.numbering import number_entries
 from ledger.accounts.signing import current_key
 from ledger.bulk import chunks, insert_rows
 from ledger.extensions import db
@@ -182,6 +183,7 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
             for leg in entry.legs
         ],
     )
+    number_entries(ids, entries)
     return ids
 
 

@@ -41,10 +41,23 @@ api = LedgerApi()
 
 
 def register_api(app: Flask) -> None:
-    from ledger.api import categories, commons, contributions, exports, fund, ledger, payouts, people, review, rounds, rules
+    from ledger.api import (
+        categories,
+        commons,
+        contributions,
+        exports,
+        fund,
+        ledger,
+        legal,
+        payouts,
+        people,
+        review,
+        rounds,
+        rules,
+    )
 
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (commons, ledger, people, contributions, review, categories, payouts, exports, rules, rounds, fund):
+    for module in (commons, ledger, people, contributions, review, categories, payouts, exports, rules, rounds, fund, legal):
         csrf.exempt(module.blp)  # bearer tokens, not cookies: no CSRF to protect against
         api.register_blueprint(module.blp)

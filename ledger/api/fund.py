@@ -45,7 +45,9 @@ class FlowOut(Schema):
 
 class FundOut(Schema):
     balance_cents = fields.Integer()
-    available_cents = fields.Integer(metadata={"description": "balance minus the top-ups owed and not yet paid"})
+    available_cents = fields.Integer(
+        metadata={"description": "balance minus the top-ups owed and not yet paid: the dashboard's Solde"}
+    )
     owed_cents = fields.Integer()
     levies_cents = fields.Integer()
     donations_cents = fields.Integer()

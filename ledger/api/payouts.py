@@ -45,6 +45,10 @@ class CaeMemberIn(Schema):
     contract_type = fields.String(required=True, validate=validate.OneOf(CONTRACT_TYPES))
     first_name = fields.String(load_default=None, validate=validate.Length(max=120))
     last_name = fields.String(load_default=None, validate=validate.Length(min=1, max=120))
+    analytic_code = fields.String(
+        load_default="", validate=validate.Length(max=32), metadata={"description": "the member's activity code (enseigne)"}
+    )
+    contribution_rate = Rate(load_default=None, allow_none=True, metadata={"description": "null: the CAE's rate"})
 
 
 class CaeMemberOut(Schema):
@@ -53,6 +57,8 @@ class CaeMemberOut(Schema):
     first_name = fields.String()
     last_name = fields.String()
     contract_type = fields.String()
+    analytic_code = fields.String()
+    contribution_rate = fields.String(metadata={"description": "the rate that applies to this member"})
     # Present only for an accountant of this CAE.
     employee_ref = fields.String()
 
@@ -153,6 +159,8 @@ def member_view(member, viewer: Person) -> dict:
         "first_name": member.first_name,
         "last_name": member.last_name,
         "contract_type": member.contract_type,
+        "analytic_code": member.analytic_code,
+        "contribution_rate": service.member_contribution_rate(member.cae, member),
     }
     if service.is_accountant(viewer, member.cae):
         view["employee_ref"] = service.employee_ref(member)
@@ -201,8 +209,7 @@ def require_batch_view(person: Person, batch: PayoutBatch) -> None:
     """The batch's CAE accountant, a steward of its commons, or an admin."""
     if person.is_admin or (batch.cae_id and service.is_accountant(person, db.session.get(Cae, batch.cae_id))):
         return
-    found = commons_service.membership(db.session.get(Round, batch.round_id).commons, person)
-    if found is None or found.role != "steward":
+    if not commons_service.can_steward(db.session.get(Round, batch.round_id).commons, person):
         raise Forbidden("Only the CAE's accountant or a steward of the commons may see this batch.")
 
 
@@ -253,6 +260,8 @@ class CaeMembers(MethodView):
             data["contract_type"],
             first_name=data["first_name"],
             last_name=data["last_name"],
+            analytic_code=data["analytic_code"],
+            contribution_rate=None if data["contribution_rate"] is None else str(data["contribution_rate"]),
         )
         return member_view(member, person)
 

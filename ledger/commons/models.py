@@ -36,6 +36,10 @@ class Commons(db.Model):
     name: Mapped[str] = mapped_column(String(160))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Legal identity for the FEC (ledger.legal): SIREN, legal name, first day of the fiscal year.
+    siren: Mapped[str | None] = mapped_column(String(9))
+    legal_name: Mapped[str] = mapped_column(String(160), default="")
+    fiscal_year_start: Mapped[str] = mapped_column(String(5), default="01-01")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="commons")
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from ledger.commons.models import Commons
 from ledger.commons.service import add_member, create_commons, record_income
 from ledger.extensions import db
+from ledger.legal import fund_identity, set_identity
 from ledger.people.models import Person
 from ledger.people.service import create_person
 from ledger.timeutil import today
@@ -53,6 +54,14 @@ COMMONS = [
     ),
     ("cartocommuns", "Cartocommuns", "Logiciel libre de cartographie des communs, maintenu par une communauté de contributeurs."),
 ]
+# Fictitious but well-formed legal identities (the checksum is right), so the FEC can be named;
+# Cartocommuns keeps its books from July to June, to show a fiscal year starting mid-calendar.
+LEGAL = {
+    "roue-libre": ("900000019", "Association La Roue Libre", "01-01"),
+    "tiers-lieu-tanneurs": ("900000027", "Association du Tiers-lieu des Tanneurs", "01-01"),
+    "cartocommuns": ("900000035", "Association Cartocommuns", "07-01"),
+}
+FUND_LEGAL = ("900000043", "Fonds de solidarité des communs")
 
 
 @dataclass
@@ -82,6 +91,9 @@ def load(password: str) -> DemoWorld:
     camille, yanis, hugo = world.person("Camille"), world.person("Yanis"), world.person("Hugo")
     for (slug, name, description), steward in zip(COMMONS, (camille, yanis, hugo)):
         world.commons[slug] = create_commons(slug, name, description, steward)
+        siren, legal_name, fiscal_year_start = LEGAL[slug]
+        set_identity(world.commons[slug], siren=siren, legal_name=legal_name, fiscal_year_start=fiscal_year_start)
+    set_identity(fund_identity(create=True), siren=FUND_LEGAL[0], legal_name=FUND_LEGAL[1], fiscal_year_start="01-01")
     _memberships(world)
     _income(world)
     world.logins += [

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ledger.commons.models import Membership
 from ledger.demo.base import DemoWorld
 from ledger.extensions import db
+from ledger.legal import set_identity
 from ledger.payouts import batches as batch_service
 from ledger.payouts import service
 from ledger.payouts.exports import salary_lines
@@ -21,7 +22,8 @@ from ledger.rounds.models import Round
 
 CAE_CODE = "ECOTONE"
 ACCOUNTANT_EMAIL = "comptabilite@ecotone.demo.communs.example"
-# (first name in the demo, contract type): about half of the demo people work with the CAE.
+# (first name in the demo, contract type): about half of the demo people work with the CAE. Each
+# member has an analytic code (their activity); Raphaël, an associé, has a lower contribution rate.
 CAE_MEMBERS = [
     ("Léa", "CESA"),
     ("Aïcha", "CAPE"),
@@ -45,12 +47,16 @@ def setup(world: DemoWorld) -> None:
     from ledger.demo import PASSWORD
 
     cae = service.create_cae(CAE_CODE, "Coopérative Ecotone", "0.10", "0.45")
+    set_identity(cae, siren="900000050", legal_name="Coopérative Ecotone SCOP", fiscal_year_start=None)
     accountant = create_person(ACCOUNTANT_EMAIL, "Sophie Vasseur", PASSWORD)
     service.grant_accountant(cae, accountant.email)
     world.logins.append(("CAE accountant (Ecotone)", accountant.email))
     for number, (first_name, contract) in enumerate(CAE_MEMBERS, start=1):
         person = world.person(first_name)
-        service.add_cae_member(cae, person.email, f"ECO-{number:04d}", contract)
+        rate = "0.08" if contract == "associe" else None
+        service.add_cae_member(
+            cae, person.email, f"ECO-{number:04d}", contract, analytic_code=f"ACT{number:03d}", contribution_rate=rate
+        )
         for member in db.session.scalars(select(Membership).where(Membership.person_id == person.id)):
             service.set_route(member.commons, person.id, "cae", CAE_CODE, person)
     for first_name, slug, route in OTHER_ROUTES:

@@ -35,3 +35,14 @@ class FundDonation(db.Model):
     received_on: Mapped[date] = mapped_column(Date)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), unique=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class FundIdentity(db.Model):
+    """The fund's legal identity for its own FEC: one row, created when first set."""
+
+    __tablename__ = "fund_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    siren: Mapped[str | None] = mapped_column(String(9))
+    legal_name: Mapped[str] = mapped_column(String(160), default="")
+    fiscal_year_start: Mapped[str] = mapped_column(String(5), default="01-01")

@@ -5,9 +5,14 @@ number below. An installation whose accountant prefers other numbers sets
 ``LEDGER_FEC_ACCOUNTS`` in the configuration: a mapping ``kind → [number, label]`` (in the
 environment, a JSON object) that overrides these defaults one kind at a time.
 
-The solidarity fund is shared by every commons and is not part of a commons' own books: all its
-accounts map to one liaison account (4581), so that a transaction that moves money between a
-commons and the fund still balances inside the commons' file.
+Each commons and the solidarity fund keep their own books (``ledger.accounts.numbering``): a
+commons' FEC holds only its own accounts, the fund's FEC only the fund's, so no liaison account
+is needed — every transaction's postings balance within each entity (the FEC export checks it).
+The fund is an association-like pool: levies it receives are "other operating income", the
+top-ups it grants are "financial aid granted" (PCG of associations, ANC 2018-06, 657).
+
+``equity`` is where the à-nouveaux put the result of the years before (report à nouveau,
+110 when it is a surplus, ``equity:debit`` 119 when a deficit).
 """
 
 from __future__ import annotations
@@ -16,8 +21,6 @@ import json
 import os
 
 from flask import current_app
-
-LIAISON_FUND = ("458100", "Fonds de solidarité (compte de liaison)")
 
 DEFAULT_ACCOUNTS: dict[str, tuple[str, str]] = {
     "treasury": ("512000", "Banque"),
@@ -28,15 +31,14 @@ DEFAULT_ACCOUNTS: dict[str, tuple[str, str]] = {
     "income:public_contract": ("706000", "Prestations de services"),
     "income:subscription": ("706100", "Abonnements"),
     "retributions": ("622600", "Rétributions contributives"),
-    "levies": ("658000", "Contribution au fonds de solidarité"),
-    "equity": ("110000", "Report à nouveau"),
-    "payable:person": ("467000", "Contributeurs — rétributions à payer"),
-    "payable:cae": ("401000", "CAE — sommes à reverser"),
-    "fund:treasury": LIAISON_FUND,
-    "fund:levies": LIAISON_FUND,
-    "fund:donations": LIAISON_FUND,
-    "fund:topups": LIAISON_FUND,
-    "fund:payable": LIAISON_FUND,
+    "payable:person": ("467000", "Contributeurs, rétributions à payer"),
+    "equity": ("110000", "Report à nouveau (solde créditeur)"),
+    "equity:debit": ("119000", "Report à nouveau (solde débiteur)"),
+    "fund:treasury": ("512000", "Banque"),
+    "fund:levies": ("758000", "Contributions de solidarité des communs"),
+    "fund:donations": ("754100", "Dons manuels"),
+    "fund:topups": ("657000", "Aides financières accordées"),
+    "fund:payable": ("467000", "Contributeurs, compléments à payer"),
 }
 # A kind nobody mapped yet still lands somewhere visible rather than breaking the export.
 UNMAPPED = ("471000", "Compte d'attente")
@@ -59,6 +61,4 @@ def account_for(kind: str, accounts: dict[str, tuple[str, str]]) -> tuple[str, s
         return accounts[kind]
     if kind.startswith("income:") and "income:*" in accounts:
         return accounts["income:*"]
-    if kind.startswith("fund:"):
-        return LIAISON_FUND
     return UNMAPPED

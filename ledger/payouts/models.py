@@ -44,6 +44,10 @@ class Cae(db.Model):
     # Estimated employer social charges, for displayed estimates only ("0.42").
     employer_rate: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Legal identity (ledger.legal): SIREN, legal name, first day of the fiscal year ("MM-DD").
+    siren: Mapped[str | None] = mapped_column(String(9))
+    legal_name: Mapped[str] = mapped_column(String(160), default="")
+    fiscal_year_start: Mapped[str] = mapped_column(String(5), default="01-01")
 
 
 class CaeMembership(db.Model):
@@ -62,6 +66,11 @@ class CaeMembership(db.Model):
     # Legal names for payroll, which may differ from the name shown in the service.
     first_name: Mapped[str] = mapped_column(String(120), default="")
     last_name: Mapped[str] = mapped_column(String(120), default="")
+    # The member's activity code ("enseigne") for the CAE's analytic accounts: on their salary
+    # lines and as CompAuxNum on the FEC lines of rounds paid through this CAE.
+    analytic_code: Mapped[str] = mapped_column(String(32), default="")
+    # The CAE's contribution rate for this member ("0.08"); None: the CAE's own rate.
+    contribution_rate: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     cae: Mapped[Cae] = relationship()

@@ -30,6 +30,7 @@ from ledger.people.models import ROLE_CAE_ACCOUNTANT, Person, PersonRole
 from ledger.people.service import find_by_email
 
 CAE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+ANALYTIC_CODE_RE = re.compile(r"^[A-Za-z0-9._-]{0,32}$")
 CAPE_WARNING = _l(
     "This CAE contract is a CAPE: it cannot receive a salary. The amounts will be exported as "
     "activity income, flagged as such in the salary lines."
@@ -84,9 +85,21 @@ def _split_name(display_name: str) -> tuple[str, str]:
 
 
 def add_cae_member(
-    cae: Cae, email: str, employee_ref: str, contract_type: str, *, first_name: str | None = None, last_name: str | None = None
+    cae: Cae,
+    email: str,
+    employee_ref: str,
+    contract_type: str,
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    analytic_code: str = "",
+    contribution_rate: str | None = None,
 ) -> CaeMembership:
-    """Record that a person works with a CAE; the employee reference is encrypted at once."""
+    """Record that a person works with a CAE; the employee reference is encrypted at once.
+
+    ``analytic_code`` is the member's activity code in the CAE's analytic accounts;
+    ``contribution_rate`` overrides the CAE's rate for this member (None: the CAE's).
+    """
     person = find_by_email(email)
     if person is None:
         raise field_error("email", "no person has this email; create their account first")
@@ -100,6 +113,14 @@ def add_cae_member(
     last_name = (last_name if last_name is not None else default_last).strip()
     if not last_name:
         raise field_error("last_name", "is required for payroll")
+    analytic_code = (analytic_code or "").strip()
+    if not ANALYTIC_CODE_RE.match(analytic_code):
+        raise field_error("analytic_code", "use up to 32 letters, digits, dots, dashes or underscores")
+    if contribution_rate is not None:
+        try:
+            contribution_rate = str(parse_rate(contribution_rate, field="contribution_rate"))
+        except ValueError as exc:
+            raise field_error("contribution_rate", str(exc)) from exc
     if find_cae_membership(cae, person.id) is not None:
         raise Conflict(f"{email} is already a member of CAE {cae.code}.", fields={"email": ["already a member"]})
     member = CaeMembership(
@@ -109,6 +130,8 @@ def add_cae_member(
         contract_type=contract_type,
         first_name=first_name,
         last_name=last_name,
+        analytic_code=analytic_code,
+        contribution_rate=contribution_rate,
     )
     db.session.add(member)
     db.session.flush()
@@ -199,3 +222,8 @@ def set_route(commons: Commons, person_id: int, route: str, cae_code: str | None
     target.payout_cae_id = cae_id
     db.session.flush()
     return route_view(target)
+
+
+def member_contribution_rate(cae: Cae, member: CaeMembership | None) -> str:
+    """The contribution rate that applies to a member: their own if set, else the CAE's."""
+    return member.contribution_rate if member is not None and member.contribution_rate is not None else cae.contribution_rate

@@ -22,7 +22,7 @@ from ledger.contributions.review import ReviewTotals, counts, in_review, review_
 from ledger.errors import Conflict, field_error
 from ledger.extensions import db
 from ledger.fund.service import available_cents, fund_rules_in_force
-from ledger.payouts.models import Cae
+from ledger.payouts.models import Cae, CaeMembership
 from ledger.people.models import Person
 from ledger.rounds.allocation import Allocation, FundTerms, RoundInput, Route, Work, allocate
 from ledger.rounds.allocation.words import to_json
@@ -146,9 +146,17 @@ def routes_of(commons_id: int) -> dict[int, Route]:
     """Each member's payout route; a `cae` route without a CAE falls back to `invoice`."""
     routes = {}
     # Columns, not objects: a commons may have ten thousand members.
+    # A member's own contribution rate, when the CAE set one, replaces the CAE's.
     for person_id, route, cae_id, cae_code, cae_rate in db.session.execute(
-        select(Membership.person_id, Membership.payout_route, Cae.id, Cae.code, Cae.contribution_rate)
+        select(
+            Membership.person_id,
+            Membership.payout_route,
+            Cae.id,
+            Cae.code,
+            func.coalesce(CaeMembership.contribution_rate, Cae.contribution_rate),
+        )
         .outerjoin(Cae, Cae.id == Membership.payout_cae_id)
+        .outerjoin(CaeMembership, (CaeMembership.cae_id == Cae.id) & (CaeMembership.person_id == Membership.person_id))
         .where(Membership.commons_id == commons_id)
     ):
         if route == "cae" and cae_id is not None:

@@ -28,7 +28,7 @@ from ledger.extensions import db
 from ledger.payouts.batches import mark_exported
 from ledger.payouts.exports.signing import SignedExport, record, sign
 from ledger.payouts.models import Cae, CaeMembership, PayoutBatch, PayoutLine
-from ledger.payouts.service import employee_ref
+from ledger.payouts.service import employee_ref, member_contribution_rate
 from ledger.people.models import Person
 from ledger.rounds.models import AllocationLine, Round
 
@@ -50,6 +50,9 @@ HEADER = (
     "line_count",
     "batch_id",
 )
+# SPEC 4.3 fixes the columns above, exactly; a CAE that wants each member's analytic code and own
+# contribution rate asks for them (``analytic``) and gets them after, so a positional import still works.
+ANALYTIC_HEADER = ("analytic_code", "contribution_rate")
 BOM = "\ufeff"
 NEWLINE = "\r\n"
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -73,6 +76,8 @@ class SalaryLine:
     gross_salary_cents: int
     line_count: int
     batch_ids: tuple[int, ...]
+    analytic_code: str = ""
+    contribution_rate: str = ""
 
 
 def parse_period(text: str) -> tuple[datetime, datetime]:
@@ -107,10 +112,11 @@ def _hours(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01')):f}".replace(".", ",")
 
 
-def render(lines: list[SalaryLine]) -> bytes:
+def render(lines: list[SalaryLine], analytic: bool = False) -> bytes:
     """The exact bytes of the file: BOM, header, `;`, decimal comma, CRLF, rows in the given order."""
-    rows = [";".join(HEADER)]
+    rows = [";".join(HEADER + ANALYTIC_HEADER if analytic else HEADER)]
     for line in lines:
+        extra = [_text(line.analytic_code), line.contribution_rate.replace(".", ",")] if analytic else []
         rows.append(
             ";".join(
                 [
@@ -130,6 +136,7 @@ def render(lines: list[SalaryLine]) -> bytes:
                     format_euros(line.gross_salary_cents),
                     str(line.line_count),
                     "+".join(str(i) for i in line.batch_ids),
+                    *extra,
                 ]
             )
         )
@@ -189,6 +196,8 @@ def collect(cae: Cae, period: str) -> tuple[list[SalaryLine], list[PayoutBatch]]
             ref, last, first, contract = employee_ref(member), member.last_name, member.first_name, member.contract_type
         else:
             ref, last, first, contract = "", names[person_id], "", ""
+        analytic = member.analytic_code if member is not None else ""
+        rate = member_contribution_rate(cae, member) if member is not None else ""
         budget = sum(item.salary_budget_cents for item in items)
         charges, gross_salary = estimate_salary(budget, employer_rate, contract)
         lines.append(
@@ -209,19 +218,21 @@ def collect(cae: Cae, period: str) -> tuple[list[SalaryLine], list[PayoutBatch]]
                 gross_salary_cents=gross_salary,
                 line_count=len(items),
                 batch_ids=tuple(sorted({item.batch_id for item in items})),
+                analytic_code=analytic,
+                contribution_rate=rate,
             )
         )
     lines.sort(key=lambda line: (line.employee_ref, line.last_name, line.first_name))
     return lines, batches
 
 
-def export(cae: Cae, period: str, actor: Person | None) -> SignedExport:
+def export(cae: Cae, period: str, actor: Person | None, analytic: bool = False) -> SignedExport:
     """Build and sign the file, mark the month's pending batches exported, record the export.
 
     The caller checks that ``actor`` is this CAE's accountant: employee references are decrypted here.
     """
     lines, batches = collect(cae, period)
-    signed = sign(render(lines), filename=f"salary-lines-{cae.code}-{period}.csv", media_type="text/csv; charset=utf-8")
+    signed = sign(render(lines, analytic), filename=f"salary-lines-{cae.code}-{period}.csv", media_type="text/csv; charset=utf-8")
     mark_exported(batches, actor)
-    record(signed, "salary-lines", f"cae={cae.code};period={period}", actor)
+    record(signed, "salary-lines", f"cae={cae.code};period={period}{';analytic' if analytic else ''}", actor)
     return signed
