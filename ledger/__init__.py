@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from flask import Flask, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.routing import IntegerConverter
 
 from ledger.config import load_config
@@ -47,9 +48,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     from ledger import errors, models  # noqa: F401  (models registers every table)
     from ledger.api import register_api
+    from ledger.api.json_guard import check_json_body
     from ledger.database import configure_engine
     from ledger.logs import configure_logging
-    from ledger.people.auth import load_current_person
+    from ledger.people.auth import authenticate_api_writes, load_current_person
     from ledger.web import register_web
 
     configure_logging(app)
@@ -58,17 +60,18 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(load_current_person)
+    app.before_request(authenticate_api_writes)
+    app.before_request(check_json_body)
     register_api(app)
     register_web(app)
     errors.register(app)
 
     @app.after_request
-    def commit_or_rollback(response):
-        # The single commit point of a request: handlers only flush.
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
+    def personal_data_not_cached(response):
+        # An answer built from decrypted personal data (an employee reference) stays out of
+        # browser and proxy caches, and out of the back button's history.
+        if request.environ.get("ledger.personal_data"):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.after_request
@@ -81,6 +84,20 @@ def create_app(config: dict | None = None) -> Flask:
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
             "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
         )
+        return response
+
+    @app.after_request
+    def commit_or_rollback(response):
+        # The single commit point of a request: handlers only flush. Registered last so that it
+        # runs first: a commit that fails (disk full, database gone) answers 503 with the
+        # envelope, and the answer still gets the headers below.
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except (OperationalError, InterfaceError) as exc:
+            return app.make_response(errors.handle_database_unavailable(exc))
         return response
 
     return app

@@ -69,6 +69,21 @@ def users_create(email: str, name: str, password: str | None, admin: bool) -> No
     click.echo(f"created person {person.id} <{person.email}>{' (admin)' if admin else ''}")
 
 
+@users.command("end-sessions")
+@click.option("--email", required=True)
+@with_appcontext
+def users_end_sessions(email: str) -> None:
+    """Log this person out on every device (a lost phone, a copied cookie); API tokens are revoked apart."""
+    from ledger.people.service import end_sessions, find_by_email
+
+    person = find_by_email(email)
+    if person is None:
+        fail(f"no person with email {email}")
+    end_sessions(person)
+    db.session.commit()
+    click.echo(f"every session of <{person.email}> ended")
+
+
 @cli.group("tokens")
 def tokens() -> None:
     """Manage API tokens."""
@@ -88,6 +103,17 @@ def tokens_create(email: str, label: str) -> None:
     token = create_token(person, label)
     db.session.commit()
     click.echo(token)
+
+
+@cli.command("purge-idempotency-keys")
+@with_appcontext
+def purge_idempotency_command() -> None:
+    """Delete the idempotency replay records past LEDGER_IDEMPOTENCY_HOURS (the scheduler does it hourly)."""
+    from ledger.people.service import purge_expired_keys
+
+    count = purge_expired_keys()
+    db.session.commit()
+    click.echo(f"{count} expired idempotency records deleted")
 
 
 @cli.command("verify")

@@ -66,6 +66,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_SWAGGER_UI_PATH": None,
         "LEDGER_SCHEDULER_INTERVAL_SECONDS": int(os.environ.get("LEDGER_SCHEDULER_INTERVAL_SECONDS", "300")),
         "LEDGER_LOGIN_RATE_LIMIT": int(os.environ.get("LEDGER_LOGIN_RATE_LIMIT", "10")),
+        # How long an Idempotency-Key is honoured; its replay record is purged afterwards.
+        "LEDGER_IDEMPOTENCY_HOURS": int(os.environ.get("LEDGER_IDEMPOTENCY_HOURS", "24")),
     }
     config.update(overrides)
     if not config["SECRET_KEY"]:

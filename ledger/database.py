@@ -3,10 +3,14 @@ created by migrations/versions/0001_initial_schema.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import warnings
+from pathlib import Path
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 
 from ledger.extensions import db
 
@@ -49,6 +53,22 @@ SQLITE_PRAGMAS = (
 )
 
 
+def create_private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600, like the keys), before
+    SQLite would create it with the umask's 0644; its WAL and shared-memory files take its mode."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    if parsed.query.get("uri") or parsed.database.startswith("file:"):
+        return  # a SQLite URI ("file:…?mode=ro"): SQLite opens what it names, as it says
+    path = Path(parsed.database)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process created it meanwhile
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def configure_engine(app: Flask) -> None:
     """SQLite: foreign keys on, WAL, and transactions that take the write lock up front when they
     may write (IMMEDIATE), so that writers queue instead of failing, while reads run side by side."""
@@ -56,6 +76,7 @@ def configure_engine(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name != "sqlite":
         return
+    create_private_sqlite_file(engine.url.render_as_string(hide_password=False))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -109,4 +130,15 @@ def database_ready() -> tuple[bool, str]:
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     if set(current) != set(heads):
         return False, f"database at {','.join(current) or 'no revision'}, expected {','.join(heads)}: run 'ledger init'"
+    try:
+        with db.engine.connect() as connection:
+            # Its first statement, so a DEFERRED SQLite transaction takes the write lock safely
+            # (nothing read before it): no need to queue /readyz behind writers up front.
+            connection.info["ledger_deferred"] = False
+            # A write that changes nothing, rolled back: a database that answers reads but refuses
+            # writes (read-only file or mount, standby server, full disk) cannot take traffic.
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            connection.rollback()
+    except Exception as exc:  # noqa: BLE001 - the same: any refusal means "not ready"
+        return False, f"database refuses writes: {exc.__class__.__name__}"
     return True, "ok"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
@@ -123,7 +123,13 @@ def handle_http_exception(error: HTTPException):
         message = f"Invalid input: {names}"
     else:
         message = error.description or error.name
-    return render_error(status, HTTP_CODES.get(status, "error"), message, fields)
+    response = render_error(status, HTTP_CODES.get(status, "error"), message, fields)
+    if status == 405 and getattr(error, "valid_methods", None):
+        # The methods this URL takes, as HTTP requires of a 405 (the envelope replaced werkzeug's page).
+        if isinstance(response, tuple):
+            response = current_app.make_response(response)
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
 
 
 def handle_database_unavailable(error: Exception):

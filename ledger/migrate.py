@@ -20,6 +20,9 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(url: str) -> None:
     """Create or upgrade the schema to the latest revision."""
+    from ledger.database import create_private_sqlite_file
+
+    create_private_sqlite_file(url)
     command.upgrade(alembic_config(url), "head")
 
 

@@ -234,10 +234,12 @@ def test_ledger_transactions_are_paginated_and_filtered(client, make_person, mak
         client.post("/api/v1/commons/velo/income", json={**INCOME_OK, "amount_cents": 100 + n}, headers=steward.headers)
     client.post("/api/v1/commons/lieu/income", json=INCOME_OK, headers=steward.headers)
     velo_id = client.get("/api/v1/commons/velo").get_json()["id"]
-    page = client.get(f"/api/v1/ledger/transactions?commons_id={velo_id}&per_page=2").get_json()
+    page = client.get(f"/api/v1/ledger/transactions?commons_id={velo_id}&limit=2").get_json()
     assert page["total"] == 3 and len(page["items"]) == 2
     assert [t["postings"][0]["amount_cents"] for t in page["items"]] == [102, 101]
-    assert_envelope(client.get("/api/v1/ledger/transactions?per_page=100000"), 422, "per_page")
+    assert_envelope(client.get("/api/v1/ledger/transactions?limit=100000"), 422, "limit")
+    second = client.get(f"/api/v1/ledger/transactions?commons_id={velo_id}&limit=2&offset=2").get_json()
+    assert [t["postings"][0]["amount_cents"] for t in second["items"]] == [100] and second["offset"] == 2
 
 
 def test_ids_too_large_for_the_database_are_refused_cleanly(client, make_person):

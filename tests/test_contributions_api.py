@@ -272,16 +272,20 @@ def test_edit_and_withdraw_only_while_the_round_is_open(client, velo):
     assert db.session.get(Contribution, created["id"]).status == "declared"
 
 
-def test_delete_withdraws_keeps_the_row_and_is_harmless_twice(client, velo):
+def test_delete_withdraws_keeps_the_row_and_the_url_then_answers_404(client, velo):
     headers = velo["contributor"].headers
     created = client.post("/api/v1/contributions", json=payload(), headers=headers).get_json()
     url = f"/api/v1/contributions/{created['id']}"
     assert client.delete(url, headers=velo["member"].headers).status_code == 403
     first = client.delete(url, headers=headers)
     assert first.status_code == 200 and first.get_json()["status"] == "withdrawn"
-    assert client.delete(url, headers=headers).get_json()["status"] == "withdrawn"
-    assert client.patch(url, json={"hours": "1"}, headers=headers).status_code == 409
+    # deleted: gone from its URL (the list with status=withdrawn keeps it)
+    assert client.delete(url, headers=headers).status_code == 404
+    assert client.get(url, headers=headers).status_code == 404
+    assert client.patch(url, json={"hours": "1"}, headers=headers).status_code == 404
     assert count_contributions() == 1
+    listed = client.get("/api/v1/contributions?status=withdrawn", headers=headers).get_json()
+    assert [c["id"] for c in listed] == [created["id"]]
 
 
 def test_unknown_contribution_is_404(client, velo):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
+from ledger.api import fields
 from ledger.api.idempotency import idempotent
 from ledger.commons.service import get_commons, require_role
 from ledger.contributions.categories import add_category, categories_of

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 from sqlalchemy import select
 
 from ledger.accounts import chart
 from ledger.accounts.service import balance
+from ledger.api import fields
 from ledger.api.fields import Cents
 from ledger.api.idempotency import idempotent
 from ledger.commons import service

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
+from ledger.api import fields
 from ledger.api.fields import Cents, Rate
 from ledger.api.idempotency import idempotent
 from ledger.extensions import db

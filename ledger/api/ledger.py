@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ledger.accounts.models import LedgerTransaction, Posting
 from ledger.accounts.signing import current_key
 from ledger.accounts.verify import verify_ledger
+from ledger.api import fields
 from ledger.api.fields import Id
 from ledger.extensions import db
 
@@ -43,14 +44,15 @@ class TransactionOut(Schema):
 
 class TransactionPage(Schema):
     total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
     items = fields.List(fields.Nested(TransactionOut))
 
 
 class TransactionQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    # The API's one paging convention (as GET /contributions): limit and offset.
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
     commons_id = Id(load_default=None)
     round_id = Id(load_default=None)
     kind = fields.String(load_default=None, validate=validate.Length(max=40))
@@ -88,10 +90,10 @@ class Transactions(MethodView):
             .where(*conditions)
             .options(selectinload(LedgerTransaction.postings).selectinload(Posting.account))
             .order_by(LedgerTransaction.seq.desc())
-            .offset((query["page"] - 1) * query["per_page"])
-            .limit(query["per_page"])
+            .offset(query["offset"])
+            .limit(query["limit"])
         ).all()
-        return {"total": total, "page": query["page"], "per_page": query["per_page"], "items": items}
+        return {"total": total, "limit": query["limit"], "offset": query["offset"], "items": items}
 
 
 @blp.route("/ledger/verify")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 from sqlalchemy import select
 
+from ledger.api import fields
 from ledger.api.fields import Rate, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons import service as commons_service

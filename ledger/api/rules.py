@@ -6,8 +6,9 @@ from decimal import Decimal, InvalidOperation
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, validate
 
+from ledger.api import fields
 from ledger.api.fields import Cents, Rate, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons import service as commons_service

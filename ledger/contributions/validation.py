@@ -6,21 +6,21 @@ the API and the form refuse exactly the same things. Nothing here reads the data
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+
+from ledger import text as plain
+from ledger.text import CONTROL_RE
 
 MAX_HOURS_PER_DAY = Decimal(24)
 HOURS_STEP = Decimal("0.25")
 DESCRIPTION_LENGTH = (3, 2000)
 REASON_LENGTH = (3, 2000)
 EVIDENCE_MAX = 500
-# Control characters other than tab and newlines: PostgreSQL refuses NUL, and none belongs in prose.
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ def parse_hours(text: str | None) -> Decimal:
     """Hours typed in a form: "1.5", "1,5" or "2"; raises ValueError with a readable message."""
     cleaned = (text or "").strip().replace(",", ".")
     try:
-        hours = Decimal(cleaned)
-    except InvalidOperation as exc:
+        hours = plain.parse_decimal(cleaned)  # ASCII digits only: not "１", "٣" nor "1_0"
+    except ValueError as exc:
         raise ValueError(_("Enter a number of hours, such as 1.5.")) from exc
     if not hours.is_finite():
         raise ValueError(_("Enter a number of hours, such as 1.5."))
@@ -58,11 +58,11 @@ def hours_problem(hours: Decimal) -> str | None:
 
 
 def text_problem(text: str, bounds: tuple[int, int]) -> str | None:
-    """A piece of prose of reasonable length, without control characters."""
+    """A piece of prose of reasonable length, that others can read as it is (``ledger.text``)."""
     low, high = bounds
-    if CONTROL_RE.search(text):
-        return _("Remove the invisible control characters from this text.")
-    if len(text) < low:
+    if problem := plain.text_problem(text):
+        return problem
+    if len(plain.INVISIBLE_RE.sub("", text)) < low:  # zero-width characters are not writing
         return _("Write at least %(n)s characters.", n=low)
     if len(text) > high:
         return _("Write at most %(n)s characters.", n=high)

@@ -151,15 +151,18 @@ def keys_group() -> None:
 @keys_group.command("rotate")
 @with_appcontext
 def keys_rotate_command() -> None:
-    """Re-encrypt every employee reference under a new data key, then forget the old keys.
+    """Re-encrypt every employee reference (and idempotency replay record) under a new data key,
+    then forget the old keys.
 
     Exports stay verifiable: they are signed with the ledger's Ed25519 key, not the data key.
     """
-    from ledger.crypto import DataKeyError, forget_old_keys, rotate
+    from ledger.crypto import DataKeyError, forget_old_keys, reencrypt, rotate
     from ledger.payouts.models import CaeMembership
+    from ledger.people.models import IdempotencyRecord
 
     try:
         count = rotate(db.session.scalars(select(CaeMembership).order_by(CaeMembership.id)).all(), "employee_ref_encrypted")
+        reencrypt(db.session.scalars(select(IdempotencyRecord)).all(), "response_encrypted")
         db.session.commit()
     except DataKeyError as exc:
         _fail(str(exc))

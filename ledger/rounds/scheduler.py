@@ -103,8 +103,25 @@ def start_background_scheduler(app: Flask):
     return scheduler
 
 
+def run_purge(app: Flask) -> int:
+    """Forget the Idempotency-Keys past their lifetime (their replay records hold answers)."""
+    from ledger.extensions import db
+    from ledger.people.service import purge_expired_keys
+
+    with app.app_context():
+        try:
+            count = purge_expired_keys()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("idempotency purge failed; it will be retried at the next interval")
+            raise
+        return count
+
+
 def add_tick_job(scheduler, app: Flask, holder: str) -> None:
-    """The one job: a tick now, then every LEDGER_SCHEDULER_INTERVAL_SECONDS; never two at once."""
+    """The jobs: a tick now, then every LEDGER_SCHEDULER_INTERVAL_SECONDS, never two at once; and
+    the purge of expired idempotency records, hourly."""
     scheduler.add_job(
         run_tick,
         "interval",
@@ -115,6 +132,7 @@ def add_tick_job(scheduler, app: Flask, holder: str) -> None:
         coalesce=True,
         next_run_time=datetime.now(UTC),
     )
+    scheduler.add_job(run_purge, "interval", args=[app], hours=1, id="idempotency-purge", max_instances=1, coalesce=True)
 
 
 def run_standalone(app: Flask, *, wait_seconds: float | None = None) -> None:

@@ -27,6 +27,7 @@ from ledger.timeutil import today
 from ledger.versions import version_state
 from ledger.web.fields import EurosField
 from ledger.web.labels import METHOD_LABELS, ROUND_LABELS
+from ledger.web.validators import PlainText
 
 blp = Blueprint("rounds_pages", __name__)
 
@@ -47,14 +48,14 @@ def parse_weights(text: str) -> dict[str, Decimal]:
 
 
 class RulesForm(FlaskForm):
-    reason = TextAreaField(_l("Why this change"), validators=[DataRequired(), Length(min=3, max=2000)])
+    reason = TextAreaField(_l("Why this change"), validators=[DataRequired(), PlainText(required=True), Length(min=3, max=2000)])
     allocation_method = SelectField(
         _l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS]
     )
     hourly_value = EurosField(_l("Hourly value (€)"), validators=[InputRequired()], maximum_cents=100_000)
     cap = EurosField(_l("Cap per person and round (€, empty for none)"), validators=[Optional()], minimum_cents=1)
     levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
-    category_weights = StringField(_l("Category weights"), validators=[Length(max=500)])
+    category_weights = StringField(_l("Category weights"), validators=[PlainText(), Length(max=500)])
     min_vouches = IntegerField(_l("Vouches needed for work to count"), validators=[NumberRange(0, 50)])
     cadence = SelectField(_l("Round cadence"), choices=[SelectChoice(c, c) for c in CADENCES])
     declaration_days = IntegerField(_l("Days to declare after the period"), validators=[NumberRange(0, 60)])

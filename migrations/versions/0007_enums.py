@@ -1,14 +1,14 @@
 """api tokens: drop last_used_at (never written: reading requests stay read-only)
 
 Revision ID: 0007_enums
-Revises: 0005_books
+Revises: 0006_websec
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_enums"
-down_revision = "0005_books"
+down_revision = "0006_websec"
 branch_labels = None
 depends_on = None
 
