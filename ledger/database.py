@@ -14,6 +14,19 @@ from sqlalchemy.engine import make_url
 
 from ledger.extensions import db
 
+
+def advisory_lock(*name: object) -> None:
+    """Hold, until the transaction ends, the PostgreSQL advisory lock named by ``name``
+    (``"hours", person_id, day``): concurrent transactions asking for the same name queue.
+
+    For a rule that reads rows then writes one (a sum, an absence) and has no row of its own to
+    lock. SQLite needs nothing: a writing transaction holds the database's write lock from BEGIN.
+    Two names hashing alike only make one wait for the other, which is harmless.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": ":".join(map(str, name))})
+
+
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reading requests that nonetheless write (an export keeps its record, the fund's default rules
 # are stored on first read, the chosen language is remembered): they lock up front like writers.

@@ -29,6 +29,12 @@ KEYED_DECLARATION_STATEMENTS = 8
 REPLAY_STATEMENTS = 2
 
 
+def with_day_lock(bound: int) -> int:
+    """On PostgreSQL a declaration also takes the person-day advisory lock before summing the
+    day's hours (one more statement), so that simultaneous declarations keep the 24 hours."""
+    return bound + (db.engine.dialect.name == "postgresql")
+
+
 @contextmanager
 def counted_statements():
     """The SQL statements the engine sends meanwhile, transaction control (BEGIN) left out."""
@@ -103,14 +109,14 @@ def test_a_declaration_takes_at_most_six_statements(client, velo, in_round):
     assert response.status_code == 201, body
     assert body["round_id"] == (round_id if in_round else None) and body["status"] == "declared"
     assert body["hours"] == "2.50" and body["objections"] == [] and body["vouch_count"] == 0
-    assert len(statements) <= DECLARATION_STATEMENTS, listing(statements)
+    assert len(statements) <= with_day_lock(DECLARATION_STATEMENTS), listing(statements)
 
 
 def test_a_declaration_with_an_idempotency_key_and_its_replay_stay_bounded(client, velo):
     body = declaration(TODAY - timedelta(days=1))
     first, statements = declare(client, velo["contributor"], body, **{"Idempotency-Key": "count-1"})
     assert first.status_code == 201, first.get_json()
-    assert len(statements) <= KEYED_DECLARATION_STATEMENTS, listing(statements)
+    assert len(statements) <= with_day_lock(KEYED_DECLARATION_STATEMENTS), listing(statements)
     replay, statements = declare(client, velo["contributor"], body, **{"Idempotency-Key": "count-1"})
     assert replay.status_code == 201 and replay.get_json() == first.get_json()
     assert len(statements) <= REPLAY_STATEMENTS, listing(statements)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.commons.models import Commons
@@ -92,7 +92,18 @@ class Vouch(db.Model):
 
 class Objection(db.Model):
     __tablename__ = "objections"
-    __table_args__ = (CheckConstraint("state IN ('open', 'withdrawn', 'upheld', 'dismissed')", name="state"),)
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'withdrawn', 'upheld', 'dismissed')", name="state"),
+        # One open objection per person and contribution, whatever the timing of their requests.
+        Index(
+            "uq_objections_open_per_objector",
+            "contribution_id",
+            "objector_id",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contribution_id: Mapped[int] = mapped_column(ForeignKey("contributions.id"), index=True)

@@ -17,7 +17,7 @@ from ledger.accounts.money import parse_rate
 from ledger.commons.models import Commons, Membership
 from ledger.commons.service import membership
 from ledger.contributions.models import Contribution, Objection, Vote, Vouch
-from ledger.contributions.service import hours_on_day, rules_for
+from ledger.contributions.service import hours_on_day, lock_day, rules_for
 from ledger.contributions.validation import MAX_HOURS_PER_DAY, REASON_LENGTH, hours_problem, text_problem
 from ledger.contributions.voting import decide
 from ledger.errors import Conflict, Forbidden, LedgerError, NotFound, ValidationFailed, field_error
@@ -94,7 +94,15 @@ def object_to(contribution: Contribution, person: Person, reason: str) -> Object
     return objection
 
 
+def _lock(objection: Objection) -> None:
+    """Read the objection again under a row lock held until the transaction ends: votes, answers,
+    mediation and withdrawal of one objection take turns, so that a tally counts every ballot
+    committed before it and a decided objection is never decided again."""
+    db.session.refresh(objection, with_for_update={"key_share": True})
+
+
 def _require_open(objection: Objection) -> None:
+    _lock(objection)
     if objection.state != "open":
         raise Conflict(_("This objection is already closed (%(state)s).", state=objection.state))
     _require_reviewable(objection.contribution)
@@ -113,6 +121,7 @@ def answer(objection: Objection, person: Person, text: str | None, amended_hours
     elif text and (problem := text_problem(text, REASON_LENGTH)):
         problems["answer"] = [problem]
     if amended_hours is not None:
+        lock_day(person.id, contribution.date)
         if problem := hours_problem(amended_hours):
             problems["amended_hours"] = [problem]
         elif hours_on_day(person.id, contribution.date, excluding=contribution.id) + amended_hours > MAX_HOURS_PER_DAY:
@@ -232,6 +241,7 @@ def withdraw_objection(objection: Objection, person: Person) -> Objection:
     """The objector takes their objection back."""
     if objection.objector_id != person.id:
         raise Forbidden(_("Only the person who objected may withdraw the objection."))
+    _lock(objection)
     if objection.state != "open":
         raise Conflict(_("This objection is already closed (%(state)s).", state=objection.state))
     _close(objection, "withdrawn", _("Withdrawn by the objector."))

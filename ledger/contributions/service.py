@@ -21,6 +21,7 @@ from ledger.contributions.categories import categories_of
 from ledger.contributions.models import Category, Contribution
 from ledger.contributions.status import display_status
 from ledger.contributions.validation import Draft, check_draft, week_bounds
+from ledger.database import advisory_lock
 from ledger.errors import Conflict, Forbidden, LedgerError, NotFound, ValidationFailed
 from ledger.extensions import db
 from ledger.people.models import Person
@@ -74,6 +75,12 @@ def rules_for(contribution_or_commons_id: Contribution | int) -> RuleVersion | N
 def can_see(person: Person, contribution: Contribution) -> bool:
     """Its author, anyone in its commons (to review it), and administrators."""
     return person.id == contribution.person_id or person.is_admin or membership(contribution.commons, person) is not None
+
+
+def lock_day(person_id: int, on: date) -> None:
+    """Queue, until the transaction ends, every other change of the person's hours on ``on``: the
+    24 hours of a day hold across all commons only if the sum is read by one writer at a time."""
+    advisory_lock("hours", person_id, on.isoformat())
 
 
 def hours_on_day(person_id: int, on: date, *, excluding: int | None = None) -> Decimal:
@@ -199,6 +206,7 @@ def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: 
     # Each query here runs once per declaration under load: they are kept few (see
     # tests/test_contributions_statement_count.py).
     category_active, threshold_in_force = _standing(commons, person, draft.category)
+    lock_day(person.id, draft.on)
     day_hours, week_hours = hours_on_day_and_week(person.id, draft.on)
     problems = check_draft(
         draft, today=today(), other_hours_that_day=day_hours, categories={draft.category} if category_active else set()
@@ -281,6 +289,7 @@ def update(contribution: Contribution, person: Person, changes: dict) -> Saved:
     codes = {c.code for c in categories_of(contribution.commons_id)}
     if draft.category == contribution.category:
         codes.add(draft.category)  # a category retired since may stay on work declared before
+    lock_day(person.id, draft.on)
     day_hours, week_hours = hours_on_day_and_week(person.id, draft.on, excluding=contribution.id)
     problems = check_draft(draft, today=today(), other_hours_that_day=day_hours, categories=codes)
     round_, late = contribution.round, False

@@ -26,7 +26,7 @@ from ledger.payouts.batches import create_batches
 from ledger.rounds.allocation.model import Line
 from ledger.rounds.models import Round, RoundState, SchedulerRun
 from ledger.rounds.rules import rules_in_force
-from ledger.rounds.service import compute, create_round, free_treasury_cents
+from ledger.rounds.service import compute, create_round, free_treasury_cents, lock_treasury
 from ledger.timeutil import today, utcnow
 
 NEXT_STATE = {
@@ -233,6 +233,7 @@ def open_cadence_rounds(on: date) -> list[dict]:
         if rules is None or rules.cadence not in ("monthly", "quarterly"):
             continue
         start, end = period_around(on, rules.cadence)
+        lock_treasury(commons)  # a steward may be opening a round right now: the envelope must still fit
         overlapping = db.session.scalar(
             select(Round.id).where(Round.commons_id == commons.id, Round.period_start <= end, Round.period_end >= start).limit(1)
         )

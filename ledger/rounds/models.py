@@ -87,6 +87,8 @@ class Round(db.Model):
         CheckConstraint("period_end >= period_start", name="period"),
         CheckConstraint(one_of("state", RoundState), name="state"),
         UniqueConstraint("commons_id", "period_start"),
+        # On PostgreSQL, migration 0003 adds ex_rounds_period_overlap: no two periods of a commons
+        # overlap (an exclusion constraint, which SQLite lacks; there create_round's check holds).
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

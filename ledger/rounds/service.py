@@ -44,6 +44,17 @@ def get_round(round_id: int) -> Round:
     return round_
 
 
+def lock_treasury(commons: Commons) -> None:
+    """Queue, until the transaction ends, whoever else promises the commons' treasury or shapes its
+    rounds: the cover and the non-overlapping periods are checked by one writer at a time.
+
+    A row lock on the commons that leaves its key alone (FOR NO KEY UPDATE), so that work declared
+    meanwhile, whose foreign key checks share that key, never waits for it. SQLite ignores it: its
+    writers already hold the database's write lock.
+    """
+    db.session.execute(select(Commons.id).where(Commons.id == commons.id).with_for_update(key_share=True))
+
+
 def free_treasury_cents(commons: Commons, *, excluding: int | None = None) -> int:
     """What the treasury can still promise to a round.
 
@@ -79,7 +90,8 @@ def create_round(
     """A new open round under the commons' current rules; it adopts the contributions waiting for it.
 
     Refused: an inverted or over-long period, a period overlapping another round of the commons,
-    and an envelope the treasury cannot cover.
+    and an envelope the treasury cannot cover. On PostgreSQL an exclusion constraint also keeps
+    the periods apart (migration 0003).
     """
     if period_end < period_start:
         raise field_error("period_end", "must be on or after period_start")
@@ -87,6 +99,7 @@ def create_round(
         raise field_error("period_end", f"a round covers at most {MAX_PERIOD_DAYS} days")
     if envelope_cents < 0:
         raise field_error("envelope_cents", "cannot be negative")
+    lock_treasury(commons)
     overlapping = db.session.scalar(
         select(Round)
         .where(Round.commons_id == commons.id, Round.period_start <= period_end, Round.period_end >= period_start)
