@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from dashboards import blp, charts, figures, ledger_page, queries
 from dashboards.csv import to_csv
+from ledger.accounts.checkpoints import latest as latest_checkpoint
 from ledger.accounts.signing import current_key
 from ledger.commons.models import Commons
 from ledger.commons.service import get_commons, membership
@@ -39,7 +40,7 @@ def helpers() -> dict:
             "verified": _("verified"),
             "altered": _("altered: content does not match its hash"),
             "unlinked": _("not linked to the previous transaction"),
-            "unsigned": _("signature not valid"),
+            "unsigned": _("not covered by a valid signature"),
             "unbalanced": _("postings do not balance"),
         },
     }
@@ -114,6 +115,7 @@ def ledger():
     total, rows = ledger_page.page_of(filters, key.public_pem, key.key_id)
     all_commons = db.session.scalars(select(Commons).order_by(Commons.name)).all()
     pages = max(1, -(-total // ledger_page.PER_PAGE))
+    checkpoint = latest_checkpoint()
     html = render_template(
         "dashboards/ledger.html",
         filters=filters,
@@ -123,6 +125,20 @@ def ledger():
         kinds=ledger_page.kinds(),
         all_commons=all_commons,
         key_id=key.key_id,
+        checkpoint=checkpoint,
         args=request.args,
     )
     return html, (422 if filters.errors else 200)
+
+
+@blp.get("/ledger/checkpoint.txt")
+def ledger_checkpoint():
+    """The latest signed checkpoint as a file to keep (``ledger verify --against`` reads it)."""
+    checkpoint = latest_checkpoint()
+    if checkpoint is None:
+        abort(404)
+    return Response(
+        checkpoint.note,
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="ledger-checkpoint-{checkpoint.size}.txt"'},
+    )

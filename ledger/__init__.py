@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseIntConverter
 
     from ledger import errors, models  # noqa: F401  (models registers every table)
+    from ledger.accounts.checkpoints import install as install_checkpoints
     from ledger.api import register_api
     from ledger.api.json_guard import check_json_body
     from ledger.database import configure_engine
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     db.init_app(app)
     configure_engine(app)
+    install_checkpoints()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(load_current_person)
@@ -91,13 +93,18 @@ def create_app(config: dict | None = None) -> Flask:
         # The single commit point of a request: handlers only flush. Registered last so that it
         # runs first: a commit that fails (disk full, database gone) answers 503 with the
         # envelope, and the answer still gets the headers below.
+        from ledger import mail
+
         if response.status_code >= 400:
             db.session.rollback()
+            mail.discard_queued()
             return response
         try:
             db.session.commit()
         except (OperationalError, InterfaceError) as exc:
+            mail.discard_queued()
             return app.make_response(errors.handle_database_unavailable(exc))
+        mail.deliver_queued()  # only what a committed request asked to send
         return response
 
     return app

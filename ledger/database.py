@@ -38,7 +38,9 @@ WRITING_READS = frozenset(
         "exports.FecDescription",
         "exports.Sage",
         "payout_pages.cae_salary_lines",
+        "manage_pages.fec_page",
         "fund.Fund",
+        "fund_pages.manage",  # creates the default fund rules on first view, as the API does
     }
 )
 

@@ -94,7 +94,7 @@ def finalized_round(slug: str, lines: list[Line], *, period_start: date, period_
                 cae_id=cae.id if cae else None,
                 cae_contribution_cents=contribution,
                 salary_budget_cents=(net + line.topup_cents - contribution) if cae else 0,
-                explanation="test line",
+                explanation="[]",  # no steps: the stored form of an explanation
             )
         )
         if line.route not in ("cae", "invoice"):

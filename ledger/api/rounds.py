@@ -46,6 +46,28 @@ class RoundOut(Schema):
     allocated_at = UtcDateTime(allow_none=True)
     finalized_at = UtcDateTime(allow_none=True)
     paid_at = UtcDateTime(allow_none=True)
+    history = fields.Method("get_history", metadata={"description": "Every step, oldest first, with its reason if early."})
+
+    def get_history(self, round_):
+        return [RoundEventOut().dump(event) for event in lifecycle.history(round_)]
+
+
+class RoundEventOut(Schema):
+    from_state = fields.String()
+    to_state = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    early = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    at = UtcDateTime()
+
+
+class AdvanceIn(Schema):
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=lifecycle.REASON_MAX),
+        metadata={"description": "Why the round moves before its current window ends; required then."},
+    )
 
 
 class LineOut(Schema):
@@ -183,12 +205,18 @@ class RoundItem(MethodView):
 
 @blp.route("/rounds/<int:round_id>/advance")
 class Advance(MethodView):
+    @blp.arguments(AdvanceIn, required=False)
     @blp.response(200, RoundOut)
-    def post(self, round_id):
-        """Move the round one state on (stewards only). After finalization, 409 and nothing written."""
+    def post(self, data, round_id):
+        """Move the round one state on (stewards only). After finalization, 409 and nothing written.
+
+        Before the declaration (or review) window ends, a `reason` is required (422 otherwise);
+        it is kept in the round's history.
+        """
         round_ = service.get_round(round_id)
-        require_member(round_, require_person(), "steward")
-        return lifecycle.advance(round_)
+        person = require_person()
+        require_member(round_, person, "steward")
+        return lifecycle.advance(round_, person, (data or {}).get("reason"))
 
 
 @blp.route("/rounds/<int:round_id>/allocation")

@@ -58,6 +58,11 @@ def require_role(commons: Commons, person: Person, *roles: str) -> Membership | 
     raise Forbidden(f"Only a {' or '.join(roles)} of {commons.name} may do this.")
 
 
+def may_create_commons(person: Person | None) -> bool:
+    """Creating a commons is an act of the installation's administrators."""
+    return person is not None and person.is_admin
+
+
 def create_commons(slug: str, name: str, description: str, creator: Person) -> Commons:
     """A new commons with its creator as steward, the default categories and rules version 1."""
     if not SLUG_RE.match(slug or ""):

@@ -91,6 +91,9 @@ def object_to(contribution: Contribution, person: Person, reason: str) -> Object
     objection = Objection(contribution_id=contribution.id, objector_id=person.id, reason=reason, state="open")
     db.session.add(objection)
     db.session.flush()
+    from ledger.inbox.notifications import objection_raised  # the contributor and the voters hear of it at once
+
+    objection_raised(objection)
     return objection
 
 

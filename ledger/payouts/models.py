@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.extensions import db, one_of
@@ -97,6 +97,9 @@ class PayoutBatch(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     paid_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    # The day the money left the bank and the bank's reference, as the payer states them.
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    bank_reference: Mapped[str | None] = mapped_column(String(140))
 
     lines: Mapped[list[PayoutLine]] = relationship(back_populates="batch", order_by="PayoutLine.person_id")
 

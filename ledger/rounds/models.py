@@ -172,3 +172,23 @@ class SchedulerRun(db.Model):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     holder: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class RoundEvent(db.Model):
+    """One step of a round's history: who moved it, from what to what, and why if it was early.
+
+    Members read this history on the round's page: a step taken before its window ended is only
+    possible with a written reason, so that nobody shortens a window silently.
+    """
+
+    __tablename__ = "round_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    # None when the scheduler moved the round.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    early: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -14,7 +14,6 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, Regexp
 
-from ledger.api.exports import signed_response
 from ledger.commons.models import Membership
 from ledger.commons.service import get_commons, require_role
 from ledger.errors import ValidationFailed
@@ -29,6 +28,8 @@ from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.rounds.models import Round
 from ledger.web.auth import safe_next
+from ledger.web.cae_admin import AccountantForm, CaeMemberForm
+from ledger.web.downloads import check_command, download
 from ledger.web.labels import ROUTE_LABELS
 
 blp = Blueprint("payout_pages", __name__)
@@ -43,6 +44,7 @@ class RouteForm(FlaskForm):
 
 class PaidForm(FlaskForm):
     paid_on = DateField(_l("Paid on"), validators=[Optional()])
+    bank_reference = StringField(_l("Bank reference"), validators=[Optional()])
 
 
 class PeriodForm(FlaskForm):
@@ -51,6 +53,15 @@ class PeriodForm(FlaskForm):
 
     period = StringField(
         _l("Payroll month (YYYY-MM)"), validators=[DataRequired(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use YYYY-MM."))]
+    )
+    form = SelectField(
+        _l("What to download"),
+        choices=[
+            SelectChoice("zip", _l("The file and its signature (zip)")),
+            SelectChoice("file", _l("The file only")),
+            SelectChoice("sig", _l("Its signature only (.sig)")),
+        ],
+        validators=[Optional()],
     )
 
 
@@ -136,6 +147,9 @@ def cae_page(me: Person, code: str):
         paid_form=PaidForm(),
         rounds={b.round_id: db.session.get(Round, b.round_id) for b in batches},
         can_export=service.is_accountant(me, cae),
+        check_command=check_command,
+        member_form=CaeMemberForm(formdata=None),
+        accountant_form=AccountantForm(formdata=None) if me.is_admin else None,
     )
 
 
@@ -148,7 +162,10 @@ def cae_salary_lines(me: Person, code: str):
     form = PeriodForm(request.args)
     if not form.validate():
         raise ValidationFailed(_("Use a month as YYYY-MM."), fields={"period": form.period.errors})
-    return signed_response(salary_lines.export(cae, form.period.data, me))
+    if not salary_lines.has_lines(cae, form.period.data):
+        flash(_("No salary line for %(period)s: there is nothing to download for this month.", period=form.period.data))
+        return redirect(url_for("payout_pages.cae_page", code=code))
+    return download(salary_lines.export(cae, form.period.data, me), form.form.data or "file")
 
 
 @blp.route("/caes/<code>/reconciliation")
@@ -184,7 +201,11 @@ def mark_paid(me: Person, batch_id: int):
     form = PaidForm()
     if not form.validate_on_submit():
         raise ValidationFailed(_("Invalid payment date."), fields={"paid_on": form.paid_on.errors or ["invalid"]})
-    batch_service.mark_paid(batch, me, form.paid_on.data)
+    try:
+        batch_service.mark_paid(batch, me, form.paid_on.data, form.bank_reference.data)
+    except ValidationFailed as error:
+        flash(error.message, "error")
+        return redirect(safe_next(request.form.get("next")))
     flash(_("Batch %(id)s marked paid; its ledger transaction is written.", id=batch.id))
     return redirect(safe_next(request.form.get("next")))
 

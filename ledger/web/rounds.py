@@ -12,6 +12,7 @@ from sqlalchemy import select
 from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ledger.accounts.receipts import round_entries_of
 from ledger.commons import service as commons_service
 from ledger.contributions.models import Contribution
 from ledger.errors import LedgerError, ValidationFailed
@@ -23,10 +24,11 @@ from ledger.rounds import lifecycle, participation, service
 from ledger.rounds.allocation.words import render
 from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, AllocationLine, Round
 from ledger.rounds.rules import propose_rules, rules_changes, rules_history, rules_in_force
+from ledger.rounds.summary import finalization_summary
 from ledger.timeutil import today
 from ledger.versions import version_state
 from ledger.web.fields import EurosField
-from ledger.web.labels import METHOD_LABELS, ROUND_LABELS
+from ledger.web.labels import METHOD_LABELS, ROUND_LABELS, ROUTE_LABELS
 from ledger.web.validators import PlainText
 
 blp = Blueprint("rounds_pages", __name__)
@@ -83,6 +85,14 @@ class WhatIfForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     pass
+
+
+class AdvanceForm(FlaskForm):
+    reason = TextAreaField(_l("Why move before the window ends"), validators=[Optional(), Length(max=lifecycle.REASON_MAX)])
+
+
+# The button names the state the round moves to.
+NEXT_ACTION = {"open": _l("Open the review"), "review": _l("Compute the allocation"), "allocated": _l("Finalize…")}
 
 
 class RequestForm(FlaskForm):
@@ -235,8 +245,22 @@ def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=
         simulated_lines=simulated_lines,
         money=money,
         carried=service.carried_over_from(round_) if can_see else [],
+        advance_form=AdvanceForm(formdata=None),
+        next_action=NEXT_ACTION.get(round_.state),
+        window_end=lifecycle.window_end(round_),
+        early=lifecycle.is_early(round_),
+        history=history_view(round_) if can_see else [],
+        my_entries=round_entries_of(round_.id, me.id) if me and round_.state in ("finalized", "paid") else [],
         **participation_view(round_, me, member, request_form=request_form, points_errors=points_errors),
     ), status
+
+
+def history_view(round_: Round) -> list[tuple]:
+    """The round's steps with the name of who took each (None: the scheduler)."""
+    events = lifecycle.history(round_)
+    ids = {e.actor_id for e in events if e.actor_id}
+    names = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
+    return [(event, names.get(event.actor_id)) for event in events]
 
 
 def participation_view(round_: Round, me: Person | None, member, *, request_form=None, points_errors=None) -> dict:
@@ -321,12 +345,45 @@ def give_points(me, round_id):
 @blp.post("/rounds/<int:round_id>/advance")
 @login_required
 def advance(me, round_id):
+    """Open the review or compute the allocation; finalizing goes through its confirmation page."""
     round_ = service.get_round(round_id)
     commons_service.require_role(round_.commons, me, "steward")
-    if ActionForm().validate_on_submit():
-        lifecycle.advance(round_)
-        flash(_("The round is now %(state)s.", state=ROUND_LABELS[round_.state]))
+    if round_.state == "allocated":
+        return redirect(url_for("rounds_pages.confirm_finalize", round_id=round_id))
+    form = AdvanceForm()
+    if form.validate_on_submit():
+        try:
+            lifecycle.advance(round_, me, form.reason.data)
+        except ValidationFailed as error:
+            flash(error.message, "error")
+        else:
+            flash(_("The round is now %(state)s.", state=ROUND_LABELS[round_.state]))
     return redirect(url_for("rounds_pages.round_page", round_id=round_id))
+
+
+@blp.route("/rounds/<int:round_id>/finalize", methods=["GET", "POST"])
+@login_required
+def confirm_finalize(me, round_id):
+    """What finalizing will write, stated in full; the entries are written only from this page."""
+    round_ = service.get_round(round_id)
+    commons_service.require_role(round_.commons, me, "steward")
+    if round_.state != "allocated":
+        flash(_("Only a round whose allocation is computed can be finalized."), "error")
+        return redirect(url_for("rounds_pages.round_page", round_id=round_id))
+    form = ActionForm()
+    if form.validate_on_submit():
+        lifecycle.advance(round_, me)
+        flash(_("The round is finalized: its entries are written to the ledger."))
+        return redirect(url_for("rounds_pages.round_page", round_id=round_id))
+    return render_template(
+        "rounds/finalize.html",
+        round=round_,
+        commons=round_.commons,
+        summary=finalization_summary(round_),
+        form=form,
+        money=money,
+        route_names=ROUTE_LABELS,
+    )
 
 
 @blp.post("/rounds/<int:round_id>/recompute")

@@ -1,14 +1,14 @@
 """api tokens: drop last_used_at (never written: reading requests stay read-only)
 
 Revision ID: 0007_enums
-Revises: 0003_race_guards
+Revises: 0009_pages
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_enums"
-down_revision = "0003_race_guards"
+down_revision = "0009_pages"
 branch_labels = None
 depends_on = None
 
