@@ -14,11 +14,11 @@ from sqlalchemy import select
 from dashboards import blp, charts, figures, ledger_page, queries
 from dashboards.csv import to_csv
 from ledger.accounts.checkpoints import latest as latest_checkpoint
-from ledger.accounts.money import format_euros
 from ledger.accounts.signing import current_key
 from ledger.commons.models import Commons
 from ledger.commons.service import get_commons, membership
 from ledger.extensions import db
+from ledger.formatting import money
 from ledger.people.auth import current_person
 
 PLOTLY_DIR = os.path.join(os.path.dirname(plotly.__file__), "package_data")
@@ -35,7 +35,7 @@ def helpers() -> dict:
     return {
         # Safe to mark: figures.to_json escapes <, > and & so the JSON cannot leave its script element.
         "figure_json": lambda figure: Markup(figures.to_json(figure)),
-        "euros": format_euros,
+        "euros": money,
         "statuses": {
             "verified": _("verified"),
             "altered": _("altered: content does not match its hash"),

@@ -22,18 +22,20 @@ class DatabaseIntConverter(IntegerConverter):
 
 
 def select_locale() -> str:
-    """Pages speak French unless English was chosen (kept in the session); the API follows
-    Accept-Language, English by default; outside a request (CLI, demo) English."""
-    from flask import has_request_context, session
+    """Pages speak the first of ``LEDGER_LANGUAGES`` (French) unless another was chosen (kept in
+    the session); the API follows Accept-Language, English by default; outside a request (CLI,
+    demo) English."""
+    from flask import current_app, has_request_context, session
 
     if not has_request_context():
         return "en"
+    languages = current_app.config["LEDGER_LANGUAGES"]
     if request.path.startswith("/api/"):
-        return request.accept_languages.best_match(["en", "fr"]) or "en"
+        return request.accept_languages.best_match(languages) or ("en" if "en" in languages else languages[0])
     chosen = request.args.get("lang") or session.get("lang")
-    if chosen in ("fr", "en"):
+    if chosen in languages:
         return chosen
-    return "fr"
+    return languages[0]
 
 
 def create_app(config: dict | None = None) -> Flask:

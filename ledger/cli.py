@@ -110,7 +110,7 @@ def tokens_create(email: str, label: str) -> None:
 @with_appcontext
 def purge_idempotency_command() -> None:
     """Delete the idempotency replay records past LEDGER_IDEMPOTENCY_HOURS (the scheduler does it hourly)."""
-    from ledger.api.idempotency import purge_expired_keys
+    from ledger.people.service import purge_expired_keys
 
     count = purge_expired_keys()
     db.session.commit()

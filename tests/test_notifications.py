@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger.extensions import db
-from ledger.notifications import MailPreference, send_digests, set_opt_out
+from ledger.inbox.notifications import MailPreference, send_digests, set_opt_out
 from ledger.people.models import Person
 from ledger.rounds.scheduler import run_tick
 from tests.mail_support import body_of

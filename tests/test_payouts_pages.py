@@ -10,16 +10,12 @@ from payouts_support import batch_of, create_cae, grant_accountant, payroll_scen
 
 from ledger.commons.models import Membership
 from ledger.extensions import db
+from tests.factories import login
 
 
 @pytest.fixture
 def scenario(client, make_person, make_commons):
     return payroll_scenario(client, make_person, make_commons)
-
-
-def login(client, actor):
-    with client.session_transaction() as session:
-        session["person_id"] = actor.id
 
 
 def route_of(person_id: int, slug: str) -> tuple[str, int | None]:
@@ -73,7 +69,7 @@ def test_accountant_pages_export_and_mark_paid(client, scenario):
     db.session.expire_all()
     assert batch_of(rounds["velo"], "cae").state == "paid"
     recon = client.get("/caes/ECOTONE/reconciliation?lang=en").get_data(as_text=True)
-    assert "407,28" in recon and "the batches and the ledger agree" in recon
+    assert "€407.28" in recon and "the batches and the ledger agree" in recon
     assert client.get("/caes/ECOTONE/salary-lines?period=March").status_code == 422
 
 

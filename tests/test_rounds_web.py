@@ -10,21 +10,13 @@ from sqlalchemy import func, select
 from ledger.accounts.models import LedgerTransaction
 from ledger.extensions import db
 from ledger.rounds.models import Round, RuleVersion
-from tests.rounds_support import World, advance, declare, fund_commons, open_round
+from tests.factories import login, make_world
+from tests.rounds_support import advance, declare, open_round
 
 
 @pytest.fixture
 def world(app, make_person, make_commons):
-    steward, ana = make_person("Steward", email="steward@example.org"), make_person("Ana", email="ana@example.org")
-    make_commons(steward, "velo", members={"member": ana})
-    w = World("velo", steward, {"ana": ana})
-    fund_commons(w, 100_000)
-    return w
-
-
-def login(client, email):
-    response = client.post("/login", data={"email": email, "password": "correct horse battery"})
-    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    return make_world(make_person, make_commons)
 
 
 def test_steward_proposes_rules_on_the_page_and_history_shows_what_changed(client, world):

@@ -9,8 +9,8 @@ import pytest
 from payouts_support import payroll_scenario
 
 from ledger.extensions import db
+from ledger.inbox.todo import todo_for
 from ledger.people.models import Person
-from ledger.people.todo import todo_for
 from tests.rounds_support import World, advance, declare, fund_commons, open_round
 
 

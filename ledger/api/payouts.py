@@ -219,8 +219,7 @@ def require_batch_view(person: Person, batch: PayoutBatch) -> None:
     """The batch's CAE accountant, a steward of its commons, or an admin."""
     if person.is_admin or (batch.cae_id and service.is_accountant(person, db.session.get(Cae, batch.cae_id))):
         return
-    found = commons_service.membership(db.session.get(Round, batch.round_id).commons, person)
-    if found is None or found.role != "steward":
+    if not commons_service.can_steward(db.session.get(Round, batch.round_id).commons, person):
         raise Forbidden("Only the CAE's accountant or a steward of the commons may see this batch.")
 
 

@@ -20,6 +20,7 @@ from ledger.extensions import db
 from ledger.fund.models import FundDonation, FundRuleVersion
 from ledger.people.models import ROLE_FUND_MANAGER, Person
 from ledger.timeutil import today
+from ledger.versions import in_force
 
 MAX_DONATION_CENTS = 1_000_000_000
 DEFAULT_TOPUP_RATIO = "0.5"
@@ -32,12 +33,13 @@ def require_fund_manager(person: Person) -> Person:
     raise Forbidden("Only the solidarity fund manager or an administrator may do this.")
 
 
-def current_fund_rules(*, create: bool = True) -> FundRuleVersion:
-    """The fund's rules in force; version 1 (half of each shortfall, no cap) is created on first need.
+def fund_rules_in_force(on: date | None = None, *, create: bool = True) -> FundRuleVersion:
+    """The fund's rules in force on ``on`` (default: today; see ``ledger.versions``); version 1
+    (half of each shortfall, no cap) is created on first need.
 
     With ``create=False`` the default version is returned without being stored (for simulations).
     """
-    rules = db.session.scalar(select(FundRuleVersion).order_by(FundRuleVersion.version.desc()).limit(1))
+    rules = in_force(FundRuleVersion, on=on)
     if rules is None:
         rules = FundRuleVersion(
             version=1,
@@ -54,14 +56,15 @@ def current_fund_rules(*, create: bool = True) -> FundRuleVersion:
 
 
 def fund_rules_history() -> list[FundRuleVersion]:
-    current_fund_rules()
+    fund_rules_in_force()
     return list(db.session.scalars(select(FundRuleVersion).order_by(FundRuleVersion.version)))
 
 
 def new_fund_rules(
     author: Person, *, reason: str, topup_ratio: Decimal, per_person_cap_cents: int | None, effective_from: date | None = None
 ) -> FundRuleVersion:
-    previous = current_fund_rules()
+    fund_rules_in_force()  # version 1 exists before version 2 follows it
+    previous = db.session.scalar(select(FundRuleVersion).order_by(FundRuleVersion.version.desc()).limit(1))
     rules = FundRuleVersion(
         version=previous.version + 1,
         author_id=author.id,
@@ -163,6 +166,6 @@ def fund_summary() -> FundSummary:
         levies_cents=-balance(chart.fund_levies().code),
         donations_cents=-balance(chart.fund_donations().code),
         topups_cents=balance(chart.fund_topups().code),
-        rules=current_fund_rules(),
+        rules=fund_rules_in_force(),
         flows=recent_flows(),
     )

@@ -17,7 +17,7 @@ from ledger.accounts import chart
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.service import DuplicateEntry, Leg, post
 from ledger.bulk import chunks, insert_rows
-from ledger.commons.service import membership
+from ledger.commons.service import can_steward
 from ledger.errors import Conflict, Forbidden, NotFound, field_error
 from ledger.extensions import db
 from ledger.payouts.models import PayoutBatch, PayoutLine
@@ -105,8 +105,7 @@ def may_mark_paid(person: Person | None, batch: PayoutBatch) -> bool:
     if batch.route == "cae":
         return person.has_role(ROLE_CAE_ACCOUNTANT, batch.cae_id)
     round_ = db.session.get(Round, batch.round_id)
-    found = membership(round_.commons, person)
-    return person.is_admin or (found is not None and found.role == "steward")
+    return can_steward(round_.commons, person)
 
 
 def mark_exported(batches: list[PayoutBatch], actor: Person | None, at: datetime | None = None) -> None:

@@ -172,9 +172,9 @@ def keys_rotate_command() -> None:
 
     Exports stay verifiable: they are signed with the ledger's Ed25519 key, not the data key.
     """
-    from ledger.api.idempotency import IdempotencyRecord
     from ledger.crypto import DataKeyError, forget_old_keys, reencrypt, rotate
     from ledger.payouts.models import CaeMembership
+    from ledger.people.models import IdempotencyRecord
 
     try:
         count = rotate(db.session.scalars(select(CaeMembership).order_by(CaeMembership.id)).all(), "employee_ref_encrypted")

@@ -30,12 +30,16 @@ from ledger.extensions import db
 from ledger.payouts.batches import create_batches
 from ledger.people.models import Person
 from ledger.rounds.allocation.model import Line
-from ledger.rounds.models import Round, RoundEvent, SchedulerRun
-from ledger.rounds.rules import current_rules
+from ledger.rounds.models import Round, RoundEvent, RoundState, SchedulerRun
+from ledger.rounds.rules import rules_in_force
 from ledger.rounds.service import compute, create_round, free_treasury_cents, lock_treasury
 from ledger.timeutil import today, utcnow
 
-NEXT_STATE = {"open": "review", "review": "allocated", "allocated": "finalized"}
+NEXT_STATE = {
+    RoundState.OPEN: RoundState.REVIEW,
+    RoundState.REVIEW: RoundState.ALLOCATED,
+    RoundState.ALLOCATED: RoundState.FINALIZED,
+}
 
 
 def move(round_: Round, from_state: str, to_state: str, **stamps) -> bool:
@@ -48,6 +52,11 @@ def move(round_: Round, from_state: str, to_state: str, **stamps) -> bool:
     )
     db.session.refresh(round_)
     return result.rowcount == 1
+
+
+def can_advance(round_: Round) -> bool:
+    """Whether the round has a next state a steward can move it to (none once finalized)."""
+    return round_.state in NEXT_STATE
 
 
 REASON_MAX = 2000
@@ -70,7 +79,7 @@ def advance(round_: Round, actor: Person | None = None, reason: str | None = Non
     Before the current window ends, the step needs ``reason`` (422 naming the field otherwise).
     """
     state = round_.state
-    if state not in NEXT_STATE:
+    if not can_advance(round_):
         raise Conflict(f"Round {round_.id} is already {state}; nothing was written.", code="already_" + state)
     reason = (reason or "").strip() or None
     early = is_early(round_)
@@ -278,7 +287,7 @@ def open_cadence_rounds(on: date) -> list[dict]:
     """
     created = []
     for commons in db.session.scalars(select(Commons).order_by(Commons.id)):
-        rules = current_rules(commons.id, on) or current_rules(commons.id)
+        rules = rules_in_force(commons.id, on)
         if rules is None or rules.cadence not in ("monthly", "quarterly"):
             continue
         start, end = period_around(on, rules.cadence)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -20,13 +22,25 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.commons.models import Commons
-from ledger.extensions import db
+from ledger.extensions import db, one_of
 from ledger.timeutil import utcnow
 
 CADENCES = ("monthly", "quarterly", "manual")
 ALLOCATION_METHODS = ("time", "self", "peer", "hybrid")
 OBJECTION_PROCEDURES = ("vote", "mediation")
-ROUND_STATES = ("open", "review", "allocated", "finalized", "paid")
+
+
+class RoundState(StrEnum):
+    """A round's lifecycle, in order (docs/allocation.md)."""
+
+    OPEN = "open"
+    REVIEW = "review"
+    ALLOCATED = "allocated"
+    FINALIZED = "finalized"
+    PAID = "paid"
+
+
+ROUND_STATES = tuple(RoundState)
 
 
 class RuleVersion(db.Model):
@@ -71,7 +85,7 @@ class Round(db.Model):
     __table_args__ = (
         CheckConstraint("envelope_cents >= 0", name="envelope"),
         CheckConstraint("period_end >= period_start", name="period"),
-        CheckConstraint("state IN ('open', 'review', 'allocated', 'finalized', 'paid')", name="state"),
+        CheckConstraint(one_of("state", RoundState), name="state"),
         UniqueConstraint("commons_id", "period_start"),
         # On PostgreSQL, migration 0003 adds ex_rounds_period_overlap: no two periods of a commons
         # overlap (an exclusion constraint, which SQLite lacks; there create_round's check holds).
@@ -108,8 +122,8 @@ class AllocationLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    hours: Mapped[str] = mapped_column(Numeric(10, 2))
-    weighted_hours: Mapped[str] = mapped_column(Numeric(12, 4))
+    hours: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    weighted_hours: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     claim_cents: Mapped[int] = mapped_column(BigInteger)
     gross_cents: Mapped[int] = mapped_column(BigInteger)
     levy_cents: Mapped[int] = mapped_column(BigInteger)

@@ -75,7 +75,7 @@ def run_tick(app: Flask, holder: str = "scheduler") -> dict:
     """Advance every round whose dates have passed (what `ledger rounds tick` does), in one transaction."""
     from ledger import mail
     from ledger.extensions import db
-    from ledger.notifications import send_digests
+    from ledger.inbox.notifications import send_digests
     from ledger.rounds.lifecycle import tick
 
     with app.app_context():
@@ -109,8 +109,8 @@ def start_background_scheduler(app: Flask):
 
 def run_purge(app: Flask) -> int:
     """Forget the Idempotency-Keys past their lifetime (their replay records hold answers)."""
-    from ledger.api.idempotency import purge_expired_keys
     from ledger.extensions import db
+    from ledger.people.service import purge_expired_keys
 
     with app.app_context():
         try:

@@ -36,17 +36,13 @@ def register_web(app: Flask) -> None:
     def inject_globals():
         from flask_babel import get_locale
 
+        from ledger.inbox.reach import reach_of
         from ledger.people.auth import current_person
-        from ledger.people.reach import reach_of
         from ledger.web.labels import template_labels
 
         return {"me": current_person(), "current_locale": str(get_locale()), "reach_of": reach_of, **template_labels()}
 
-    @app.template_filter("euros")
-    def euros(cents: int) -> str:
-        """12345 → "123,45 €" in French, "€123.45" in English: display only, never parsed back."""
-        from decimal import Decimal
+    from ledger.formatting import money
 
-        from flask_babel import format_currency
-
-        return format_currency(Decimal(cents) / 100, "EUR")
+    # 12345 → "123,45 €" in French, "€123.45" in English: display only, never parsed back.
+    app.add_template_filter(money, "euros")

@@ -12,8 +12,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from ledger.errors import LedgerError
 from ledger.payouts import service
 from ledger.payouts.models import CONTRACT_TYPES
+from ledger.people.auth import login_required
 from ledger.people.models import Person
-from ledger.web.guard import login_required
 
 blp = Blueprint("cae_admin_pages", __name__)
 

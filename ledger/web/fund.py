@@ -13,10 +13,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ledger.errors import LedgerError
 from ledger.fund import service
+from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.rounds.allocation.words import money
 from ledger.timeutil import today
-from ledger.web.guard import login_required
 from ledger.web.my_account import place_errors
 
 blp = Blueprint("fund_pages", __name__)

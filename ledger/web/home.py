@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from ledger.commons.models import Commons
 from ledger.extensions import db
+from ledger.inbox.todo import todo_for
 from ledger.people.auth import current_person
-from ledger.people.todo import todo_for
 
 blp = Blueprint("home", __name__)
 

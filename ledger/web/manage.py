@@ -21,10 +21,10 @@ from ledger.errors import LedgerError
 from ledger.extensions import db
 from ledger.legal import commons_identity
 from ledger.payouts.exports import fec
+from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.timeutil import today
 from ledger.web.downloads import check_command, download
-from ledger.web.guard import login_required
 from ledger.web.my_account import place_errors
 
 blp = Blueprint("manage_pages", __name__)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from ledger.payouts.my_money import my_money, years_of
+from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.rounds.allocation.words import money, render
 from ledger.timeutil import today
-from ledger.web.guard import login_required
 from ledger.web.labels import ROUTE_SHORT_LABELS
 
 blp = Blueprint("money_pages", __name__)

@@ -9,12 +9,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from ledger import notifications, notify
+from ledger import notify
 from ledger.errors import LedgerError
+from ledger.inbox import notifications
 from ledger.people import links
+from ledger.people.auth import login_required
 from ledger.people.profile import update_profile
 from ledger.people.service import find_by_email
-from ledger.web.guard import login_required
 
 blp = Blueprint("account_pages", __name__)
 

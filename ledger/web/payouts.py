@@ -14,22 +14,22 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, Regexp
 
-from ledger.accounts.money import format_euros
 from ledger.commons.models import Membership
 from ledger.commons.service import get_commons, require_role
 from ledger.errors import ValidationFailed
 from ledger.extensions import db
+from ledger.formatting import money
 from ledger.payouts import batches as batch_service
 from ledger.payouts import reconciliation, service
 from ledger.payouts.exports import salary_lines
 from ledger.payouts.invoices import invoice_summary
 from ledger.payouts.models import PayoutBatch
+from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.rounds.models import Round
 from ledger.web.auth import safe_next
 from ledger.web.cae_admin import AccountantForm, CaeMemberForm
 from ledger.web.downloads import check_command, download
-from ledger.web.guard import login_required
 from ledger.web.labels import ROUTE_LABELS
 
 blp = Blueprint("payout_pages", __name__)
@@ -93,7 +93,7 @@ def my_routes(me: Person):
         "payouts/my_routes.html",
         rows=rows,
         summary=invoice_summary(me),
-        euros=format_euros,
+        euros=money,
         labels=ROUTE_LABELS,
         caes=service.accountant_caes(me),
     )
@@ -141,7 +141,7 @@ def cae_page(me: Person, code: str):
         cae=cae,
         members=members,
         batches=batches,
-        euros=format_euros,
+        euros=money,
         total=batch_service.batch_total,
         period_form=PeriodForm(request.args),
         paid_form=PaidForm(),
@@ -174,7 +174,7 @@ def cae_reconciliation(me: Person, code: str):
     cae = service.get_cae(code)
     service.require_cae_access(me, cae)
     report = reconciliation.for_cae(cae, _late_days())
-    return render_template("payouts/reconciliation.html", title=cae.name, report=report, euros=format_euros)
+    return render_template("payouts/reconciliation.html", title=cae.name, report=report, euros=money)
 
 
 @blp.route("/commons/<slug>/payouts")
@@ -188,7 +188,7 @@ def commons_payouts(me: Person, slug: str):
         "payouts/reconciliation.html",
         title=commons.name,
         report=report,
-        euros=format_euros,
+        euros=money,
         paid_form=PaidForm(),
         payable_invoice=True,
     )

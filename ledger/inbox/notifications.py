@@ -1,5 +1,5 @@
 """Mail about what waits for people: at once for an objection (to answer, to vote on), a daily
-digest of the rest (`ledger.people.todo`), with reminders of review windows closing soon.
+digest of the rest (`ledger.inbox.todo`), with reminders of review windows closing soon.
 
 Each person may opt out (`MailPreference.opted_out`); the digest is sent at most once a day
 (`digest_sent_on`), by the scheduler's tick.
@@ -19,8 +19,8 @@ from ledger.commons.models import Membership
 from ledger.contributions.models import Objection
 from ledger.contributions.peer import REVIEWER_ROLES
 from ledger.extensions import db
+from ledger.inbox.todo import IMMEDIATE, todo_for
 from ledger.people.models import Person
-from ledger.people.todo import IMMEDIATE, todo_for
 from ledger.timeutil import today
 
 # A review window ending within this many days is announced in the digest as a reminder.
