@@ -330,3 +330,22 @@ def browser_page():
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free port; yields (url, inbox)."""
+    from tests.mail_support import start_smtp
+
+    controller, inbox = start_smtp()
+    yield f"smtp://{controller.hostname}:{controller.port}", inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp_server):
+    """An app whose mail goes to the in-process SMTP server."""
+    url, inbox = smtp_server
+    app = make_app(LEDGER_SMTP_URL=url)
+    with app.app_context():
+        yield app, inbox

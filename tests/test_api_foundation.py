@@ -215,7 +215,7 @@ def test_idempotency_key_replays_the_first_answer_and_stores_once(client, make_p
     assert_envelope(reused, 409, "Idempotency-Key")
 
 
-def test_signing_key_is_served_and_checks_a_transaction_signature(client, make_person, make_commons):
+def test_signing_key_is_served_and_checks_the_checkpoint_signing_a_transaction(client, make_person, make_commons):
     import base64
 
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -226,7 +226,11 @@ def test_signing_key_is_served_and_checks_a_transaction_signature(client, make_p
     key = client.get("/api/v1/keys/signing").get_json()
     assert key["algorithm"] == "Ed25519" and key["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
     tx = client.get("/api/v1/ledger/transactions").get_json()["items"][0]
-    load_pem_public_key(key["public_key_pem"].encode()).verify(base64.b64decode(tx["signature"]), tx["hash"].encode())
+    note = client.get("/api/v1/ledger/checkpoints/latest").get_json()["note"]
+    body, signature_line = note.split("\n\n")
+    assert body.split("\n")[1] == str(tx["seq"]) and body.endswith(f"chain {tx['hash']}")
+    blob = base64.b64decode(signature_line.split(" ")[2])
+    load_pem_public_key(key["public_key_pem"].encode()).verify(blob[4:], (body + "\n").encode())
 
 
 def test_ledger_transactions_are_paginated_and_filtered(client, make_person, make_commons):

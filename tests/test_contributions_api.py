@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ledger.contributions.models import Contribution
 from ledger.extensions import db
 from ledger.rounds.models import Round
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 from ledger.timeutil import today
 
 TODAY = today()
@@ -27,7 +27,7 @@ def make_round(slug: str, start: date, end: date, state: str = "open") -> int:
     from ledger.commons.service import get_commons
 
     commons = get_commons(slug)
-    rules = current_rules(commons.id)
+    rules = rules_in_force(commons.id)
     round_ = Round(
         commons_id=commons.id,
         rule_version_id=rules.id,
@@ -84,7 +84,7 @@ def test_declaring_in_an_open_round_assigns_it(client, velo):
 def set_late_periods(slug: str, periods: int) -> None:
     from ledger.commons.service import get_commons
 
-    current_rules(get_commons(slug).id).late_periods = periods
+    rules_in_force(get_commons(slug).id).late_periods = periods
     db.session.commit()
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from ledger.contributions.models import Contribution, Objection, Vote, Vouch
-from ledger.contributions.review import review_outcome
+from ledger.contributions.review import review_totals
 from ledger.extensions import db
 from ledger.rounds.models import Round, RuleVersion
 from ledger.timeutil import today
@@ -243,6 +244,8 @@ def test_review_outcome_follows_the_peer_decisions(client, world):
     client.post(f"/api/v1/objections/{rejected}/votes", json={"vote": "reject"}, headers=world["m1"].headers)
     client.post(f"/api/v1/objections/{rejected}/votes", json={"vote": "reject"}, headers=world["m2"].headers)
     client.post(f"/api/v1/contributions/{ids[2]}/objections", json={"reason": "Unclear"}, headers=world["m1"].headers)
-    outcome = review_outcome(round_id, 0)
-    assert [c.contribution_id for c in outcome.counted] == [ids[0]]
+    outcome = review_totals(round_id, 0)
+    assert [(c.person_id, c.category, c.hours) for c in outcome.counted] == [
+        (world["contributor"].id, "maintenance", Decimal("6.00"))
+    ]
     assert outcome.rejected == [ids[1]] and outcome.carried_over == [ids[2]]

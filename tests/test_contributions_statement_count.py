@@ -16,7 +16,7 @@ from sqlalchemy import event
 from ledger.commons.service import get_commons
 from ledger.extensions import db
 from ledger.rounds.models import Round
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 from ledger.timeutil import today
 
 TODAY = today()
@@ -57,7 +57,7 @@ def open_round(slug: str, start, end, *, rule_version_id: int | None = None) -> 
     commons = get_commons(slug)
     round_ = Round(
         commons_id=commons.id,
-        rule_version_id=rule_version_id or current_rules(commons.id).id,
+        rule_version_id=rule_version_id or rules_in_force(commons.id).id,
         period_start=start,
         period_end=end,
         envelope_cents=100_000,
@@ -134,9 +134,9 @@ def test_a_refused_declaration_stops_early_and_stores_nothing(client, velo, make
 
 def test_the_weekly_care_threshold_comes_from_the_rules_judging_the_work(client, velo):
     """Work in a round answers to the round's pinned rules; work waiting for a round, and its
-    edits, to the commons' latest rules (the threshold read in the same query as the membership)."""
+    edits, to the rules in force today (the threshold read in the same query as the membership)."""
     steward, contributor = velo["steward"], velo["contributor"]
-    first_rules_id = current_rules(get_commons("velo").id).id
+    first_rules_id = rules_in_force(get_commons("velo").id).id
     changed = client.post(
         "/api/v1/commons/velo/rules", headers=steward.headers, json={"reason": "Rest earlier", "weekly_hours_threshold": 10}
     )

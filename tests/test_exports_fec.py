@@ -26,7 +26,7 @@ def scenario(client, make_person, make_commons):
     client.get("/api/v1/exports/salary-lines?cae=ECOTONE&period=2025-03", headers=people["acc"].headers)
     paid = client.post(
         f"/api/v1/payout-batches/{batch_of(found['rounds']['velo'], 'cae').id}/paid",
-        json={"paid_on": "2025-03-28"},
+        json={"paid_on": "2025-03-28", "bank_reference": "VIR-FEC"},
         headers=people["acc"].headers,
     )
     assert paid.status_code == 200, paid.get_json()

@@ -72,7 +72,9 @@ def run_round(client, steward, slug: str, *, envelope: int = 0, request_cents: i
         )
         assert asked.status_code == 200, asked.get_json()
     for _ in range(3):
-        moved = client.post(f"/api/v1/rounds/{round_id}/advance", headers=steward.headers)
+        moved = client.post(
+            f"/api/v1/rounds/{round_id}/advance", json={"reason": "the attacker hurries"}, headers=steward.headers
+        )
         assert moved.status_code == 200, moved.get_json()
     return client.get(f"/api/v1/rounds/{round_id}/allocation", headers=steward.headers).get_json()
 

@@ -318,7 +318,7 @@ def test_the_database_refuses_overlapping_periods_whatever_code_writes_them(app,
 
     from ledger.commons.service import get_commons
     from ledger.errors import lost_race
-    from ledger.rounds.rules import current_rules
+    from ledger.rounds.rules import rules_in_force
 
     make_commons(make_person("Steward"), "velo")
     make_commons(make_person("Other"), "jardin")
@@ -328,7 +328,7 @@ def test_the_database_refuses_overlapping_periods_whatever_code_writes_them(app,
         db.session.add(
             Round(
                 commons_id=commons.id,
-                rule_version_id=current_rules(commons.id).id,
+                rule_version_id=rules_in_force(commons.id).id,
                 period_start=date.fromisoformat(start),
                 period_end=date.fromisoformat(end),
                 envelope_cents=0,

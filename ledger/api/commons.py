@@ -16,7 +16,7 @@ from ledger.commons import service
 from ledger.commons.models import INCOME_SOURCES, ROLES, Income, Membership
 from ledger.extensions import db
 from ledger.people.auth import require_person
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 
 blp = Blueprint("commons", __name__, url_prefix="/api/v1/commons", description="Commons, their members and income")
 
@@ -84,7 +84,7 @@ class IncomeOut(Schema):
 
 def commons_view(commons) -> dict:
     """Public view: members appear under the name they agreed to show."""
-    rules = current_rules(commons.id)
+    rules = rules_in_force(commons.id)
     members = db.session.scalars(select(Membership).where(Membership.commons_id == commons.id).order_by(Membership.id)).all()
     return {
         "id": commons.id,

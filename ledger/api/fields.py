@@ -13,12 +13,12 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, validate
 from marshmallow import fields as ma
-from marshmallow.fields import Boolean, DateTime, Dict, Email, Field, Integer, List, Nested, Raw
+from marshmallow.fields import Boolean, DateTime, Dict, Email, Field, Function, Integer, List, Method, Nested, Raw
 
 from ledger.accounts.money import parse_rate
 from ledger.text import is_blank, parse_decimal, text_problem
 
-__all__ = ["Boolean", "DateTime", "Dict", "Email", "Field", "Integer", "List", "Nested", "Raw"]
+__all__ = ["Boolean", "DateTime", "Dict", "Email", "Field", "Function", "Integer", "List", "Method", "Nested", "Raw"]
 
 
 class Cents(ma.Integer):

@@ -14,6 +14,7 @@ from ledger.extensions import db
 from ledger.fund import service
 from ledger.people.auth import require_person
 from ledger.people.models import Person
+from ledger.versions import version_state
 
 blp = Blueprint("fund", __name__, url_prefix="/api/v1/solidarity-fund", description="The installation's solidarity fund")
 
@@ -32,6 +33,7 @@ class FundRulesOut(Schema):
     effective_from = fields.Date()
     topup_ratio = fields.String()
     per_person_cap_cents = fields.Integer(allow_none=True)
+    state = fields.String(metadata={"description": "in_force (applies today), scheduled (its date is to come) or superseded"})
 
 
 class FlowOut(Schema):
@@ -92,6 +94,7 @@ def rules_view(rules) -> dict:
         "effective_from": rules.effective_from,
         "topup_ratio": rules.topup_ratio,
         "per_person_cap_cents": rules.per_person_cap_cents,
+        "state": version_state(rules, service.fund_rules_in_force()),
     }
 
 

@@ -9,33 +9,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from datetime import datetime, timedelta
 
 from flask import current_app, request
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.crypto import DataKeyError, decrypt, encrypt
 from ledger.errors import Conflict, field_error
 from ledger.extensions import db
 from ledger.people.auth import require_person
+from ledger.people.models import IdempotencyRecord
+from ledger.people.service import key_lifetime
 from ledger.timeutil import as_utc, utcnow
-
-
-class IdempotencyRecord(db.Model):
-    __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("person_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    key: Mapped[str] = mapped_column(String(80))
-    endpoint: Mapped[str] = mapped_column(String(200))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    response_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-
 
 IDEMPOTENCY_HEADER = {
     "in": "header",
@@ -45,16 +30,6 @@ IDEMPOTENCY_HEADER = {
     "description": "A retry with the same key and body replays the first answer instead of acting twice "
     "(honoured for LEDGER_IDEMPOTENCY_HOURS, 24 by default).",
 }
-
-
-def key_lifetime() -> timedelta:
-    return timedelta(hours=current_app.config["LEDGER_IDEMPOTENCY_HOURS"])
-
-
-def purge_expired_keys() -> int:
-    """Delete the replay records older than a key's lifetime; the caller commits. Returns how many."""
-    result = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - key_lifetime()))
-    return result.rowcount
 
 
 def idempotent(view):

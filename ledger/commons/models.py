@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ledger.extensions import db
+from ledger.extensions import db, one_of
 from ledger.people.models import Person
 from ledger.timeutil import utcnow
 
 ROLES = ("contributor", "member", "steward")
 INCOME_SOURCES = ("grant", "sale", "donation", "membership_fee", "public_contract", "subscription")
-PAYOUT_ROUTES = ("cae", "invoice", "waive", "fund")
+
+
+class PayoutRoute(StrEnum):
+    """Where a member's retributions from a commons go (docs/allocation.md)."""
+
+    CAE = "cae"
+    INVOICE = "invoice"
+    WAIVE = "waive"
+    FUND = "fund"
+
+
+PAYOUT_ROUTES = tuple(PayoutRoute)
 # A commons' standing with the solidarity fund: only an admitted commons' rounds get top-ups.
 FUND_STATUSES = ("pending", "admitted", "suspended")
 
@@ -48,7 +60,7 @@ class Membership(db.Model):
     __table_args__ = (
         UniqueConstraint("commons_id", "person_id"),
         CheckConstraint("role IN ('contributor', 'member', 'steward')", name="role"),
-        CheckConstraint("payout_route IN ('cae', 'invoice', 'waive', 'fund')", name="payout_route"),
+        CheckConstraint(one_of("payout_route", PayoutRoute), name="payout_route"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -38,19 +38,36 @@ def membership(commons: Commons, person: Person | None) -> Membership | None:
     return db.session.scalar(select(Membership).where(Membership.commons_id == commons.id, Membership.person_id == person.id))
 
 
+def _holds(found: Membership | None, person: Person, roles: tuple[str, ...]) -> bool:
+    return person.is_admin or (found is not None and found.role in roles)
+
+
+def has_role(commons: Commons, person: Person | None, *roles: str) -> bool:
+    """Whether ``person`` holds one of ``roles`` in the commons; administrators hold them all."""
+    return person is not None and _holds(membership(commons, person), person, roles)
+
+
+def can_steward(commons: Commons, person: Person | None) -> bool:
+    """Steward or administrator: the one test of who runs a commons' rules, rounds and money."""
+    return has_role(commons, person, "steward")
+
+
 def require_role(commons: Commons, person: Person, *roles: str) -> Membership | None:
     """The person's membership if its role is one of ``roles`` (admins pass too), else 403."""
     found = membership(commons, person)
-    if found is not None and found.role in roles:
-        return found
-    if person.is_admin:
+    if _holds(found, person, roles):
         return found
     raise Forbidden(f"Only a {' or '.join(roles)} of {commons.name} may do this.")
 
 
-def require_installation_admin(person: Person) -> Person:
+def may_create_commons(person: Person | None) -> bool:
     """Creating a commons is the installation administrator's act: a commons is a door to the fund."""
-    if not person.is_admin:
+    return person is not None and person.is_admin
+
+
+def require_installation_admin(person: Person) -> Person:
+    """Refuses anyone ``may_create_commons`` refuses."""
+    if not may_create_commons(person):
         raise Forbidden("Only an installation administrator may create a commons.")
     return person
 

@@ -20,7 +20,7 @@ from ledger.contributions.models import Contribution, Objection, Vote, Vouch
 from ledger.contributions.service import hours_on_day, lock_day, rules_for
 from ledger.contributions.validation import MAX_HOURS_PER_DAY, REASON_LENGTH, hours_problem, text_problem
 from ledger.contributions.voting import decide
-from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from ledger.errors import Conflict, Forbidden, LedgerError, NotFound, ValidationFailed, field_error
 from ledger.extensions import db
 from ledger.people.models import Person
 from ledger.rounds.models import Round
@@ -91,6 +91,9 @@ def object_to(contribution: Contribution, person: Person, reason: str) -> Object
     objection = Objection(contribution_id=contribution.id, objector_id=person.id, reason=reason, state="open")
     db.session.add(objection)
     db.session.flush()
+    from ledger.inbox.notifications import objection_raised  # the contributor and the voters hear of it at once
+
+    objection_raised(objection)
     return objection
 
 
@@ -215,17 +218,29 @@ def vote(objection: Objection, person: Person, keep: bool) -> Objection:
     return objection
 
 
-def resolve(objection: Objection, person: Person, decision: str, resolution: str) -> Objection:
-    """Mediation: a steward upholds or dismisses an objection, saying why."""
-    contribution = objection.contribution
+def mediation_refusal(contribution: Contribution, person: Person) -> LedgerError | None:
+    """Why ``person`` may not mediate objections to this contribution, or None: a steward of the
+    commons (not an administrator from outside it), under the mediation procedure, not on their own work."""
     rules = rules_for(contribution)
     if rules is not None and rules.objection_procedure != "mediation":
-        raise Conflict(_("In this commons objections are decided by vote."))
+        return Conflict(_("In this commons objections are decided by vote."))
     found = membership(contribution.commons, person)
     if found is None or found.role != "steward":
-        raise Forbidden(_("Only a steward of this commons mediates objections."))
+        return Forbidden(_("Only a steward of this commons mediates objections."))
     if contribution.person_id == person.id:
-        raise Forbidden(_("You cannot mediate an objection to your own contribution."))
+        return Forbidden(_("You cannot mediate an objection to your own contribution."))
+    return None
+
+
+def can_mediate(contribution: Contribution, person: Person) -> bool:
+    return mediation_refusal(contribution, person) is None
+
+
+def resolve(objection: Objection, person: Person, decision: str, resolution: str) -> Objection:
+    """Mediation: a steward upholds or dismisses an objection, saying why."""
+    refusal = mediation_refusal(objection.contribution, person)
+    if refusal is not None:
+        raise refusal
     _require_open(objection)
     problems: dict[str, list[str]] = {}
     if decision not in ("uphold", "dismiss"):

@@ -22,6 +22,7 @@ from ledger.extensions import db
 from ledger.fund.models import FundDonation, FundRuleVersion
 from ledger.people.models import ROLE_FUND_MANAGER, Person
 from ledger.timeutil import today, utcnow
+from ledger.versions import in_force
 
 MAX_DONATION_CENTS = 1_000_000_000
 DEFAULT_TOPUP_RATIO = "0.5"
@@ -99,12 +100,13 @@ def cap_left(rules: FundRuleVersion, on: date, *, excluding_round: int | None = 
     return {person_id: max(0, rules.per_person_cap_cents - total) for person_id, total in granted.items()}
 
 
-def current_fund_rules(*, create: bool = True) -> FundRuleVersion:
-    """The fund's rules in force; version 1 (half of each shortfall, no cap) is created on first need.
+def fund_rules_in_force(on: date | None = None, *, create: bool = True) -> FundRuleVersion:
+    """The fund's rules in force on ``on`` (default: today; see ``ledger.versions``); version 1
+    (half of each shortfall, no cap) is created on first need.
 
     With ``create=False`` the default version is returned without being stored (for simulations).
     """
-    rules = db.session.scalar(select(FundRuleVersion).order_by(FundRuleVersion.version.desc()).limit(1))
+    rules = in_force(FundRuleVersion, on=on)
     if rules is None:
         rules = FundRuleVersion(
             version=1,
@@ -121,14 +123,15 @@ def current_fund_rules(*, create: bool = True) -> FundRuleVersion:
 
 
 def fund_rules_history() -> list[FundRuleVersion]:
-    current_fund_rules()
+    fund_rules_in_force()
     return list(db.session.scalars(select(FundRuleVersion).order_by(FundRuleVersion.version)))
 
 
 def new_fund_rules(
     author: Person, *, reason: str, topup_ratio: Decimal, per_person_cap_cents: int | None, effective_from: date | None = None
 ) -> FundRuleVersion:
-    previous = current_fund_rules()
+    fund_rules_in_force()  # version 1 exists before version 2 follows it
+    previous = db.session.scalar(select(FundRuleVersion).order_by(FundRuleVersion.version.desc()).limit(1))
     rules = FundRuleVersion(
         version=previous.version + 1,
         author_id=author.id,
@@ -230,6 +233,6 @@ def fund_summary() -> FundSummary:
         levies_cents=-balance(chart.fund_levies().code),
         donations_cents=-balance(chart.fund_donations().code),
         topups_cents=balance(chart.fund_topups().code),
-        rules=current_fund_rules(),
+        rules=fund_rules_in_force(),
         flows=recent_flows(),
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, request, session
+import functools
+
+from flask import g, redirect, request, session, url_for
 
 from ledger.errors import Forbidden, NotAuthenticated
 from ledger.people.models import Person
@@ -15,7 +17,6 @@ def load_current_person() -> None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         g.person = person_for_token(header.removeprefix("Bearer ").strip())
-        g.auth_via = "token"
         return
     if request.path.startswith("/api/"):
         # The API takes tokens only: a cookie would need CSRF protection the API cannot have.
@@ -23,7 +24,6 @@ def load_current_person() -> None:
     person_id = session.get("person_id")
     if isinstance(person_id, int):
         g.person = session_person(person_id, session.get("session_generation", 0))
-        g.auth_via = "session"
 
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -53,3 +53,17 @@ def require_admin() -> Person:
     if not person.is_admin:
         raise Forbidden("Only an installation administrator may do this.")
     return person
+
+
+def login_required(view):
+    """A page guard: call ``view(me, ...)`` with the logged-in person, or send the browser to log in
+    (a page redirects where the API would answer 401)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        me = current_person()
+        if me is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(me, *args, **kwargs)
+
+    return wrapper

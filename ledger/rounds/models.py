@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -21,13 +23,25 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.commons.models import Commons
-from ledger.extensions import db
+from ledger.extensions import db, one_of
 from ledger.timeutil import utcnow
 
 CADENCES = ("monthly", "quarterly", "manual")
 ALLOCATION_METHODS = ("time", "self", "peer", "hybrid")
 OBJECTION_PROCEDURES = ("vote", "mediation")
-ROUND_STATES = ("open", "review", "allocated", "finalized", "paid")
+
+
+class RoundState(StrEnum):
+    """A round's lifecycle, in order (docs/allocation.md)."""
+
+    OPEN = "open"
+    REVIEW = "review"
+    ALLOCATED = "allocated"
+    FINALIZED = "finalized"
+    PAID = "paid"
+
+
+ROUND_STATES = tuple(RoundState)
 
 
 class RuleVersion(db.Model):
@@ -75,7 +89,7 @@ class Round(db.Model):
     __table_args__ = (
         CheckConstraint("envelope_cents >= 0", name="envelope"),
         CheckConstraint("period_end >= period_start", name="period"),
-        CheckConstraint("state IN ('open', 'review', 'allocated', 'finalized', 'paid')", name="state"),
+        CheckConstraint(one_of("state", RoundState), name="state"),
         UniqueConstraint("commons_id", "period_start"),
         # On PostgreSQL, migration 0003 adds ex_rounds_period_overlap: no two periods of a commons
         # overlap (an exclusion constraint, which SQLite lacks; there create_round's check holds).
@@ -114,8 +128,8 @@ class AllocationLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    hours: Mapped[str] = mapped_column(Numeric(10, 2))
-    weighted_hours: Mapped[str] = mapped_column(Numeric(12, 4))
+    hours: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    weighted_hours: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     claim_cents: Mapped[int] = mapped_column(BigInteger)
     gross_cents: Mapped[int] = mapped_column(BigInteger)
     levy_cents: Mapped[int] = mapped_column(BigInteger)
@@ -164,3 +178,23 @@ class SchedulerRun(db.Model):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     holder: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class RoundEvent(db.Model):
+    """One step of a round's history: who moved it, from what to what, and why if it was early.
+
+    Members read this history on the round's page: a step taken before its window ended is only
+    possible with a written reason, so that nobody shortens a window silently.
+    """
+
+    __tablename__ = "round_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    # None when the scheduler moved the round.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    early: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

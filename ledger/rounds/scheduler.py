@@ -73,13 +73,17 @@ class SchedulerLock:
 
 def run_tick(app: Flask, holder: str = "scheduler") -> dict:
     """Advance every round whose dates have passed (what `ledger rounds tick` does), in one transaction."""
+    from ledger import mail
     from ledger.extensions import db
+    from ledger.inbox.notifications import send_digests
     from ledger.rounds.lifecycle import tick
 
     with app.app_context():
         try:
             summary = tick(holder=holder)
+            summary["digests"] = send_digests()
             db.session.commit()
+            mail.deliver_queued()
         except Exception:
             db.session.rollback()
             log.exception("scheduler tick failed; it will be retried at the next interval")
@@ -105,8 +109,8 @@ def start_background_scheduler(app: Flask):
 
 def run_purge(app: Flask) -> int:
     """Forget the Idempotency-Keys past their lifetime (their replay records hold answers)."""
-    from ledger.api.idempotency import purge_expired_keys
     from ledger.extensions import db
+    from ledger.people.service import purge_expired_keys
 
     with app.app_context():
         try:

@@ -21,17 +21,17 @@ from ledger.contributions.models import Contribution
 from ledger.contributions.review import ReviewTotals, counts, in_review, review_totals
 from ledger.errors import Conflict, ValidationFailed, field_error
 from ledger.extensions import db
-from ledger.fund.service import available_cents, cap_left, current_fund_rules, draws_on_fund
+from ledger.fund.service import available_cents, cap_left, draws_on_fund, fund_rules_in_force
 from ledger.payouts.models import Cae, CaeMembership
 from ledger.people.models import Person
 from ledger.rounds.allocation import Allocation, FundTerms, RoundInput, Route, Work, allocate
 from ledger.rounds.allocation.words import to_json
-from ledger.rounds.models import AllocationLine, PeerPoints, Round, SelfRequest
-from ledger.rounds.rules import RULE_FIELDS, allocation_rules, current_rules
+from ledger.rounds.models import AllocationLine, PeerPoints, Round, RoundState, SelfRequest
+from ledger.rounds.rules import RULE_FIELDS, allocation_rules, check_category_weights, rules_in_force
 from ledger.timeutil import today
 
 # Rounds whose envelope is promised but not yet written to the ledger.
-PENDING_STATES = ("open", "review", "allocated")
+PENDING_STATES = (RoundState.OPEN, RoundState.REVIEW, RoundState.ALLOCATED)
 MAX_PERIOD_DAYS = 366
 # A round shorter than this needs the manual cadence and a steward's written reason.
 MIN_PERIOD_DAYS = 7
@@ -101,6 +101,15 @@ def period_problems(commons: Commons, rules, period_start: date, period_end: dat
     return problems
 
 
+def rules_date(period_start: date) -> date:
+    """The day whose rules in force a round pins: today, or the first day of a period still to come.
+
+    A round of a past period takes today's rules (so a fix applies on recompute), never a
+    version scheduled for later.
+    """
+    return max(today(), period_start)
+
+
 def create_round(
     commons: Commons,
     *,
@@ -116,7 +125,7 @@ def create_round(
     commons, and an envelope the treasury cannot cover. ``reason`` is kept for a short round. On
     PostgreSQL an exclusion constraint also keeps the periods apart (migration 0003).
     """
-    rules = current_rules(commons.id)
+    rules = rules_in_force(commons.id, rules_date(period_start))
     reason = (reason or "").strip() or None
     if problems := period_problems(commons, rules, period_start, period_end, reason):
         raise ValidationFailed("The round's period was refused.", fields=problems)
@@ -221,7 +230,7 @@ def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundI
             .order_by(PeerPoints.id)
         )
     )
-    fund_rules = current_fund_rules(create=store_defaults)
+    fund_rules = fund_rules_in_force(create=store_defaults)
     inp = RoundInput(
         envelope_cents=round_.envelope_cents,
         rules=allocation_rules(rules),
@@ -308,23 +317,49 @@ def carried_over_from(round_: Round) -> list[Contribution]:
     )
 
 
+def can_recompute(round_: Round) -> bool:
+    """Only a preview can be recomputed: the round is allocated, not yet finalized."""
+    return round_.state == RoundState.ALLOCATED
+
+
 def recompute(round_: Round) -> Allocation:
-    """After a rule fix: pin the commons' latest rule version and compute the preview again."""
-    if round_.state != "allocated":
+    """After a rule fix: pin the commons' version in force (see ``rules_date``) and compute the preview again."""
+    if not can_recompute(round_):
         raise Conflict(f"Only an allocated round can be recomputed; this one is {round_.state}.")
-    round_.rule_version_id = current_rules(round_.commons_id).id
+    round_.rule_version_id = rules_in_force(round_.commons_id, rules_date(round_.period_start)).id
     db.session.flush()
     db.session.expire(round_, ["rule_version"])
     return compute(round_)
 
 
+# A simulation compares rules on a round whose allocation can still change.
+WHAT_IF_STATES = PENDING_STATES
+
+
+def can_what_if(round_: Round) -> bool:
+    """Whether a steward may simulate other rules on this round (not once it is finalized)."""
+    return round_.state in WHAT_IF_STATES
+
+
 def what_if(round_: Round, overrides: dict) -> tuple[Allocation, ReviewTotals]:
-    """The allocation the round would get under its rules changed by ``overrides``; writes nothing."""
+    """The allocation the round would get under its rules changed by ``overrides``; writes nothing.
+
+    Refused on a finalized (or paid) round and for weights naming unknown categories. Whatever
+    the computation loads or creates on the way (a default fund rule, an account) is rolled back
+    here, in a savepoint, so the caller's session is left as it was.
+    """
+    if not can_what_if(round_):
+        raise Conflict(f"Round {round_.id} is {round_.state}: simulate on a round not finalized yet.", code="round_finalized")
+    check_category_weights(round_.commons, overrides.get("category_weights"))
     base = round_.rule_version
     settings = {name: getattr(base, name) for name in RULE_FIELDS}
     settings.update({k: v for k, v in overrides.items() if k in RULE_FIELDS})
     if "category_weights" in overrides:
         settings["category_weights"] = {k: str(v) for k, v in (overrides["category_weights"] or {}).items()}
-    with db.session.no_autoflush:
-        inp, outcome = gather(round_, SimpleNamespace(**settings), store_defaults=False)
-    return allocate(inp), outcome
+    savepoint = db.session.begin_nested()
+    try:
+        with db.session.no_autoflush:
+            inp, outcome = gather(round_, SimpleNamespace(**settings), store_defaults=False)
+        return allocate(inp), outcome
+    finally:
+        savepoint.rollback()

@@ -6,7 +6,7 @@ import math
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -123,7 +123,7 @@ def logout():
 
 @blp.get("/lang/<code>")
 def switch_language(code: str):
-    if code in ("fr", "en"):
+    if code in current_app.config["LEDGER_LANGUAGES"]:
         session["lang"] = code
         if (person := current_person()) is not None:
             person.locale = code

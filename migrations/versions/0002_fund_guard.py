@@ -1,14 +1,14 @@
 """fund guard: commons start date and fund admission, late-declaration window, short-round reason
 
 Revision ID: 0002_fund_guard
-Revises: 0003_race_guards
+Revises: 0007_enums
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_fund_guard"
-down_revision = "0003_race_guards"
+down_revision = "0007_enums"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 commons never overlap (exclusion constraint on a daterange, with btree_gist)
 
 Revision ID: 0003_race_guards
-Revises: 0005_books
+Revises: 0006_websec
 """
 
 import sqlalchemy as sa
