@@ -12,6 +12,7 @@ hand; the benchmarks call the functions below on their own databases.
 from __future__ import annotations
 
 import argparse
+import base64
 import random
 import time
 from collections.abc import Iterable, Iterator
@@ -23,10 +24,10 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
-from ledger.accounts import chart
+from ledger.accounts import chart, checkpoints, merkle
 from ledger.accounts.chain import GENESIS, PostingData, TransactionData, link_hash
-from ledger.accounts.models import Account, LedgerTransaction, Posting
-from ledger.accounts.signing import SigningKey
+from ledger.accounts.models import Account, Checkpoint, LedgerTransaction, Posting, SigningKeyRecord
+from ledger.accounts.signing import SigningKey, raw_public_key
 from ledger.backup import reset_sequences
 from ledger.commons.models import Commons, Membership
 from ledger.contributions.models import DEFAULT_CATEGORIES, Category, Contribution
@@ -34,6 +35,7 @@ from ledger.people.models import Person
 from ledger.rounds.models import RuleVersion
 
 BATCH = 5000
+ORIGIN = "localhost/ledger"  # the default LEDGER_ORIGIN: the origin line of generated checkpoints
 CATEGORIES = ("production", "production", "maintenance", "care", "governance", "welcoming", "coordination", "mutual_help")
 HOURS = tuple(Decimal(h) for h in ("0.5", "1", "1.5", "2", "2.5", "3", "4", "6"))
 
@@ -162,7 +164,16 @@ def commons(connection: Connection, n: int, author_id: int, tag: str = "c") -> l
         connection,
         Commons.__table__,
         (
-            {"id": first + i, "slug": f"{tag}{first + i}", "name": f"Commons {first + i}", "description": "", "created_at": now}
+            {
+                "id": first + i,
+                "slug": f"{tag}{first + i}",
+                "name": f"Commons {first + i}",
+                "description": "",
+                "created_at": now,
+                "started_on": date(2000, 1, 1),
+                # Admitted, so that the measured rounds write top-ups as a real federation's do.
+                "fund_status": "admitted",
+            }
             for i in range(n)
         ),
         n,
@@ -282,13 +293,19 @@ def ledger(
     start: date = date(2025, 1, 1),
     seed: int = 11,
 ) -> int:
-    """Append ``n`` balanced, chained and signed transactions (income and retributions) in bulk.
+    """Append ``n`` balanced, chained transactions (income and retributions) in bulk, signed by checkpoints.
 
-    The same hash and signature as ``ledger.accounts.service.post`` computes, without its
-    per-transaction round trips; the postings are about 2.5 per transaction.
+    The same hashes as ``ledger.accounts.service.post`` computes, without its per-transaction
+    round trips; one signed checkpoint per batch of ``BATCH``, as if each batch were a commit;
+    the postings are about 2.5 per transaction.
     """
     rng = random.Random(seed)
     accounts = _accounts(connection, commons_ids, people_ids)
+    owners = {
+        row.code: row
+        for row in connection.execute(select(Account.code, Account.type, Account.person_id, Account.commons_id, Account.cae_id))
+    }
+    checkpoint = _Checkpointer(connection, key)
     last = connection.execute(
         select(LedgerTransaction.seq, LedgerTransaction.hash).order_by(LedgerTransaction.seq.desc()).limit(1)
     ).first()
@@ -330,7 +347,12 @@ def ledger(
             round_id=None,
             reverses_seq=None,
             ref=None,
-            postings=tuple(PostingData(code, cents, memo) for code, cents, memo in legs),
+            postings=tuple(
+                PostingData(code, cents, memo, o.type, o.person_id, o.commons_id, o.cae_id)
+                for code, cents, memo in legs
+                for o in (owners[code],)
+            ),
+            format=2,
         )
         digest = link_hash(data, prev)
         transactions.append(
@@ -347,10 +369,12 @@ def ledger(
                 "ref": None,
                 "prev_hash": prev,
                 "hash": digest,
-                "signature": key.sign(digest.encode()),
-                "key_id": key.key_id,
+                "signature": "",
+                "key_id": "",
+                "format": 2,
             }
         )
+        checkpoint.frontier.append(merkle.leaf_hash(bytes.fromhex(digest)))
         for code, cents, memo in legs:
             postings.append(
                 {"id": posting_id, "transaction_id": tx_id, "account_id": accounts[code], "amount_cents": cents, "memo": memo}
@@ -359,14 +383,44 @@ def ledger(
         prev, tx_id = digest, tx_id + 1
         if len(transactions) >= BATCH:
             _flush(connection, transactions, postings)
+            checkpoint.write(digest)
             progress.add(len(transactions))
             transactions, postings = [], []
     if transactions:
         _flush(connection, transactions, postings)
+        checkpoint.write(prev)
         progress.add(len(transactions))
     if connection.dialect.name == "postgresql":
         reset_sequences(connection)
     return n
+
+
+class _Checkpointer:
+    """Signed checkpoints for a generated ledger, extending the latest stored one."""
+
+    def __init__(self, connection: Connection, key: SigningKey):
+        self.connection, self.key = connection, key
+        last = connection.execute(
+            select(Checkpoint.size, Checkpoint.frontier, Checkpoint.hash).order_by(Checkpoint.size.desc()).limit(1)
+        ).first()
+        self.frontier = (
+            merkle.Frontier(last.size, [bytes.fromhex(h) for h in last.frontier.split()]) if last else merkle.Frontier()
+        )
+        self.prev = last.hash if last else checkpoints.GENESIS
+        known = connection.execute(select(SigningKeyRecord.id).where(SigningKeyRecord.key_id == key.key_id)).first()
+        if known is None:
+            connection.execute(
+                insert(SigningKeyRecord.__table__).values(
+                    key_id=key.key_id,
+                    public_key=base64.b64encode(raw_public_key(key)).decode(),
+                    added_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                )
+            )
+
+    def write(self, chain_head: str) -> None:
+        row = checkpoints.checkpoint_row(self.frontier, chain_head, self.prev, self.key, ORIGIN)
+        self.connection.execute(insert(Checkpoint.__table__).values(**row))
+        self.prev = row["hash"]
 
 
 def _flush(connection: Connection, transactions: list[dict], postings: list[dict]) -> None:

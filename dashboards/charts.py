@@ -13,7 +13,9 @@ from fractions import Fraction
 from flask_babel import gettext as _
 
 from dashboards import figures, flows, queries, stats
-from ledger.accounts.money import format_euros, round_half_up
+from ledger import formatting
+from ledger.accounts.money import round_half_up
+from ledger.formatting import money
 
 
 @dataclass
@@ -41,14 +43,10 @@ class Chart:
         if column in self.display:
             return self.display[column](value)
         if column.endswith("_cents"):
-            return f"{format_euros(int(value))} €"
+            return money(int(value))
         if isinstance(value, bool):
             return _("yes") if value else _("no")
         return str(value)
-
-
-def eur(cents: int) -> str:
-    return f"{format_euros(cents)} €"
 
 
 def source_label(code: str) -> str:
@@ -70,7 +68,7 @@ def income_sources(commons_id: int | None) -> Chart:
         _("Income by source"),
         _(
             "Money received each month, by kind of source (grants, sales, donations, contracts…). Total received: %(total)s.",
-            total=eur(total),
+            total=money(total),
         ),
         [("month", _("Month")), ("source", _("Source")), ("amount_cents", _("Amount"))],
         rows,
@@ -88,7 +86,7 @@ def income_funders(commons_id: int | None) -> Chart:
         _(
             "Who funded the work, month by month: %(count)s funders gave %(total)s in all.",
             count=len(funders),
-            total=eur(sum(r["amount_cents"] for r in rows)),
+            total=money(sum(r["amount_cents"] for r in rows)),
         ),
         [("month", _("Month")), ("funder", _("Funder")), ("amount_cents", _("Amount"))],
         rows,
@@ -117,9 +115,9 @@ def funder_flows(commons_id: int | None) -> Chart:
             "everything the commons received: what went to contributors, to the solidarity fund, and what is still in "
             "the treasury. %(paid)s has been paid to contributors, %(owed)s is owed to them (exported or pending) and "
             "%(waived)s was waived, left to the commons.",
-            paid=eur(total["paid"]),
-            owed=eur(total["owed"]),
-            waived=eur(total["waived"]),
+            paid=money(total["paid"]),
+            owed=money(total["owed"]),
+            waived=money(total["waived"]),
         ),
         [("funder", _("Funder")), ("commons", _("Commons")), ("use", _("Went to")), ("amount_cents", _("Amount"))],
         rows,
@@ -195,7 +193,7 @@ def distribution_of(commons_id: int | None) -> Distribution:
 
 
 def percent(value: Fraction) -> str:
-    return f"{stats.as_decimal(value * 100, 1)} %"
+    return formatting.percent(value, places=1)
 
 
 def distribution(commons_id: int | None) -> Chart:
@@ -213,7 +211,7 @@ def distribution(commons_id: int | None) -> Chart:
             "diagonal, the more equal. %(people)s people received %(total)s; Gini coefficient %(gini)s (0 = everyone the "
             "same); the top 10%% (%(top)s people) received %(share)s. No one is named or ranked.",
             people=d.people,
-            total=eur(d.total_cents),
+            total=money(d.total_cents),
             gini=stats.as_decimal(d.gini),
             top=d.top_people,
             share=percent(d.top_share),
@@ -299,15 +297,15 @@ def fund(commons_id: int | None) -> Chart:
         _(
             "The solidarity fund, shared by all commons: levies on every retribution and donations come in, top-ups "
             "to contributors of commons whose envelope fell short go out. Levies %(levies)s, top-ups %(topups)s.",
-            levies=eur(levies),
-            topups=eur(topups),
+            levies=money(levies),
+            topups=money(topups),
         )
         if commons_id is None
         else _(
             "What this commons sent to the shared solidarity fund (levies, gifts) and the top-ups its contributors "
             "received from it. Levies %(levies)s, top-ups %(topups)s.",
-            levies=eur(levies),
-            topups=eur(topups),
+            levies=money(levies),
+            topups=money(topups),
         )
     )
     columns = [("month", _("Month"))] + [(key, labels[key]) for key in ("levies_cents", "donations_cents", "topups_cents")]

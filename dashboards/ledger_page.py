@@ -2,8 +2,9 @@
 
 Checking the whole chain walks every transaction, too slow for every page view of a large
 installation; so each row shown is checked by itself — its hash recomputed from its content and
-its predecessor's hash, its link to that predecessor, its signature against the public key — and
-the page links to ``GET /api/v1/ledger/verify`` for the whole chain.
+its predecessor's hash, its link to that predecessor, and either its own signature (ledgers
+written before checkpoints) or its place under the latest signed checkpoint — and the page links
+to ``GET /api/v1/ledger/verify`` for the whole chain and the tree.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance_errors, link_hash
-from ledger.accounts.models import LedgerTransaction, Posting
+from ledger.accounts.chain import GENESIS, balance_errors, link_hash
+from ledger.accounts.models import Checkpoint, LedgerTransaction, Posting
+from ledger.accounts.receipts import transaction_data
 from ledger.accounts.signing import verify_signature
 from ledger.commons.models import Commons
 from ledger.extensions import db
@@ -124,6 +126,7 @@ def page_of(filters: Filters, public_pem: str, key_id: str) -> tuple[int, list[R
             select(Commons.id, Commons.name).where(Commons.id.in_({tx.commons_id for tx in txs if tx.commons_id}))
         ).all()
     )
+    covered = db.session.scalar(select(func.max(Checkpoint.size))) or 0
     rows = []
     for tx in txs:
         amount = sum(p.amount_cents for p in tx.postings if p.amount_cents > 0)
@@ -132,33 +135,33 @@ def page_of(filters: Filters, public_pem: str, key_id: str) -> tuple[int, list[R
                 tx,
                 names.get(tx.commons_id),
                 amount,
-                check(tx, prev.get(tx.seq - 1, GENESIS if tx.seq == 1 else None), seq_of.get(tx.reverses_id), public_pem, key_id),
+                check(
+                    tx,
+                    prev.get(tx.seq - 1, GENESIS if tx.seq == 1 else None),
+                    seq_of.get(tx.reverses_id),
+                    public_pem,
+                    key_id,
+                    covered,
+                ),
             )
         )
     return total, rows
 
 
-def check(tx: LedgerTransaction, prev_hash: str | None, reverses_seq: int | None, public_pem: str, key_id: str) -> str:
+def check(
+    tx: LedgerTransaction, prev_hash: str | None, reverses_seq: int | None, public_pem: str, key_id: str, covered_size: int
+) -> str:
     """The status of one transaction checked by itself (see the module docstring)."""
-    postings = tuple(PostingData(p.account.code, p.amount_cents, p.memo) for p in tx.postings)
-    if balance_errors(postings):
+    data = transaction_data(tx, reverses_seq)
+    if balance_errors(data.postings):
         return "unbalanced"
     if prev_hash is None or tx.prev_hash != prev_hash:
         return "unlinked"
-    data = TransactionData(
-        seq=tx.seq,
-        kind=tx.kind,
-        memo=tx.memo,
-        occurred_on=tx.occurred_on.isoformat(),
-        recorded_at=tx.recorded_at,
-        commons_id=tx.commons_id,
-        round_id=tx.round_id,
-        reverses_seq=reverses_seq,
-        ref=tx.ref,
-        postings=postings,
-    )
     if link_hash(data, tx.prev_hash) != tx.hash:
         return "altered"
-    if tx.key_id != key_id or not verify_signature(public_pem, tx.hash.encode(), tx.signature):
+    if tx.signature:
+        if tx.key_id != key_id or not verify_signature(public_pem, tx.hash.encode(), tx.signature):
+            return "unsigned"
+    elif tx.seq > covered_size:
         return "unsigned"
     return "verified"

@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from dashboards import blp, charts, figures, ledger_page, queries
 from dashboards.csv import to_csv
-from ledger.accounts.money import format_euros
+from ledger.accounts.checkpoints import latest as latest_checkpoint
 from ledger.accounts.signing import current_key
 from ledger.commons.models import Commons
 from ledger.commons.service import get_commons, membership
 from ledger.extensions import db
+from ledger.formatting import money
 from ledger.people.auth import current_person
 
 PLOTLY_DIR = os.path.join(os.path.dirname(plotly.__file__), "package_data")
@@ -34,12 +35,12 @@ def helpers() -> dict:
     return {
         # Safe to mark: figures.to_json escapes <, > and & so the JSON cannot leave its script element.
         "figure_json": lambda figure: Markup(figures.to_json(figure)),
-        "euros": format_euros,
+        "euros": money,
         "statuses": {
             "verified": _("verified"),
             "altered": _("altered: content does not match its hash"),
             "unlinked": _("not linked to the previous transaction"),
-            "unsigned": _("signature not valid"),
+            "unsigned": _("not covered by a valid signature"),
             "unbalanced": _("postings do not balance"),
         },
     }
@@ -114,6 +115,7 @@ def ledger():
     total, rows = ledger_page.page_of(filters, key.public_pem, key.key_id)
     all_commons = db.session.scalars(select(Commons).order_by(Commons.name)).all()
     pages = max(1, -(-total // ledger_page.PER_PAGE))
+    checkpoint = latest_checkpoint()
     html = render_template(
         "dashboards/ledger.html",
         filters=filters,
@@ -123,6 +125,20 @@ def ledger():
         kinds=ledger_page.kinds(),
         all_commons=all_commons,
         key_id=key.key_id,
+        checkpoint=checkpoint,
         args=request.args,
     )
     return html, (422 if filters.errors else 200)
+
+
+@blp.get("/ledger/checkpoint.txt")
+def ledger_checkpoint():
+    """The latest signed checkpoint as a file to keep (``ledger verify --against`` reads it)."""
+    checkpoint = latest_checkpoint()
+    if checkpoint is None:
+        abort(404)
+    return Response(
+        checkpoint.note,
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="ledger-checkpoint-{checkpoint.size}.txt"'},
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -88,9 +89,13 @@ def write_backup(engine: Engine, path: Path, *, progress=None) -> BackupSummary:
     counts: dict[str, int] = {}
     digests: dict[str, str] = {}
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
-    with engine.connect().execution_options(**options) as connection, connection.begin():
+    with (
+        engine.connect().execution_options(**options) as connection,
+        connection.begin(),
+        _private_file(path) as handle,
+    ):
         revision = _revision(connection)
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for table in tables():
                 digest = hashlib.sha256()
                 count = 0
@@ -117,6 +122,14 @@ def write_backup(engine: Engine, path: Path, *, progress=None) -> BackupSummary:
             }
             archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
     return BackupSummary(path, counts, revision)
+
+
+def _private_file(path: Path):
+    """``path`` opened for writing, readable by its owner only (0600, like the keys): a backup
+    holds every person's data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    return os.fdopen(fd, "wb")
 
 
 def read_manifest(archive: zipfile.ZipFile) -> dict:

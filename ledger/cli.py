@@ -28,7 +28,8 @@ def init_command() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     from ledger.migrate import upgrade
 
-    upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    config = current_app.config
+    upgrade(config["SQLALCHEMY_DATABASE_URI"], signing_key_file=config["LEDGER_SIGNING_KEY_FILE"], origin=config["LEDGER_ORIGIN"])
     click.echo(f"database at the latest revision: {db.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -69,6 +70,21 @@ def users_create(email: str, name: str, password: str | None, admin: bool) -> No
     click.echo(f"created person {person.id} <{person.email}>{' (admin)' if admin else ''}")
 
 
+@users.command("end-sessions")
+@click.option("--email", required=True)
+@with_appcontext
+def users_end_sessions(email: str) -> None:
+    """Log this person out on every device (a lost phone, a copied cookie); API tokens are revoked apart."""
+    from ledger.people.service import end_sessions, find_by_email
+
+    person = find_by_email(email)
+    if person is None:
+        fail(f"no person with email {email}")
+    end_sessions(person)
+    db.session.commit()
+    click.echo(f"every session of <{person.email}> ended")
+
+
 @cli.group("tokens")
 def tokens() -> None:
     """Manage API tokens."""
@@ -90,22 +106,133 @@ def tokens_create(email: str, label: str) -> None:
     click.echo(token)
 
 
-@cli.command("verify")
+@cli.command("purge-idempotency-keys")
 @with_appcontext
-def verify_command() -> None:
-    """Check the ledger's hash chain and signatures; exit 1 naming the first bad transaction."""
-    from ledger.accounts.signing import current_key
-    from ledger.accounts.verify import verify_ledger
+def purge_idempotency_command() -> None:
+    """Delete the idempotency replay records past LEDGER_IDEMPOTENCY_HOURS (the scheduler does it hourly)."""
+    from ledger.people.service import purge_expired_keys
 
-    report = verify_ledger(current_key())
+    count = purge_expired_keys()
+    db.session.commit()
+    click.echo(f"{count} expired idempotency records deleted")
+
+
+@cli.command("outbox")
+@with_appcontext
+def outbox_command() -> None:
+    """List the mails written to instance/outbox/ (when no LEDGER_SMTP_URL is set)."""
+    from ledger.mail import outbox, outbox_dir
+
+    rows = outbox()
+    for row in rows:
+        click.echo(f"{row['date']}  {row['to']}  {row['subject']}  ({row['file']})")
+    click.echo(f"{len(rows)} message(s) in {outbox_dir()}")
+
+
+@cli.command("verify")
+@click.option(
+    "--against",
+    "against",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A checkpoint saved earlier (signed note, or the checkpoints API's JSON): the ledger must extend it.",
+)
+@with_appcontext
+def verify_command(against: tuple[str, ...]) -> None:
+    """Check the chain, the Merkle tree and the signed checkpoints; exit 1 naming the first bad one."""
+    from pathlib import Path
+
+    from ledger.accounts.checkpoints import NoteError
+    from ledger.accounts.verify import count_transactions, parse_saved, verify_ledger
+
+    try:
+        saved = [note for path in against for note in parse_saved(Path(path).read_text(encoding="utf-8"))]
+    except (NoteError, ValueError, KeyError, TypeError) as exc:
+        fail(f"--against: not a saved checkpoint ({exc})")
+    progress = None
+    if sys.stderr.isatty():
+        total = count_transactions()
+        bar = click.progressbar(length=total, label="verifying", file=sys.stderr)
+        done = [0]
+
+        def progress(checked: int) -> None:
+            bar.update(checked - done[0])
+            done[0] = checked
+
+    report = verify_ledger(against=saved, progress=progress)
+    if progress:
+        bar.render_finish()
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     if report.ok:
-        click.echo(f"ledger intact: {report.checked} transactions, last hash {report.last_hash}")
+        extends = f"; extends {len(saved)} saved checkpoint(s)" if saved else ""
+        click.echo(
+            f"ledger intact: {report.checked} transactions, last hash {report.last_hash}; "
+            f"{report.checkpoints} signed checkpoints, root {report.root}{extends}"
+        )
         return
-    click.echo(
-        f"ledger BROKEN at transaction id={report.first_bad_id} (seq {report.first_bad_seq}): {report.reason}",
-        err=True,
-    )
+    if report.first_bad_id is not None:
+        where = f"transaction id={report.first_bad_id} (seq {report.first_bad_seq})"
+    else:
+        where = (
+            f"checkpoint of size {report.first_bad_checkpoint}"
+            if report.first_bad_checkpoint is not None
+            else f"seq {report.first_bad_seq}"
+        )
+    click.echo(f"ledger BROKEN at {where}: {report.reason}", err=True)
     sys.exit(1)
+
+
+@cli.command("verify-receipt")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--public-key",
+    "public_key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The signer's public key (PEM, or base64 of the raw key); default: this installation's key history.",
+)
+@with_appcontext
+def verify_receipt_command(path: str, public_key: str | None) -> None:
+    """Check an inclusion receipt offline: the transaction, its audit path and the signed checkpoint."""
+    import base64
+    import json
+    from pathlib import Path
+
+    from ledger.accounts.receipts import check_receipt
+
+    try:
+        receipt = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        fail(f"{path} is not a JSON receipt ({exc})")
+    if public_key:
+        keys = [_raw_public_key(Path(public_key).read_bytes())]
+    else:
+        from ledger.accounts.models import SigningKeyRecord
+
+        keys = [base64.b64decode(k) for k in db.session.scalars(db.select(SigningKeyRecord.public_key))]
+    results = [check_receipt(receipt, key) for key in keys] or [["no public key to check the checkpoint with"]]
+    problems = min(results, key=len)
+    if problems:
+        for problem in problems:
+            click.echo(f"receipt REFUSED: {problem}", err=True)
+        sys.exit(1)
+    tx = receipt["transaction"]
+    click.echo(
+        f"receipt valid: transaction seq {tx['seq']} ({tx['kind']}) is in the ledger of {receipt['tree_size']} transactions"
+    )
+    for account, amount_cents, *_ in tx["postings"]:
+        click.echo(f"  {account}: {amount_cents} cents")
+
+
+def _raw_public_key(data: bytes) -> bytes:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    if data.lstrip().startswith(b"-----BEGIN"):
+        key = serialization.load_pem_public_key(data)
+        return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64decode(data.strip())
 
 
 @cli.command("demo")
@@ -143,6 +270,15 @@ def _register_round_commands() -> None:
 
 
 _register_round_commands()
+
+
+def _register_fund_commands() -> None:
+    from ledger.fund.cli import fund_group
+
+    cli.add_command(fund_group)
+
+
+_register_fund_commands()
 
 
 @cli.command("backup")

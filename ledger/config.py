@@ -43,6 +43,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SECRET_KEY": None,
         # Where the Ed25519 signing key and the data-encryption keys live: never in the database.
         "LEDGER_SIGNING_KEY_FILE": os.environ.get("LEDGER_SIGNING_KEY_FILE", str(instance / "signing_key.pem")),
+        # The name of this ledger in its signed checkpoints (C2SP origin line): unique to the
+        # installation, e.g. "ledger.example.org/budget"; witnesses keep checkpoints by it.
+        "LEDGER_ORIGIN": os.environ.get("LEDGER_ORIGIN", "localhost/ledger"),
         "LEDGER_DATA_KEY": os.environ.get("LEDGER_DATA_KEY"),
         "LEDGER_DATA_KEY_FILE": os.environ.get("LEDGER_DATA_KEY_FILE", str(instance / "data_keys")),
         "LEDGER_CURRENCY": os.environ.get("LEDGER_CURRENCY", "EUR"),
@@ -65,7 +68,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_REDOC_PATH": None,
         "OPENAPI_SWAGGER_UI_PATH": None,
         "LEDGER_SCHEDULER_INTERVAL_SECONDS": int(os.environ.get("LEDGER_SCHEDULER_INTERVAL_SECONDS", "300")),
+        # Outgoing mail: smtp://user:password@host:port or smtps://…; empty writes to instance/outbox/.
+        "LEDGER_SMTP_URL": os.environ.get("LEDGER_SMTP_URL", ""),
+        "LEDGER_MAIL_FROM": os.environ.get("LEDGER_MAIL_FROM", "ledger@localhost"),
+        # The address people reach the service at, for links in mail (invitations, resets).
+        "LEDGER_BASE_URL": os.environ.get("LEDGER_BASE_URL", ""),
         "LEDGER_LOGIN_RATE_LIMIT": int(os.environ.get("LEDGER_LOGIN_RATE_LIMIT", "10")),
+        # How long an Idempotency-Key is honoured; its replay record is purged afterwards.
+        "LEDGER_IDEMPOTENCY_HOURS": int(os.environ.get("LEDGER_IDEMPOTENCY_HOURS", "24")),
     }
     config.update(overrides)
     if not config["SECRET_KEY"]:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 
 class DataKeyError(RuntimeError):
@@ -51,6 +51,8 @@ def encrypt(value: str) -> bytes:
 
 
 def decrypt(token: bytes) -> str:
+    if has_request_context():
+        request.environ["ledger.personal_data"] = True  # the answer must not be cached (see create_app)
     try:
         return _fernet().decrypt(bytes(token)).decode()
     except InvalidToken as exc:
@@ -69,6 +71,11 @@ def rotate(rows, attribute: str) -> int:
     old_keys = load_keys()
     new_key = Fernet.generate_key()
     path.write_text("\n".join([new_key.decode(), *(k.decode() for k in old_keys)]) + "\n")
+    return reencrypt(rows, attribute)
+
+
+def reencrypt(rows, attribute: str) -> int:
+    """Re-encrypt ``attribute`` of every row under the newest key (after ``rotate``, for more tables)."""
     multi = _fernet()
     count = 0
     for row in rows:

@@ -1,54 +1,30 @@
-"""Engine settings that differ between SQLite and PostgreSQL, and the ledger's database guards."""
+"""Engine settings that differ between SQLite and PostgreSQL (the ledger's database guards are
+created by migrations/versions/0001_initial_schema.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import warnings
+from pathlib import Path
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 
 from ledger.extensions import db
 
-# Database-level guards for the ledger. On PostgreSQL a deferred constraint trigger refuses, at
-# commit, any transaction whose postings do not sum to zero; on both engines UPDATE and DELETE of
-# ledger rows are refused, so that even a bug (or a hurried operator) cannot rewrite history.
-POSTGRES_GUARDS = [
+
+def advisory_lock(*name: object) -> None:
+    """Hold, until the transaction ends, the PostgreSQL advisory lock named by ``name``
+    (``"hours", person_id, day``): concurrent transactions asking for the same name queue.
+
+    For a rule that reads rows then writes one (a sum, an absence) and has no row of its own to
+    lock. SQLite needs nothing: a writing transaction holds the database's write lock from BEGIN.
+    Two names hashing alike only make one wait for the other, which is harmless.
     """
-    CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger AS $$
-    BEGIN
-        RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME;
-    END $$ LANGUAGE plpgsql
-    """,
-    """
-    CREATE OR REPLACE FUNCTION ledger_check_balance() RETURNS trigger AS $$
-    DECLARE total bigint; n integer;
-    BEGIN
-        SELECT COALESCE(SUM(amount_cents), 0), COUNT(*) INTO total, n
-          FROM ledger_postings WHERE transaction_id = NEW.transaction_id;
-        IF total <> 0 OR n < 2 THEN
-            RAISE EXCEPTION 'ledger transaction % does not balance (sum %, % postings)', NEW.transaction_id, total, n;
-        END IF;
-        RETURN NULL;
-    END $$ LANGUAGE plpgsql
-    """,
-    "CREATE TRIGGER ledger_postings_append_only BEFORE UPDATE OR DELETE ON ledger_postings "
-    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
-    "CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE OR DELETE ON ledger_transactions "
-    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
-    "CREATE CONSTRAINT TRIGGER ledger_postings_balance AFTER INSERT ON ledger_postings "
-    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balance()",
-]
-
-SQLITE_GUARDS = [
-    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-    f"BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: {op} on {table} refused'); END"
-    for table in ("ledger_postings", "ledger_transactions")
-    for op in ("UPDATE", "DELETE")
-]
-
-
-def guards_for(dialect: str) -> list[str]:
-    return POSTGRES_GUARDS if dialect == "postgresql" else SQLITE_GUARDS
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": ":".join(map(str, name))})
 
 
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -62,7 +38,9 @@ WRITING_READS = frozenset(
         "exports.FecDescription",
         "exports.Sage",
         "payout_pages.cae_salary_lines",
+        "manage_pages.fec_page",
         "fund.Fund",
+        "fund_pages.manage",  # creates the default fund rules on first view, as the API does
     }
 )
 
@@ -90,6 +68,22 @@ SQLITE_PRAGMAS = (
 )
 
 
+def create_private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600, like the keys), before
+    SQLite would create it with the umask's 0644; its WAL and shared-memory files take its mode."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    if parsed.query.get("uri") or parsed.database.startswith("file:"):
+        return  # a SQLite URI ("file:…?mode=ro"): SQLite opens what it names, as it says
+    path = Path(parsed.database)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process created it meanwhile
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def configure_engine(app: Flask) -> None:
     """SQLite: foreign keys on, WAL, and transactions that take the write lock up front when they
     may write (IMMEDIATE), so that writers queue instead of failing, while reads run side by side."""
@@ -97,6 +91,7 @@ def configure_engine(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name != "sqlite":
         return
+    create_private_sqlite_file(engine.url.render_as_string(hide_password=False))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -150,4 +145,15 @@ def database_ready() -> tuple[bool, str]:
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     if set(current) != set(heads):
         return False, f"database at {','.join(current) or 'no revision'}, expected {','.join(heads)}: run 'ledger init'"
+    try:
+        with db.engine.connect() as connection:
+            # Its first statement, so a DEFERRED SQLite transaction takes the write lock safely
+            # (nothing read before it): no need to queue /readyz behind writers up front.
+            connection.info["ledger_deferred"] = False
+            # A write that changes nothing, rolled back: a database that answers reads but refuses
+            # writes (read-only file or mount, standby server, full disk) cannot take traffic.
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            connection.rollback()
+    except Exception as exc:  # noqa: BLE001 - the same: any refusal means "not ready"
+        return False, f"database refuses writes: {exc.__class__.__name__}"
     return True, "ok"

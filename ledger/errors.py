@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError, StatementError
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
 from ledger.extensions import db
@@ -123,11 +124,43 @@ def handle_http_exception(error: HTTPException):
         message = f"Invalid input: {names}"
     else:
         message = error.description or error.name
-    return render_error(status, HTTP_CODES.get(status, "error"), message, fields)
+    response = render_error(status, HTTP_CODES.get(status, "error"), message, fields)
+    if status == 405 and getattr(error, "valid_methods", None):
+        # The methods this URL takes, as HTTP requires of a 405 (the envelope replaced werkzeug's page).
+        if isinstance(response, tuple):
+            response = current_app.make_response(response)
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
+
+
+# What the database answers to the loser of a race: a unique or exclusion constraint another
+# transaction satisfied first, a serialization failure, a deadlock. SQLite serializes writers, so
+# there only a unique constraint can speak (a service check missed), and it means the same.
+RACE_SQLSTATES = frozenset({"23505", "23P01", "40001", "40P01"})
+SQLITE_RACE_ERRORS = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
+
+
+def lost_race(error: DBAPIError) -> bool:
+    """Whether the database refused this statement because a concurrent request got there first."""
+    orig = error.orig
+    return getattr(orig, "sqlstate", None) in RACE_SQLSTATES or getattr(orig, "sqlite_errorname", None) in SQLITE_RACE_ERRORS
+
+
+def handle_lost_race(error: DBAPIError):
+    """The one place a database race becomes the domain's conflict: 409, nothing saved."""
+    log.info("request lost a race: %s", getattr(error.orig, "sqlstate", error.orig.__class__.__name__))
+    conflict = Conflict(_("Someone made the same change at the same moment; nothing was saved. Reload and try again."))
+    return handle_ledger_error(conflict)
+
+
+def handle_integrity_error(error: IntegrityError):
+    return handle_lost_race(error) if lost_race(error) else handle_unexpected(error)
 
 
 def handle_database_unavailable(error: Exception):
     """The database went away (restart, network, disk): say so, and let the client retry."""
+    if isinstance(error, OperationalError) and lost_race(error):
+        return handle_lost_race(error)  # a serialization failure or a deadlock: the database is fine
     log.error("database unavailable: %s", error.__class__.__name__)
     try:
         db.session.rollback()
@@ -171,6 +204,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OverflowError, handle_out_of_range)
     app.register_error_handler(StatementError, handle_statement_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(InterfaceError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask_babel import Babel
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from marshmallow import fields as ma_fields
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -21,38 +18,15 @@ NAMING = {
 }
 
 
+def one_of(column: str, values) -> str:
+    """The SQL of a CHECK that ``column`` holds one of ``values`` (a StrEnum): "state IN ('open', ...)"."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-class ErrorDetail(ma.Schema):
-    code = ma_fields.String(required=True, metadata={"example": "validation_failed"})
-    message = ma_fields.String(required=True)
-    fields = ma_fields.Dict(
-        keys=ma_fields.String(),
-        values=ma_fields.List(ma_fields.String()),
-        metadata={"description": "messages per field; empty when the error is not about a field"},
-    )
-
-
-class ErrorEnvelope(ma.Schema):
-    """The one shape of every API error (documented, so clients and schema checks can rely on it)."""
-
-    error = ma_fields.Nested(ErrorDetail, required=True)
-
-
-class LedgerApi(Api):
-    """flask-smorest's Api, answering errors with the service's own envelope."""
-
-    ERROR_SCHEMA = ErrorEnvelope
-
-    def handle_http_exception(self, error):
-        from ledger.errors import handle_http_exception
-
-        return handle_http_exception(error)
 
 
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 babel = Babel()
-api = LedgerApi()

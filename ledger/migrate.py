@@ -18,9 +18,17 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(url: str) -> None:
-    """Create or upgrade the schema to the latest revision."""
-    command.upgrade(alembic_config(url), "head")
+def upgrade(url: str, *, signing_key_file: str | None = None, origin: str | None = None) -> None:
+    """Create or upgrade the schema to the latest revision.
+
+    The signing key and origin sign the first checkpoint of a ledger that had none (0004).
+    """
+    from ledger.database import create_private_sqlite_file
+
+    create_private_sqlite_file(url)
+    config = alembic_config(url)
+    config.attributes.update(signing_key_file=signing_key_file, origin=origin)
+    command.upgrade(config, "head")
 
 
 def new_revision(message: str) -> None:

@@ -13,3 +13,8 @@ def utcnow() -> datetime:
 def today() -> date:
     """Today's date in UTC; rounds and declarations are dated by day."""
     return utcnow().date()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time with its UTC offset: SQLite gives times back without it (all are UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -216,13 +216,54 @@ def make_person(app):
     return build
 
 
-@pytest.fixture
-def make_commons(app, client):
-    """Create a commons through the API with ``steward`` as its steward, plus members by role."""
+# Far enough back for every test period (rounds of 2021 included): nothing may be dated earlier.
+TEST_COMMONS_START = "2020-01-01"
 
-    def build(steward: Actor, slug: str = "velo", *, members: dict[str, Actor] | None = None, name: str | None = None) -> dict:
-        response = client.post("/api/v1/commons", json={"slug": slug, "name": name or slug.title()}, headers=steward.headers)
+
+@pytest.fixture
+def installation_admin(make_person):
+    """The installation administrator who creates commons and admits them to the fund (made on first use)."""
+    made: list[Actor] = []
+
+    def get() -> Actor:
+        if not made:
+            made.append(make_person("Installation admin", admin=True))
+        return made[0]
+
+    return get
+
+
+@pytest.fixture
+def make_commons(app, client, installation_admin):
+    """Create a commons through the API with ``steward`` as its steward, plus members by role.
+
+    As in production, an administrator creates it (naming ``steward``) and, unless
+    ``admitted=False``, admits it to the solidarity fund.
+    """
+
+    def build(
+        steward: Actor,
+        slug: str = "velo",
+        *,
+        members: dict[str, Actor] | None = None,
+        name: str | None = None,
+        admitted: bool = True,
+        started_on: str = TEST_COMMONS_START,
+    ) -> dict:
+        admin = installation_admin()
+        response = client.post(
+            "/api/v1/commons",
+            json={"slug": slug, "name": name or slug.title(), "steward_email": steward.email, "started_on": started_on},
+            headers=admin.headers,
+        )
         assert response.status_code == 201, response.get_json()
+        if admitted:
+            admission = client.put(
+                f"/api/v1/solidarity-fund/commons/{slug}",
+                json={"status": "admitted", "reason": "test commons"},
+                headers=admin.headers,
+            )
+            assert admission.status_code == 200, admission.get_json()
         for role, actor in (members or {}).items():
             role_name = role.rstrip("0123456789")
             added = client.post(
@@ -289,3 +330,22 @@ def browser_page():
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free port; yields (url, inbox)."""
+    from tests.mail_support import start_smtp
+
+    controller, inbox = start_smtp()
+    yield f"smtp://{controller.hostname}:{controller.port}", inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp_server):
+    """An app whose mail goes to the in-process SMTP server."""
+    url, inbox = smtp_server
+    app = make_app(LEDGER_SMTP_URL=url)
+    with app.app_context():
+        yield app, inbox

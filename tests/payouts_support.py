@@ -19,7 +19,7 @@ from ledger.extensions import db
 from ledger.payouts.batches import create_batches
 from ledger.payouts.models import Cae
 from ledger.rounds.models import AllocationLine, Round
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 
 
 @dataclass
@@ -61,7 +61,7 @@ def grant_accountant(client, admin, code, accountant):
 def finalized_round(slug: str, lines: list[Line], *, period_start: date, period_end: date, finalized_at: datetime) -> Round:
     """A round of ``slug`` finalized at ``finalized_at`` with these lines, its ledger entries and batches."""
     commons = get_commons(slug)
-    rules = current_rules(commons.id)
+    rules = rules_in_force(commons.id)
     round_ = Round(
         commons_id=commons.id,
         rule_version_id=rules.id,
@@ -94,7 +94,7 @@ def finalized_round(slug: str, lines: list[Line], *, period_start: date, period_
                 cae_id=cae.id if cae else None,
                 cae_contribution_cents=contribution,
                 salary_budget_cents=(net + line.topup_cents - contribution) if cae else 0,
-                explanation="test line",
+                explanation="[]",  # no steps: the stored form of an explanation
             )
         )
         if line.route not in ("cae", "invoice"):

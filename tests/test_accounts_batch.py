@@ -12,7 +12,6 @@ from ledger.accounts import chart
 from ledger.accounts.chain import GENESIS
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.service import DuplicateEntry, Entry, Leg, UnbalancedTransaction, balance, post, post_many
-from ledger.accounts.signing import current_key
 from ledger.accounts.verify import verify_ledger
 from ledger.extensions import db
 
@@ -95,7 +94,7 @@ def test_a_batch_continues_the_chain_in_order_and_verifies(commons, make_person,
     # Each account exists once, whether it was new in the batch or already there.
     codes = db.session.scalars(select(Account.code)).all()
     assert len(codes) == len(set(codes))
-    assert verify_ledger(current_key()).ok
+    assert verify_ledger().ok
     result = runner.invoke(["verify"])
     assert result.exit_code == 0, result.output
 
@@ -122,7 +121,7 @@ def test_a_reference_already_written_refuses_the_whole_batch(commons):
         post_many([retribution(commons, 3, 1_000, ref="test:3"), retribution(commons, 3, 2_000, ref="test:3")])
     db.session.rollback()
     assert counts() == before
-    assert verify_ledger(current_key()).ok
+    assert verify_ledger().ok
 
 
 def test_more_references_and_accounts_than_one_in_list_carries(commons, make_person, monkeypatch):
@@ -139,7 +138,7 @@ def test_more_references_and_accounts_than_one_in_list_carries(commons, make_per
             [retribution(commons, p, 100, ref=f"new:{p}") for p in people] + [retribution(commons, last, 100, ref=f"test:{last}")]
         )
     db.session.rollback()
-    assert verify_ledger(current_key()).ok
+    assert verify_ledger().ok
 
 
 def test_an_empty_batch_writes_nothing(commons):

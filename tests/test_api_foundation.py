@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from ledger.accounts.models import LedgerTransaction
 from ledger.commons.models import Commons, Income, Membership
 from ledger.extensions import db
+from ledger.timeutil import today
 
 
 def counts():
@@ -28,7 +29,7 @@ def assert_envelope(response, status, field=None):
 
 
 def test_create_and_read_a_commons(client, make_person):
-    steward = make_person("Camille Morel", show_name_publicly=True)
+    steward = make_person("Camille Morel", show_name_publicly=True, admin=True)
     created = client.post(
         "/api/v1/commons",
         json={"slug": "roue-libre", "name": "La Roue Libre", "description": "Atelier vélo"},
@@ -38,6 +39,8 @@ def test_create_and_read_a_commons(client, make_person):
     body = client.get("/api/v1/commons/roue-libre").get_json()
     assert body["name"] == "La Roue Libre" and body["treasury_cents"] == 0 and body["rule_version"] == 1
     assert body["members"] == [{"person_id": steward.id, "public_name": "Camille Morel", "role": "steward"}]
+    # A new commons starts this month and does not draw on the fund until the fund manager admits it.
+    assert body["started_on"] == today().replace(day=1).isoformat() and body["fund_status"] == "pending"
 
 
 def test_members_are_shown_under_their_pseudonym_unless_they_consent(client, make_person, make_commons):
@@ -120,7 +123,7 @@ def test_bad_income_is_refused_naming_the_field_and_stores_nothing(client, make_
     ],
 )
 def test_bad_commons_is_refused_naming_the_field(client, make_person, payload, field):
-    person = make_person()
+    person = make_person(admin=True)
     before = counts()
     assert_envelope(client.post("/api/v1/commons", json=payload, headers=person.headers), 422, field)
     assert counts() == before
@@ -212,7 +215,7 @@ def test_idempotency_key_replays_the_first_answer_and_stores_once(client, make_p
     assert_envelope(reused, 409, "Idempotency-Key")
 
 
-def test_signing_key_is_served_and_checks_a_transaction_signature(client, make_person, make_commons):
+def test_signing_key_is_served_and_checks_the_checkpoint_signing_a_transaction(client, make_person, make_commons):
     import base64
 
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -223,7 +226,11 @@ def test_signing_key_is_served_and_checks_a_transaction_signature(client, make_p
     key = client.get("/api/v1/keys/signing").get_json()
     assert key["algorithm"] == "Ed25519" and key["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
     tx = client.get("/api/v1/ledger/transactions").get_json()["items"][0]
-    load_pem_public_key(key["public_key_pem"].encode()).verify(base64.b64decode(tx["signature"]), tx["hash"].encode())
+    note = client.get("/api/v1/ledger/checkpoints/latest").get_json()["note"]
+    body, signature_line = note.split("\n\n")
+    assert body.split("\n")[1] == str(tx["seq"]) and body.endswith(f"chain {tx['hash']}")
+    blob = base64.b64decode(signature_line.split(" ")[2])
+    load_pem_public_key(key["public_key_pem"].encode()).verify(blob[4:], (body + "\n").encode())
 
 
 def test_ledger_transactions_are_paginated_and_filtered(client, make_person, make_commons):
@@ -234,10 +241,12 @@ def test_ledger_transactions_are_paginated_and_filtered(client, make_person, mak
         client.post("/api/v1/commons/velo/income", json={**INCOME_OK, "amount_cents": 100 + n}, headers=steward.headers)
     client.post("/api/v1/commons/lieu/income", json=INCOME_OK, headers=steward.headers)
     velo_id = client.get("/api/v1/commons/velo").get_json()["id"]
-    page = client.get(f"/api/v1/ledger/transactions?commons_id={velo_id}&per_page=2").get_json()
+    page = client.get(f"/api/v1/ledger/transactions?commons_id={velo_id}&limit=2").get_json()
     assert page["total"] == 3 and len(page["items"]) == 2
     assert [t["postings"][0]["amount_cents"] for t in page["items"]] == [102, 101]
-    assert_envelope(client.get("/api/v1/ledger/transactions?per_page=100000"), 422, "per_page")
+    assert_envelope(client.get("/api/v1/ledger/transactions?limit=100000"), 422, "limit")
+    second = client.get(f"/api/v1/ledger/transactions?commons_id={velo_id}&limit=2&offset=2").get_json()
+    assert [t["postings"][0]["amount_cents"] for t in second["items"]] == [100] and second["offset"] == 2
 
 
 def test_ids_too_large_for_the_database_are_refused_cleanly(client, make_person):

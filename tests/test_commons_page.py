@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.factories import login
+
 
 @pytest.fixture
 def velo(client, make_person, make_commons):
@@ -14,11 +16,6 @@ def velo(client, make_person, make_commons):
         headers=steward.headers,
     )
     return steward, contributor
-
-
-def login(client, actor):
-    with client.session_transaction() as session:
-        session["person_id"] = actor.id
 
 
 def test_anyone_sees_the_commons_its_treasury_and_rules_but_no_member_actions(client, velo):

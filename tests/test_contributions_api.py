@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ledger.contributions.models import Contribution
 from ledger.extensions import db
 from ledger.rounds.models import Round
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 from ledger.timeutil import today
 
 TODAY = today()
@@ -27,7 +27,7 @@ def make_round(slug: str, start: date, end: date, state: str = "open") -> int:
     from ledger.commons.service import get_commons
 
     commons = get_commons(slug)
-    rules = current_rules(commons.id)
+    rules = rules_in_force(commons.id)
     round_ = Round(
         commons_id=commons.id,
         rule_version_id=rules.id,
@@ -81,7 +81,15 @@ def test_declaring_in_an_open_round_assigns_it(client, velo):
     assert body["round"]["id"] == round_id and body["round"]["state"] == "open" and body["late"] is False
 
 
+def set_late_periods(slug: str, periods: int) -> None:
+    from ledger.commons.service import get_commons
+
+    rules_in_force(get_commons(slug).id).late_periods = periods
+    db.session.commit()
+
+
 def test_a_late_declaration_goes_to_the_open_round_and_says_so(client, velo):
+    set_late_periods("velo", 3)  # the rules accept work up to three months late
     old_day = TODAY - timedelta(days=60)
     make_round("velo", old_day - timedelta(days=5), old_day + timedelta(days=5), state="review")
     open_id = make_round("velo", old_day + timedelta(days=6), TODAY)
@@ -92,12 +100,55 @@ def test_a_late_declaration_goes_to_the_open_round_and_says_so(client, velo):
 
 
 def test_a_closed_period_with_no_open_round_is_refused_on_the_date(client, velo):
+    set_late_periods("velo", 3)
     old_day = TODAY - timedelta(days=60)
     make_round("velo", old_day - timedelta(days=5), old_day + timedelta(days=5), state="finalized")
     response = client.post("/api/v1/contributions", json=payload(date=old_day.isoformat()), headers=velo["contributor"].headers)
     assert response.status_code == 422
     assert list(response.get_json()["error"]["fields"]) == ["date"]
     assert count_contributions() == 0
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("0001-01-01", "must be between 1900-01-01 and 2999-12-31"),  # outside every API date field
+        ("1900-01-01", "The date cannot be before the commons started (2020-01-01)."),
+    ],
+)
+def test_work_dated_before_the_commons_started_is_refused_naming_the_date(client, velo, day, message):
+    """Issue 16 item 3: work dated 0001-01-01 was accepted and paid as late work, 24 h per invented day."""
+    make_round("velo", TODAY.replace(day=1), TODAY)
+    response = client.post("/api/v1/contributions", json=payload(date=day), headers=velo["contributor"].headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"]["date"] == [message]
+    assert count_contributions() == 0
+
+
+def test_late_work_is_accepted_within_the_rules_window_only(client, velo):
+    """The default window is the previous period: last month's work is accepted, older work is not."""
+    make_round("velo", TODAY.replace(day=1), TODAY)
+    window_start = (TODAY.replace(day=1) - timedelta(days=1)).replace(day=1)
+    accepted = client.post(
+        "/api/v1/contributions", json=payload(date=window_start.isoformat()), headers=velo["contributor"].headers
+    )
+    assert accepted.status_code == 201, accepted.get_json()
+    too_old = client.post(
+        "/api/v1/contributions",
+        json=payload(date=(window_start - timedelta(days=1)).isoformat()),
+        headers=velo["contributor"].headers,
+    )
+    assert too_old.status_code == 422
+    assert f"accept late work from {window_start.isoformat()}" in too_old.get_json()["error"]["fields"]["date"][0]
+    assert count_contributions() == 1
+    # An edit cannot move work out of the window either.
+    edited = client.patch(
+        f"/api/v1/contributions/{accepted.get_json()['id']}",
+        json={"date": "1900-01-01"},
+        headers=velo["contributor"].headers,
+    )
+    assert edited.status_code == 422 and "date" in edited.get_json()["error"]["fields"]
+    assert db.session.get(Contribution, accepted.get_json()["id"]).date == window_start
 
 
 @pytest.mark.parametrize(
@@ -272,16 +323,20 @@ def test_edit_and_withdraw_only_while_the_round_is_open(client, velo):
     assert db.session.get(Contribution, created["id"]).status == "declared"
 
 
-def test_delete_withdraws_keeps_the_row_and_is_harmless_twice(client, velo):
+def test_delete_withdraws_keeps_the_row_and_the_url_then_answers_404(client, velo):
     headers = velo["contributor"].headers
     created = client.post("/api/v1/contributions", json=payload(), headers=headers).get_json()
     url = f"/api/v1/contributions/{created['id']}"
     assert client.delete(url, headers=velo["member"].headers).status_code == 403
     first = client.delete(url, headers=headers)
     assert first.status_code == 200 and first.get_json()["status"] == "withdrawn"
-    assert client.delete(url, headers=headers).get_json()["status"] == "withdrawn"
-    assert client.patch(url, json={"hours": "1"}, headers=headers).status_code == 409
+    # deleted: gone from its URL (the list with status=withdrawn keeps it)
+    assert client.delete(url, headers=headers).status_code == 404
+    assert client.get(url, headers=headers).status_code == 404
+    assert client.patch(url, json={"hours": "1"}, headers=headers).status_code == 404
     assert count_contributions() == 1
+    listed = client.get("/api/v1/contributions?status=withdrawn", headers=headers).get_json()
+    assert [c["id"] for c in listed] == [created["id"]]
 
 
 def test_unknown_contribution_is_404(client, velo):

@@ -30,7 +30,10 @@ def prepare(app) -> dict:
         member = create_person("mathis@example.org", "Mathis Girard", PASSWORD)
         newcomer = create_person("lea@example.org", "Léa Fontaine", PASSWORD)
         other = create_person("theo@example.org", "Théo Marchand", PASSWORD)
-        commons = create_commons("roue-libre", "La Roue Libre", "Atelier vélo", steward)
+        admin = create_person("admin@example.org", "Admin", None, admin=True)
+        commons = create_commons(
+            "roue-libre", "La Roue Libre", "Atelier vélo", admin, steward=steward, started_on=today() - timedelta(days=60)
+        )
         add_member(commons, member.email, "member")
         add_member(commons, newcomer.email, "contributor")
         add_member(commons, other.email, "contributor")

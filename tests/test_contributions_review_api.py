@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from ledger.contributions.models import Contribution, Objection, Vote, Vouch
-from ledger.contributions.review import review_outcome
+from ledger.contributions.review import review_totals
 from ledger.extensions import db
 from ledger.rounds.models import Round, RuleVersion
 from ledger.timeutil import today
@@ -105,6 +106,27 @@ def test_the_contributor_answers_and_amends_the_hours(client, world):
     body = answered.get_json()
     assert body["answer"] == "Right, it was four hours." and body["amended_hours"] == "4.00" and body["state"] == "open"
     assert client.get(f"/api/v1/contributions/{world['cid']}", headers=world["m2"].headers).get_json()["hours"] == "4.00"
+
+
+def test_an_answer_in_review_may_lower_the_hours_but_never_raise_them(client, world):
+    """Issue 16 item 8: answering an objection with amended_hours raised 12 h to 20 h in review."""
+    oid = client.post(
+        f"/api/v1/contributions/{world['cid']}/objections", json={"reason": "Six hours seems a lot"}, headers=world["m1"].headers
+    ).get_json()["id"]
+    contribution = db.session.get(Contribution, world["cid"])
+    contribution.round_id = make_round("velo", YESTERDAY - timedelta(days=3), YESTERDAY, state="review")
+    db.session.commit()
+    url = f"/api/v1/objections/{oid}/answer"
+    raised = client.post(url, json={"answer": "It was more", "amended_hours": "20"}, headers=world["contributor"].headers)
+    assert raised.status_code == 422
+    assert "may only lower the hours" in raised.get_json()["error"]["fields"]["amended_hours"][0]
+    db.session.remove()
+    assert str(db.session.get(Contribution, world["cid"]).hours) == "6.00"
+    assert db.session.get(Objection, oid).answer is None  # a refused request stores nothing
+    lowered = client.post(url, json={"amended_hours": "4"}, headers=world["contributor"].headers)
+    assert lowered.status_code == 200 and lowered.get_json()["amended_hours"] == "4.00"
+    db.session.remove()
+    assert str(db.session.get(Contribution, world["cid"]).hours) == "4.00"
 
 
 def test_a_vote_decides_once_quorum_is_reached_and_reject_upholds(client, world, make_person):
@@ -222,6 +244,8 @@ def test_review_outcome_follows_the_peer_decisions(client, world):
     client.post(f"/api/v1/objections/{rejected}/votes", json={"vote": "reject"}, headers=world["m1"].headers)
     client.post(f"/api/v1/objections/{rejected}/votes", json={"vote": "reject"}, headers=world["m2"].headers)
     client.post(f"/api/v1/contributions/{ids[2]}/objections", json={"reason": "Unclear"}, headers=world["m1"].headers)
-    outcome = review_outcome(round_id, 0)
-    assert [c.contribution_id for c in outcome.counted] == [ids[0]]
+    outcome = review_totals(round_id, 0)
+    assert [(c.person_id, c.category, c.hours) for c in outcome.counted] == [
+        (world["contributor"].id, "maintenance", Decimal("6.00"))
+    ]
     assert outcome.rejected == [ids[1]] and outcome.carried_over == [ids[2]]

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from ledger.commons.service import get_commons
 from ledger.extensions import db
 from ledger.rounds.models import Round
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 from ledger.timeutil import today
 
 TODAY = today()
@@ -27,6 +27,12 @@ DECLARATION_STATEMENTS = 6
 KEYED_DECLARATION_STATEMENTS = 8
 # Person and the stored answer: the declaration is not run again.
 REPLAY_STATEMENTS = 2
+
+
+def with_day_lock(bound: int) -> int:
+    """On PostgreSQL a declaration also takes the person-day advisory lock before summing the
+    day's hours (one more statement), so that simultaneous declarations keep the 24 hours."""
+    return bound + (db.engine.dialect.name == "postgresql")
 
 
 @contextmanager
@@ -51,7 +57,7 @@ def open_round(slug: str, start, end, *, rule_version_id: int | None = None) -> 
     commons = get_commons(slug)
     round_ = Round(
         commons_id=commons.id,
-        rule_version_id=rule_version_id or current_rules(commons.id).id,
+        rule_version_id=rule_version_id or rules_in_force(commons.id).id,
         period_start=start,
         period_end=end,
         envelope_cents=100_000,
@@ -103,14 +109,14 @@ def test_a_declaration_takes_at_most_six_statements(client, velo, in_round):
     assert response.status_code == 201, body
     assert body["round_id"] == (round_id if in_round else None) and body["status"] == "declared"
     assert body["hours"] == "2.50" and body["objections"] == [] and body["vouch_count"] == 0
-    assert len(statements) <= DECLARATION_STATEMENTS, listing(statements)
+    assert len(statements) <= with_day_lock(DECLARATION_STATEMENTS), listing(statements)
 
 
 def test_a_declaration_with_an_idempotency_key_and_its_replay_stay_bounded(client, velo):
     body = declaration(TODAY - timedelta(days=1))
     first, statements = declare(client, velo["contributor"], body, **{"Idempotency-Key": "count-1"})
     assert first.status_code == 201, first.get_json()
-    assert len(statements) <= KEYED_DECLARATION_STATEMENTS, listing(statements)
+    assert len(statements) <= with_day_lock(KEYED_DECLARATION_STATEMENTS), listing(statements)
     replay, statements = declare(client, velo["contributor"], body, **{"Idempotency-Key": "count-1"})
     assert replay.status_code == 201 and replay.get_json() == first.get_json()
     assert len(statements) <= REPLAY_STATEMENTS, listing(statements)
@@ -128,9 +134,9 @@ def test_a_refused_declaration_stops_early_and_stores_nothing(client, velo, make
 
 def test_the_weekly_care_threshold_comes_from_the_rules_judging_the_work(client, velo):
     """Work in a round answers to the round's pinned rules; work waiting for a round, and its
-    edits, to the commons' latest rules (the threshold read in the same query as the membership)."""
+    edits, to the rules in force today (the threshold read in the same query as the membership)."""
     steward, contributor = velo["steward"], velo["contributor"]
-    first_rules_id = current_rules(get_commons("velo").id).id
+    first_rules_id = rules_in_force(get_commons("velo").id).id
     changed = client.post(
         "/api/v1/commons/velo/rules", headers=steward.headers, json={"reason": "Rest earlier", "weekly_hours_threshold": 10}
     )

@@ -11,19 +11,14 @@ from sqlalchemy import func, select
 from ledger.contributions.models import Contribution, Objection
 from ledger.extensions import db
 from ledger.timeutil import today
+from tests.factories import login
 
 YESTERDAY = today() - timedelta(days=1)
-PASSWORD = "correct horse battery"
 
 
 def count_contributions() -> int:
     db.session.remove()
     return db.session.scalar(select(func.count(Contribution.id)))
-
-
-def login(client, actor) -> None:
-    response = client.post("/login", data={"email": actor.email, "password": PASSWORD})
-    assert response.status_code == 302
 
 
 def nonce_of(html: str) -> str:
@@ -61,8 +56,8 @@ def test_the_form_is_french_by_default_and_shows_the_rules_in_force(client, peop
     html = client.get("/contributions/new").get_data(as_text=True)
     assert '<html lang="fr">' in html
     assert "Déclarer une contribution" in html and "Réclamer ce qui vous revient est légitime" in html
-    assert "Règles, version 1" in html and "15,00 €" in html and "Confiance a priori" in html
-    assert "5 %" in html and "Soin (care)" in html and "Accueil des nouvelles personnes" in html
+    assert "Règles, version 1" in html and "15,00\xa0€" in html and "Confiance a priori" in html
+    assert "5\xa0%" in html and "Soin (care)" in html and "Accueil des nouvelles personnes" in html
     for name in ("date", "hours", "category", "description", "evidence_url"):
         assert f'<label for="{name}">' in html, name
 
@@ -104,6 +99,17 @@ def test_errors_are_shown_beside_their_fields_and_summarized_and_nothing_is_stor
     assert "quarts d&#39;heure" in html or "quarts d'heure" in html
     # What was typed is kept, safely escaped.
     assert 'value="1,3"' in html and "javascript:alert(1)" in html
+    assert count_contributions() == 0
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1900-01-01"])
+def test_the_form_refuses_work_dated_before_the_commons_started(client, people, day):
+    """Issue 16 item 3, through the form: the error stands beside the date field and nothing is stored."""
+    login(client, people["contributor"])
+    response = client.post("/contributions/new", data=form(date=day))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="date-error"' in html and "2020-01-01" in html
     assert count_contributions() == 0
 
 

@@ -71,14 +71,21 @@ def test_an_altered_transaction_or_a_broken_link_is_flagged(demo_app):
     previous = db.session.scalar(select(LedgerTransaction.hash).where(LedgerTransaction.seq == 4))
     for posting in tx.postings:
         posting.account  # noqa: B018  (loaded before the object leaves the session)
-    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id) == "verified"
-    assert ledger_page.check(tx, "0" * 64, None, key.public_pem, key.key_id) == "unlinked"
+    covered = tx.seq
+    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id, covered) == "verified"
+    assert ledger_page.check(tx, "0" * 64, None, key.public_pem, key.key_id, covered) == "unlinked"
     db.session.expunge_all()  # change a copy only: the ledger itself refuses updates
     tx.memo = tx.memo + " (edited)"
-    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id) == "altered"
+    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id, covered) == "altered"
     tx.memo = tx.memo.removesuffix(" (edited)")
-    tx.signature = tx.signature[::-1]
-    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id) == "unsigned"
+    account = tx.postings[0].account
+    owner, account.person_id = account.person_id, 999_999  # the account handed to someone else
+    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id, covered) == "altered"
+    account.person_id = owner
+    # Covered by no signed checkpoint, or carrying a forged signature of its own: not signed.
+    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id, covered - 1) == "unsigned"
+    tx.signature, tx.key_id = "Zm9yZ2Vk", key.key_id
+    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id, covered) == "unsigned"
 
 
 @pytest.mark.parametrize(
@@ -125,3 +132,31 @@ def test_dashboards_speak_french_by_default_and_english_on_request(client):
     french = client.get("/transparency/roue-libre?lang=fr").get_data(as_text=True)
     assert "D’où vient l’argent de chaque financeur" in french or "argent de chaque financeur" in french
     assert "Télécharger les données (CSV)" in french
+
+
+def test_the_demo_ledger_offers_its_latest_checkpoint_explains_it_in_french_and_links_receipts(demo_app, client, tmp_path):
+    import json
+
+    from ledger.accounts.checkpoints import latest
+    from ledger.accounts.receipts import check_receipt
+    from ledger.accounts.signing import raw_public_key
+
+    checkpoint = latest()
+    html = client.get("/transparency/ledger?lang=fr").get_data(as_text=True)
+    assert "Gardez un point de contrôle" in html and "même avec la clé de l’installation" in html
+    assert f"Télécharger le dernier point de contrôle ({checkpoint.size} transactions)" in html
+    assert html.count('/receipt">reçu</a>') == ledger_page.PER_PAGE
+    download = client.get("/transparency/ledger/checkpoint.txt")
+    assert download.status_code == 200 and download.mimetype == "text/plain"
+    assert download.get_data(as_text=True) == checkpoint.note
+    assert f'filename="ledger-checkpoint-{checkpoint.size}.txt"' in download.headers["Content-Disposition"]
+    # The downloaded file is what `ledger verify --against` takes; a receipt linked from the page checks out.
+    saved = tmp_path / "checkpoint.txt"
+    saved.write_bytes(download.data)
+    from ledger.cli import cli
+
+    result = demo_app.test_cli_runner().invoke(cli, ["verify", "--against", str(saved)])
+    assert result.exit_code == 0 and "extends 1 saved checkpoint" in result.output
+    first_receipt = re.search(r'href="(/api/v1/ledger/transactions/\d+/receipt)"', html).group(1)
+    receipt = json.loads(client.get(first_receipt).data)
+    assert check_receipt(receipt, raw_public_key(current_key())) == []

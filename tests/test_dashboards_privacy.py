@@ -17,6 +17,7 @@ from ledger.extensions import db
 from ledger.payouts.models import CaeMembership
 from ledger.people.models import Person
 from tests.dashboards_support import demo_app  # noqa: F401  (fixture)
+from tests.factories import login
 
 
 @pytest.fixture
@@ -74,17 +75,12 @@ def test_public_dashboards_rank_and_name_no_one(client):
         assert "Retributions by person" not in text and "Rétributions par personne" not in text
 
 
-def login(client, email: str) -> None:
-    response = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302
-
-
 def test_members_see_consenting_names_sorted_by_name_and_the_others_counted_together(client):
     commons = db.session.scalar(select(Commons).where(Commons.slug == "roue-libre"))
     member = db.session.scalar(
         select(Person).join(Membership).where(Membership.commons_id == commons.id, Membership.role == "member")
     )
-    login(client, member.email)
+    login(client, member.email, PASSWORD)
     response = client.get("/transparency/roue-libre?lang=en")
     text = response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -104,7 +100,7 @@ def test_a_logged_in_person_of_another_commons_sees_no_names(client):
     commons = db.session.scalar(select(Commons).where(Commons.slug == "roue-libre"))
     members = {m.person_id for m in db.session.scalars(select(Membership).where(Membership.commons_id == commons.id))}
     outsider = next(p for p in db.session.scalars(select(Person).order_by(Person.id)) if p.id not in members and p.password_hash)
-    login(client, outsider.email)
+    login(client, outsider.email, PASSWORD)
     text = client.get("/transparency/roue-libre?lang=en").get_data(as_text=True)
     assert 'id="title-members"' not in text
     assert 'id="title-members"' not in client.get("/transparency?lang=en").get_data(as_text=True)

@@ -26,7 +26,7 @@ def scenario(client, make_person, make_commons):
     client.get("/api/v1/exports/salary-lines?cae=ECOTONE&period=2025-03", headers=people["acc"].headers)
     paid = client.post(
         f"/api/v1/payout-batches/{batch_of(found['rounds']['velo'], 'cae').id}/paid",
-        json={"paid_on": "2025-03-28"},
+        json={"paid_on": "2025-03-28", "bank_reference": "VIR-FEC"},
         headers=people["acc"].headers,
     )
     assert paid.status_code == 200, paid.get_json()
@@ -177,7 +177,7 @@ def test_encoding_replaces_typographic_dashes_and_refuses_what_latin9_lacks(clie
     assert any("Métropole - économie" in row["EcritureLib"] for row in latin9.lines)
 
 
-def test_fec_and_description_are_signed_and_the_range_is_checked(client, scenario, runner, tmp_path):
+def test_fec_and_description_are_signed_and_the_range_is_checked(client, scenario, runner, tmp_path, monkeypatch):
     people = scenario["people"]
     response = fec(client, people["steward"], "commons=velo&from=2025-03-01&to=2025-03-31")
     key = load_pem_public_key(client.get("/api/v1/keys/signing").get_json()["public_key_pem"].encode())
@@ -201,9 +201,14 @@ def test_fec_and_description_are_signed_and_the_range_is_checked(client, scenari
     assert fec(client, people["steward"], "commons=nope&year=2025").status_code == 404
     assert fec(client, people["acc"]).status_code == 200  # accountants keep the books
     # the CLI writes the file, its description and both signatures, under the legal name
+    monkeypatch.chdir(tmp_path)  # the default names land in the working directory, never in the checkout
     result = runner.invoke(["export", "fec", "--commons", "velo", "--year", "2025"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert f"{VELO_SIREN}FEC20251231.txt" in result.output and f"{VELO_SIREN}FEC20251231_description.txt" in result.output
+    written = sorted(path.name for path in tmp_path.glob(f"{VELO_SIREN}FEC*"))
+    assert written == [
+        f"{VELO_SIREN}FEC20251231{suffix}" for suffix in (".txt", ".txt.sig", "_description.txt", "_description.txt.sig")
+    ]
 
 
 def test_fec_account_numbers_are_configurable(client, scenario, runner, tmp_path):

@@ -36,7 +36,7 @@ def installation(app, client, make_person, make_commons):
     declare(world, bob, "4.5", date(2026, 1, 14), category="care")
     created = open_round(client, world, "2026-01-01", "2026-01-31", 100_000)
     advance(client, world, created["id"], times=3)
-    return {"world": world, "round": created["id"]}
+    return {"admin": admin, "world": world, "round": created["id"]}
 
 
 def figures() -> dict:
@@ -73,7 +73,9 @@ def test_backup_then_restore_into_an_empty_database_verifies_with_equal_figures(
         manifest = json.loads(archive.read("manifest.json"))
     assert manifest["keys_included"] is False
     rows = {t["name"]: t["rows"] for t in manifest["tables"]}
-    assert rows["ledger_transactions"] == before["transactions"] and rows["people"] == 4
+    assert (
+        rows["ledger_transactions"] == before["transactions"] and rows["people"] == 5
+    )  # with the administrator who created the commons
 
     # The same keys (saved apart, as the notice says), another database.
     restored_app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
@@ -88,7 +90,11 @@ def test_backup_then_restore_into_an_empty_database_verifies_with_equal_figures(
         # The database hands out fresh ids after the restored ones (PostgreSQL sequences reset).
         client = restored_app.test_client()
         steward = installation["world"].steward
-        response = client.post("/api/v1/commons", json={"slug": "atelier", "name": "Atelier"}, headers=steward.headers)
+        response = client.post(
+            "/api/v1/commons",
+            json={"slug": "atelier", "name": "Atelier", "steward_email": steward.email},
+            headers=installation["admin"].headers,
+        )
         assert response.status_code == 201, response.get_json()
         assert response.get_json()["id"] == 2
         db.session.remove()

@@ -14,6 +14,7 @@ from ledger.extensions import db
 from ledger.governance.models import Decision, ProposalVote, RuleProposal
 from ledger.governance.tally import CollegeCount, count, weighted_yes_share
 from ledger.rounds.models import Round, RuleVersion
+from ledger.rounds.rules import rules_in_force
 from ledger.timeutil import today
 from tests.governance_support import proposal, propose, set_procedure, settle_by_scheduler, state_of, vote
 from tests.rounds_support import World, fund_commons, open_round
@@ -184,8 +185,12 @@ def test_changing_the_procedure_follows_the_procedure_in_force(client, voters):
     db.session.remove()
     latest = db.session.scalar(select(RuleVersion).order_by(RuleVersion.version.desc()).limit(1))
     assert latest.decision_procedure == "consent"
+    # The new procedure governs from the day the adopted version takes effect, not before:
+    # a proposal made today is still decided by the vote in force today.
+    assert latest.effective_from > today()
+    assert rules_in_force(latest.commons_id, latest.effective_from).decision_procedure == "consent"
     following = propose(client, "velo", voters["bo"])
-    assert following["procedure"] == "consent"
+    assert following["procedure"] == "vote"
 
 
 def test_consent_is_adopted_at_the_deadline_only_without_an_unanswered_objection(client, voters):
@@ -330,8 +335,9 @@ def test_a_finalized_round_is_in_the_register(client, voters):
 
     world = World("velo", voters["steward"], {"ana": voters["ana"]})
     fund_commons(world, 100_000)
-    declare(world, voters["ana"], "4", today().replace(day=1))
-    round_id = open_round(client, world, today().replace(day=1).isoformat(), today().isoformat(), 10_000)["id"]
+    last_month_end = today().replace(day=1) - timedelta(days=1)  # a whole month: rounds last a week at least
+    declare(world, voters["ana"], "4", last_month_end.replace(day=2))
+    round_id = open_round(client, world, last_month_end.replace(day=1).isoformat(), last_month_end.isoformat(), 10_000)["id"]
     advance(client, world, round_id, 3)
     entries = client.get("/api/v1/commons/velo/decisions").get_json()
     assert [(e["kind"], e["result"]) for e in entries] == [("round_finalized", "finalized")]

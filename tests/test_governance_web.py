@@ -66,7 +66,7 @@ def test_the_differences_read_in_french(app):
     with app.test_request_context("/?lang=fr"):
         refresh()
         assert in_words([("hourly_value_cents", 1500, 1800), ("decision_procedure", "steward", "vote")]) == [
-            "Valeur horaire : 15,00 € devient 18,00 €.",
+            "Valeur horaire : 15,00\xa0€ devient 18,00\xa0€.",
             "Comment les règles changent : une personne de la coordination décide devient "
             "vote : une personne une voix, pondérée par collège, avec quorum et majorité.",
         ]
@@ -133,7 +133,7 @@ def test_the_proposal_page_shows_what_the_last_round_would_have_paid(client, peo
 
     world = World("velo", people["steward"], {"ana": people["ana"]})
     fund_commons(world, 100_000)
-    first = today().replace(day=1) - timedelta(days=40)
+    first = today().replace(day=1) - timedelta(days=1)  # last month: within the default late window
     start, end = first.replace(day=1), first.replace(day=28)
     declare(world, people["ana"], "10", start + timedelta(days=2))
     round_id = open_round(client, world, start.isoformat(), end.isoformat(), 50_000)["id"]
@@ -144,4 +144,4 @@ def test_the_proposal_page_shows_what_the_last_round_would_have_paid(client, peo
     html = client.get(f"/proposals/{proposal_id}?lang=en").get_data(as_text=True)
     row = html[html.index('id="what-if"') :]
     # (The test app context keeps the first language of the test: French here.)
-    assert "142,50 €" in row and "190,00 €" in row  # 10 h × 20 € = 200 €, minus 5 %
+    assert "142,50\xa0€" in row and "190,00\xa0€" in row  # 10 h × 20 € = 200 €, minus 5 %

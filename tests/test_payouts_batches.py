@@ -22,6 +22,7 @@ def scenario(client, make_person, make_commons):
 
 
 def paid(client, actor, batch_id, **body):
+    body = {"paid_on": date.today().isoformat(), "bank_reference": f"VIR-{batch_id}", **body}
     return client.post(f"/api/v1/payout-batches/{batch_id}/paid", json=body, headers=actor.headers)
 
 
@@ -119,3 +120,36 @@ def test_another_cae_accountant_cannot_mark_a_batch_paid(client, make_person, sc
     assert client.get(f"/api/v1/payout-batches/{batch.id}", headers=other.headers).status_code == 403
     assert tx_count() == before
     assert paid(client, other, 99999).status_code == 404
+
+
+def test_a_payment_reads_its_amounts_from_the_ledger_not_from_changed_allocation_or_payout_rows(client, scenario):
+    """Raising a line's net after finalization (security battery, issue 16) must not pay more."""
+    from sqlalchemy import text
+
+    people, velo = scenario["people"], scenario["rounds"]["velo"]
+    invoice = batch_of(velo, "invoice")
+    dave = people["dave"].id
+    db.session.execute(
+        text("UPDATE allocation_lines SET net_cents = net_cents + 50000 WHERE round_id = :r AND person_id = :p"),
+        {"r": velo.id, "p": dave},
+    )
+    db.session.commit()
+    assert paid(client, people["steward"], invoice.id).status_code == 200
+    tx = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.ref == f"batch:{invoice.id}:paid"))
+    commons = get_commons("velo")
+    assert {p.account.code: p.amount_cents for p in tx.postings}[chart.person_payable(dave, commons).code] == 14250
+    assert balance(chart.person_payable(dave, commons).code) == 0
+
+
+def test_a_payout_line_changed_after_finalization_refuses_the_payment_and_writes_nothing(client, scenario):
+    from sqlalchemy import text
+
+    people, velo = scenario["people"], scenario["rounds"]["velo"]
+    invoice = batch_of(velo, "invoice")
+    db.session.execute(text("UPDATE payout_lines SET amount_cents = amount_cents + 50000 WHERE batch_id = :b"), {"b": invoice.id})
+    db.session.commit()
+    before = tx_count()
+    refused = paid(client, people["steward"], invoice.id)
+    assert refused.status_code == 409
+    assert "ledger owes them 14250 cents" in refused.get_json()["error"]["message"]
+    assert tx_count() == before and batch_of(velo, "invoice").state == "pending"

@@ -53,7 +53,9 @@ def test_finalized_round_flows_to_salary_lines_and_payment(client, runner, make_
     )
     assert declared.status_code == 201, declared.get_json()
     for _ in range(3):
-        moved = client.post(f"/api/v1/rounds/{round_id}/advance", headers=steward.headers)
+        moved = client.post(
+            f"/api/v1/rounds/{round_id}/advance", json={"reason": "month closed early for the test"}, headers=steward.headers
+        )
         assert moved.status_code == 200, moved.get_json()
     line = client.get(f"/api/v1/rounds/{round_id}/allocation", headers=alice.headers).get_json()["lines"][0]
     assert line["route"] == "cae" and line["salary_budget_cents"] > 0
@@ -68,7 +70,14 @@ def test_finalized_round_flows_to_salary_lines_and_payment(client, runner, make_
     key.verify(base64.b64decode(export.headers["X-Ledger-Signature"]), export.data)
 
     batch_id = int(row[15])
-    assert client.post(f"/api/v1/payout-batches/{batch_id}/paid", json={}, headers=acc.headers).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/payout-batches/{batch_id}/paid",
+            json={"paid_on": date.today().isoformat(), "bank_reference": "VIR-E2E"},
+            headers=acc.headers,
+        ).status_code
+        == 200
+    )
     assert client.get(f"/api/v1/rounds/{round_id}").get_json()["state"] == "paid"
     recon = client.get("/api/v1/commons/velo/reconciliation", headers=steward.headers).get_json()
     assert recon["differences"] == [] and recon["totals"]["paid_cents"] == line["net_cents"] + line["topup_cents"]

@@ -10,16 +10,12 @@ from payouts_support import batch_of, create_cae, grant_accountant, payroll_scen
 
 from ledger.commons.models import Membership
 from ledger.extensions import db
+from tests.factories import login
 
 
 @pytest.fixture
 def scenario(client, make_person, make_commons):
     return payroll_scenario(client, make_person, make_commons)
-
-
-def login(client, actor):
-    with client.session_transaction() as session:
-        session["person_id"] = actor.id
 
 
 def route_of(person_id: int, slug: str) -> tuple[str, int | None]:
@@ -65,12 +61,15 @@ def test_accountant_pages_export_and_mark_paid(client, scenario):
     key = load_pem_public_key(client.get("/api/v1/keys/signing").get_json()["public_key_pem"].encode())
     key.verify(base64.b64decode(download.headers["X-Ledger-Signature"]), download.data)
     batch = batch_of(rounds["velo"], "cae")
-    done = client.post(f"/payout-batches/{batch.id}/paid", data={"next": "/caes/ECOTONE"})
+    done = client.post(
+        f"/payout-batches/{batch.id}/paid",
+        data={"next": "/caes/ECOTONE", "paid_on": "2025-03-28", "bank_reference": "VIR-0328-ECO"},
+    )
     assert done.status_code == 302 and done.headers["Location"].endswith("/caes/ECOTONE")
     db.session.expire_all()
     assert batch_of(rounds["velo"], "cae").state == "paid"
     recon = client.get("/caes/ECOTONE/reconciliation?lang=en").get_data(as_text=True)
-    assert "407,28" in recon and "the batches and the ledger agree" in recon
+    assert "€407.28" in recon and "the batches and the ledger agree" in recon
     assert client.get("/caes/ECOTONE/salary-lines?period=March").status_code == 422
 
 
@@ -90,7 +89,13 @@ def test_steward_marks_an_invoice_batch_paid_from_the_commons_page(client, scena
     page = client.get("/commons/velo/payouts?lang=en").get_data(as_text=True)
     invoice = batch_of(rounds["velo"], "invoice")
     assert f"Mark batch {invoice.id} paid" in page
-    assert client.post(f"/payout-batches/{invoice.id}/paid", data={"next": "/commons/velo/payouts"}).status_code == 302
+    assert (
+        client.post(
+            f"/payout-batches/{invoice.id}/paid",
+            data={"next": "/commons/velo/payouts", "paid_on": "2025-03-29", "bank_reference": "VIR-INV"},
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert batch_of(rounds["velo"], "invoice").state == "paid"
     login(client, people["dave"])

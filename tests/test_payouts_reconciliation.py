@@ -33,7 +33,11 @@ def test_cae_reconciliation_follows_exports_and_payments(client, scenario):
     assert start["differences"] == []
     client.get("/api/v1/exports/salary-lines?cae=ECOTONE&period=2025-03", headers=people["acc"].headers)
     velo_batch = batch_of(rounds["velo"], "cae")
-    client.post(f"/api/v1/payout-batches/{velo_batch.id}/paid", json={}, headers=people["acc"].headers)
+    client.post(
+        f"/api/v1/payout-batches/{velo_batch.id}/paid",
+        json={"paid_on": "2025-03-28", "bank_reference": "VIR-2025-03-28-ECO"},
+        headers=people["acc"].headers,
+    )
     after = client.get(url, headers=people["acc"].headers).get_json()
     assert after["totals"]["exported_cents"] == 40728 + 9500 and after["totals"]["paid_cents"] == 40728
     assert after["late"] == [batch_of(rounds["jardin"], "cae").id, batch_of(rounds["april"], "cae").id]

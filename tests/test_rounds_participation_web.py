@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ledger.extensions import db
 from ledger.rounds.models import PeerPoints, SelfRequest
+from tests.factories import login
 from tests.rounds_support import World, advance, declare, fund_commons, new_rules, open_round
 
 
@@ -20,11 +21,6 @@ def world(app, make_person, make_commons):
     w = World("velo", steward, {"ana": ana, "bo": bo})
     fund_commons(w, 100_000)
     return w
-
-
-def login(client, actor):
-    with client.session_transaction() as session:
-        session["person_id"] = actor.id
 
 
 def test_a_member_states_their_amount_and_everyone_sees_the_requests(client, world):

@@ -17,7 +17,6 @@ from sqlalchemy import event, func, insert, select, update
 
 from bench import generate
 from ledger.accounts.models import LedgerTransaction
-from ledger.accounts.signing import current_key
 from ledger.accounts.verify import verify_ledger
 from ledger.commons.models import Commons, Membership
 from ledger.commons.service import record_income
@@ -157,7 +156,7 @@ def test_finalizing_issues_the_same_number_of_statements_for_50_and_100_people(f
         paid = db.session.scalar(select(func.count(PayoutLine.id)).join(PayoutBatch).where(PayoutBatch.round_id == round_.id))
         assert paid == sum(1 for i in range(people) if ROUTES[i % len(ROUTES)] in ("invoice", "cae"))
         assert set(db.session.scalars(select(PayoutBatch.route).where(PayoutBatch.round_id == round_.id))) == {"invoice", "cae"}
-    assert verify_ledger(current_key()).ok
+    assert verify_ledger().ok
 
 
 def test_allocating_reads_contributions_with_a_fixed_number_of_statements(funded):
@@ -173,3 +172,27 @@ def test_allocating_reads_contributions_with_a_fixed_number_of_statements(funded
         )
     print(f"statements to open and allocate: {counts}")
     assert abs(counts[1] - counts[0]) <= 2, counts
+
+
+def test_finalizing_a_round_writes_one_signed_checkpoint_not_one_signature_per_person(funded, monkeypatch):
+    from ledger.accounts import checkpoints
+    from ledger.accounts.models import Checkpoint
+
+    round_ = allocated_round(100, funded, "c")
+    signed = []
+    real_sign = checkpoints.sign_note
+    monkeypatch.setattr(checkpoints, "sign_note", lambda *args: signed.append(args) or real_sign(*args))
+    before = db.session.scalar(select(func.count(Checkpoint.id)))
+
+    finalize(round_)
+    db.session.commit()
+
+    entries = db.session.scalar(select(func.count(LedgerTransaction.id)).where(LedgerTransaction.round_id == round_.id))
+    assert entries > 100
+    assert len(signed) == 1
+    assert db.session.scalar(select(func.count(Checkpoint.id))) == before + 1
+    unsigned = select(func.count(LedgerTransaction.id)).where(
+        LedgerTransaction.round_id == round_.id, LedgerTransaction.signature == ""
+    )
+    assert db.session.scalar(unsigned) == entries
+    assert checkpoints.latest().size == db.session.scalar(select(func.max(LedgerTransaction.seq)))

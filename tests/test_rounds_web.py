@@ -10,21 +10,13 @@ from sqlalchemy import func, select
 from ledger.accounts.models import LedgerTransaction
 from ledger.extensions import db
 from ledger.rounds.models import Round, RuleVersion
-from tests.rounds_support import World, advance, declare, fund_commons, open_round
+from tests.factories import login, make_world
+from tests.rounds_support import advance, declare, open_round
 
 
 @pytest.fixture
 def world(app, make_person, make_commons):
-    steward, ana = make_person("Steward", email="steward@example.org"), make_person("Ana", email="ana@example.org")
-    make_commons(steward, "velo", members={"member": ana})
-    w = World("velo", steward, {"ana": ana})
-    fund_commons(w, 100_000)
-    return w
-
-
-def login(client, email):
-    response = client.post("/login", data={"email": email, "password": "correct horse battery"})
-    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    return make_world(make_person, make_commons)
 
 
 def test_steward_proposes_rules_on_the_page_and_history_shows_what_changed(client, world):
@@ -98,10 +90,24 @@ def test_round_page_shows_the_explained_preview_and_the_steward_finalizes_from_i
     assert simulated.status_code == 200 and "Simulated allocation" in simulated.get_data(as_text=True)
     assert "€120.00" in simulated.get_data(as_text=True)
     assert db.session.scalar(select(func.count(LedgerTransaction.id)).where(LedgerTransaction.round_id == round_id)) == 0
-    assert client.post(f"/rounds/{round_id}/advance").status_code == 302
+    assert client.post(f"/rounds/{round_id}/finalize").status_code == 302
     db.session.expire_all()
     assert db.session.get(Round, round_id).state == "finalized"
     assert db.session.scalar(select(func.count(LedgerTransaction.id)).where(LedgerTransaction.round_id == round_id)) == 1
+    # Ana finds her receipt on the round's page, and it proves her retribution.
+    import json
+    import re
+
+    from ledger.accounts.receipts import check_receipt
+    from ledger.accounts.signing import current_key, raw_public_key
+
+    client.post("/logout")
+    login(client, "ana@example.org")
+    page = client.get(f"/rounds/{round_id}?lang=en").get_data(as_text=True)
+    link = re.search(r'<p id="my-receipts">.*?href="([^"]+)"[^>]*>round:retribution</a>', page, re.S).group(1)
+    receipt = json.loads(client.get(link).data)
+    assert receipt["transaction"]["kind"] == "round:retribution" and receipt["transaction"]["round_id"] == round_id
+    assert check_receipt(receipt, raw_public_key(current_key())) == []
 
 
 def test_steward_opens_a_round_from_the_page_and_an_uncovered_envelope_is_shown_beside_its_field(client, world):

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger.accounts.models import LedgerTransaction
-from ledger.commons.models import Income, Membership
+from ledger.commons.models import Commons, Income, Membership
 from ledger.contributions.models import Contribution, Vouch
 from ledger.extensions import db
 from ledger.people.models import PersonRole
@@ -84,11 +84,12 @@ def installation(app, client, make_person, make_commons):
 
 def footprint() -> tuple:
     """Row counts a refused request must leave as they were."""
-    counted = (Contribution, Vouch, Membership, Income, Round, RuleVersion, LedgerTransaction, PersonRole)
+    counted = (Commons, Contribution, Vouch, Membership, Income, Round, RuleVersion, LedgerTransaction, PersonRole)
     found = tuple(db.session.scalar(select(func.count()).select_from(model)) for model in counted)
     descriptions = tuple(db.session.scalars(select(Contribution.description).order_by(Contribution.id)))
+    standing = tuple(db.session.scalars(select(Commons.fund_status).order_by(Commons.id)))
     db.session.rollback()
-    return found, descriptions
+    return found, descriptions, standing
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,13 @@ MATRIX = [
         lambda w, role: {"code": f"cat_{role}", "label": f"Category of {role}"},
     ),
     Row("POST", "/api/v1/commons/velo/rounds", e(401, 403, 403, 403, 201, 403, 403, 403, 201), lambda w, role: period(role)),
-    Row("POST", "/api/v1/rounds/{round}/advance", e(401, 403, 403, 403, 200, 403, 403, 403, 200)),
+    # The round's declaration window is still open: moving it on needs a reason.
+    Row(
+        "POST",
+        "/api/v1/rounds/{round}/advance",
+        e(401, 403, 403, 403, 200, 403, 403, 403, 200),
+        lambda w, role: {"reason": f"early, asked by {role}"},
+    ),
     Row("GET", "/api/v1/commons/velo/payout-batches", e(401, 403, 403, 403, 200, 403, 403, 403, 200)),
     Row("GET", "/api/v1/rounds/{round}/self-requests", e(401, 200, 200, 403, 200, 403, 403, 403, 200)),
     # A payout route: the person themself, or a steward of the commons.
@@ -220,14 +227,22 @@ MATRIX = [
         e(401, 403, 403, 403, 403, 403, 403, 201, 201),
         lambda w, role: {"reason": "matrix", "topup_ratio": "0.5", "per_person_cap_cents": None},
     ),
-    # Anyone authenticated.
-    Row("GET", "/api/v1/me", e(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # The fund-drain story (issue 16): only an administrator creates a commons, only the fund
+    # manager (or an administrator) admits one to the fund; see tests/test_fund_drain.py.
     Row(
         "POST",
         "/api/v1/commons",
-        e(401, 201, 201, 201, 201, 201, 201, 201, 201),
+        e(401, 403, 403, 403, 403, 403, 403, 403, 201),
         lambda w, role: {"slug": f"new-{role.replace('_', '-')}", "name": f"New {role}"},
     ),
+    Row(
+        "PUT",
+        "/api/v1/solidarity-fund/commons/atelier",
+        e(401, 403, 403, 403, 403, 403, 403, 200, 200),
+        lambda w, role: {"status": "suspended", "reason": f"decided as {role}"},
+    ),
+    # Anyone authenticated.
+    Row("GET", "/api/v1/me", e(401, 200, 200, 200, 200, 200, 200, 200, 200)),
 ]
 
 
@@ -251,5 +266,128 @@ def test_authorization_matrix(client, installation, row: Row):
         if response.status_code >= 400:
             assert response.get_json()["error"]["code"], f"{role}: no error envelope"
             assert footprint() == before, f"{role} was refused but something was stored"
+    expected = dict(zip(ROLES, row.expected))
+    assert got == expected, {role: (got[role], expected[role]) for role in ROLES if got[role] != expected[role]}
+
+
+# The pages: the same roles, logged in by session. A browser that is not logged in is sent to the
+# login page (302); a refused role gets 403; an accepted form redirects (302) or renders (200).
+def page_body(fields: dict) -> Callable[[SimpleNamespace, str], dict]:
+    return lambda w, role: {k: (v(w, role) if callable(v) else v) for k, v in fields.items()}
+
+
+PAGE_MATRIX = [
+    Row("GET", "/account", e(302, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/account/money", e(302, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/account/password", e(302, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/password/forgot", e(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/keys/signing.pem", e(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/commons/new", e(302, 403, 403, 403, 403, 403, 403, 403, 200)),
+    Row(
+        "POST",
+        "/commons/new",
+        e(302, 403, 403, 403, 403, 403, 403, 403, 302),
+        page_body({"slug": lambda w, role: f"page-{role.replace('_', '-')}", "name": "New"}),
+    ),
+    Row("GET", "/commons/velo/manage", e(302, 403, 403, 403, 200, 403, 403, 403, 200)),
+    Row(
+        "POST",
+        "/commons/velo/invite",
+        e(302, 403, 403, 403, 302, 403, 403, 403, 302),
+        page_body({"email": lambda w, role: f"invited-{role}@example.org", "name": "Invited", "role": "contributor"}),
+    ),
+    Row(
+        "POST",
+        "/commons/velo/members/{contributor_id}/role",
+        e(302, 403, 403, 403, 302, 403, 403, 403, 302),
+        lambda w, role: {f"m{w.contributor_id}-role": "member"},
+    ),
+    Row(
+        "POST",
+        "/commons/velo/categories",
+        e(302, 403, 403, 403, 302, 403, 403, 403, 302),
+        page_body({"code": lambda w, role: f"page_{role}", "label": "A category"}),
+    ),
+    Row(
+        "POST",
+        "/commons/velo/income",
+        e(302, 403, 403, 403, 302, 403, 403, 403, 302),
+        page_body({"amount": "10", "source": "grant", "funder": "City", "received_on": "2025-01-02"}),
+    ),
+    # The FEC holds no personal data: stewards of the commons, any CAE accountant, admins.
+    Row("GET", "/commons/velo/fec", e(302, 403, 403, 403, 200, 200, 200, 403, 200)),
+    Row("GET", "/rounds/{round}/finalize", e(302, 403, 403, 403, 302, 403, 403, 403, 302)),
+    Row("POST", "/rounds/{round}/finalize", e(302, 403, 403, 403, 302, 403, 403, 403, 302)),
+    Row(
+        "POST",
+        "/rounds/{round}/advance",
+        e(302, 403, 403, 403, 302, 403, 403, 403, 302),
+        lambda w, role: {"reason": f"early, asked by {role}"},
+    ),
+    Row(
+        "POST",
+        "/caes/OXALIS/members",
+        e(302, 403, 403, 403, 403, 403, 302, 403, 302),
+        lambda w, role: {"email": w.newcomers[role].email, "employee_ref": f"P-{role}", "contract_type": "CESA"},
+    ),
+    Row("GET", "/fund/manage", e(302, 403, 403, 403, 403, 403, 403, 200, 200)),
+    Row(
+        "POST",
+        "/fund/donations",
+        e(302, 403, 403, 403, 403, 403, 403, 302, 302),
+        lambda w, role: {"amount": "25", "donor": f"Donor {role}", "received_on": "2025-05-01"},
+    ),
+    Row(
+        "POST",
+        "/fund/rules",
+        e(302, 403, 403, 403, 403, 403, 403, 302, 302),
+        lambda w, role: {"reason": f"set by {role}", "topup_percent": "40", "cap": ""},
+    ),
+    Row(
+        "POST",
+        "/caes/OXALIS/accountants",
+        e(302, 403, 403, 403, 403, 403, 403, 403, 302),
+        lambda w, role: {"email": w.newcomers[role].email},
+    ),
+]
+
+
+def page_footprint() -> tuple:
+    from ledger.commons.models import Commons
+    from ledger.contributions.models import Category
+    from ledger.fund.models import FundDonation, FundRuleVersion
+    from ledger.payouts.models import CaeMembership
+    from ledger.people.links import AccountLink
+    from ledger.people.models import Person
+    from ledger.rounds.models import RoundEvent
+
+    extra = tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Commons, Category, AccountLink, Person, RoundEvent, CaeMembership, FundDonation, FundRuleVersion)
+    )
+    roles = tuple(db.session.scalars(select(Membership.role).order_by(Membership.id)))
+    db.session.rollback()
+    return footprint(), extra, roles
+
+
+@pytest.mark.parametrize("row", PAGE_MATRIX, ids=str)
+def test_page_authorization_matrix(client, installation, row: Row):
+    path = row.path.format(round=installation.round, contributor_id=installation.contributor_id)
+    order = sorted(range(len(ROLES)), key=lambda i: row.expected[i] < 400 and ROLES[i] != "anonymous")
+    got = {}
+    for i in order:
+        role = ROLES[i]
+        with client.session_transaction() as session:
+            session.clear()
+            if role != "anonymous":
+                session["person_id"] = installation.people[role].id
+        before = page_footprint()
+        data = row.body(installation, role) if row.body else {}
+        response = client.open(path, method=row.method, data=data if row.method == "POST" else None)
+        got[role] = response.status_code
+        if response.status_code >= 400 or role == "anonymous":
+            assert page_footprint() == before, f"{role} was refused but something was stored"
+        if role == "anonymous" and response.status_code == 302:
+            assert "/login" in response.headers["Location"]
     expected = dict(zip(ROLES, row.expected))
     assert got == expected, {role: (got[role], expected[role]) for role in ROLES if got[role] != expected[role]}

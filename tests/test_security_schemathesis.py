@@ -14,7 +14,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ensure_resource_availability,
+    response_schema_conformance,
+    use_after_free,
+)
 
 from tests.rounds_support import World, fund_commons
 
@@ -67,7 +72,37 @@ def test_api_never_errors_and_answers_as_documented(app, admin, half):
     assert failures == []
 
 
-# Found by the run above, kept as plain regressions.
+STATEFUL_STEPS = int(os.environ.get("LEDGER_SCHEMATHESIS_STEPS", "6"))
+
+
+def test_stateful_sequences_never_error_and_a_deleted_resource_stays_gone(app, admin):
+    """Links between operations (inferred by schemathesis from ids in answers and paths) chain
+    calls: create, read, change, delete, read again. On top of the checks above, a resource
+    deleted must answer 404 afterwards (use_after_free) and one created must be readable."""
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    workflow = schema.as_state_machine()
+    checks = [*CHECKS, use_after_free, ensure_resource_availability]
+
+    class AsAdmin(workflow):
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Bearer {admin.token}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=checks, transport_kwargs=kwargs)
+
+    AsAdmin.run(
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+
+
+# Found by the runs above, kept as plain regressions.
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ def test_a_form_with_its_token_is_accepted(csrf_app, make_person):
 
 
 def test_the_api_takes_bearer_tokens_without_csrf_and_ignores_session_cookies(csrf_app, make_person):
-    person = make_person("Ana")
+    person = make_person("Ana", admin=True)
     client = csrf_app.test_client()
     created = client.post(
         "/api/v1/commons", json={"slug": "velo", "name": "Vélo"}, headers={"Authorization": f"Bearer {person.token}"}

@@ -14,13 +14,16 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "_lp": ((1, "c
 # Every module and template of the service: a string added anywhere without its French
 # translation fails here, not in front of a French-speaking contributor.
 SOURCES = sorted(
-    path for folder in (ROOT / "ledger", ROOT / "dashboards") for pattern in ("*.py", "*.html") for path in folder.rglob(pattern)
+    path
+    for folder in (ROOT / "ledger", ROOT / "dashboards")
+    for pattern in ("*.py", "*.html", "*.txt")
+    for path in folder.rglob(pattern)
 )
 
 
 def messages_in(path: Path) -> set[tuple[str, str | None]]:
     """(message, context) pairs found in ``path``; the singular form stands for a plural."""
-    method = "jinja2" if path.suffix == ".html" else "python"
+    method = "jinja2" if path.suffix in (".html", ".txt") else "python"
     found = set()
     for _line, message, _comments, context in extract_from_file(method, str(path), keywords=KEYWORDS):
         found.add((message if isinstance(message, str) else message[0], context))

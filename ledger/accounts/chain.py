@@ -2,6 +2,10 @@
 
 A transaction's hash covers its own fields, its postings and the previous transaction's hash,
 so that changing any amount, account, date or order anywhere breaks every later link.
+
+Format 2 (every transaction written since checkpoints exist) also covers, for each posting, the
+account's type and owners (person, commons, CAE): moving an account to another person changes
+the hash of every transaction that touched it. Format 1 is kept, unchanged, for older ledgers.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ class PostingData:
     account_code: str
     amount_cents: int
     memo: str = ""
+    # The account's fields that decide whose money it is (hashed in format 2 only).
+    account_type: str | None = None
+    person_id: int | None = None
+    commons_id: int | None = None
+    cae_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,7 @@ class TransactionData:
     reverses_seq: int | None
     ref: str | None
     postings: tuple[PostingData, ...]
+    format: int = 1
 
 
 def balance_errors(postings: Iterable[PostingData]) -> list[str]:
@@ -53,6 +63,12 @@ def balance_errors(postings: Iterable[PostingData]) -> list[str]:
 
 def canonical_bytes(tx: TransactionData, prev_hash: str) -> bytes:
     """The exact bytes that are hashed: sorted-key JSON, postings in their stored order."""
+    if tx.format == 2:
+        postings = [
+            [p.account_code, p.amount_cents, p.memo, p.account_type, p.person_id, p.commons_id, p.cae_id] for p in tx.postings
+        ]
+    else:
+        postings = [[p.account_code, p.amount_cents, p.memo] for p in tx.postings]
     payload = {
         "seq": tx.seq,
         "kind": tx.kind,
@@ -63,9 +79,11 @@ def canonical_bytes(tx: TransactionData, prev_hash: str) -> bytes:
         "round_id": tx.round_id,
         "reverses_seq": tx.reverses_seq,
         "ref": tx.ref,
-        "postings": [[p.account_code, p.amount_cents, p.memo] for p in tx.postings],
+        "postings": postings,
         "prev": prev_hash,
     }
+    if tx.format != 1:
+        payload["format"] = tx.format
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

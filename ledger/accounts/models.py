@@ -54,8 +54,13 @@ class LedgerTransaction(db.Model):
     ref: Mapped[str | None] = mapped_column(String(160), unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Ledgers written before checkpoints signed every transaction; since then both are empty
+    # and the transaction is covered by the signed checkpoint of its commit.
     signature: Mapped[str] = mapped_column(String(100))
     key_id: Mapped[str] = mapped_column(String(16))
+    # How the hash was computed (ledger.accounts.chain): 2 also covers every posting's account
+    # type and owner (person, commons, CAE), which decide where money goes.
+    format: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     postings: Mapped[list[Posting]] = relationship(back_populates="transaction", order_by="Posting.id", cascade="save-update")
 
@@ -72,3 +77,43 @@ class Posting(db.Model):
 
     transaction: Mapped[LedgerTransaction] = relationship(back_populates="postings")
     account: Mapped[Account] = relationship()
+
+
+class Checkpoint(db.Model):
+    """A signed statement of the ledger's state after a commit: tree size, Merkle root, chain head.
+
+    ``note`` is the C2SP signed note (ledger.accounts.checkpoints); the row is hash-linked to the
+    previous checkpoint like transactions are, and ``frontier`` lets the next commit extend the
+    tree without reading every earlier transaction.
+    """
+
+    __tablename__ = "ledger_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    size: Mapped[int] = mapped_column(Integer, unique=True)
+    root: Mapped[str] = mapped_column(String(64))  # hex
+    chain_head: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    frontier: Mapped[str] = mapped_column(Text)  # hex hashes, space-separated, largest subtree first
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class SigningKeyRecord(db.Model):
+    """Every public key that ever signed the ledger, so that old signatures stay checkable.
+
+    A key that followed another by rotation carries the previous key's signature over its own
+    public key (``announcement``); a key that appeared without one follows a lost key (or a
+    rewrite, which only checkpoints saved outside the installation can tell apart).
+    """
+
+    __tablename__ = "ledger_signing_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(16), unique=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # base64 of the raw 32-byte Ed25519 key
+    added_at: Mapped[str] = mapped_column(String(40))
+    announced_by: Mapped[str | None] = mapped_column(String(16))
+    announcement: Mapped[str | None] = mapped_column(String(100))

@@ -41,6 +41,35 @@ def parse_rate(text: str | Decimal | int, *, field: str = "rate") -> Decimal:
     return rate
 
 
+class AmountError(ValueError):
+    """An amount typed by a person that is not a number of euros (``reason``: ``number`` or ``cents``)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_euros(text: str) -> int:
+    """An amount typed in euros ("18.50", "18,50", "1 200 €") as integer cents, exactly.
+
+    Refused (``AmountError``): anything that is not a finite decimal number (``number``), and an
+    amount with a fraction of a cent such as 18.005 (``cents``): it is never rounded silently.
+    """
+    cleaned = text.replace("\u202f", "").replace("\xa0", "").replace(" ", "").removesuffix("€").removeprefix("€")
+    if cleaned.count(",") + cleaned.count(".") > 1:
+        raise AmountError("number")
+    try:
+        euros = Decimal(cleaned.replace(",", "."))
+    except InvalidOperation as exc:
+        raise AmountError("number") from exc
+    if not euros.is_finite() or abs(euros) >= 10**12:
+        raise AmountError("number")
+    cents = euros * 100
+    if cents != cents.to_integral_value():
+        raise AmountError("cents")
+    return int(cents)
+
+
 def split_largest_remainder(total_cents: int, weights: Mapping[K, Fraction | Decimal | int]) -> dict[K, int]:
     """Split ``total_cents`` in proportion to ``weights`` so that the parts add up exactly.
 

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Row, func, select, text
 
+from ledger.accounts import checkpoints
 from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance_errors, link_hash
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.numbering import number_entries
-from ledger.accounts.signing import current_key
 from ledger.bulk import chunks, insert_rows
 from ledger.extensions import db
 from ledger.timeutil import utcnow
@@ -68,13 +68,21 @@ def lock_chain() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
-def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, int]:
-    """The id of the account of every spec (keyed by code), creating the missing ones in one insert."""
+def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, Row]:
+    """The stored account of every spec (keyed by code), creating the missing ones in one insert.
+
+    Each row gives the id and the fields a format-2 hash covers (type and owners), as stored.
+    """
     codes = list(specs)
-    ids: dict[str, int] = {}
+    found: dict[str, Row] = {}
+    columns = (Account.code, Account.id, Account.type, Account.person_id, Account.commons_id, Account.cae_id)
+
+    def read(part):
+        found.update((row.code, row) for row in db.session.execute(select(*columns).where(Account.code.in_(part))))
+
     for part in chunks(codes):
-        ids.update(db.session.execute(select(Account.code, Account.id).where(Account.code.in_(part))).all())
-    missing = [specs[code] for code in codes if code not in ids]
+        read(part)
+    missing = [specs[code] for code in codes if code not in found]
     if missing:
         insert_rows(
             Account.__table__,
@@ -92,18 +100,21 @@ def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, int]:
             ],
         )
         for part in chunks([s.code for s in missing]):
-            ids.update(db.session.execute(select(Account.code, Account.id).where(Account.code.in_(part))).all())
-    return ids
+            read(part)
+    return found
 
 
 def post_many(entries: Sequence[Entry]) -> list[int]:
-    """Append balanced, hash-chained and signed transactions, in order; returns their ids.
+    """Append balanced, hash-chained transactions, in order; returns their ids.
+
+    The transactions carry no signature of their own: the commit around them appends one signed
+    checkpoint covering them all (``ledger.accounts.checkpoints``).
 
     All or nothing: raises UnbalancedTransaction when any entry's legs do not sum to zero, and
     DuplicateEntry when a ``ref`` was already used or appears twice in the batch, before anything
     is written. A handful of statements whatever the number of entries (one more per
-    ``ledger.bulk.IN_CHUNK`` refs or new accounts), and each transaction's hash and signature are exactly those ``post``
-    would compute one at a time.
+    ``ledger.bulk.IN_CHUNK`` refs or new accounts), and each transaction's hash is exactly the one
+    ``post`` would compute one at a time.
     """
     if not entries:
         return []
@@ -129,10 +140,11 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
     seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
     first_seq = seq + 1
     recorded_at = utcnow().isoformat(timespec="microseconds")
-    key = current_key()
     rows = []
     for entry, legs in zip(entries, legs_of):
         seq += 1
+        # The hash covers each account as stored (its owners decide where the money goes).
+        legs = [_owned(leg, accounts[leg.account_code]) for leg in legs]
         data = TransactionData(
             seq=seq,
             kind=entry.kind,
@@ -144,6 +156,7 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
             reverses_seq=entry.reverses_seq,
             ref=entry.ref,
             postings=tuple(legs),
+            format=2,
         )
         digest = link_hash(data, prev_hash)
         rows.append(
@@ -159,8 +172,9 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
                 "ref": entry.ref,
                 "prev_hash": prev_hash,
                 "hash": digest,
-                "signature": key.sign(digest.encode()),
-                "key_id": key.key_id,
+                "signature": "",
+                "key_id": "",
+                "format": 2,
             }
         )
         prev_hash = digest
@@ -175,7 +189,7 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
         [
             {
                 "transaction_id": tx_id,
-                "account_id": accounts[leg.account.code],
+                "account_id": accounts[leg.account.code].id,
                 "amount_cents": leg.amount_cents,
                 "memo": leg.memo,
             }
@@ -184,7 +198,14 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
         ],
     )
     number_entries(ids, entries)
+    checkpoints.mark_due()
     return ids
+
+
+def _owned(leg: PostingData, account: Row) -> PostingData:
+    return PostingData(
+        leg.account_code, leg.amount_cents, leg.memo, account.type, account.person_id, account.commons_id, account.cae_id
+    )
 
 
 def post(
@@ -198,7 +219,7 @@ def post(
     ref: str | None = None,
     reverses: LedgerTransaction | None = None,
 ) -> LedgerTransaction:
-    """Append one balanced, hash-chained and signed transaction to the ledger.
+    """Append one balanced, hash-chained transaction to the ledger (signed by its commit's checkpoint).
 
     Raises UnbalancedTransaction when the legs do not sum to zero, and DuplicateEntry when
     ``ref`` was already used (which makes a repeated finalization or payment harmless).

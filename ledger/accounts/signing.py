@@ -54,6 +54,27 @@ def load_or_create(path: str) -> SigningKey:
     return SigningKey(private=private, public_pem=public_pem, key_id=_key_id(public))
 
 
+def replace_key_file(path: str, private: Ed25519PrivateKey) -> None:
+    """Write ``private`` to the key file in place of the old key (mode 0600, atomic rename)."""
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    temporary = Path(f"{path}.new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    os.replace(temporary, path)
+    load_or_create.cache_clear()
+
+
+def raw_public_key(key: SigningKey) -> bytes:
+    """The 32 bytes of the key's Ed25519 public key."""
+    return key.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id_of_raw(public_raw: bytes) -> str:
+    """The key id (16 hex characters) of a raw Ed25519 public key."""
+    return hashlib.sha256(public_raw).hexdigest()[:16]
+
+
 def verify_signature(public_pem: str, data: bytes, signature_b64: str) -> bool:
     """True when ``signature_b64`` is a valid Ed25519 signature of ``data`` by that public key."""
     public = serialization.load_pem_public_key(public_pem.encode())

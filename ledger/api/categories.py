@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
+from ledger.api import fields
 from ledger.api.idempotency import idempotent
 from ledger.commons.service import get_commons, require_role
 from ledger.contributions.categories import add_category, categories_of
 from ledger.people.auth import require_person
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 
 blp = Blueprint(
     "categories", __name__, url_prefix="/api/v1/commons", description="Categories of contributions, covering invisible work"
@@ -47,7 +48,7 @@ class Categories(MethodView):
     def get(self, slug):
         """The commons' categories (public), with their weight in the current rules."""
         commons = get_commons(slug)
-        rules = current_rules(commons.id)
+        rules = rules_in_force(commons.id)
         weights = (rules.category_weights if rules else None) or {}
         return [category_view(c, weights) for c in categories_of(commons.id, active_only=False)]
 
@@ -59,5 +60,5 @@ class Categories(MethodView):
         commons = get_commons(slug)
         require_role(commons, require_person(), "steward")
         category = add_category(commons, code=data["code"], label=data["label"], invisible=data["invisible"])
-        rules = current_rules(commons.id)
+        rules = rules_in_force(commons.id)
         return category_view(category, (rules.category_weights if rules else None) or {})

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 from sqlalchemy import select
 
 from ledger.accounts import chart
 from ledger.accounts.service import balance
+from ledger.api import fields
 from ledger.api.fields import Cents
 from ledger.api.idempotency import idempotent
 from ledger.commons import service
 from ledger.commons.models import INCOME_SOURCES, ROLES, Income, Membership
 from ledger.extensions import db
 from ledger.people.auth import require_person
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 
 blp = Blueprint("commons", __name__, url_prefix="/api/v1/commons", description="Commons, their members and income")
 
@@ -24,6 +25,12 @@ class CommonsIn(Schema):
     slug = fields.String(required=True, validate=validate.Length(min=1, max=64))
     name = fields.String(required=True, validate=validate.Length(min=1, max=160))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
+    steward_email = fields.Email(
+        validate=validate.Length(max=254), metadata={"description": "the first steward (default: the administrator creating it)"}
+    )
+    started_on = fields.Date(
+        metadata={"description": "nothing of the commons may be dated earlier (default: this month's first day)"}
+    )
 
 
 class MemberOut(Schema):
@@ -39,6 +46,8 @@ class CommonsOut(Schema):
     description = fields.String()
     treasury_cents = fields.Integer()
     rule_version = fields.Integer(allow_none=True)
+    started_on = fields.Date()
+    fund_status = fields.String(metadata={"description": "pending, admitted or suspended: only admitted commons get top-ups"})
     member_count = fields.Integer()
     members = fields.List(fields.Nested(MemberOut))
 
@@ -75,7 +84,7 @@ class IncomeOut(Schema):
 
 def commons_view(commons) -> dict:
     """Public view: members appear under the name they agreed to show."""
-    rules = current_rules(commons.id)
+    rules = rules_in_force(commons.id)
     members = db.session.scalars(select(Membership).where(Membership.commons_id == commons.id).order_by(Membership.id)).all()
     return {
         "id": commons.id,
@@ -84,6 +93,8 @@ def commons_view(commons) -> dict:
         "description": commons.description,
         "treasury_cents": balance(chart.commons_treasury(commons).code),
         "rule_version": rules.version if rules else None,
+        "started_on": commons.started_on,
+        "fund_status": commons.fund_status,
         "member_count": len(members),
         "members": [{"person_id": m.person_id, "public_name": m.person.public_name, "role": m.role} for m in members],
     }
@@ -102,8 +113,15 @@ class CommonsCollection(MethodView):
     @blp.arguments(CommonsIn)
     @blp.response(201, CommonsOut)
     def post(self, data):
-        """Create a commons; its creator becomes its first steward."""
-        commons = service.create_commons(data["slug"], data["name"], data["description"], require_person())
+        """Create a commons (installation administrators only); its first steward is the creator or `steward_email`.
+
+        A new commons is not admitted to the solidarity fund until the fund manager admits it.
+        """
+        creator = service.require_installation_admin(require_person())
+        steward = service.find_steward(data["steward_email"]) if data.get("steward_email") else None
+        commons = service.create_commons(
+            data["slug"], data["name"], data["description"], creator, steward=steward, started_on=data.get("started_on")
+        )
         return commons_view(commons)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
+from ledger.api import fields
 from ledger.api.fields import Hours, Id, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons.service import get_commons
@@ -143,6 +144,14 @@ def readable_contribution(contribution_id: int, person: Person) -> Contribution:
     return contribution
 
 
+def live_contribution(contribution_id: int, person: Person) -> Contribution:
+    """A contribution at its own URL: once withdrawn (deleted), it is gone from there (404)."""
+    contribution = readable_contribution(contribution_id, person)
+    if contribution.status == "withdrawn":
+        raise NotFound("This contribution was withdrawn.")
+    return contribution
+
+
 def _commons_field(slug: str):
     """The commons named in a body or query field; an unknown slug is that field's error."""
     try:
@@ -193,7 +202,7 @@ class ContributionItem(MethodView):
     def get(self, contribution_id):
         """One contribution (its author and the people of its commons)."""
         person = require_person()
-        return contribution_view(readable_contribution(contribution_id, person), person)
+        return contribution_view(live_contribution(contribution_id, person), person)
 
     @blp.arguments(ContributionPatch)
     @blp.response(200, SavedOut)
@@ -208,12 +217,13 @@ class ContributionItem(MethodView):
                 changes[name] = changes[name].strip()
         if "evidence_url" in changes:
             changes["evidence_url"] = (changes["evidence_url"] or "").strip() or None
-        contribution = readable_contribution(contribution_id, person)
+        contribution = live_contribution(contribution_id, person)
         return saved_view(service.update(contribution, person, changes), person)
 
     @blp.response(200, ContributionOut, description="The contribution, now withdrawn (the row is kept).")
     def delete(self, contribution_id):
-        """Withdraw your contribution while its round is open. Withdrawing twice changes nothing."""
+        """Withdraw your contribution while its round is open. Afterwards this URL answers 404; the
+        withdrawn contribution stays listed with `GET /contributions?status=withdrawn`."""
         person = require_person()
-        contribution = readable_contribution(contribution_id, person)
+        contribution = live_contribution(contribution_id, person)
         return contribution_view(service.withdraw(contribution, person), person)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates_schema
 
+from ledger.api import fields
 from ledger.commons.service import get_commons
 from ledger.legal import commons_identity, fund_books_identity
 from ledger.payouts.exports import fec, sage, salary_lines
@@ -70,6 +71,7 @@ def signed_response(export: SignedExport) -> Response:
 class SalaryLines(MethodView):
     @blp.arguments(SalaryLinesQuery, location="query")
     @blp.response(200, description="The CSV file (SPEC 4.3)", content_type="text/csv", headers=SIGNATURE_HEADERS)
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, query):
         """The CAE's salary lines for a payroll month, signed. Only that CAE's accountant: it holds personal data.
 
@@ -104,6 +106,7 @@ def fec_files(query) -> fec.FecFiles:
 class Fec(MethodView):
     @blp.arguments(FecQuery, location="query")
     @blp.response(200, description="The FEC file (SPEC 4.4)", content_type="text/plain", headers=SIGNATURE_HEADERS)
+    @blp.doc(responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
     def get(self, query):
         """A commons' (or the fund's) FEC between two dates inclusive or over a fiscal year, signed.
 
@@ -117,6 +120,7 @@ class Fec(MethodView):
 class FecDescription(MethodView):
     @blp.arguments(FecQuery, location="query")
     @blp.response(200, description="The FEC's description file (BOFIP)", content_type="text/plain", headers=SIGNATURE_HEADERS)
+    @blp.doc(responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
     def get(self, query):
         """The description that accompanies the same FEC: its fields, the accounting system, the encoding; signed."""
         return signed_response(fec_files(query).description)
@@ -126,6 +130,7 @@ class FecDescription(MethodView):
 class Sage(MethodView):
     @blp.arguments(FecQuery, location="query")
     @blp.response(200, description="Entries as a Sage-compatible CSV", content_type="text/csv", headers=SIGNATURE_HEADERS)
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, query):
         """The same entries as the FEC (without à-nouveaux) in the columns a CAE's Sage import expects, signed.
 

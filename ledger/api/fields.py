@@ -1,16 +1,27 @@
-"""marshmallow fields for the contract's types: cents, hours, rates."""
+"""marshmallow fields for the contract's types: cents, hours, rates, text, days.
+
+API modules import their fields from here (``from ledger.api import fields``): marshmallow's,
+except that ``String`` checks text as ``ledger.text`` says (no control or bidirectional control
+characters, not blank when required) and ``Date`` refuses days no calendar computation can
+handle, each naming its field.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date
+from decimal import Decimal
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, validate
+from marshmallow import fields as ma
+from marshmallow.fields import Boolean, DateTime, Dict, Email, Field, Function, Integer, List, Method, Nested, Raw
 
 from ledger.accounts.money import parse_rate
+from ledger.text import is_blank, parse_decimal, text_problem
+
+__all__ = ["Boolean", "DateTime", "Dict", "Email", "Field", "Function", "Integer", "List", "Method", "Nested", "Raw"]
 
 
-class Cents(fields.Integer):
+class Cents(ma.Integer):
     """An integer number of cents; refuses floats, strings and booleans."""
 
     def __init__(self, *, minimum: int = 0, maximum: int = 1_000_000_000, **kwargs):
@@ -32,7 +43,7 @@ class Cents(fields.Integer):
 MAX_ID = 2**63 - 1
 
 
-class Id(fields.Integer):
+class Id(ma.Integer):
     """A row id given as input: a positive integer that fits the database."""
 
     def __init__(self, **kwargs):
@@ -40,7 +51,7 @@ class Id(fields.Integer):
         super().__init__(**kwargs)
 
 
-class Hours(fields.Field):
+class Hours(ma.Field):
     """Hours as a decimal string or number with at most two decimal places; serialized as "7.25"."""
 
     def __init__(self, **kwargs):
@@ -54,8 +65,8 @@ class Hours(fields.Field):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ValidationError("must be a number of hours such as 2.5")
         try:
-            hours = Decimal(str(value).strip())
-        except InvalidOperation as exc:
+            hours = parse_decimal(str(value))
+        except ValueError as exc:
             raise ValidationError("must be a number of hours such as 2.5") from exc
         if not hours.is_finite():
             raise ValidationError("must be a number of hours such as 2.5")
@@ -66,7 +77,7 @@ class Hours(fields.Field):
         return hours.quantize(Decimal("0.01"))
 
 
-class Rate(fields.Field):
+class Rate(ma.Field):
     """A ratio between 0 and 1 as a decimal string ("0.05")."""
 
     def __init__(self, **kwargs):
@@ -85,7 +96,7 @@ class Rate(fields.Field):
             raise ValidationError(str(exc)) from exc
 
 
-class UtcDateTime(fields.DateTime):
+class UtcDateTime(ma.DateTime):
     """An ISO date-time with its offset, always. SQLite gives stored times back without their
     time zone; every time the service stores is UTC (``ledger.timeutil.utcnow``), so a naive
     value is UTC — and the OpenAPI `date-time` format requires the offset."""
@@ -94,3 +105,33 @@ class UtcDateTime(fields.DateTime):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Text(ma.String):
+    """A string a person wrote: trimmed, without control or bidirectional control characters; text
+    with nothing visible (spaces, zero-width characters) is empty, so that the field's length rule
+    or its service refuses it where text is required."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if problem := text_problem(text):
+            raise ValidationError(problem)
+        return "" if is_blank(text) else text
+
+
+String = Text
+
+
+class Day(ma.Date):
+    """A calendar day within years the service can compute with (periods, deadlines, days after)."""
+
+    FIRST, LAST = date(1900, 1, 1), date(2999, 12, 31)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not self.FIRST <= day <= self.LAST:
+            raise ValidationError(f"must be between {self.FIRST.isoformat()} and {self.LAST.isoformat()}")
+        return day
+
+
+Date = Day

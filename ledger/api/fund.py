@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
-from ledger.api.fields import Cents, Rate
+from ledger.api import fields
+from ledger.api.fields import Cents, Rate, UtcDateTime
 from ledger.api.idempotency import idempotent
+from ledger.commons.service import get_commons
 from ledger.extensions import db
 from ledger.fund import service
 from ledger.people.auth import require_person
 from ledger.people.models import Person
+from ledger.versions import version_state
 
 blp = Blueprint("fund", __name__, url_prefix="/api/v1/solidarity-fund", description="The installation's solidarity fund")
 
@@ -30,6 +33,7 @@ class FundRulesOut(Schema):
     effective_from = fields.Date()
     topup_ratio = fields.String()
     per_person_cap_cents = fields.Integer(allow_none=True)
+    state = fields.String(metadata={"description": "in_force (applies today), scheduled (its date is to come) or superseded"})
 
 
 class FlowOut(Schema):
@@ -68,6 +72,19 @@ class DonationOut(Schema):
     transaction_id = fields.Integer()
 
 
+class FundStatusIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("admitted", "suspended")))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class FundCommonsOut(Schema):
+    slug = fields.String()
+    name = fields.String()
+    fund_status = fields.String(metadata={"description": "pending, admitted or suspended: only admitted commons get top-ups"})
+    fund_status_reason = fields.String(allow_none=True)
+    fund_status_at = UtcDateTime(allow_none=True)
+
+
 def rules_view(rules) -> dict:
     author = db.session.get(Person, rules.author_id) if rules.author_id else None
     return {
@@ -77,6 +94,7 @@ def rules_view(rules) -> dict:
         "effective_from": rules.effective_from,
         "topup_ratio": rules.topup_ratio,
         "per_person_cap_cents": rules.per_person_cap_cents,
+        "state": version_state(rules, service.fund_rules_in_force()),
     }
 
 
@@ -124,3 +142,21 @@ class FundRules(MethodView):
                 effective_from=data.get("effective_from"),
             )
         )
+
+
+@blp.route("/commons")
+class FundCommons(MethodView):
+    @blp.response(200, FundCommonsOut(many=True))
+    def get(self):
+        """Every commons and its standing with the fund: pending, admitted or suspended (public)."""
+        return service.fund_commons()
+
+
+@blp.route("/commons/<slug>")
+class FundCommonsItem(MethodView):
+    @blp.arguments(FundStatusIn)
+    @blp.response(200, FundCommonsOut)
+    def put(self, data, slug):
+        """Admit a commons to the fund, or suspend it, with a reason (fund manager or administrator)."""
+        person = service.require_fund_manager(require_person())
+        return service.set_fund_status(get_commons(slug), data["status"], reason=data["reason"], actor=person)

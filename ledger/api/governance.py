@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from ledger.api.fields import UtcDateTime
 from ledger.api.idempotency import idempotent
-from ledger.api.rules import RuleSettings, check_categories
+from ledger.api.rules import RuleSettings
 from ledger.commons import service as commons_service
 from ledger.extensions import db
 from ledger.governance import colleges, health, register, service
@@ -237,7 +237,6 @@ class Proposals(MethodView):
         """Propose new rules (any member): decided by the procedure the rules in force name."""
         commons = commons_service.get_commons(slug)
         person = require_person()
-        check_categories(commons, data["rules"].get("category_weights"))
         proposal = service.propose(
             commons,
             person,

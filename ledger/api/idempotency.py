@@ -1,34 +1,35 @@
-"""Idempotency keys: a retried POST with the same key returns the first answer, stores nothing."""
+"""Idempotency keys: a retried POST with the same key returns the first answer, stores nothing.
+
+A replay record holds the request's digest and the first answer, encrypted with the data keys
+(an answer may name a person or carry a payroll identifier), and lives only as long as a key is
+honoured (``LEDGER_IDEMPOTENCY_HOURS``): past that the key is forgotten and the record purged.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from datetime import datetime
 
 from flask import current_app, request
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
+from ledger.crypto import DataKeyError, decrypt, encrypt
 from ledger.errors import Conflict, field_error
 from ledger.extensions import db
 from ledger.people.auth import require_person
-from ledger.timeutil import utcnow
+from ledger.people.models import IdempotencyRecord
+from ledger.people.service import key_lifetime
+from ledger.timeutil import as_utc, utcnow
 
-
-class IdempotencyRecord(db.Model):
-    __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("person_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    key: Mapped[str] = mapped_column(String(80))
-    endpoint: Mapped[str] = mapped_column(String(200))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    response_body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+IDEMPOTENCY_HEADER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 80},
+    "description": "A retry with the same key and body replays the first answer instead of acting twice "
+    "(honoured for LEDGER_IDEMPOTENCY_HOURS, 24 by default).",
+}
 
 
 def idempotent(view):
@@ -51,14 +52,25 @@ def idempotent(view):
         previous = db.session.scalar(
             select(IdempotencyRecord).where(IdempotencyRecord.person_id == person.id, IdempotencyRecord.key == key)
         )
+        if previous is not None and as_utc(previous.created_at) < utcnow() - key_lifetime():
+            db.session.delete(previous)  # expired, not purged yet: the key is free again
+            db.session.flush()
+            previous = None
         if previous is not None:
             if previous.endpoint != endpoint or previous.request_hash != body_hash:
                 raise Conflict(
                     "This Idempotency-Key was already used for a different request.",
                     fields={"Idempotency-Key": ["already used for another request"]},
                 )
+            try:
+                body = decrypt(previous.response_encrypted)
+            except DataKeyError as exc:  # encrypted under a key rotated away since: cannot replay
+                raise Conflict(
+                    "This Idempotency-Key can no longer be replayed; send the request with a new key.",
+                    fields={"Idempotency-Key": ["expired"]},
+                ) from exc
             return current_app.response_class(
-                previous.response_body,
+                body,
                 status=previous.status_code,
                 mimetype="application/json",
                 headers={"Idempotent-Replay": "true"},
@@ -70,7 +82,7 @@ def idempotent(view):
             endpoint=endpoint,
             request_hash=body_hash,
             status_code=response.status_code,
-            response_body=response.get_data(as_text=True),
+            response_encrypted=encrypt(response.get_data(as_text=True)),
         )
         db.session.add(record)
         try:
@@ -81,4 +93,5 @@ def idempotent(view):
             raise Conflict("A request with this Idempotency-Key is already being processed; retry shortly.") from exc
         return response
 
+    wrapper._idempotent = True  # read by ledger.api.openapi, which documents the header
     return wrapper

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
 from ledger import legal
+from ledger.api import fields
 from ledger.commons.service import get_commons
 from ledger.payouts.service import get_cae
 from ledger.people.auth import require_person

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 from sqlalchemy import select
 
+from ledger.api import fields
 from ledger.api.fields import Rate, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons import service as commons_service
@@ -106,11 +107,18 @@ class BatchOut(Schema):
     exported_at = UtcDateTime(allow_none=True)
     paid_at = UtcDateTime(allow_none=True)
     paid_transaction_id = fields.Integer(allow_none=True)
+    paid_on = fields.Date(allow_none=True)
+    bank_reference = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(PayoutLineOut))
 
 
 class PaidIn(Schema):
-    paid_on = fields.Date(load_default=None, allow_none=True)
+    paid_on = fields.Date(required=True, metadata={"description": "The day the payment left the bank."})
+    bank_reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=batch_service.BANK_REFERENCE_MAX),
+        metadata={"description": "The bank's reference of the transfer."},
+    )
 
 
 class ReconciliationQuery(Schema):
@@ -192,6 +200,8 @@ def batch_view(batch: PayoutBatch) -> dict:
         "exported_at": batch.exported_at,
         "paid_at": batch.paid_at,
         "paid_transaction_id": batch.paid_transaction_id,
+        "paid_on": batch.paid_on,
+        "bank_reference": batch.bank_reference,
         "lines": [
             {
                 "person_id": line.person_id,
@@ -209,8 +219,7 @@ def require_batch_view(person: Person, batch: PayoutBatch) -> None:
     """The batch's CAE accountant, a steward of its commons, or an admin."""
     if person.is_admin or (batch.cae_id and service.is_accountant(person, db.session.get(Cae, batch.cae_id))):
         return
-    found = commons_service.membership(db.session.get(Round, batch.round_id).commons, person)
-    if found is None or found.role != "steward":
+    if not commons_service.can_steward(db.session.get(Round, batch.round_id).commons, person):
         raise Forbidden("Only the CAE's accountant or a steward of the commons may see this batch.")
 
 
@@ -372,7 +381,7 @@ class BatchPaid(MethodView):
     def post(self, data, batch_id):
         """Mark a batch paid (the CAE's accountant for `cae`, a steward for `invoice`): writes its ledger payment."""
         batch = batch_service.get_batch(batch_id)
-        return batch_view(batch_service.mark_paid(batch, require_person(), data["paid_on"]))
+        return batch_view(batch_service.mark_paid(batch, require_person(), data["paid_on"], data["bank_reference"]))
 
 
 @blp.route("/me/payout-routes")

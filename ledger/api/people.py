@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema
 from sqlalchemy import select
 
+from ledger.api import fields
 from ledger.commons.models import Membership
 from ledger.extensions import db
 from ledger.people.auth import require_person

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 from sqlalchemy import select
 
+from ledger.api import fields
 from ledger.api.contributions import ContributionOut, contribution_view, readable_contribution
 from ledger.api.fields import Hours, UtcDateTime
 from ledger.api.idempotency import idempotent

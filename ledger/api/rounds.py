@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 from sqlalchemy import select
 
+from ledger.api import fields
 from ledger.api.fields import Cents, Hours, UtcDateTime
 from ledger.api.idempotency import idempotent
-from ledger.api.rules import RuleSettings, check_categories
+from ledger.api.rules import RuleSettings
 from ledger.commons import service as commons_service
 from ledger.contributions.models import Contribution
 from ledger.errors import Conflict
@@ -28,6 +29,10 @@ class RoundIn(Schema):
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
     envelope_cents = Cents(required=True, minimum=0)
+    reason = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={"description": "why, for a round shorter than a week (only under the manual cadence)"},
+    )
 
 
 class RoundOut(Schema):
@@ -37,6 +42,7 @@ class RoundOut(Schema):
     period_start = fields.Date()
     period_end = fields.Date()
     envelope_cents = fields.Integer()
+    period_reason = fields.String(allow_none=True)
     rule_version = fields.Integer(attribute="rule_version.version")
     review_starts_on = fields.Date()
     allocation_on = fields.Date()
@@ -45,6 +51,28 @@ class RoundOut(Schema):
     allocated_at = UtcDateTime(allow_none=True)
     finalized_at = UtcDateTime(allow_none=True)
     paid_at = UtcDateTime(allow_none=True)
+    history = fields.Method("get_history", metadata={"description": "Every step, oldest first, with its reason if early."})
+
+    def get_history(self, round_):
+        return [RoundEventOut().dump(event) for event in lifecycle.history(round_)]
+
+
+class RoundEventOut(Schema):
+    from_state = fields.String()
+    to_state = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    early = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    at = UtcDateTime()
+
+
+class AdvanceIn(Schema):
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=lifecycle.REASON_MAX),
+        metadata={"description": "Why the round moves before its current window ends; required then."},
+    )
 
 
 class LineOut(Schema):
@@ -182,12 +210,18 @@ class RoundItem(MethodView):
 
 @blp.route("/rounds/<int:round_id>/advance")
 class Advance(MethodView):
+    @blp.arguments(AdvanceIn, required=False)
     @blp.response(200, RoundOut)
-    def post(self, round_id):
-        """Move the round one state on (stewards only). After finalization, 409 and nothing written."""
+    def post(self, data, round_id):
+        """Move the round one state on (stewards only). After finalization, 409 and nothing written.
+
+        Before the declaration (or review) window ends, a `reason` is required (422 otherwise);
+        it is kept in the round's history.
+        """
         round_ = service.get_round(round_id)
-        require_member(round_, require_person(), "steward")
-        return lifecycle.advance(round_)
+        person = require_person()
+        require_member(round_, person, "steward")
+        return lifecycle.advance(round_, person, (data or {}).get("reason"))
 
 
 @blp.route("/rounds/<int:round_id>/allocation")
@@ -225,9 +259,6 @@ class WhatIf(MethodView):
         """What the round would give under its rules changed by the payload. Writes nothing."""
         round_ = service.get_round(round_id)
         require_member(round_, require_person(), "steward")
-        if round_.state in ("finalized", "paid"):
-            raise Conflict(f"Round {round_id} is {round_.state}: simulate on a round not finalized yet.")
-        check_categories(round_.commons, overrides.get("category_weights"))
         allocation, outcome = service.what_if(round_, overrides)
         carried = db.session.scalars(select(Contribution).where(Contribution.id.in_(outcome.carried_over))).all()
         view = allocation_view(
@@ -248,7 +279,6 @@ class WhatIf(MethodView):
                 for c in carried
             ],
         )
-        db.session.rollback()  # a simulation stores nothing, whatever was loaded on the way
         return view
 
 

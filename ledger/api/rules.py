@@ -6,20 +6,19 @@ from decimal import Decimal, InvalidOperation
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select
+from marshmallow import Schema, ValidationError, validate
 
+from ledger.api import fields
 from ledger.api.fields import Cents, Rate, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons import service as commons_service
-from ledger.contributions.models import Category
-from ledger.errors import ValidationFailed, field_error
 from ledger.extensions import db
 from ledger.governance.service import require_direct_change_allowed
 from ledger.people.auth import require_person
 from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, DECISION_PROCEDURES, OBJECTION_PROCEDURES
-from ledger.rounds.rules import RULE_FIELDS, current_rules, propose_rules, rules_changes, rules_history
+from ledger.rounds.rules import RULE_FIELDS, latest_rules, propose_rules, rules_changes, rules_history, rules_in_force
 from ledger.timeutil import today
+from ledger.versions import version_state
 
 blp = Blueprint("rules", __name__, url_prefix="/api/v1/commons", description="Versioned rules of a commons")
 
@@ -69,6 +68,11 @@ class RuleSettings(Schema):
     decision_procedure = fields.String(validate=validate.OneOf(DECISION_PROCEDURES))
     majority = Rate()
     decision_days = fields.Integer(strict=True, validate=validate.Range(1, 90))
+    late_periods = fields.Integer(
+        strict=True,
+        validate=validate.Range(0, 12),
+        metadata={"description": "how many periods back work may still be declared late (1: the previous period)"},
+    )
 
 
 class RulesIn(RuleSettings):
@@ -105,6 +109,8 @@ class RulesOut(Schema):
     decision_procedure = fields.String()
     majority = fields.String()
     decision_days = fields.Integer()
+    late_periods = fields.Integer()
+    state = fields.String(metadata={"description": "in_force (applies today), scheduled (its date is to come) or superseded"})
     changes = fields.List(fields.Nested(ChangeOut))
 
 
@@ -120,22 +126,10 @@ def rules_view(version, previous=None) -> dict:
         reason=version.reason,
         effective_from=version.effective_from,
         created_at=version.created_at,
+        state=version_state(version, rules_in_force(version.commons_id)),
         changes=[{"field": f, "before": b, "after": a} for f, b, a in rules_changes(previous, version)],
     )
     return view
-
-
-def check_categories(commons, weights: dict | None) -> None:
-    """Weights must name the commons' categories: a typo would silently weigh nothing."""
-    if not weights:
-        return
-    known = set(db.session.scalars(select(Category.code).where(Category.commons_id == commons.id)))
-    unknown = sorted(set(weights) - known)
-    if unknown:
-        raise ValidationFailed(
-            "category_weights: unknown categories",
-            fields={f"category_weights.{code}": [f"no category '{code}' in this commons"] for code in unknown},
-        )
 
 
 @blp.route("/<slug>/rules")
@@ -157,10 +151,6 @@ class Rules(MethodView):
         person = require_person()
         commons_service.require_role(commons, person, "steward")
         require_direct_change_allowed(commons)
-        check_categories(commons, data.get("category_weights"))
-        previous = current_rules(commons.id)
-        effective_from = data.pop("effective_from", None) or today()
-        if previous is not None and effective_from < previous.effective_from:
-            raise field_error("effective_from", f"cannot be before the current version's date ({previous.effective_from})")
-        version = propose_rules(commons, person, data.pop("reason"), effective_from, data)
+        previous = latest_rules(commons.id)
+        version = propose_rules(commons, person, data.pop("reason"), data.pop("effective_from", None) or today(), data)
         return rules_view(version, previous)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -21,6 +21,8 @@ from ledger.timeutil import today
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # A ceiling that no honest entry reaches (10 million euros) and that keeps sums far from overflow.
 MAX_AMOUNT_CENTS = 1_000_000_000
+# How far back an administrator may say a commons started (it brings its history with it).
+MAX_HISTORY_DAYS = 10 * 366
 
 
 def get_commons(slug: str) -> Commons:
@@ -36,29 +38,94 @@ def membership(commons: Commons, person: Person | None) -> Membership | None:
     return db.session.scalar(select(Membership).where(Membership.commons_id == commons.id, Membership.person_id == person.id))
 
 
+def _holds(found: Membership | None, person: Person, roles: tuple[str, ...]) -> bool:
+    return person.is_admin or (found is not None and found.role in roles)
+
+
+def has_role(commons: Commons, person: Person | None, *roles: str) -> bool:
+    """Whether ``person`` holds one of ``roles`` in the commons; administrators hold them all."""
+    return person is not None and _holds(membership(commons, person), person, roles)
+
+
+def can_steward(commons: Commons, person: Person | None) -> bool:
+    """Steward or administrator: the one test of who runs a commons' rules, rounds and money."""
+    return has_role(commons, person, "steward")
+
+
 def require_role(commons: Commons, person: Person, *roles: str) -> Membership | None:
     """The person's membership if its role is one of ``roles`` (admins pass too), else 403."""
     found = membership(commons, person)
-    if found is not None and found.role in roles:
-        return found
-    if person.is_admin:
+    if _holds(found, person, roles):
         return found
     raise Forbidden(f"Only a {' or '.join(roles)} of {commons.name} may do this.")
 
 
-def create_commons(slug: str, name: str, description: str, creator: Person) -> Commons:
-    """A new commons with its creator as steward, the default categories and rules version 1."""
+def may_create_commons(person: Person | None) -> bool:
+    """Creating a commons is the installation administrator's act: a commons is a door to the fund."""
+    return person is not None and person.is_admin
+
+
+def require_installation_admin(person: Person) -> Person:
+    """Refuses anyone ``may_create_commons`` refuses."""
+    if not may_create_commons(person):
+        raise Forbidden("Only an installation administrator may create a commons.")
+    return person
+
+
+def start_date_problem(started_on: date) -> str | None:
+    """A commons starts today or in the past, at most ten years back."""
+    if started_on > today():
+        return "cannot be in the future"
+    if started_on < today() - timedelta(days=MAX_HISTORY_DAYS):
+        return f"cannot be more than {MAX_HISTORY_DAYS} days ago"
+    return None
+
+
+def before_start_problem(commons: Commons, on: date) -> str | None:
+    """Nothing of a commons (work, round, income) is dated before the commons started."""
+    if on < commons.started_on:
+        return f"cannot be before the commons started ({commons.started_on.isoformat()})"
+    return None
+
+
+def find_steward(email: str) -> Person:
+    """The person named as a new commons' first steward, by email."""
+    person = find_by_email(email)
+    if person is None:
+        raise field_error("steward_email", "no person has this email; create their account first")
+    return person
+
+
+def create_commons(
+    slug: str,
+    name: str,
+    description: str,
+    creator: Person,
+    *,
+    steward: Person | None = None,
+    started_on: date | None = None,
+) -> Commons:
+    """A new commons (an administrator's act) with its first steward (the creator unless named),
+    the default categories and rules version 1, effective from the day it started.
+
+    ``started_on`` defaults to the first day of the current month; nothing of the commons can be
+    dated earlier. The commons is not admitted to the solidarity fund: the fund manager decides.
+    """
+    require_installation_admin(creator)
     if not SLUG_RE.match(slug or ""):
         raise field_error("slug", "use 1 to 64 lowercase letters, digits and dashes")
+    started_on = started_on or today().replace(day=1)
+    if problem := start_date_problem(started_on):
+        raise field_error("started_on", problem)
     if db.session.scalar(select(Commons.id).where(Commons.slug == slug)):
         raise Conflict(f"A commons named '{slug}' already exists.", fields={"slug": ["already taken"]})
-    commons = Commons(slug=slug, name=name.strip(), description=(description or "").strip())
+    commons = Commons(slug=slug, name=name.strip(), description=(description or "").strip(), started_on=started_on)
     db.session.add(commons)
     db.session.flush()
-    db.session.add(Membership(commons_id=commons.id, person_id=creator.id, role="steward"))
+    db.session.add(Membership(commons_id=commons.id, person_id=(steward or creator).id, role="steward"))
     for code, label, invisible in DEFAULT_CATEGORIES:
         db.session.add(Category(commons_id=commons.id, code=code, label=label, invisible=invisible))
-    create_initial_rules(commons, creator, today().replace(day=1))
+    create_initial_rules(commons, creator, started_on)
     db.session.flush()
     return commons
 
@@ -87,6 +154,8 @@ def record_income(
         raise field_error("amount_cents", f"must be between 1 and {MAX_AMOUNT_CENTS}")
     if received_on > today():
         raise field_error("date", "cannot be in the future")
+    if problem := before_start_problem(commons, received_on):
+        raise field_error("date", problem)
     tx = post(
         "income",
         [

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from ledger.commons.models import Commons
 from ledger.contributions.models import Category
-from ledger.contributions.validation import CONTROL_RE
 from ledger.errors import Conflict, ValidationFailed
 from ledger.extensions import db
+from ledger.text import text_problem
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
@@ -60,7 +60,7 @@ def add_category(commons: Commons, *, code: str, label: str, invisible: bool) ->
     problems: dict[str, list[str]] = {}
     if not CODE_RE.match(code):
         problems["code"] = [_("Use 2 to 40 lowercase letters, digits or underscores, starting with a letter.")]
-    if not 1 <= len(label) <= 120 or CONTROL_RE.search(label):
+    if not 1 <= len(label) <= 120 or text_problem(label):
         problems["label"] = [_("Write a label of 1 to 120 characters.")]
     if problems:
         raise ValidationFailed(_("The category was not added."), fields=problems)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.commons.models import Commons
@@ -61,7 +62,7 @@ class Contribution(db.Model):
     # The round it was first declared in, when it was carried over to a later one.
     carried_from_round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     date: Mapped[date] = mapped_column(Date, index=True)
-    hours: Mapped[str] = mapped_column(Numeric(5, 2))
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     category: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text)
     evidence_url: Mapped[str | None] = mapped_column(String(500))
@@ -91,7 +92,18 @@ class Vouch(db.Model):
 
 class Objection(db.Model):
     __tablename__ = "objections"
-    __table_args__ = (CheckConstraint("state IN ('open', 'withdrawn', 'upheld', 'dismissed')", name="state"),)
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'withdrawn', 'upheld', 'dismissed')", name="state"),
+        # One open objection per person and contribution, whatever the timing of their requests.
+        Index(
+            "uq_objections_open_per_objector",
+            "contribution_id",
+            "objector_id",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contribution_id: Mapped[int] = mapped_column(ForeignKey("contributions.id"), index=True)
@@ -99,7 +111,7 @@ class Objection(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="open")
     answer: Mapped[str | None] = mapped_column(Text)
-    amended_hours: Mapped[str | None] = mapped_column(Numeric(5, 2))
+    amended_hours: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     resolution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

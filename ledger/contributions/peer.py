@@ -17,10 +17,10 @@ from ledger.accounts.money import parse_rate
 from ledger.commons.models import Commons, Membership
 from ledger.commons.service import membership
 from ledger.contributions.models import Contribution, Objection, Vote, Vouch
-from ledger.contributions.service import hours_on_day, rules_for
+from ledger.contributions.service import hours_on_day, lock_day, rules_for
 from ledger.contributions.validation import MAX_HOURS_PER_DAY, REASON_LENGTH, hours_problem, text_problem
 from ledger.contributions.voting import decide
-from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from ledger.errors import Conflict, Forbidden, LedgerError, NotFound, ValidationFailed, field_error
 from ledger.extensions import db
 from ledger.governance.colleges import colleges_of
 from ledger.governance.objections import objection_outcome
@@ -94,13 +94,39 @@ def object_to(contribution: Contribution, person: Person, reason: str) -> Object
     objection = Objection(contribution_id=contribution.id, objector_id=person.id, reason=reason, state="open")
     db.session.add(objection)
     db.session.flush()
+    from ledger.inbox.notifications import objection_raised  # the contributor and the voters hear of it at once
+
+    objection_raised(objection)
     return objection
 
 
+def _lock(objection: Objection) -> None:
+    """Read the objection again under a row lock held until the transaction ends: votes, answers,
+    mediation and withdrawal of one objection take turns, so that a tally counts every ballot
+    committed before it and a decided objection is never decided again."""
+    db.session.refresh(objection, with_for_update={"key_share": True})
+
+
 def _require_open(objection: Objection) -> None:
+    _lock(objection)
     if objection.state != "open":
         raise Conflict(_("This objection is already closed (%(state)s).", state=objection.state))
     _require_reviewable(objection.contribution)
+
+
+def amendment_problem(contribution: Contribution, amended_hours: Decimal) -> str | None:
+    """Once its round is in review, an answer may only lower the hours.
+
+    Raising them then would be an edit the review can no longer see coming (declarations are
+    closed); while the round is open, the contributor edits the declaration instead.
+    """
+    round_ = contribution.round
+    if round_ is not None and round_.state != "open" and amended_hours > Decimal(contribution.hours):
+        return _(
+            "During the review an amendment may only lower the hours (declared: %(hours)s).",
+            hours=f"{Decimal(contribution.hours):.2f}",
+        )
+    return None
 
 
 def answer(objection: Objection, person: Person, text: str | None, amended_hours: Decimal | None) -> Objection:
@@ -116,7 +142,8 @@ def answer(objection: Objection, person: Person, text: str | None, amended_hours
     elif text and (problem := text_problem(text, REASON_LENGTH)):
         problems["answer"] = [problem]
     if amended_hours is not None:
-        if problem := hours_problem(amended_hours):
+        lock_day(person.id, contribution.date)
+        if (problem := hours_problem(amended_hours)) or (problem := amendment_problem(contribution, amended_hours)):
             problems["amended_hours"] = [problem]
         elif hours_on_day(person.id, contribution.date, excluding=contribution.id) + amended_hours > MAX_HOURS_PER_DAY:
             problems["amended_hours"] = [_("A day has at most 24 hours across your commons.")]
@@ -203,17 +230,29 @@ def vote(objection: Objection, person: Person, keep: bool) -> Objection:
     return objection
 
 
-def resolve(objection: Objection, person: Person, decision: str, resolution: str) -> Objection:
-    """Mediation: a steward upholds or dismisses an objection, saying why."""
-    contribution = objection.contribution
+def mediation_refusal(contribution: Contribution, person: Person) -> LedgerError | None:
+    """Why ``person`` may not mediate objections to this contribution, or None: a steward of the
+    commons (not an administrator from outside it), under the mediation procedure, not on their own work."""
     rules = rules_for(contribution)
     if rules is not None and rules.objection_procedure != "mediation":
-        raise Conflict(_("In this commons objections are decided by vote."))
+        return Conflict(_("In this commons objections are decided by vote."))
     found = membership(contribution.commons, person)
     if found is None or found.role != "steward":
-        raise Forbidden(_("Only a steward of this commons mediates objections."))
+        return Forbidden(_("Only a steward of this commons mediates objections."))
     if contribution.person_id == person.id:
-        raise Forbidden(_("You cannot mediate an objection to your own contribution."))
+        return Forbidden(_("You cannot mediate an objection to your own contribution."))
+    return None
+
+
+def can_mediate(contribution: Contribution, person: Person) -> bool:
+    return mediation_refusal(contribution, person) is None
+
+
+def resolve(objection: Objection, person: Person, decision: str, resolution: str) -> Objection:
+    """Mediation: a steward upholds or dismisses an objection, saying why."""
+    refusal = mediation_refusal(objection.contribution, person)
+    if refusal is not None:
+        raise refusal
     _require_open(objection)
     problems: dict[str, list[str]] = {}
     if decision not in ("uphold", "dismiss"):
@@ -233,6 +272,7 @@ def withdraw_objection(objection: Objection, person: Person) -> Objection:
     """The objector takes their objection back."""
     if objection.objector_id != person.id:
         raise Forbidden(_("Only the person who objected may withdraw the objection."))
+    _lock(objection)
     if objection.state != "open":
         raise Conflict(_("This objection is already closed (%(state)s).", state=objection.state))
     _close(objection, "withdrawn", _("Withdrawn by the objector."))

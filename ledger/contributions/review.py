@@ -22,21 +22,6 @@ from ledger.extensions import db
 
 
 @dataclass(frozen=True)
-class CountedContribution:
-    contribution_id: int
-    person_id: int
-    category: str
-    hours: Decimal
-
-
-@dataclass
-class ReviewOutcome:
-    counted: list[CountedContribution] = field(default_factory=list)
-    carried_over: list[int] = field(default_factory=list)  # contribution ids
-    rejected: list[int] = field(default_factory=list)  # contribution ids (objection upheld)
-
-
-@dataclass(frozen=True)
 class CountedHours:
     """The counted hours of one person in one category."""
 
@@ -76,32 +61,9 @@ def counts(min_vouches: int) -> ColumnElement[bool]:
     return and_(not_(_objection("upheld")), not_(_objection("open")), _enough_vouches(min_vouches))
 
 
-def review_outcome(round_id: int, min_vouches: int) -> ReviewOutcome:
-    """Sort the round's declared contributions into counted, carried over and rejected (by id)."""
-    outcome = ReviewOutcome()
-    for contribution_id, person_id, category, hours, upheld, counted in db.session.execute(
-        select(
-            Contribution.id,
-            Contribution.person_id,
-            Contribution.category,
-            Contribution.hours,
-            _objection("upheld"),
-            counts(min_vouches),
-        )
-        .where(in_review(round_id))
-        .order_by(Contribution.id)
-    ):
-        if upheld:
-            outcome.rejected.append(contribution_id)
-        elif not counted:
-            outcome.carried_over.append(contribution_id)
-        else:
-            outcome.counted.append(CountedContribution(contribution_id, person_id, category, Decimal(hours)))
-    return outcome
-
-
 def review_totals(round_id: int, min_vouches: int) -> ReviewTotals:
-    """The same decision as ``review_outcome``, with the counted hours summed per person and category.
+    """Sort the round's declared contributions into counted (their hours summed per person and
+    category), carried over and rejected (by id).
 
     Two queries whatever the round's size. Hours are summed as whole hundredths: SQLite keeps
     NUMERIC as floating point, and a float sum of 200,000 values would not be exact.

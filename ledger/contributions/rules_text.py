@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_babel import gettext as _
 
-from ledger.accounts.money import format_euros
 from ledger.contributions.categories import label_of
 from ledger.contributions.models import Category
+from ledger.formatting import money, percent
 from ledger.rounds.models import RuleVersion
 
 
-def _percent(rate: str) -> str:
-    return f"{(Decimal(rate) * 100).normalize():f}".replace(".", ",") + " %"
-
-
 def _method(rules: RuleVersion) -> str:
-    hourly = format_euros(rules.hourly_value_cents)
+    hourly = money(rules.hourly_value_cents)
     if rules.allocation_method == "time":
         return _(
-            "Retribution follows time: each counted hour is worth %(hourly)s €, weighted by category. "
+            "Retribution follows time: each counted hour is worth %(hourly)s, weighted by category. "
             "If the round's envelope cannot pay every claim, it is shared in proportion to the claims.",
             hourly=hourly,
         )
@@ -33,8 +27,8 @@ def _method(rules: RuleVersion) -> str:
             "Each member shares 100 points among the others' contributions; the envelope is split in proportion to the points received."
         )
     return _(
-        "Retribution mixes time (%(share)s of the envelope, at %(hourly)s € per hour) and points shared by the members.",
-        share=_percent(rules.hybrid_time_weight),
+        "Retribution mixes time (%(share)s of the envelope, at %(hourly)s per hour) and points shared by the members.",
+        share=percent(rules.hybrid_time_weight),
         hourly=hourly,
     )
 
@@ -61,7 +55,7 @@ def _review(rules: RuleVersion) -> str:
         procedure = _(
             "An objection needs a written reason; you can answer it or amend your hours. "
             "It is then decided by a vote of the members (one person, one vote; quorum %(quorum)s); a tie keeps your contribution.",
-            quorum=_percent(rules.quorum),
+            quorum=percent(rules.quorum),
         )
     else:
         procedure = _(
@@ -86,11 +80,11 @@ def summary(rules: RuleVersion | None, categories: list[Category]) -> list[str]:
         _review(rules),
         _(
             "A solidarity levy of %(rate)s of each retribution feeds the solidarity fund shared by all commons.",
-            rate=_percent(rules.levy_rate),
+            rate=percent(rules.levy_rate),
         ),
     ]
     if rules.cap_cents is not None:
-        lines.append(_("No one receives more than %(cap)s € in one round.", cap=format_euros(rules.cap_cents)))
+        lines.append(_("No one receives more than %(cap)s in one round.", cap=money(rules.cap_cents)))
     weights = rules.category_weights or {}
     counted = [f"{label_of(c)} ×{weights.get(c.code, '1')}" for c in categories]
     lines.append(
@@ -103,6 +97,12 @@ def summary(rules: RuleVersion | None, categories: list[Category]) -> list[str]:
         _(
             "Above %(n)s hours in one week, we will gently point it out: it never blocks a declaration.",
             n=rules.weekly_hours_threshold,
+        )
+    )
+    lines.append(
+        _(
+            "Late work is accepted up to %(n)s period(s) back; nothing dated before the commons started.",
+            n=rules.late_periods,
         )
     )
     return lines

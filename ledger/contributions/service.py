@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import Date, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -20,14 +20,16 @@ from ledger.commons.service import membership
 from ledger.contributions.categories import categories_of
 from ledger.contributions.models import Category, Contribution
 from ledger.contributions.status import display_status
-from ledger.contributions.validation import Draft, check_draft, week_bounds
-from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ledger.contributions.validation import DateBounds, Draft, check_draft, late_window_start, week_bounds
+from ledger.database import advisory_lock
+from ledger.errors import Conflict, Forbidden, LedgerError, NotFound, ValidationFailed
 from ledger.extensions import db
 from ledger.people.models import Person
 from ledger.rounds.assignment import round_for
 from ledger.rounds.models import Round, RuleVersion
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 from ledger.timeutil import today
+from ledger.versions import in_force_order
 
 EDITABLE_FIELDS = ("on", "hours", "category", "description", "evidence_url")
 DEFAULT_WEEKLY_THRESHOLD = 48
@@ -61,17 +63,24 @@ def get_contribution(contribution_id: int) -> Contribution:
 
 
 def rules_for(contribution_or_commons_id: Contribution | int) -> RuleVersion | None:
-    """The rules that judge a contribution: its round's pinned version, else the commons' latest."""
+    """The rules that judge a contribution: its round's pinned version, else the commons' version in
+    force today (the one the round adopting it will pin)."""
     if isinstance(contribution_or_commons_id, Contribution):
         if contribution_or_commons_id.round is not None:
             return contribution_or_commons_id.round.rule_version
-        return current_rules(contribution_or_commons_id.commons_id)
-    return current_rules(contribution_or_commons_id)
+        return rules_in_force(contribution_or_commons_id.commons_id)
+    return rules_in_force(contribution_or_commons_id)
 
 
 def can_see(person: Person, contribution: Contribution) -> bool:
     """Its author, anyone in its commons (to review it), and administrators."""
     return person.id == contribution.person_id or person.is_admin or membership(contribution.commons, person) is not None
+
+
+def lock_day(person_id: int, on: date) -> None:
+    """Queue, until the transaction ends, every other change of the person's hours on ``on``: the
+    24 hours of a day hold across all commons only if the sum is read by one writer at a time."""
+    advisory_lock("hours", person_id, on.isoformat())
 
 
 def hours_on_day(person_id: int, on: date, *, excluding: int | None = None) -> Decimal:
@@ -108,11 +117,14 @@ def _standing_query():
                 Category.commons_id == bindparam("commons_id"), Category.code == bindparam("category"), Category.active.is_(True)
             )
             .exists(),
-            select(RuleVersion.weekly_hours_threshold)
-            .where(RuleVersion.commons_id == bindparam("commons_id"))
-            .order_by(RuleVersion.version.desc())
-            .limit(1)
-            .scalar_subquery(),
+            *(
+                select(column)
+                .where(RuleVersion.commons_id == bindparam("commons_id"))
+                .order_by(in_force_order(RuleVersion, bindparam("today", type_=Date)))
+                .limit(1)
+                .scalar_subquery()
+                for column in (RuleVersion.weekly_hours_threshold, RuleVersion.cadence, RuleVersion.late_periods)
+            ),
         )
         .select_from(Membership)
         .where(Membership.commons_id == bindparam("commons_id"), Membership.person_id == bindparam("person_id"))
@@ -147,21 +159,31 @@ def care_warnings(week_total: Decimal, threshold: int | None, on: date) -> list[
     ]
 
 
-def _standing(commons: Commons, person: Person, category: str) -> tuple[bool, int | None]:
-    """Whether ``category`` is one of the commons' active categories, and the weekly-hours threshold
-    of its latest rules; a refusal when the person is not a member. One query for the three."""
-    row = db.session.execute(_standing_query(), {"commons_id": commons.id, "person_id": person.id, "category": category}).first()
+def date_bounds(commons: Commons, cadence: str | None, late_periods: int | None) -> DateBounds:
+    """The earliest dates work of ``commons`` may have under rules of that cadence and window."""
+    return DateBounds(
+        commons.started_on, late_window_start(today(), cadence or "monthly", 1 if late_periods is None else late_periods)
+    )
+
+
+def _standing(commons: Commons, person: Person, category: str) -> tuple[bool, int | None, DateBounds]:
+    """Whether ``category`` is one of the commons' active categories, the weekly-hours threshold
+    of its rules in force today and the dates they accept; a refusal when the person is not a
+    member. One query for all of it."""
+    row = db.session.execute(
+        _standing_query(), {"commons_id": commons.id, "person_id": person.id, "category": category, "today": today()}
+    ).first()
     if row is None:
         raise Forbidden(
             _("You can only declare work for a commons you belong to."),
             fields={"commons": [_("You are not a member of this commons.")]},
         )
-    return bool(row[0]), row[1]
+    return bool(row[0]), row[1], date_bounds(commons, row[2], row[3])
 
 
 def _threshold_of(round_: Round | None, commons_id: int) -> int | None:
-    """The weekly-hours threshold judging work in ``round_`` (its pinned rules), else the latest rules'."""
-    rules = round_.rule_version if round_ is not None else current_rules(commons_id)
+    """The weekly-hours threshold judging work in ``round_`` (its pinned rules), else the rules' in force today."""
+    rules = round_.rule_version if round_ is not None else rules_in_force(commons_id)
     return rules.weekly_hours_threshold if rules else None
 
 
@@ -194,10 +216,15 @@ def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: 
             return Saved(existing, replayed=True)
     # Each query here runs once per declaration under load: they are kept few (see
     # tests/test_contributions_statement_count.py).
-    category_active, latest_threshold = _standing(commons, person, draft.category)
+    category_active, threshold_in_force, bounds = _standing(commons, person, draft.category)
+    lock_day(person.id, draft.on)
     day_hours, week_hours = hours_on_day_and_week(person.id, draft.on)
     problems = check_draft(
-        draft, today=today(), other_hours_that_day=day_hours, categories={draft.category} if category_active else set()
+        draft,
+        today=today(),
+        other_hours_that_day=day_hours,
+        categories={draft.category} if category_active else set(),
+        bounds=bounds,
     )
     round_, late = (None, False) if "date" in problems else _assign(commons.id, draft.on, problems)
     _refuse(problems)
@@ -232,17 +259,31 @@ def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: 
             if existing is None:
                 raise
             return Saved(existing, replayed=True)
-    threshold = round_.rule_version.weekly_hours_threshold if round_ is not None else latest_threshold
+    threshold = round_.rule_version.weekly_hours_threshold if round_ is not None else threshold_in_force
     return Saved(contribution, late=late, warnings=care_warnings(week_hours + draft.hours, threshold, draft.on))
 
 
-def _require_editable(contribution: Contribution, person: Person) -> None:
+def edit_refusal(contribution: Contribution, person: Person) -> LedgerError | None:
+    """Why ``person`` may not change (or withdraw) this contribution, or None when they may:
+    only its author, while it stands and its round (if any) is open."""
     if contribution.person_id != person.id:
-        raise Forbidden(_("Only the person who declared this contribution may change it."))
+        return Forbidden(_("Only the person who declared this contribution may change it."))
     if contribution.status not in ("declared", "carried_over"):
-        raise Conflict(_("This contribution was withdrawn or rejected; it can no longer change."))
+        return Conflict(_("This contribution was withdrawn or rejected; it can no longer change."))
     if contribution.round is not None and contribution.round.state != "open":
-        raise Conflict(_("Its round is closed to changes (state: %(state)s).", state=contribution.round.state))
+        return Conflict(_("Its round is closed to changes (state: %(state)s).", state=contribution.round.state))
+    return None
+
+
+def can_edit(contribution: Contribution, person: Person) -> bool:
+    """What the pages ask before offering "Edit" and "Withdraw": the same rule the change obeys."""
+    return edit_refusal(contribution, person) is None
+
+
+def _require_editable(contribution: Contribution, person: Person) -> None:
+    refusal = edit_refusal(contribution, person)
+    if refusal is not None:
+        raise refusal
 
 
 def update(contribution: Contribution, person: Person, changes: dict) -> Saved:
@@ -263,8 +304,13 @@ def update(contribution: Contribution, person: Person, changes: dict) -> Saved:
     codes = {c.code for c in categories_of(contribution.commons_id)}
     if draft.category == contribution.category:
         codes.add(draft.category)  # a category retired since may stay on work declared before
+    lock_day(person.id, draft.on)
     day_hours, week_hours = hours_on_day_and_week(person.id, draft.on, excluding=contribution.id)
-    problems = check_draft(draft, today=today(), other_hours_that_day=day_hours, categories=codes)
+    rules = rules_in_force(contribution.commons_id)
+    bounds = date_bounds(contribution.commons, rules.cadence if rules else None, rules.late_periods if rules else None)
+    if draft.on == contribution.date:
+        bounds = None  # the date stays: the declaration was accepted with it
+    problems = check_draft(draft, today=today(), other_hours_that_day=day_hours, categories=codes, bounds=bounds)
     round_, late = contribution.round, False
     if "date" not in problems and draft.on != contribution.date:
         round_, late = _assign(contribution.commons_id, draft.on, problems)

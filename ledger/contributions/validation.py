@@ -6,21 +6,21 @@ the API and the form refuse exactly the same things. Nothing here reads the data
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+
+from ledger import text as plain
+from ledger.text import CONTROL_RE
 
 MAX_HOURS_PER_DAY = Decimal(24)
 HOURS_STEP = Decimal("0.25")
 DESCRIPTION_LENGTH = (3, 2000)
 REASON_LENGTH = (3, 2000)
 EVIDENCE_MAX = 500
-# Control characters other than tab and newlines: PostgreSQL refuses NUL, and none belongs in prose.
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ def parse_hours(text: str | None) -> Decimal:
     """Hours typed in a form: "1.5", "1,5" or "2"; raises ValueError with a readable message."""
     cleaned = (text or "").strip().replace(",", ".")
     try:
-        hours = Decimal(cleaned)
-    except InvalidOperation as exc:
+        hours = plain.parse_decimal(cleaned)  # ASCII digits only: not "１", "٣" nor "1_0"
+    except ValueError as exc:
         raise ValueError(_("Enter a number of hours, such as 1.5.")) from exc
     if not hours.is_finite():
         raise ValueError(_("Enter a number of hours, such as 1.5."))
@@ -58,11 +58,11 @@ def hours_problem(hours: Decimal) -> str | None:
 
 
 def text_problem(text: str, bounds: tuple[int, int]) -> str | None:
-    """A piece of prose of reasonable length, without control characters."""
+    """A piece of prose of reasonable length, that others can read as it is (``ledger.text``)."""
     low, high = bounds
-    if CONTROL_RE.search(text):
-        return _("Remove the invisible control characters from this text.")
-    if len(text) < low:
+    if problem := plain.text_problem(text):
+        return problem
+    if len(plain.INVISIBLE_RE.sub("", text)) < low:  # zero-width characters are not writing
         return _("Write at least %(n)s characters.", n=low)
     if len(text) > high:
         return _("Write at most %(n)s characters.", n=high)
@@ -83,11 +83,54 @@ def evidence_problem(url: str | None) -> str | None:
     return None
 
 
-def check_draft(draft: Draft, *, today: date, other_hours_that_day: Decimal, categories: set[str]) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class DateBounds:
+    """The earliest day work may be dated: the commons' start, and the late-declaration window."""
+
+    started_on: date
+    late_from: date
+
+
+def late_window_start(today: date, cadence: str, late_periods: int) -> date:
+    """The first day of the period ``late_periods`` periods before the one containing ``today``.
+
+    Periods are the cadence's: calendar quarters for `quarterly`, calendar months otherwise
+    (`manual` included). With 1, the default, work of the previous period may still be declared.
+    """
+    months = 3 if cadence == "quarterly" else 1
+    index = today.year * 12 + (today.month - 1) // months * months - months * max(0, late_periods)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def date_problem(on: date, *, today: date, bounds: DateBounds | None) -> str | None:
+    """Work is dated today or earlier, not before the commons started, and within the late window."""
+    if on > today:
+        return _("The date cannot be in the future: declare work once it is done.")
+    if bounds is None:
+        return None
+    if on < bounds.started_on:
+        return _("The date cannot be before the commons started (%(day)s).", day=bounds.started_on.isoformat())
+    if on < bounds.late_from:
+        return _(
+            "This is too late to declare: the rules accept late work from %(day)s on; ask a steward.",
+            day=bounds.late_from.isoformat(),
+        )
+    return None
+
+
+def check_draft(
+    draft: Draft,
+    *,
+    today: date,
+    other_hours_that_day: Decimal,
+    categories: set[str],
+    bounds: DateBounds | None = None,
+) -> dict[str, list[str]]:
     """Every problem of ``draft``, by field; empty when it may be recorded.
 
     ``other_hours_that_day`` is what the person already declared that day in all commons
-    (withdrawn work excluded, the contribution being edited excluded).
+    (withdrawn work excluded, the contribution being edited excluded); ``bounds`` the earliest
+    dates the commons and its rules accept.
     """
     problems: dict[str, list[str]] = {}
 
@@ -95,8 +138,7 @@ def check_draft(draft: Draft, *, today: date, other_hours_that_day: Decimal, cat
         if message:
             problems.setdefault(name, []).append(message)
 
-    if draft.on > today:
-        add("date", _("The date cannot be in the future: declare work once it is done."))
+    add("date", date_problem(draft.on, today=today, bounds=bounds))
     problem = hours_problem(draft.hours)
     add("hours", problem)
     if problem is None and other_hours_that_day + draft.hours > MAX_HOURS_PER_DAY:

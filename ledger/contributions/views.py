@@ -15,7 +15,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ledger.commons.models import Commons
-from ledger.commons.service import get_commons, membership
+from ledger.commons.service import get_commons
 from ledger.contributions import peer, rules_text, service
 from ledger.contributions.categories import categories_of, label_of
 from ledger.contributions.forms import HINTS, ActionForm, AnswerForm, DeclareForm, EditForm, ObjectionForm, ResolveForm, VoteForm
@@ -23,10 +23,10 @@ from ledger.contributions.models import Category, Contribution, Objection
 from ledger.contributions.validation import Draft, parse_hours
 from ledger.errors import Forbidden, ValidationFailed
 from ledger.extensions import db
+from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.rounds.models import Round
 from ledger.timeutil import today
-from ledger.web.guard import login_required
 
 blp = Blueprint("contribution_pages", __name__)
 
@@ -155,13 +155,16 @@ def mine(me):
         labels=category_labels([c.commons_id for c in rows]),
         highlight=request.args.get("highlight", type=int),
         action_form=ActionForm(),
+        can_edit={c.id for c in rows if service.can_edit(c, me)},
     )
 
 
 def _own(contribution_id: int, me) -> Contribution:
+    """The contribution ``me`` may still change, else the service's refusal (403 or 409)."""
     contribution = service.get_contribution(contribution_id)
-    if contribution.person_id != me.id:
-        raise Forbidden(_("Only the person who declared this contribution may change it."))
+    refusal = service.edit_refusal(contribution, me)
+    if refusal is not None:
+        raise refusal
     return contribution
 
 
@@ -246,7 +249,6 @@ def render_detail(contribution: Contribution, me, *, bound: dict | None = None, 
             "vote": bound.get(("vote", objection.id)) or VoteForm(prefix=prefix + "v", formdata=None),
             "resolve": bound.get(("resolve", objection.id)) or ResolveForm(prefix=prefix + "r", formdata=None),
         }
-    mine = membership(contribution.commons, me)
     people_ids = {o.objector_id for o in objections} | {v.person_id for v in contribution.vouches}
     names = (
         {
@@ -264,7 +266,7 @@ def render_detail(contribution: Contribution, me, *, bound: dict | None = None, 
         rules=rules,
         is_author=contribution.person_id == me.id,
         can_review=peer.reviewer_rights(contribution, me),
-        is_steward=mine is not None and mine.role == "steward",
+        can_mediate=peer.can_mediate(contribution, me),
         vouched=any(v.person_id == me.id for v in contribution.vouches),
         tallies={o.id: peer.tally(o) for o in objections},
         names=names,
@@ -272,9 +274,7 @@ def render_detail(contribution: Contribution, me, *, bound: dict | None = None, 
         objection_form=bound.get("object") or ObjectionForm(formdata=None),
         action_form=ActionForm(),
         label=category_labels([contribution.commons_id]).get((contribution.commons_id, contribution.category)),
-        editable=contribution.person_id == me.id
-        and contribution.status in ("declared", "carried_over")
-        and (contribution.round is None or contribution.round.state == "open"),
+        can_edit=service.can_edit(contribution, me),
     ), status
 
 

@@ -8,9 +8,11 @@ from datetime import timedelta
 from ledger.commons.models import Commons
 from ledger.commons.service import add_member, create_commons, record_income
 from ledger.extensions import db
+from ledger.fund.service import set_fund_status
 from ledger.legal import fund_identity, set_identity
 from ledger.people.models import Person
 from ledger.people.service import create_person
+from ledger.rounds.rules import propose_rules
 from ledger.timeutil import today
 
 # (first name, last name, consents to show their name publicly)
@@ -89,8 +91,13 @@ def load(password: str) -> DemoWorld:
     for first, last, consent in PEOPLE:
         world.people.append(create_person(email_for(first, last), f"{first} {last}", password, show_name_publicly=consent))
     camille, yanis, hugo = world.person("Camille"), world.person("Yanis"), world.person("Hugo")
+    started_on = history_start()
     for (slug, name, description), steward in zip(COMMONS, (camille, yanis, hugo)):
-        world.commons[slug] = create_commons(slug, name, description, steward)
+        commons = create_commons(slug, name, description, world.admin, steward=steward, started_on=started_on)
+        # The demo brings in the last months of work at once: its rules accept work three months late.
+        propose_rules(commons, steward, "Nous reprenons l'historique des derniers mois.", started_on, {"late_periods": 3})
+        set_fund_status(commons, "admitted", reason="Commun actif, budget contributif en place.", actor=world.admin)
+        world.commons[slug] = commons
         siren, legal_name, fiscal_year_start = LEGAL[slug]
         set_identity(world.commons[slug], siren=siren, legal_name=legal_name, fiscal_year_start=fiscal_year_start)
     set_identity(fund_identity(create=True), siren=FUND_LEGAL[0], legal_name=FUND_LEGAL[1], fiscal_year_start="01-01")
@@ -105,6 +112,11 @@ def load(password: str) -> DemoWorld:
     ]
     db.session.flush()
     return world
+
+
+def history_start():
+    """The demo commons started with their income history, about half a year ago."""
+    return (today().replace(day=1) - timedelta(days=170)).replace(day=1)
 
 
 def _memberships(world: DemoWorld) -> None:
@@ -124,7 +136,7 @@ def _memberships(world: DemoWorld) -> None:
 
 def _income(world: DemoWorld) -> None:
     """Half a year of income, in the proportions small French commons actually see."""
-    start = (today().replace(day=1) - timedelta(days=170)).replace(day=1)
+    start = history_start()
     entries = {
         "roue-libre": [
             ("grant", "Métropole — appel à projets économie circulaire", 1_200_000, 0, "Réparation et réemploi"),

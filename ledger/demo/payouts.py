@@ -80,4 +80,4 @@ def settle(world: DemoWorld) -> None:
         return  # no finalized round in this demo: nothing to pay yet
     batch, finalized_at = first
     salary_lines.export(cae, finalized_at.strftime("%Y-%m"), accountant)
-    batch_service.mark_paid(batch, accountant)
+    batch_service.mark_paid(batch, accountant, finalized_at.date(), f"VIR-DEMO-{batch.id:04d}")

@@ -6,6 +6,7 @@ donations. Levies and top-ups are written by the round finalization.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,11 +16,13 @@ from sqlalchemy import func, or_, select
 from ledger.accounts import chart
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.service import Leg, balance, post
+from ledger.commons.models import FUND_STATUSES, Commons
 from ledger.errors import Forbidden, field_error
 from ledger.extensions import db
 from ledger.fund.models import FundDonation, FundRuleVersion
 from ledger.people.models import ROLE_FUND_MANAGER, Person
-from ledger.timeutil import today
+from ledger.timeutil import today, utcnow
+from ledger.versions import in_force
 
 MAX_DONATION_CENTS = 1_000_000_000
 DEFAULT_TOPUP_RATIO = "0.5"
@@ -32,12 +35,78 @@ def require_fund_manager(person: Person) -> Person:
     raise Forbidden("Only the solidarity fund manager or an administrator may do this.")
 
 
-def current_fund_rules(*, create: bool = True) -> FundRuleVersion:
-    """The fund's rules in force; version 1 (half of each shortfall, no cap) is created on first need.
+def set_fund_status(commons: Commons, status: str, *, reason: str, actor: Person | None) -> Commons:
+    """Admit a commons to the fund or suspend it: the fund manager's decision, with its reason.
+
+    ``actor`` None is the operator at the command line. Only an admitted commons' rounds get top-ups.
+    """
+    if actor is not None:
+        require_fund_manager(actor)
+    if status not in FUND_STATUSES[1:]:
+        raise field_error("status", "must be admitted or suspended")
+    reason = (reason or "").strip()
+    if not 3 <= len(reason) <= 2000:
+        raise field_error("reason", "write 3 to 2000 characters")
+    commons.fund_status, commons.fund_status_reason = status, reason
+    commons.fund_status_at, commons.fund_status_by_id = utcnow(), actor.id if actor else None
+    db.session.flush()
+    return commons
+
+
+def draws_on_fund(commons: Commons) -> bool:
+    """Whether the fund tops up this commons' rounds: once the fund manager admitted it."""
+    return commons.fund_status == "admitted"
+
+
+def fund_commons() -> list[Commons]:
+    """Every commons with its standing with the fund (public)."""
+    return list(db.session.scalars(select(Commons).order_by(Commons.name)))
+
+
+def fund_period(on: date) -> tuple[date, date]:
+    """The fund's period containing ``on``: the calendar month (the payroll month of SPEC 4.3).
+
+    A top-up belongs to the month it is granted in, the day its round is finalized.
+    """
+    return on.replace(day=1), on.replace(day=calendar.monthrange(on.year, on.month)[1])
+
+
+def topups_in_period(on: date, *, excluding_round: int | None = None) -> dict[int, int]:
+    """Per person: the top-ups the fund granted them in the period containing ``on``, from every
+    commons, whether already paid or still owed (the grant's entry counts, not the payment)."""
+    first, last = fund_period(on)
+    query = (
+        select(Account.person_id, func.sum(Posting.amount_cents))
+        .join(Posting, Posting.account_id == Account.id)
+        .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
+        .where(
+            Account.kind == "fund:payable",
+            LedgerTransaction.kind == "round:topup",
+            LedgerTransaction.occurred_on.between(first, last),
+        )
+        .group_by(Account.person_id)
+    )
+    if excluding_round is not None:
+        query = query.where(or_(LedgerTransaction.round_id.is_(None), LedgerTransaction.round_id != excluding_round))
+    # The top-up credits the person's fund:payable account: its postings are negative.
+    return {person_id: -int(total) for person_id, total in db.session.execute(query) if person_id is not None}
+
+
+def cap_left(rules: FundRuleVersion, on: date, *, excluding_round: int | None = None) -> dict[int, int]:
+    """What the per-person cap still allows each person who already had a top-up this period."""
+    if rules.per_person_cap_cents is None:
+        return {}
+    granted = topups_in_period(on, excluding_round=excluding_round)
+    return {person_id: max(0, rules.per_person_cap_cents - total) for person_id, total in granted.items()}
+
+
+def fund_rules_in_force(on: date | None = None, *, create: bool = True) -> FundRuleVersion:
+    """The fund's rules in force on ``on`` (default: today; see ``ledger.versions``); version 1
+    (half of each shortfall, no cap) is created on first need.
 
     With ``create=False`` the default version is returned without being stored (for simulations).
     """
-    rules = db.session.scalar(select(FundRuleVersion).order_by(FundRuleVersion.version.desc()).limit(1))
+    rules = in_force(FundRuleVersion, on=on)
     if rules is None:
         rules = FundRuleVersion(
             version=1,
@@ -54,14 +123,15 @@ def current_fund_rules(*, create: bool = True) -> FundRuleVersion:
 
 
 def fund_rules_history() -> list[FundRuleVersion]:
-    current_fund_rules()
+    fund_rules_in_force()
     return list(db.session.scalars(select(FundRuleVersion).order_by(FundRuleVersion.version)))
 
 
 def new_fund_rules(
     author: Person, *, reason: str, topup_ratio: Decimal, per_person_cap_cents: int | None, effective_from: date | None = None
 ) -> FundRuleVersion:
-    previous = current_fund_rules()
+    fund_rules_in_force()  # version 1 exists before version 2 follows it
+    previous = db.session.scalar(select(FundRuleVersion).order_by(FundRuleVersion.version.desc()).limit(1))
     rules = FundRuleVersion(
         version=previous.version + 1,
         author_id=author.id,
@@ -163,6 +233,6 @@ def fund_summary() -> FundSummary:
         levies_cents=-balance(chart.fund_levies().code),
         donations_cents=-balance(chart.fund_donations().code),
         topups_cents=balance(chart.fund_topups().code),
-        rules=current_fund_rules(),
+        rules=fund_rules_in_force(),
         flows=recent_flows(),
     )

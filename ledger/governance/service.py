@@ -31,7 +31,7 @@ from ledger.governance.register import record
 from ledger.governance.tally import VoteResult, count, percent
 from ledger.people.models import Person
 from ledger.rounds.models import RuleVersion
-from ledger.rounds.rules import RULE_FIELDS, current_rules, propose_rules, stored_settings
+from ledger.rounds.rules import RULE_FIELDS, check_category_weights, propose_rules, rules_in_force, stored_settings
 from ledger.timeutil import today, utcnow
 
 DECIMAL_FIELDS = ("levy_rate", "quorum", "hybrid_time_weight", "majority")
@@ -48,7 +48,7 @@ def _same(name: str, a, b) -> bool:
 
 
 def direct_change_allowed(commons: Commons) -> bool:
-    rules = current_rules(commons.id)
+    rules = rules_in_force(commons.id)
     return rules is None or rules.decision_procedure == Procedure.STEWARD
 
 
@@ -56,7 +56,7 @@ def require_direct_change_allowed(commons: Commons) -> None:
     """Only under the `steward` procedure may a steward record a new version directly: a vote or
     a consent cannot be bypassed, not even by a steward or an administrator."""
     if not direct_change_allowed(commons):
-        rules = current_rules(commons.id)
+        rules = rules_in_force(commons.id)
         raise Forbidden(
             f"In {commons.name} the rules are changed by {rules.decision_procedure}: make a proposal instead.",
             code="decided_by_" + rules.decision_procedure,
@@ -99,7 +99,8 @@ def propose(
     after the deadline), or on the day it is adopted if that is later.
     """
     _require_member(commons, person)
-    base = current_rules(commons.id)
+    check_category_weights(commons, values.get("category_weights"))
+    base = rules_in_force(commons.id)
     proposed = stored_settings(values)
     changes = {name: value for name, value in proposed.items() if not _same(name, getattr(base, name), value)}
     if not changes:
@@ -133,7 +134,7 @@ def propose(
 
 def proposed_rules(proposal: RuleProposal, over: RuleVersion | None = None) -> SimpleNamespace:
     """The rules as they would read if adopted now: those in force changed by the proposal."""
-    base = over or current_rules(proposal.commons_id)
+    base = over or rules_in_force(proposal.commons_id)
     settings = {name: getattr(base, name) for name in RULE_FIELDS}
     settings.update(proposal.changes)
     return SimpleNamespace(**settings)
@@ -141,7 +142,7 @@ def proposed_rules(proposal: RuleProposal, over: RuleVersion | None = None) -> S
 
 def differences(proposal: RuleProposal) -> list[tuple[str, object, object]]:
     """(field, in force, proposed) for each setting the proposal changes, against the rules in force now."""
-    base = current_rules(proposal.commons_id)
+    base = rules_in_force(proposal.commons_id)
     return [
         (name, getattr(base, name), value)
         for name, value in proposal.changes.items()
@@ -320,7 +321,7 @@ def _conclude(proposal: RuleProposal, adopt: bool, outcome: str, *, decided_by, 
     proposal.outcome, proposal.decided_at = outcome, utcnow()
     proposal.decided_by_id = decided_by.id if decided_by else None
     if adopt:
-        in_force = current_rules(commons.id)
+        in_force = rules_in_force(commons.id)
         effective = max(proposal.effective_from, on, in_force.effective_from)
         author = db.session.get(Person, proposal.author_id)
         version = propose_rules(commons, author, f"{proposal.title} (proposal {proposal.id})", effective, proposal.changes)
@@ -355,5 +356,5 @@ def what_if_last_round(proposal: RuleProposal):
     if last is None:
         return None
     actual = list(db.session.scalars(select(AllocationLine).where(AllocationLine.round_id == last.id)))
-    allocation, _review = rounds_service.what_if(last, vars(proposed_rules(proposal)))
+    allocation, _review = rounds_service.simulate(last, vars(proposed_rules(proposal)))
     return last, actual, allocation.lines

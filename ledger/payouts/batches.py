@@ -14,9 +14,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ledger.accounts import chart
+from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.service import DuplicateEntry, Leg, post
-from ledger.bulk import insert_rows
-from ledger.commons.service import membership
+from ledger.bulk import chunks, insert_rows
+from ledger.commons.service import can_steward
 from ledger.errors import Conflict, Forbidden, NotFound, field_error
 from ledger.extensions import db
 from ledger.payouts.models import PayoutBatch, PayoutLine
@@ -104,8 +105,7 @@ def may_mark_paid(person: Person | None, batch: PayoutBatch) -> bool:
     if batch.route == "cae":
         return person.has_role(ROLE_CAE_ACCOUNTANT, batch.cae_id)
     round_ = db.session.get(Round, batch.round_id)
-    found = membership(round_.commons, person)
-    return person.is_admin or (found is not None and found.role == "steward")
+    return can_steward(round_.commons, person)
 
 
 def mark_exported(batches: list[PayoutBatch], actor: Person | None, at: datetime | None = None) -> None:
@@ -118,17 +118,52 @@ def mark_exported(batches: list[PayoutBatch], actor: Person | None, at: datetime
     db.session.flush()
 
 
+def owed_by_the_ledger(round_: Round, person_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(net, top-up) the round's own ledger entries owe each person, in cents.
+
+    Read from the hash-chained entries finalization wrote (refs ``round:{id}:retribution:{p}``
+    and ``round:{id}:topup:{p}``), never from allocation or payout rows, which are not chained.
+    """
+    payable = {chart.person_payable(p, round_.commons).code: p for p in person_ids}
+    fund_payable = {chart.fund_payable(p).code: p for p in person_ids}
+    refs = [f"round:{round_.id}:{what}:{p}" for p in person_ids for what in ("retribution", "topup")]
+    owed = {p: [0, 0] for p in person_ids}
+    for part in chunks(refs):
+        for code, amount in db.session.execute(
+            select(Account.code, Posting.amount_cents)
+            .join(Posting, Posting.account_id == Account.id)
+            .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
+            .where(LedgerTransaction.ref.in_(part), LedgerTransaction.round_id == round_.id)
+        ):
+            if code in payable:
+                owed[payable[code]][0] -= amount  # the entry credits the payable account
+            elif code in fund_payable:
+                owed[fund_payable[code]][1] -= amount
+    return {p: (net, topup) for p, (net, topup) in owed.items()}
+
+
 def payment_legs(batch: PayoutBatch, round_: Round) -> list[Leg]:
-    """Settle what the commons owes each person (net) and what the fund owes them (top-up)."""
-    rows = db.session.execute(
-        select(PayoutLine.person_id, AllocationLine.net_cents, AllocationLine.topup_cents)
-        .join(AllocationLine, AllocationLine.id == PayoutLine.allocation_line_id)
+    """Settle what the commons owes each person (net) and what the fund owes them (top-up).
+
+    The amounts are the ledger's; a payout line that says otherwise (a row changed after
+    finalization) refuses the payment, naming the person.
+    """
+    lines = db.session.execute(
+        select(PayoutLine.person_id, PayoutLine.amount_cents)
         .where(PayoutLine.batch_id == batch.id)
         .order_by(PayoutLine.person_id)
     ).all()
+    owed = owed_by_the_ledger(round_, [person_id for person_id, _ in lines])
+    for person_id, amount in lines:
+        if amount != sum(owed[person_id]):
+            raise Conflict(
+                f"Payout batch {batch.id} says {amount} cents for person {person_id} but the ledger owes them "
+                f"{sum(owed[person_id])} cents: the batch was changed after finalization; nothing was paid."
+            )
     legs: list[Leg] = []
     net_total = topup_total = 0
-    for person_id, net, topup in rows:
+    for person_id, _ in lines:
+        net, topup = owed[person_id]
         if net:
             legs.append(Leg(chart.person_payable(person_id, round_.commons), net, f"batch {batch.id}"))
         if topup:
@@ -142,8 +177,15 @@ def payment_legs(batch: PayoutBatch, round_: Round) -> list[Leg]:
     return legs
 
 
-def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None = None) -> PayoutBatch:
-    """Mark a batch paid and write its ledger transaction; a second call answers 409 and writes nothing."""
+BANK_REFERENCE_MAX = 140
+
+
+def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None, bank_reference: str | None) -> PayoutBatch:
+    """Mark a batch paid and write its ledger transaction; a second call answers 409 and writes nothing.
+
+    The payer states the day the money left and the bank's reference of the transfer, so that
+    reconciliation can be checked against the bank statement.
+    """
     if not may_mark_paid(actor, batch):
         who = "an accountant of the batch's CAE" if batch.route == "cae" else "a steward of the round's commons"
         raise Forbidden(f"Only {who} may mark this batch paid.")
@@ -151,9 +193,15 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None = None) ->
         raise Conflict(f"Payout batch {batch.id} is already paid.")
     if batch.route == "cae" and batch.state != "exported":
         raise Conflict(f"Payout batch {batch.id} must be exported to its CAE (salary lines) before it is marked paid.")
-    paid_on = paid_on or today()
+    if paid_on is None:
+        raise field_error("paid_on", "the day the payment left the bank is required")
     if paid_on > today():
         raise field_error("paid_on", "cannot be in the future")
+    bank_reference = (bank_reference or "").strip()
+    if not bank_reference:
+        raise field_error("bank_reference", "the bank's reference of the payment is required")
+    if len(bank_reference) > BANK_REFERENCE_MAX or not bank_reference.isprintable():
+        raise field_error("bank_reference", f"at most {BANK_REFERENCE_MAX} printable characters")
     round_ = db.session.get(Round, batch.round_id)
     try:
         tx = post(
@@ -168,6 +216,7 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None = None) ->
     except DuplicateEntry as exc:
         raise Conflict(f"Payout batch {batch.id} is already paid.") from exc
     batch.state, batch.paid_at, batch.paid_by_id, batch.paid_transaction_id = "paid", utcnow(), actor.id, tx.id
+    batch.paid_on, batch.bank_reference = paid_on, bank_reference
     db.session.flush()
     settle_round(round_)
     return batch

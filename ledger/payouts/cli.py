@@ -145,21 +145,40 @@ def legal_set_command(slug, cae_code, fund, siren, legal_name, fiscal_year_start
 
 @click.group("keys")
 def keys_group() -> None:
-    """Manage the keys that protect personal data."""
+    """Manage the keys that protect personal data and sign the ledger."""
+
+
+@keys_group.command("rotate-signing")
+@with_appcontext
+def keys_rotate_signing_command() -> None:
+    """Replace the ledger's signing key; the old public key stays in the published history.
+
+    Everything signed before still verifies with the old public key; the new key's arrival is
+    signed by the old one, so that verifiers can tell a rotation from a key swapped in secret.
+    """
+    from ledger.accounts.checkpoints import install_signing_key, rotate_signing_key
+
+    old, new = rotate_signing_key()
+    db.session.commit()
+    install_signing_key()
+    click.echo(f"signing key rotated: {old} -> {new}; publish the key history (GET /api/v1/keys/signing)")
 
 
 @keys_group.command("rotate")
 @with_appcontext
 def keys_rotate_command() -> None:
-    """Re-encrypt every employee reference under a new data key, then forget the old keys.
+    """Re-encrypt every employee reference (and idempotency replay record) under a new data key,
+    then forget the old keys.
 
     Exports stay verifiable: they are signed with the ledger's Ed25519 key, not the data key.
     """
-    from ledger.crypto import DataKeyError, forget_old_keys, rotate
+    from ledger.crypto import DataKeyError, forget_old_keys, reencrypt, rotate
     from ledger.payouts.models import CaeMembership
+    from ledger.people.models import IdempotencyRecord
 
     try:
         count = rotate(db.session.scalars(select(CaeMembership).order_by(CaeMembership.id)).all(), "employee_ref_encrypted")
+        reencrypt(db.session.scalars(select(IdempotencyRecord)).all(), "response_encrypted")
         db.session.commit()
     except DataKeyError as exc:
         _fail(str(exc))

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ledger.extensions import db
+from ledger.extensions import db, one_of
 from ledger.people.models import Person
 from ledger.timeutil import utcnow
 
-CONTRACT_TYPES = ("CESA", "CAPE", "associe")
-BATCH_STATES = ("pending", "exported", "paid")
+
+class ContractType(StrEnum):
+    """How a person works with their CAE."""
+
+    CESA = "CESA"
+    CAPE = "CAPE"
+    ASSOCIE = "associe"
+
+
+class BatchState(StrEnum):
+    PENDING = "pending"
+    EXPORTED = "exported"
+    PAID = "paid"
+
+
+CONTRACT_TYPES = tuple(ContractType)
+BATCH_STATES = tuple(BatchState)
 
 
 class Cae(db.Model):
@@ -38,7 +54,7 @@ class CaeMembership(db.Model):
     __tablename__ = "cae_memberships"
     __table_args__ = (
         UniqueConstraint("cae_id", "person_id"),
-        CheckConstraint("contract_type IN ('CESA', 'CAPE', 'associe')", name="contract_type"),
+        CheckConstraint(one_of("contract_type", ContractType), name="contract_type"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,7 +83,7 @@ class PayoutBatch(db.Model):
     __tablename__ = "payout_batches"
     __table_args__ = (
         UniqueConstraint("round_id", "route", "cae_id"),
-        CheckConstraint("state IN ('pending', 'exported', 'paid')", name="state"),
+        CheckConstraint(one_of("state", BatchState), name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +97,9 @@ class PayoutBatch(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     paid_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    # The day the money left the bank and the bank's reference, as the payer states them.
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    bank_reference: Mapped[str | None] = mapped_column(String(140))
 
     lines: Mapped[list[PayoutLine]] = relationship(back_populates="batch", order_by="PayoutLine.person_id")
 

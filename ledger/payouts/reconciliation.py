@@ -105,6 +105,8 @@ def _report(scope: dict, batches: list[PayoutBatch], late_after_days: int) -> Re
                 "exported_at": _aware(batch.exported_at).isoformat() if batch.exported_at else None,
                 "paid_at": _aware(batch.paid_at).isoformat() if batch.paid_at else None,
                 "paid_transaction_id": batch.paid_transaction_id,
+                "paid_on": batch.paid_on.isoformat() if batch.paid_on else None,
+                "bank_reference": batch.bank_reference,
                 "late": batch.state != "paid" and finalized_at is not None and finalized_at < cutoff,
             }
         )

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ledger.accounts.money import parse_rate
 from ledger.commons.models import PAYOUT_ROUTES, Commons, Membership
-from ledger.commons.service import membership
+from ledger.commons.service import can_steward
 from ledger.crypto import decrypt, encrypt
 from ledger.errors import Conflict, Forbidden, NotFound, field_error
 from ledger.extensions import db
@@ -204,8 +204,7 @@ def set_route(commons: Commons, person_id: int, route: str, cae_code: str | None
     target = db.session.scalar(select(Membership).where(Membership.commons_id == commons.id, Membership.person_id == person_id))
     if target is None:
         raise NotFound(f"Person {person_id} is not a member of {commons.name}.")
-    actor_membership = membership(commons, actor)
-    if actor.id != person_id and not actor.is_admin and (actor_membership is None or actor_membership.role != "steward"):
+    if actor.id != person_id and not can_steward(commons, actor):
         raise Forbidden("Only the person themself or a steward of this commons may change this payout route.")
     if route not in PAYOUT_ROUTES:
         raise field_error("route", f"must be one of {', '.join(PAYOUT_ROUTES)}")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, select
+from flask import current_app
+from sqlalchemy import bindparam, delete, func, select
 
 from ledger.errors import Conflict, field_error
 from ledger.extensions import db
-from ledger.people.models import ApiToken, Person
+from ledger.people.models import ApiToken, IdempotencyRecord, Person
 from ledger.people.passwords import hash_password
 from ledger.timeutil import utcnow
 
@@ -99,9 +101,22 @@ def _person_by_token():
 
 
 def person_for_token(token: str) -> Person | None:
-    """The person owning an unrevoked token, or None (one query; ``last_used_at`` is not written,
-    so that reading requests stay read-only)."""
+    """The person owning an unrevoked token, or None (one query, and no write: reading requests
+    stay read-only, so no "last used" time is kept)."""
     return db.session.scalar(_person_by_token(), {"digest": _digest(token)})
+
+
+def session_person(person_id: int, generation: object) -> Person | None:
+    """The person a login session names, if that session was not ended since it began."""
+    person = db.session.get(Person, person_id)
+    if person is None or generation != person.session_generation:
+        return None
+    return person
+
+
+def end_sessions(person: Person) -> None:
+    """End every login session of this person, on every device (logout, a lost device)."""
+    person.session_generation += 1
 
 
 def revoke_token(person: Person, token_id: int) -> bool:
@@ -110,3 +125,13 @@ def revoke_token(person: Person, token_id: int) -> bool:
         return False
     row.revoked_at = utcnow()
     return True
+
+
+def key_lifetime() -> timedelta:
+    return timedelta(hours=current_app.config["LEDGER_IDEMPOTENCY_HOURS"])
+
+
+def purge_expired_keys() -> int:
+    """Delete the replay records older than a key's lifetime; the caller commits. Returns how many."""
+    result = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - key_lifetime()))
+    return result.rowcount

@@ -5,6 +5,10 @@ stewards or a steward and a scheduler can never perform the same transition twic
 finds the state already moved and does nothing (the scheduler) or answers 409 (a steward).
 
 The scheduler stops at `allocated`: money leaves the commons only when a steward finalizes.
+
+A steward may not cut a window short silently: leaving `open` before the declaration window ends,
+or `review` before the review window ends, needs a written reason, kept in the round's history
+(`RoundEvent`) that members read on the round's page.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -20,18 +25,23 @@ from ledger.accounts import chart
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.service import Entry, Leg, lock_chain, post_many
 from ledger.commons.models import Commons
-from ledger.errors import Conflict
+from ledger.errors import Conflict, ValidationFailed
 from ledger.extensions import db
 from ledger.governance.register import record_round
 from ledger.governance.service import settle_due
 from ledger.payouts.batches import create_batches
+from ledger.people.models import Person
 from ledger.rounds.allocation.model import Line
-from ledger.rounds.models import Round, SchedulerRun
-from ledger.rounds.rules import current_rules
-from ledger.rounds.service import compute, create_round, free_treasury_cents
+from ledger.rounds.models import Round, RoundEvent, RoundState, SchedulerRun
+from ledger.rounds.rules import rules_in_force
+from ledger.rounds.service import compute, create_round, free_treasury_cents, lock_treasury
 from ledger.timeutil import today, utcnow
 
-NEXT_STATE = {"open": "review", "review": "allocated", "allocated": "finalized"}
+NEXT_STATE = {
+    RoundState.OPEN: RoundState.REVIEW,
+    RoundState.REVIEW: RoundState.ALLOCATED,
+    RoundState.ALLOCATED: RoundState.FINALIZED,
+}
 
 
 def move(round_: Round, from_state: str, to_state: str, **stamps) -> bool:
@@ -46,16 +56,72 @@ def move(round_: Round, from_state: str, to_state: str, **stamps) -> bool:
     return result.rowcount == 1
 
 
-def advance(round_: Round) -> Round:
-    """One step on, as a steward asks; 409 once finalized, or if someone moved it meanwhile."""
+def can_advance(round_: Round) -> bool:
+    """Whether the round has a next state a steward can move it to (none once finalized)."""
+    return round_.state in NEXT_STATE
+
+
+REASON_MAX = 2000
+
+
+def window_end(round_: Round) -> date | None:
+    """The day the current window ends (the next state may begin), or None once past review."""
+    return {"open": round_.review_starts_on, "review": round_.allocation_on}.get(round_.state)
+
+
+def is_early(round_: Round, on: date | None = None) -> bool:
+    """True while the round's current window (declarations, then review) has not ended."""
+    ends = window_end(round_)
+    return ends is not None and (on or today()) < ends
+
+
+def advance(round_: Round, actor: Person | None = None, reason: str | None = None) -> Round:
+    """One step on, as a steward asks; 409 once finalized, or if someone moved it meanwhile.
+
+    Before the current window ends, the step needs ``reason`` (422 naming the field otherwise).
+    """
     state = round_.state
-    if state not in NEXT_STATE:
+    if not can_advance(round_):
         raise Conflict(f"Round {round_.id} is already {state}; nothing was written.", code="already_" + state)
+    reason = (reason or "").strip() or None
+    early = is_early(round_)
+    if reason is not None and len(reason) > REASON_MAX:
+        message = _("Write at most %(n)s characters.", n=REASON_MAX)
+        raise ValidationFailed(message, fields={"reason": [message]})
+    if early and reason is None:
+        ends = window_end(round_).isoformat()
+        message = (
+            _("The declaration window ends on %(date)s; to open the review before, write why.", date=ends)
+            if state == "open"
+            else _("The review window ends on %(date)s; to compute the allocation before, write why.", date=ends)
+        )
+        raise ValidationFailed(message, fields={"reason": [message]}, code="window_not_over")
     if state == "allocated":
         finalize(round_)
     elif not step(round_, state):
         raise Conflict(f"Round {round_.id} moved on meanwhile; nothing was written.")
+    record(round_, state, actor, reason, early=early)
     return round_
+
+
+def record(round_: Round, from_state: str, actor: Person | None, reason: str | None = None, *, early: bool = False) -> None:
+    """Add one step to the round's history."""
+    db.session.add(
+        RoundEvent(
+            round_id=round_.id,
+            from_state=from_state,
+            to_state=NEXT_STATE[from_state],
+            actor_id=actor.id if actor else None,
+            early=early,
+            reason=reason,
+        )
+    )
+    db.session.flush()
+
+
+def history(round_: Round) -> list[RoundEvent]:
+    """The round's steps, oldest first."""
+    return db.session.scalars(select(RoundEvent).where(RoundEvent.round_id == round_.id).order_by(RoundEvent.id)).all()
 
 
 def step(round_: Round, state: str) -> bool:
@@ -191,6 +257,7 @@ def tick(on: date | None = None, holder: str = "tick") -> dict:
         due = db.session.scalars(select(Round).where(Round.state == from_state, date_column <= on).order_by(Round.id)).all()
         for round_ in due:
             if step(round_, from_state):
+                record(round_, from_state, None)
                 advanced.append({"round": round_.id, "from": from_state, "to": NEXT_STATE[from_state]})
     created = open_cadence_rounds(on)
     settled = settle_due(on)
@@ -225,10 +292,11 @@ def open_cadence_rounds(on: date) -> list[dict]:
     """
     created = []
     for commons in db.session.scalars(select(Commons).order_by(Commons.id)):
-        rules = current_rules(commons.id, on) or current_rules(commons.id)
+        rules = rules_in_force(commons.id, on)
         if rules is None or rules.cadence not in ("monthly", "quarterly"):
             continue
         start, end = period_around(on, rules.cadence)
+        lock_treasury(commons)  # a steward may be opening a round right now: the envelope must still fit
         overlapping = db.session.scalar(
             select(Round.id).where(Round.commons_id == commons.id, Round.period_start <= end, Round.period_end >= start).limit(1)
         )

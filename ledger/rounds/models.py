@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -16,18 +18,31 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.commons.models import Commons
-from ledger.extensions import db
+from ledger.extensions import db, one_of
 from ledger.timeutil import utcnow
 
 CADENCES = ("monthly", "quarterly", "manual")
 ALLOCATION_METHODS = ("time", "self", "peer", "hybrid")
 OBJECTION_PROCEDURES = ("vote", "mediation")
 DECISION_PROCEDURES = ("steward", "consent", "vote")
-ROUND_STATES = ("open", "review", "allocated", "finalized", "paid")
+
+
+class RoundState(StrEnum):
+    """A round's lifecycle, in order (docs/allocation.md)."""
+
+    OPEN = "open"
+    REVIEW = "review"
+    ALLOCATED = "allocated"
+    FINALIZED = "finalized"
+    PAID = "paid"
+
+
+ROUND_STATES = tuple(RoundState)
 
 
 class RuleVersion(db.Model):
@@ -68,6 +83,9 @@ class RuleVersion(db.Model):
     # Share of the (college-weighted) votes cast that must say yes, strictly more than it, as a decimal string.
     majority: Mapped[str] = mapped_column(String(12), default="0.5")
     decision_days: Mapped[int] = mapped_column(Integer, default=14)
+    # How many periods (of the cadence; a month for `manual`) before the current one work may
+    # still be declared late: 1, the previous period.
+    late_periods: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     commons: Mapped[Commons] = relationship()
 
@@ -77,8 +95,10 @@ class Round(db.Model):
     __table_args__ = (
         CheckConstraint("envelope_cents >= 0", name="envelope"),
         CheckConstraint("period_end >= period_start", name="period"),
-        CheckConstraint("state IN ('open', 'review', 'allocated', 'finalized', 'paid')", name="state"),
+        CheckConstraint(one_of("state", RoundState), name="state"),
         UniqueConstraint("commons_id", "period_start"),
+        # On PostgreSQL, migration 0003 adds ex_rounds_period_overlap: no two periods of a commons
+        # overlap (an exclusion constraint, which SQLite lacks; there create_round's check holds).
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +113,8 @@ class Round(db.Model):
     allocation_on: Mapped[date] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Why a steward opened a round shorter than a week (only under the manual cadence).
+    period_reason: Mapped[str | None] = mapped_column(Text)
     review_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     allocated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -112,8 +134,8 @@ class AllocationLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    hours: Mapped[str] = mapped_column(Numeric(10, 2))
-    weighted_hours: Mapped[str] = mapped_column(Numeric(12, 4))
+    hours: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    weighted_hours: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     claim_cents: Mapped[int] = mapped_column(BigInteger)
     gross_cents: Mapped[int] = mapped_column(BigInteger)
     levy_cents: Mapped[int] = mapped_column(BigInteger)
@@ -162,3 +184,23 @@ class SchedulerRun(db.Model):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     holder: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class RoundEvent(db.Model):
+    """One step of a round's history: who moved it, from what to what, and why if it was early.
+
+    Members read this history on the round's page: a step taken before its window ended is only
+    possible with a written reason, so that nobody shortens a window silently.
+    """
+
+    __tablename__ = "round_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    # None when the scheduler moved the round.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    early: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from ledger.commons import service as commons_service
 from ledger.contributions.models import Contribution
+from ledger.database import advisory_lock
 from ledger.errors import Conflict, Forbidden, ValidationFailed, field_error
 from ledger.extensions import db
 from ledger.people.models import Person
@@ -74,6 +75,9 @@ def give_points(round_: Round, person: Person, points: dict[int, int]) -> dict[i
             errors[f"points.{contribution_id}"] = ["you cannot give points to your own contribution"]
     if errors:
         raise ValidationFailed("Some points cannot be given.", fields=errors)
+    # Replacing is a delete then inserts: two sharings at once would both delete nothing and
+    # keep both (200 points). The giver's sharings of a round take turns.
+    advisory_lock("peer-points", round_.id, person.id)
     db.session.execute(delete(PeerPoints).where(PeerPoints.round_id == round_.id, PeerPoints.giver_id == person.id))
     for contribution_id, value in sorted(points.items()):
         db.session.add(PeerPoints(round_id=round_.id, giver_id=person.id, contribution_id=contribution_id, points=value))

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ledger.commons.models import Commons
+from ledger.contributions.models import Category
+from ledger.errors import ValidationFailed, field_error
 from ledger.extensions import db
 from ledger.people.models import Person
 from ledger.rounds.models import RuleVersion
+from ledger.versions import in_force
 
 
 def create_initial_rules(commons: Commons, author: Person, effective_from: date) -> RuleVersion:
@@ -33,18 +37,36 @@ def create_initial_rules(commons: Commons, author: Person, effective_from: date)
         levy_rate="0.05",
         hybrid_time_weight="0.5",
         weekly_hours_threshold=48,
+        late_periods=1,
     )
     db.session.add(rules)
     db.session.flush()
     return rules
 
 
-def current_rules(commons_id: int, on: date | None = None) -> RuleVersion | None:
-    """The version in force on ``on`` (default: the latest), i.e. the highest version effective by then."""
-    query = select(RuleVersion).where(RuleVersion.commons_id == commons_id)
-    if on is not None:
-        query = query.where(RuleVersion.effective_from <= on)
-    return db.session.scalar(query.order_by(RuleVersion.version.desc()).limit(1))
+def rules_in_force(commons_id: int, on: date | None = None) -> RuleVersion | None:
+    """The commons' version in force on ``on`` (default: today); see ``ledger.versions``."""
+    return in_force(RuleVersion, RuleVersion.commons_id == commons_id, on=on)
+
+
+def latest_rules(commons_id: int) -> RuleVersion | None:
+    """The newest version, scheduled or not: the one a new version follows."""
+    return db.session.scalar(
+        select(RuleVersion).where(RuleVersion.commons_id == commons_id).order_by(RuleVersion.version.desc()).limit(1)
+    )
+
+
+def check_category_weights(commons: Commons, weights: dict | None) -> None:
+    """Weights must name the commons' categories: a typo would silently weigh nothing."""
+    if not weights:
+        return
+    known = set(db.session.scalars(select(Category.code).where(Category.commons_id == commons.id)))
+    unknown = sorted(set(weights) - known)
+    if unknown:
+        raise ValidationFailed(
+            _("category_weights: unknown categories: %(names)s", names=", ".join(unknown)),
+            fields={f"category_weights.{code}": [_("no category '%(code)s' in this commons", code=code)] for code in unknown},
+        )
 
 
 # The fields of a version that a steward sets; everything else (version, author, dates) is derived.
@@ -65,6 +87,7 @@ RULE_FIELDS = (
     "decision_procedure",
     "majority",
     "decision_days",
+    "late_periods",
 )
 
 
@@ -91,8 +114,16 @@ def propose_rules(commons: Commons, author: Person, reason: str, effective_from:
     """A new version n+1: the previous version's values overridden by ``values`` (already validated).
 
     Weights and rates are stored as decimal strings so that no float ever comes near them.
+    Refused: weights naming no category of the commons, and a date before the latest version's
+    (history is never rewritten: a version cannot slip in under one already published).
     """
-    previous = current_rules(commons.id)
+    check_category_weights(commons, values.get("category_weights"))
+    previous = latest_rules(commons.id)
+    if previous is not None and effective_from < previous.effective_from:
+        raise field_error(
+            "effective_from",
+            _("cannot be before the latest version's date (%(date)s)", date=previous.effective_from.isoformat()),
+        )
     settings = {name: getattr(previous, name) for name in RULE_FIELDS} if previous else {}
     settings.update(stored_settings(values))
     rules = RuleVersion(

@@ -73,13 +73,17 @@ class SchedulerLock:
 
 def run_tick(app: Flask, holder: str = "scheduler") -> dict:
     """Advance every round whose dates have passed (what `ledger rounds tick` does), in one transaction."""
+    from ledger import mail
     from ledger.extensions import db
+    from ledger.inbox.notifications import send_digests
     from ledger.rounds.lifecycle import tick
 
     with app.app_context():
         try:
             summary = tick(holder=holder)
+            summary["digests"] = send_digests()
             db.session.commit()
+            mail.deliver_queued()
         except Exception:
             db.session.rollback()
             log.exception("scheduler tick failed; it will be retried at the next interval")
@@ -103,8 +107,25 @@ def start_background_scheduler(app: Flask):
     return scheduler
 
 
+def run_purge(app: Flask) -> int:
+    """Forget the Idempotency-Keys past their lifetime (their replay records hold answers)."""
+    from ledger.extensions import db
+    from ledger.people.service import purge_expired_keys
+
+    with app.app_context():
+        try:
+            count = purge_expired_keys()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("idempotency purge failed; it will be retried at the next interval")
+            raise
+        return count
+
+
 def add_tick_job(scheduler, app: Flask, holder: str) -> None:
-    """The one job: a tick now, then every LEDGER_SCHEDULER_INTERVAL_SECONDS; never two at once."""
+    """The jobs: a tick now, then every LEDGER_SCHEDULER_INTERVAL_SECONDS, never two at once; and
+    the purge of expired idempotency records, hourly."""
     scheduler.add_job(
         run_tick,
         "interval",
@@ -115,6 +136,7 @@ def add_tick_job(scheduler, app: Flask, holder: str) -> None:
         coalesce=True,
         next_run_time=datetime.now(UTC),
     )
+    scheduler.add_job(run_purge, "interval", args=[app], hours=1, id="idempotency-purge", max_instances=1, coalesce=True)
 
 
 def run_standalone(app: Flask, *, wait_seconds: float | None = None) -> None:

@@ -19,19 +19,22 @@ from ledger.bulk import chunks, insert_rows
 from ledger.commons.models import Commons, Membership
 from ledger.contributions.models import Contribution
 from ledger.contributions.review import ReviewTotals, counts, in_review, review_totals
-from ledger.errors import Conflict, field_error
+from ledger.errors import Conflict, ValidationFailed, field_error
 from ledger.extensions import db
-from ledger.fund.service import available_cents, current_fund_rules
+from ledger.fund.service import available_cents, cap_left, draws_on_fund, fund_rules_in_force
 from ledger.payouts.models import Cae, CaeMembership
 from ledger.people.models import Person
 from ledger.rounds.allocation import Allocation, FundTerms, RoundInput, Route, Work, allocate
 from ledger.rounds.allocation.words import to_json
-from ledger.rounds.models import AllocationLine, PeerPoints, Round, SelfRequest
-from ledger.rounds.rules import RULE_FIELDS, allocation_rules, current_rules
+from ledger.rounds.models import AllocationLine, PeerPoints, Round, RoundState, SelfRequest
+from ledger.rounds.rules import RULE_FIELDS, allocation_rules, check_category_weights, rules_in_force
+from ledger.timeutil import today
 
 # Rounds whose envelope is promised but not yet written to the ledger.
-PENDING_STATES = ("open", "review", "allocated")
+PENDING_STATES = (RoundState.OPEN, RoundState.REVIEW, RoundState.ALLOCATED)
 MAX_PERIOD_DAYS = 366
+# A round shorter than this needs the manual cadence and a steward's written reason.
+MIN_PERIOD_DAYS = 7
 
 
 def get_round(round_id: int) -> Round:
@@ -41,6 +44,17 @@ def get_round(round_id: int) -> Round:
     if round_ is None:
         raise NotFound(f"No round {round_id}.")
     return round_
+
+
+def lock_treasury(commons: Commons) -> None:
+    """Queue, until the transaction ends, whoever else promises the commons' treasury or shapes its
+    rounds: the cover and the non-overlapping periods are checked by one writer at a time.
+
+    A row lock on the commons that leaves its key alone (FOR NO KEY UPDATE), so that work declared
+    meanwhile, whose foreign key checks share that key, never waits for it. SQLite ignores it: its
+    writers already hold the database's write lock.
+    """
+    db.session.execute(select(Commons.id).where(Commons.id == commons.id).with_for_update(key_share=True))
 
 
 def free_treasury_cents(commons: Commons, *, excluding: int | None = None) -> int:
@@ -63,20 +77,61 @@ def free_treasury_cents(commons: Commons, *, excluding: int | None = None) -> in
     return balance(chart.commons_treasury(commons).code) + int(owed or 0) - promised
 
 
+def period_problems(commons: Commons, rules, period_start: date, period_end: date, reason: str | None) -> dict[str, list[str]]:
+    """What is wrong with a round's period, by field (empty when it may be opened).
+
+    A period starts no earlier than the commons did, ends on or after it starts, covers at most
+    a year, and lasts at least a week unless the cadence is manual and a steward says why.
+    """
+    problems: dict[str, list[str]] = {}
+    if period_start < commons.started_on:
+        problems["period_start"] = [f"cannot be before the commons started ({commons.started_on.isoformat()})"]
+    days = (period_end - period_start).days + 1
+    if days < 1:
+        problems["period_end"] = ["must be on or after period_start"]
+    elif days > MAX_PERIOD_DAYS:
+        problems["period_end"] = [f"a round covers at most {MAX_PERIOD_DAYS} days"]
+    elif days < MIN_PERIOD_DAYS:
+        if rules.cadence != "manual":
+            problems["period_end"] = [
+                f"a round covers at least {MIN_PERIOD_DAYS} days, unless the rules' cadence is manual and a reason is given"
+            ]
+        elif not 3 <= len(reason or "") <= 2000:
+            problems["reason"] = [f"a round shorter than {MIN_PERIOD_DAYS} days needs a reason (3 to 2000 characters)"]
+    return problems
+
+
+def rules_date(period_start: date) -> date:
+    """The day whose rules in force a round pins: today, or the first day of a period still to come.
+
+    A round of a past period takes today's rules (so a fix applies on recompute), never a
+    version scheduled for later.
+    """
+    return max(today(), period_start)
+
+
 def create_round(
-    commons: Commons, *, period_start: date, period_end: date, envelope_cents: int, created_by: Person | None
+    commons: Commons,
+    *,
+    period_start: date,
+    period_end: date,
+    envelope_cents: int,
+    created_by: Person | None,
+    reason: str | None = None,
 ) -> Round:
     """A new open round under the commons' current rules; it adopts the contributions waiting for it.
 
-    Refused: an inverted or over-long period, a period overlapping another round of the commons,
-    and an envelope the treasury cannot cover.
+    Refused: a period ``period_problems`` finds wrong, a period overlapping another round of the
+    commons, and an envelope the treasury cannot cover. ``reason`` is kept for a short round. On
+    PostgreSQL an exclusion constraint also keeps the periods apart (migration 0003).
     """
-    if period_end < period_start:
-        raise field_error("period_end", "must be on or after period_start")
-    if (period_end - period_start).days >= MAX_PERIOD_DAYS:
-        raise field_error("period_end", f"a round covers at most {MAX_PERIOD_DAYS} days")
+    rules = rules_in_force(commons.id, rules_date(period_start))
+    reason = (reason or "").strip() or None
+    if problems := period_problems(commons, rules, period_start, period_end, reason):
+        raise ValidationFailed("The round's period was refused.", fields=problems)
     if envelope_cents < 0:
         raise field_error("envelope_cents", "cannot be negative")
+    lock_treasury(commons)
     overlapping = db.session.scalar(
         select(Round)
         .where(Round.commons_id == commons.id, Round.period_start <= period_end, Round.period_end >= period_start)
@@ -94,7 +149,6 @@ def create_round(
             f"the treasury can cover at most {free} cents (its balance minus what is owed "
             "and the envelopes of rounds not finalized yet)",
         )
-    rules = current_rules(commons.id)
     review_starts_on = period_end + timedelta(days=rules.declaration_days + 1)
     round_ = Round(
         commons_id=commons.id,
@@ -106,6 +160,7 @@ def create_round(
         review_starts_on=review_starts_on,
         allocation_on=review_starts_on + timedelta(days=rules.review_days),
         created_by_id=created_by.id if created_by else None,
+        period_reason=reason if (period_end - period_start).days + 1 < MIN_PERIOD_DAYS else None,
     )
     db.session.add(round_)
     db.session.flush()
@@ -175,11 +230,17 @@ def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundI
             .order_by(PeerPoints.id)
         )
     )
-    fund_rules = current_fund_rules(create=store_defaults)
+    fund_rules = fund_rules_in_force(create=store_defaults)
     inp = RoundInput(
         envelope_cents=round_.envelope_cents,
         rules=allocation_rules(rules),
-        fund=FundTerms(Decimal(fund_rules.topup_ratio), fund_rules.per_person_cap_cents, available_cents()),
+        fund=FundTerms(
+            Decimal(fund_rules.topup_ratio),
+            fund_rules.per_person_cap_cents,
+            available_cents(),
+            admitted=draws_on_fund(round_.commons),
+            cap_left=cap_left(fund_rules, today(), excluding_round=round_.id),
+        ),
         work=tuple(Work(c.person_id, c.category, c.hours) for c in review.counted),
         routes=routes_of(round_.commons_id),
         requests=dict(
@@ -256,23 +317,58 @@ def carried_over_from(round_: Round) -> list[Contribution]:
     )
 
 
+def can_recompute(round_: Round) -> bool:
+    """Only a preview can be recomputed: the round is allocated, not yet finalized."""
+    return round_.state == RoundState.ALLOCATED
+
+
 def recompute(round_: Round) -> Allocation:
-    """After a rule fix: pin the commons' latest rule version and compute the preview again."""
-    if round_.state != "allocated":
+    """After a rule fix: pin the commons' version in force (see ``rules_date``) and compute the preview again."""
+    if not can_recompute(round_):
         raise Conflict(f"Only an allocated round can be recomputed; this one is {round_.state}.")
-    round_.rule_version_id = current_rules(round_.commons_id).id
+    round_.rule_version_id = rules_in_force(round_.commons_id, rules_date(round_.period_start)).id
     db.session.flush()
     db.session.expire(round_, ["rule_version"])
     return compute(round_)
 
 
+# A simulation compares rules on a round whose allocation can still change.
+WHAT_IF_STATES = PENDING_STATES
+
+
+def can_what_if(round_: Round) -> bool:
+    """Whether a steward may simulate other rules on this round (not once it is finalized)."""
+    return round_.state in WHAT_IF_STATES
+
+
 def what_if(round_: Round, overrides: dict) -> tuple[Allocation, ReviewTotals]:
-    """The allocation the round would get under its rules changed by ``overrides``; writes nothing."""
+    """The allocation the round would get under its rules changed by ``overrides``; writes nothing.
+
+    Refused on a finalized (or paid) round and for weights naming unknown categories. Whatever
+    the computation loads or creates on the way (a default fund rule, an account) is rolled back
+    here, in a savepoint, so the caller's session is left as it was.
+    """
+    if not can_what_if(round_):
+        raise Conflict(f"Round {round_.id} is {round_.state}: simulate on a round not finalized yet.", code="round_finalized")
+    return simulate(round_, overrides)
+
+
+def simulate(round_: Round, overrides: dict) -> tuple[Allocation, ReviewTotals]:
+    """The allocation ``round_`` gets under its rules changed by ``overrides``, in any state; writes nothing.
+
+    ``what_if`` is the steward's tool on a live round; a rule proposal uses this directly to show
+    what the last round, finalized or not, would have paid under it (docs/governance.md).
+    """
+    check_category_weights(round_.commons, overrides.get("category_weights"))
     base = round_.rule_version
     settings = {name: getattr(base, name) for name in RULE_FIELDS}
     settings.update({k: v for k, v in overrides.items() if k in RULE_FIELDS})
     if "category_weights" in overrides:
         settings["category_weights"] = {k: str(v) for k, v in (overrides["category_weights"] or {}).items()}
-    with db.session.no_autoflush:
-        inp, outcome = gather(round_, SimpleNamespace(**settings), store_defaults=False)
-    return allocate(inp), outcome
+    savepoint = db.session.begin_nested()
+    try:
+        with db.session.no_autoflush:
+            inp, outcome = gather(round_, SimpleNamespace(**settings), store_defaults=False)
+        return allocate(inp), outcome
+    finally:
+        savepoint.rollback()

@@ -8,12 +8,29 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     from dashboards import blp as dashboards_blp
     from ledger.contributions import views as contributions
-    from ledger.web import account, auth, commons, docs, health, home
+    from ledger.web import account, auth, cae_admin, commons, docs, downloads, fund, health, home, manage, money, my_account
     from ledger.web import governance as governance_pages
     from ledger.web import payouts as payout_pages
     from ledger.web import rounds as round_pages
 
-    for module in (health, auth, account, home, commons, docs, contributions, payout_pages, round_pages, governance_pages):
+    for module in (
+        health,
+        auth,
+        account,
+        home,
+        commons,
+        docs,
+        contributions,
+        payout_pages,
+        round_pages,
+        money,
+        my_account,
+        downloads,
+        manage,
+        cae_admin,
+        fund,
+        governance_pages,
+    ):
         app.register_blueprint(module.blp)
     app.register_blueprint(dashboards_blp)
 
@@ -21,16 +38,13 @@ def register_web(app: Flask) -> None:
     def inject_globals():
         from flask_babel import get_locale
 
+        from ledger.inbox.reach import reach_of
         from ledger.people.auth import current_person
         from ledger.web.labels import template_labels
 
-        return {"me": current_person(), "current_locale": str(get_locale()), **template_labels()}
+        return {"me": current_person(), "current_locale": str(get_locale()), "reach_of": reach_of, **template_labels()}
 
-    @app.template_filter("euros")
-    def euros(cents: int) -> str:
-        """12345 → "123,45 €" in French, "€123.45" in English: display only, never parsed back."""
-        from decimal import Decimal
+    from ledger.formatting import money
 
-        from flask_babel import format_currency
-
-        return format_currency(Decimal(cents) / 100, "EUR")
+    # 12345 → "123,45 €" in French, "€123.45" in English: display only, never parsed back.
+    app.add_template_filter(money, "euros")

@@ -11,15 +11,16 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from ledger.extensions import db
+from ledger.people.auth import login_required
 from ledger.people.models import ApiToken
 from ledger.people.service import create_token, revoke_token
-from ledger.web.guard import login_required
+from ledger.web.validators import PlainText
 
 blp = Blueprint("account", __name__, url_prefix="/account")
 
 
 class TokenForm(FlaskForm):
-    label = StringField(_l("Label"), validators=[Length(max=80)])
+    label = StringField(_l("Label"), validators=[PlainText(), Length(max=80)])
 
 
 class RevokeForm(FlaskForm):

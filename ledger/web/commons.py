@@ -14,7 +14,7 @@ from ledger.contributions.categories import categories_of
 from ledger.extensions import db
 from ledger.people.auth import current_person
 from ledger.rounds.models import Round
-from ledger.rounds.rules import current_rules
+from ledger.rounds.rules import rules_in_force
 
 blp = Blueprint("commons_pages", __name__)
 
@@ -24,7 +24,7 @@ def commons_home(slug: str):
     commons = get_commons(slug)
     me = current_person()
     mine = membership(commons, me)
-    rules = current_rules(commons.id)
+    rules = rules_in_force(commons.id)
     open_round = db.session.scalar(
         select(Round)
         .where(Round.commons_id == commons.id, Round.state.in_(("open", "review", "allocated")))

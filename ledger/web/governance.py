@@ -18,16 +18,15 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ledger.commons import service as commons_service
 from ledger.contributions.models import Category
 from ledger.extensions import db
+from ledger.formatting import money
 from ledger.governance import colleges, health, register, service
 from ledger.governance.models import CommentKind, FollowUp, Procedure, ProposalState
 from ledger.governance.tally import percent
-from ledger.people.auth import current_person
+from ledger.people.auth import current_person, login_required
 from ledger.people.models import Person
-from ledger.rounds.allocation.words import money
 from ledger.rounds.models import DECISION_PROCEDURES, RuleVersion
-from ledger.rounds.rules import current_rules
-from ledger.web.guard import login_required
-from ledger.web.rounds import RulesForm, prefill, to_cents
+from ledger.rounds.rules import rules_in_force
+from ledger.web.rounds import RulesForm, prefill
 
 blp = Blueprint("governance_pages", __name__)
 
@@ -212,7 +211,7 @@ def proposals(slug):
     form = ProposalForm()
     if form.is_submitted() and member is None:
         abort(403)
-    rules = current_rules(commons.id)
+    rules = rules_in_force(commons.id)
     if member is not None and form.validate_on_submit():
         weights = form.category_weights.parsed
         known = set(db.session.scalars(select(Category.code).where(Category.commons_id == commons.id)))
@@ -228,8 +227,8 @@ def proposals(slug):
                 effective_from=form.effective_from.data,
                 values={
                     "allocation_method": form.allocation_method.data,
-                    "hourly_value_cents": to_cents(form.hourly_value.data),
-                    "cap_cents": to_cents(form.cap.data),
+                    "hourly_value_cents": form.hourly_value.data,
+                    "cap_cents": form.cap.data,
                     "levy_rate": (form.levy_percent.data / 100).normalize(),
                     "category_weights": weights,
                     "min_vouches": form.min_vouches.data,

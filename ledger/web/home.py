@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from ledger.commons.models import Commons
 from ledger.extensions import db
+from ledger.inbox.todo import todo_for
+from ledger.people.auth import current_person
 
 blp = Blueprint("home", __name__)
 
@@ -14,4 +16,5 @@ blp = Blueprint("home", __name__)
 @blp.get("/")
 def index():
     commons = db.session.scalars(select(Commons).order_by(Commons.name)).all()
-    return render_template("home.html", commons=commons)
+    me = current_person()
+    return render_template("home.html", commons=commons, todo=todo_for(me) if me else [])

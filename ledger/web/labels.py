@@ -3,13 +3,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
+from ledger.commons.models import PayoutRoute
+from ledger.payouts.models import BatchState
+from ledger.rounds.models import RoundState
+
 # Distinct wording from the contribution statuses: in French a round and a contribution differ in gender.
 ROUND_LABELS = {
-    "open": _l("open for declarations"),
-    "review": _l("in review"),
-    "allocated": _l("allocation computed"),
-    "finalized": _l("finalized"),
-    "paid": _l("paid out"),
+    RoundState.OPEN: _l("open for declarations"),
+    RoundState.REVIEW: _l("in review"),
+    RoundState.ALLOCATED: _l("allocation computed"),
+    RoundState.FINALIZED: _l("finalized"),
+    RoundState.PAID: _l("paid out"),
 }
 
 METHOD_LABELS = {
@@ -21,19 +25,24 @@ METHOD_LABELS = {
 
 # The long form answers "where should my money go?" in the route form; the short one fits a table cell.
 ROUTE_LABELS = {
-    "cae": _l("Through a CAE (salary)"),
-    "invoice": _l("I invoice"),
-    "waive": _l("Left to the commons"),
-    "fund": _l("Given to the solidarity fund"),
+    PayoutRoute.CAE: _l("Through a CAE (salary)"),
+    PayoutRoute.INVOICE: _l("I invoice"),
+    PayoutRoute.WAIVE: _l("Left to the commons"),
+    PayoutRoute.FUND: _l("Given to the solidarity fund"),
 }
-ROUTE_SHORT_LABELS = {"cae": _l("CAE"), "invoice": _l("invoice"), "waive": _l("waived"), "fund": _l("to the fund")}
+ROUTE_SHORT_LABELS = {
+    PayoutRoute.CAE: _l("CAE"),
+    PayoutRoute.INVOICE: _l("invoice"),
+    PayoutRoute.WAIVE: _l("waived"),
+    PayoutRoute.FUND: _l("to the fund"),
+}
 
 
 # A context keeps "paid" apart from a contribution's "paid": French agrees the word with the noun.
 BATCH_LABELS = {
-    "pending": _lp("payout batch", "pending"),
-    "exported": _lp("payout batch", "exported"),
-    "paid": _lp("payout batch", "paid"),
+    BatchState.PENDING: _lp("payout batch", "pending"),
+    BatchState.EXPORTED: _lp("payout batch", "exported"),
+    BatchState.PAID: _lp("payout batch", "paid"),
 }
 
 

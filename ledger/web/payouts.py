@@ -14,21 +14,22 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, Regexp
 
-from ledger.accounts.money import format_euros
-from ledger.api.exports import signed_response
 from ledger.commons.models import Membership
 from ledger.commons.service import get_commons, require_role
 from ledger.errors import ValidationFailed
 from ledger.extensions import db
+from ledger.formatting import money
 from ledger.payouts import batches as batch_service
 from ledger.payouts import reconciliation, service
 from ledger.payouts.exports import salary_lines
 from ledger.payouts.invoices import invoice_summary
 from ledger.payouts.models import PayoutBatch
+from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.rounds.models import Round
 from ledger.web.auth import safe_next
-from ledger.web.guard import login_required
+from ledger.web.cae_admin import AccountantForm, CaeMemberForm
+from ledger.web.downloads import check_command, download
 from ledger.web.labels import ROUTE_LABELS
 
 blp = Blueprint("payout_pages", __name__)
@@ -43,6 +44,7 @@ class RouteForm(FlaskForm):
 
 class PaidForm(FlaskForm):
     paid_on = DateField(_l("Paid on"), validators=[Optional()])
+    bank_reference = StringField(_l("Bank reference"), validators=[Optional()])
 
 
 class PeriodForm(FlaskForm):
@@ -51,6 +53,15 @@ class PeriodForm(FlaskForm):
 
     period = StringField(
         _l("Payroll month (YYYY-MM)"), validators=[DataRequired(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use YYYY-MM."))]
+    )
+    form = SelectField(
+        _l("What to download"),
+        choices=[
+            SelectChoice("zip", _l("The file and its signature (zip)")),
+            SelectChoice("file", _l("The file only")),
+            SelectChoice("sig", _l("Its signature only (.sig)")),
+        ],
+        validators=[Optional()],
     )
 
 
@@ -82,7 +93,7 @@ def my_routes(me: Person):
         "payouts/my_routes.html",
         rows=rows,
         summary=invoice_summary(me),
-        euros=format_euros,
+        euros=money,
         labels=ROUTE_LABELS,
         caes=service.accountant_caes(me),
     )
@@ -130,12 +141,15 @@ def cae_page(me: Person, code: str):
         cae=cae,
         members=members,
         batches=batches,
-        euros=format_euros,
+        euros=money,
         total=batch_service.batch_total,
         period_form=PeriodForm(request.args),
         paid_form=PaidForm(),
         rounds={b.round_id: db.session.get(Round, b.round_id) for b in batches},
         can_export=service.is_accountant(me, cae),
+        check_command=check_command,
+        member_form=CaeMemberForm(formdata=None),
+        accountant_form=AccountantForm(formdata=None) if me.is_admin else None,
     )
 
 
@@ -148,7 +162,10 @@ def cae_salary_lines(me: Person, code: str):
     form = PeriodForm(request.args)
     if not form.validate():
         raise ValidationFailed(_("Use a month as YYYY-MM."), fields={"period": form.period.errors})
-    return signed_response(salary_lines.export(cae, form.period.data, me))
+    if not salary_lines.has_lines(cae, form.period.data):
+        flash(_("No salary line for %(period)s: there is nothing to download for this month.", period=form.period.data))
+        return redirect(url_for("payout_pages.cae_page", code=code))
+    return download(salary_lines.export(cae, form.period.data, me), form.form.data or "file")
 
 
 @blp.route("/caes/<code>/reconciliation")
@@ -157,7 +174,7 @@ def cae_reconciliation(me: Person, code: str):
     cae = service.get_cae(code)
     service.require_cae_access(me, cae)
     report = reconciliation.for_cae(cae, _late_days())
-    return render_template("payouts/reconciliation.html", title=cae.name, report=report, euros=format_euros)
+    return render_template("payouts/reconciliation.html", title=cae.name, report=report, euros=money)
 
 
 @blp.route("/commons/<slug>/payouts")
@@ -171,7 +188,7 @@ def commons_payouts(me: Person, slug: str):
         "payouts/reconciliation.html",
         title=commons.name,
         report=report,
-        euros=format_euros,
+        euros=money,
         paid_form=PaidForm(),
         payable_invoice=True,
     )
@@ -184,7 +201,11 @@ def mark_paid(me: Person, batch_id: int):
     form = PaidForm()
     if not form.validate_on_submit():
         raise ValidationFailed(_("Invalid payment date."), fields={"paid_on": form.paid_on.errors or ["invalid"]})
-    batch_service.mark_paid(batch, me, form.paid_on.data)
+    try:
+        batch_service.mark_paid(batch, me, form.paid_on.data, form.bank_reference.data)
+    except ValidationFailed as error:
+        flash(error.message, "error")
+        return redirect(safe_next(request.form.get("next")))
     flash(_("Batch %(id)s marked paid; its ledger transaction is written.", id=batch.id))
     return redirect(safe_next(request.form.get("next")))
 

@@ -10,22 +10,27 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ledger.accounts.receipts import round_entries_of
 from ledger.commons import service as commons_service
-from ledger.contributions.models import Category, Contribution
+from ledger.contributions.models import Contribution
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.extensions import db
+from ledger.formatting import money
 from ledger.governance.service import direct_change_allowed
-from ledger.people.auth import current_person
+from ledger.people.auth import current_person, login_required
 from ledger.people.models import Person
 from ledger.rounds import lifecycle, participation, service
-from ledger.rounds.allocation.words import money, render
+from ledger.rounds.allocation.words import render
 from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, AllocationLine, Round
-from ledger.rounds.rules import current_rules, propose_rules, rules_changes, rules_history
+from ledger.rounds.rules import propose_rules, rules_changes, rules_history, rules_in_force
+from ledger.rounds.summary import finalization_summary
 from ledger.timeutil import today
-from ledger.web.guard import login_required
-from ledger.web.labels import METHOD_LABELS, ROUND_LABELS
+from ledger.versions import version_state
+from ledger.web.fields import EurosField
+from ledger.web.labels import METHOD_LABELS, ROUND_LABELS, ROUTE_LABELS
+from ledger.web.validators import PlainText
 
 blp = Blueprint("rounds_pages", __name__)
 
@@ -46,16 +51,14 @@ def parse_weights(text: str) -> dict[str, Decimal]:
 
 
 class RulesForm(FlaskForm):
-    reason = TextAreaField(_l("Why this change"), validators=[DataRequired(), Length(min=3, max=2000)])
+    reason = TextAreaField(_l("Why this change"), validators=[DataRequired(), PlainText(required=True), Length(min=3, max=2000)])
     allocation_method = SelectField(
         _l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS]
     )
-    hourly_value = DecimalField(_l("Hourly value (€)"), places=2, validators=[DataRequired(), NumberRange(0, 1000)])
-    cap = DecimalField(
-        _l("Cap per person and round (€, empty for none)"), places=2, validators=[Optional(), NumberRange(0.01, 10_000_000)]
-    )
+    hourly_value = EurosField(_l("Hourly value (€)"), validators=[InputRequired()], maximum_cents=100_000)
+    cap = EurosField(_l("Cap per person and round (€, empty for none)"), validators=[Optional()], minimum_cents=1)
     levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
-    category_weights = StringField(_l("Category weights"), validators=[Length(max=500)])
+    category_weights = StringField(_l("Category weights"), validators=[PlainText(), Length(max=500)])
     min_vouches = IntegerField(_l("Vouches needed for work to count"), validators=[NumberRange(0, 50)])
     cadence = SelectField(_l("Round cadence"), choices=[SelectChoice(c, c) for c in CADENCES])
     declaration_days = IntegerField(_l("Days to declare after the period"), validators=[NumberRange(0, 60)])
@@ -69,17 +72,16 @@ class RulesForm(FlaskForm):
 class RoundForm(FlaskForm):
     period_start = DateField(_l("First day of the period"), validators=[DataRequired()])
     period_end = DateField(_l("Last day of the period"), validators=[DataRequired()])
-    envelope = DecimalField(_l("Envelope (€)"), places=2, validators=[DataRequired(), NumberRange(0, 10_000_000)])
+    envelope = EurosField(_l("Envelope (€)"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Why a round shorter than a week (manual cadence only)"), validators=[Length(max=2000)])
 
 
 class WhatIfForm(FlaskForm):
     allocation_method = SelectField(
         _l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS]
     )
-    hourly_value = DecimalField(_l("Hourly value (€)"), places=2, validators=[DataRequired(), NumberRange(0, 1000)])
-    cap = DecimalField(
-        _l("Cap per person and round (€, empty for none)"), places=2, validators=[Optional(), NumberRange(0.01, 10_000_000)]
-    )
+    hourly_value = EurosField(_l("Hourly value (€)"), validators=[InputRequired()], maximum_cents=100_000)
+    cap = EurosField(_l("Cap per person and round (€, empty for none)"), validators=[Optional()], minimum_cents=1)
     levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
 
 
@@ -87,26 +89,41 @@ class ActionForm(FlaskForm):
     pass
 
 
+class AdvanceForm(FlaskForm):
+    reason = TextAreaField(_l("Why move before the window ends"), validators=[Optional(), Length(max=lifecycle.REASON_MAX)])
+
+
+# The button names the state the round moves to.
+NEXT_ACTION = {"open": _l("Open the review"), "review": _l("Compute the allocation"), "allocated": _l("Finalize…")}
+
+
 class RequestForm(FlaskForm):
-    amount = DecimalField(_l("The amount you ask for (€)"), places=2, validators=[DataRequired(), NumberRange(0, 10_000_000)])
+    amount = EurosField(_l("The amount you ask for (€)"), validators=[InputRequired()])
 
 
-def to_cents(euros: Decimal | None) -> int | None:
-    return None if euros is None else int((Decimal(euros) * 100).to_integral_value())
+# The service names fields as the API does; the pages' fields that hold them.
+FORM_FIELDS = {
+    "envelope_cents": "envelope",
+    "hourly_value_cents": "hourly_value",
+    "cap_cents": "cap",
+    "levy_rate": "levy_percent",
+}
+
+
+def show_errors(form, error: LedgerError) -> None:
+    """A service's refusal beside the fields it names ("category_weights.care" under category_weights)."""
+    for name, messages in (error.fields or {"": [error.message]}).items():
+        target = getattr(form, FORM_FIELDS.get(name, name.split(".")[0]), None) if name else None
+        (target.errors if target is not None else form.form_errors).extend(messages)
 
 
 def is_steward(commons) -> bool:
-    me = current_person()
-    if me is None:
-        return False
-    member = commons_service.membership(commons, me)
-    return me.is_admin or (member is not None and member.role == "steward")
+    return commons_service.can_steward(commons, current_person())
 
 
 def prefill(form, version) -> None:
     form.allocation_method.data = version.allocation_method
-    form.hourly_value.data = Decimal(version.hourly_value_cents) / 100
-    form.cap.data = None if version.cap_cents is None else Decimal(version.cap_cents) / 100
+    form.hourly_value.data, form.cap.data = version.hourly_value_cents, version.cap_cents
     form.levy_percent.data = Decimal(version.levy_rate) * 100
     if hasattr(form, "category_weights"):
         form.category_weights.data = ", ".join(f"{k}={v}" for k, v in (version.category_weights or {}).items())
@@ -125,12 +142,7 @@ def rules(slug):
     if form.is_submitted() and not steward:
         abort(403)
     if steward and form.validate_on_submit():
-        weights = form.category_weights.parsed
-        known = set(db.session.scalars(select(Category.code).where(Category.commons_id == commons.id)))
-        unknown = sorted(set(weights) - known)
-        if unknown:
-            form.category_weights.errors.append(_("Unknown categories: %(names)s.", names=", ".join(unknown)))
-        else:
+        try:
             version = propose_rules(
                 commons,
                 current_person(),
@@ -138,25 +150,31 @@ def rules(slug):
                 form.effective_from.data,
                 {
                     "allocation_method": form.allocation_method.data,
-                    "hourly_value_cents": to_cents(form.hourly_value.data),
-                    "cap_cents": to_cents(form.cap.data),
+                    "hourly_value_cents": form.hourly_value.data,
+                    "cap_cents": form.cap.data,
                     "levy_rate": (form.levy_percent.data / 100).normalize(),
-                    "category_weights": weights,
+                    "category_weights": form.category_weights.parsed,
                     "min_vouches": form.min_vouches.data,
                     "cadence": form.cadence.data,
                     "declaration_days": form.declaration_days.data,
                     "review_days": form.review_days.data,
                 },
             )
+        except LedgerError as error:
+            show_errors(form, error)
+        else:
             flash(_("Version %(n)s of the rules is recorded.", n=version.version))
             return redirect(url_for("rounds_pages.rules", slug=slug))
     elif not form.is_submitted():
-        prefill(form, current_rules(commons.id))
+        prefill(form, rules_in_force(commons.id))
     history = rules_history(commons.id)
     authors = {
         p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([v.author_id for v in history])))
     }
-    versions = [(v, rules_changes(history[i - 1] if i else None, v)) for i, v in enumerate(history)][::-1]
+    in_force_now = rules_in_force(commons.id)
+    versions = [
+        (v, rules_changes(history[i - 1] if i else None, v), version_state(v, in_force_now)) for i, v in enumerate(history)
+    ][::-1]
     return render_template(
         "rounds/rules.html", commons=commons, versions=versions, authors=authors, form=form, steward=steward, money=money
     )
@@ -175,13 +193,12 @@ def commons_rounds(slug):
                 commons,
                 period_start=form.period_start.data,
                 period_end=form.period_end.data,
-                envelope_cents=to_cents(form.envelope.data),
+                envelope_cents=form.envelope.data,
                 created_by=current_person(),
+                reason=form.reason.data,
             )
         except LedgerError as error:
-            for name, messages in error.fields.items():
-                target = {"envelope_cents": form.envelope}.get(name, getattr(form, name, None))
-                (target.errors if target is not None else form.form_errors).extend(messages)
+            show_errors(form, error)
         else:
             flash(_("Round opened."))
             return redirect(url_for("rounds_pages.round_page", round_id=round_.id))
@@ -211,7 +228,8 @@ def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=
     simulated_lines = [(line, render(line.steps)) for line in simulated.lines] if simulated else []
     ids = {line.person_id for line, _ in lines + simulated_lines}
     names = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
-    if what_if_form is None and is_steward(commons) and round_.state in ("open", "review", "allocated"):
+    steward = is_steward(commons)
+    if what_if_form is None and steward and service.can_what_if(round_):
         what_if_form = WhatIfForm(formdata=None)
         prefill(what_if_form, round_.rule_version)
     return render_template(
@@ -222,15 +240,31 @@ def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=
         names=names,
         me=me,
         can_see=can_see,
-        steward=is_steward(commons),
+        steward=steward,
+        can_advance=steward and lifecycle.can_advance(round_),
+        can_recompute=steward and service.can_recompute(round_),
         action_form=ActionForm(),
         what_if_form=what_if_form,
         simulated=simulated,
         simulated_lines=simulated_lines,
         money=money,
         carried=service.carried_over_from(round_) if can_see else [],
+        advance_form=AdvanceForm(formdata=None),
+        next_action=NEXT_ACTION.get(round_.state),
+        window_end=lifecycle.window_end(round_),
+        early=lifecycle.is_early(round_),
+        history=history_view(round_) if can_see else [],
+        my_entries=round_entries_of(round_.id, me.id) if me and round_.state in ("finalized", "paid") else [],
         **participation_view(round_, me, member, request_form=request_form, points_errors=points_errors),
     ), status
+
+
+def history_view(round_: Round) -> list[tuple]:
+    """The round's steps with the name of who took each (None: the scheduler)."""
+    events = lifecycle.history(round_)
+    ids = {e.actor_id for e in events if e.actor_id}
+    names = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
+    return [(event, names.get(event.actor_id)) for event in events]
 
 
 def participation_view(round_: Round, me: Person | None, member, *, request_form=None, points_errors=None) -> dict:
@@ -248,7 +282,7 @@ def participation_view(round_: Round, me: Person | None, member, *, request_form
         if round_.state in ("open", "review"):
             if request_form is None:
                 mine = next((r.amount_cents for r in rows if r.person_id == me.id), None)
-                request_form = RequestForm(formdata=None, amount=None if mine is None else Decimal(mine) / 100)
+                request_form = RequestForm(formdata=None, amount=mine)
             view["request_form"] = request_form
     if method in ("peer", "hybrid") and round_.state == "review" and member.can_review:
         given = participation.points_given(round_, me)
@@ -278,7 +312,7 @@ def state_request(me, round_id):
     form = RequestForm()
     if not form.validate_on_submit():
         return page(round_, request_form=form, status=422)
-    participation.state_request(round_, me, to_cents(form.amount.data))
+    participation.state_request(round_, me, form.amount.data)
     flash(_("Your request is recorded; every member of the commons can see it."))
     return redirect(url_for("rounds_pages.round_page", round_id=round_id) + "#participation")
 
@@ -315,12 +349,45 @@ def give_points(me, round_id):
 @blp.post("/rounds/<int:round_id>/advance")
 @login_required
 def advance(me, round_id):
+    """Open the review or compute the allocation; finalizing goes through its confirmation page."""
     round_ = service.get_round(round_id)
     commons_service.require_role(round_.commons, me, "steward")
-    if ActionForm().validate_on_submit():
-        lifecycle.advance(round_)
-        flash(_("The round is now %(state)s.", state=ROUND_LABELS[round_.state]))
+    if round_.state == "allocated":
+        return redirect(url_for("rounds_pages.confirm_finalize", round_id=round_id))
+    form = AdvanceForm()
+    if form.validate_on_submit():
+        try:
+            lifecycle.advance(round_, me, form.reason.data)
+        except ValidationFailed as error:
+            flash(error.message, "error")
+        else:
+            flash(_("The round is now %(state)s.", state=ROUND_LABELS[round_.state]))
     return redirect(url_for("rounds_pages.round_page", round_id=round_id))
+
+
+@blp.route("/rounds/<int:round_id>/finalize", methods=["GET", "POST"])
+@login_required
+def confirm_finalize(me, round_id):
+    """What finalizing will write, stated in full; the entries are written only from this page."""
+    round_ = service.get_round(round_id)
+    commons_service.require_role(round_.commons, me, "steward")
+    if round_.state != "allocated":
+        flash(_("Only a round whose allocation is computed can be finalized."), "error")
+        return redirect(url_for("rounds_pages.round_page", round_id=round_id))
+    form = ActionForm()
+    if form.validate_on_submit():
+        lifecycle.advance(round_, me)
+        flash(_("The round is finalized: its entries are written to the ledger."))
+        return redirect(url_for("rounds_pages.round_page", round_id=round_id))
+    return render_template(
+        "rounds/finalize.html",
+        round=round_,
+        commons=round_.commons,
+        summary=finalization_summary(round_),
+        form=form,
+        money=money,
+        route_names=ROUTE_LABELS,
+    )
 
 
 @blp.post("/rounds/<int:round_id>/recompute")
@@ -346,11 +413,9 @@ def what_if(me, round_id):
         round_,
         {
             "allocation_method": form.allocation_method.data,
-            "hourly_value_cents": to_cents(form.hourly_value.data),
-            "cap_cents": to_cents(form.cap.data),
+            "hourly_value_cents": form.hourly_value.data,
+            "cap_cents": form.cap.data,
             "levy_rate": (form.levy_percent.data / 100).normalize(),
         },
     )
-    response = page(round_, what_if_form=form, simulated=allocation)
-    db.session.rollback()  # a simulation stores nothing
-    return response
+    return page(round_, what_if_form=form, simulated=allocation)

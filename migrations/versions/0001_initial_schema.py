@@ -7,12 +7,53 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from ledger.database import guards_for
-
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# Frozen here from ledger/database.py as it stood at this revision: a migration never imports
+# live code, so that a later change to the application cannot change what this revision creates.
+# Database-level guards for the ledger. On PostgreSQL a deferred constraint trigger refuses, at
+# commit, any transaction whose postings do not sum to zero; on both engines UPDATE and DELETE of
+# ledger rows are refused, so that even a bug (or a hurried operator) cannot rewrite history.
+POSTGRES_GUARDS = [
+    """
+    CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger AS $$
+    BEGIN
+        RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME;
+    END $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE OR REPLACE FUNCTION ledger_check_balance() RETURNS trigger AS $$
+    DECLARE total bigint; n integer;
+    BEGIN
+        SELECT COALESCE(SUM(amount_cents), 0), COUNT(*) INTO total, n
+          FROM ledger_postings WHERE transaction_id = NEW.transaction_id;
+        IF total <> 0 OR n < 2 THEN
+            RAISE EXCEPTION 'ledger transaction % does not balance (sum %, % postings)', NEW.transaction_id, total, n;
+        END IF;
+        RETURN NULL;
+    END $$ LANGUAGE plpgsql
+    """,
+    "CREATE TRIGGER ledger_postings_append_only BEFORE UPDATE OR DELETE ON ledger_postings "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
+    "CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE OR DELETE ON ledger_transactions "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
+    "CREATE CONSTRAINT TRIGGER ledger_postings_balance AFTER INSERT ON ledger_postings "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balance()",
+]
+
+SQLITE_GUARDS = [
+    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+    f"BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: {op} on {table} refused'); END"
+    for table in ("ledger_postings", "ledger_transactions")
+    for op in ("UPDATE", "DELETE")
+]
+
+
+def guards_for(dialect: str) -> list[str]:
+    return POSTGRES_GUARDS if dialect == "postgresql" else SQLITE_GUARDS
 
 
 def upgrade() -> None:

@@ -1,14 +1,14 @@
 """governance: decision procedure in the rules, colleges, rule proposals, the decision register
 
 Revision ID: 0008_governance
-Revises: 0005_books
+Revises: 0002_fund_guard
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_governance"
-down_revision = "0005_books"
+down_revision = "0002_fund_guard"
 branch_labels = None
 depends_on = None
 

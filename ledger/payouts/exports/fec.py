@@ -30,7 +30,7 @@ from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.money import format_euros
 from ledger.accounts.numbering import FUND_ENTITY, FecEntryNumber
 from ledger.commons.models import Commons
-from ledger.commons.service import membership
+from ledger.commons.service import can_steward
 from ledger.errors import Conflict, Forbidden, field_error
 from ledger.extensions import db
 from ledger.legal import Identity, fiscal_year
@@ -74,8 +74,7 @@ BALANCE_CLASSES = "12345"
 
 def may_export(person: Person, commons: Commons) -> bool:
     """Admins, stewards of the commons and CAE accountants (the FEC holds no personal data)."""
-    found = membership(commons, person)
-    return person.is_admin or (found is not None and found.role == "steward") or person.has_role(ROLE_CAE_ACCOUNTANT)
+    return can_steward(commons, person) or person.has_role(ROLE_CAE_ACCOUNTANT)
 
 
 def require_may_export(person: Person, commons: Commons) -> None:

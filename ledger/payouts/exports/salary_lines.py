@@ -226,6 +226,12 @@ def collect(cae: Cae, period: str) -> tuple[list[SalaryLine], list[PayoutBatch]]
     return lines, batches
 
 
+def has_lines(cae: Cae, period: str) -> bool:
+    """Whether the month has anything to pay through this CAE (an empty file helps nobody)."""
+    lines, _batches = collect(cae, period)
+    return bool(lines)
+
+
 def export(cae: Cae, period: str, actor: Person | None, analytic: bool = False) -> SignedExport:
     """Build and sign the file, mark the month's pending batches exported, record the export.
 

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
+from ledger.accounts.money import round_half_up
+from ledger.formatting import plain, to_decimal
 from ledger.rounds.allocation.model import Allocation, Line, RoundInput, Step
+
+# Steps keep numbers in their language-neutral form ("57.5", "33.33"); ``words`` formats them
+# for each reader.
+hours_text = plain
 
 
 def percent(value: Fraction | Decimal) -> str:
-    """A ratio as a percentage with at most two decimals: 0.05 → "5", 1/3 → "33.33"."""
-    number = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) else Decimal(value)
-    text = f"{(number * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def hours_text(value: Decimal) -> str:
-    text = f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """A ratio as a percentage number with at most two decimals: 0.05 → "5", 1/3 → "33.33"."""
+    return plain(to_decimal(value) * 100)
 
 
 def hours_by_category(inp: RoundInput) -> dict[int, dict[str, Decimal]]:
@@ -53,7 +52,7 @@ def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by
     if rules.method == "self":
         add("self_request", requested=extra["requests"][line.person_id])
     else:
-        uncapped = int((line.weighted_hours * rules.hourly_value_cents).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        uncapped = round_half_up(line.weighted_hours * rules.hourly_value_cents)
         add("time_claim", rate=rules.hourly_value_cents, weighted=hours_text(line.weighted_hours), amount=uncapped)
     if rules.cap_cents is not None and line.claim_cents == rules.cap_cents:
         add("cap", cap=rules.cap_cents, claim=line.claim_cents)
@@ -88,10 +87,7 @@ def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by
     add("levy", rate=percent(rules.levy_rate), levy=line.levy_cents, net=line.net_cents)
     short = line.claim_cents - line.gross_cents
     if short > 0 and line.route in ("cae", "invoice"):
-        if line.topup_cents:
-            add("topup", shortfall=short, topup=line.topup_cents, ratio=percent(inp.fund.topup_ratio))
-        else:
-            add("no_topup", shortfall=short)
+        fund_steps(line, inp, short, add)
     if line.route == "cae" and line.cae_id is not None:
         route = inp.routes[line.person_id]
         add(
@@ -109,3 +105,29 @@ def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by
     else:
         add("route_invoice", paid=line.paid_cents)
     return steps
+
+
+def fund_steps(line: Line, inp: RoundInput, short: int, add) -> None:
+    """Why the fund added what it did to a claim the envelope fell ``short`` of (or nothing)."""
+    fund = inp.fund
+    if not fund.admitted:
+        add("fund_not_admitted", shortfall=short)
+        return
+    if not line.hours:
+        add("no_topup_no_hours", shortfall=short)
+        return
+    if line.fund_claim_cents < line.claim_cents:
+        add(
+            "fund_claim_bounded",
+            hours=hours_text(line.hours),
+            rate=inp.rules.hourly_value_cents,
+            amount=line.fund_claim_cents,
+        )
+        short = max(0, line.fund_claim_cents - line.gross_cents)
+    if line.topup_cents:
+        add("topup", shortfall=short, topup=line.topup_cents, ratio=percent(fund.topup_ratio))
+    if line.topup_capped:
+        cap = fund.per_person_cap_cents or 0
+        add("topup_period_cap", cap=cap, already=cap - (fund.cap_for(line.person_id) or 0), topup=line.topup_cents)
+    elif not line.topup_cents:
+        add("no_topup", shortfall=short)

@@ -26,11 +26,23 @@ class Rules:
 
 @dataclass(frozen=True)
 class FundTerms:
-    """What the solidarity fund may give to this round."""
+    """What the solidarity fund may give to this round.
+
+    ``admitted``: whether the fund manager admitted the commons (else no top-up at all).
+    ``cap_left``: per person, what the per-person cap still allows in the fund's period once the
+    top-ups already granted to them (any commons) are counted; a person not listed has the whole cap.
+    """
 
     topup_ratio: Decimal
     per_person_cap_cents: int | None
     available_cents: int
+    admitted: bool = True
+    cap_left: dict[int, int] = field(default_factory=dict)
+
+    def cap_for(self, person_id: int) -> int | None:
+        if self.per_person_cap_cents is None:
+            return None
+        return self.cap_left.get(person_id, self.per_person_cap_cents)
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,10 @@ class Line:
     cae_id: int | None = None
     cae_contribution_cents: int = 0
     salary_budget_cents: int = 0
+    # The part of the claim the fund may cover (validated work only), and whether the
+    # per-person cap of the fund's period held the top-up down.
+    fund_claim_cents: int = 0
+    topup_capped: bool = False
     steps: list[Step] = field(default_factory=list)
 
     @property

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ledger.accounts.money import apply_rate, round_half_up, split_largest_remainder
 from ledger.rounds.allocation.explain import explain, hours_by_category
-from ledger.rounds.allocation.model import PAID_ROUTES, Allocation, FundTerms, Line, RoundInput, Route
+from ledger.rounds.allocation.model import PAID_ROUTES, Allocation, FundTerms, Line, RoundInput, Route, Rules
 from ledger.rounds.allocation.shares import shares, weighted_hours
 
 
@@ -36,7 +36,7 @@ def allocate(inp: RoundInput) -> Allocation:
     for line in lines:
         line.levy_cents = apply_rate(line.gross_cents, inp.rules.levy_rate)
         line.net_cents = line.gross_cents - line.levy_cents
-    requested, granted = apply_topups(lines, inp.fund)
+    requested, granted = apply_topups(lines, inp.fund, inp.rules)
     for line in lines:
         route_line(line, inp.routes.get(line.person_id, Route()))
     allocation = Allocation(
@@ -54,26 +54,45 @@ def allocate(inp: RoundInput) -> Allocation:
     return allocation
 
 
+def fund_claim(line: Line, rules: Rules) -> int:
+    """The part of a claim the fund may cover: validated work only.
+
+    No counted hours, nothing. Under `self` and `peer` the claim is not the time claim of the
+    person's own work (an amount asked, a share of points), so the fund covers it only up to the
+    counted hours at the reference hourly value.
+    """
+    if not line.hours:
+        return 0
+    if rules.method in ("self", "peer"):
+        return min(line.claim_cents, round_half_up(line.hours * rules.hourly_value_cents))
+    return line.claim_cents
+
+
 def shortfall(line: Line) -> int:
-    """What the envelope could not pay of a claim, for people whose money is paid to them."""
-    return max(0, line.claim_cents - line.gross_cents) if line.route in PAID_ROUTES else 0
+    """What the envelope could not pay of the claim the fund covers, for people whose money is paid to them."""
+    return max(0, line.fund_claim_cents - line.gross_cents) if line.route in PAID_ROUTES else 0
 
 
-def apply_topups(lines: list[Line], fund: FundTerms) -> tuple[int, int]:
+def apply_topups(lines: list[Line], fund: FundTerms, rules: Rules) -> tuple[int, int]:
     """Share the fund's grant by shortfall; returns (asked of the fund, granted).
 
-    The grant is the shortfall times the fund's ratio, never more than the fund has available;
-    a per-person cap holds a part down and the excess stays in the fund (it is not redistributed).
+    The grant is the shortfall times the fund's ratio, never more than the fund has available,
+    and nothing for a commons the fund has not admitted. The per-person cap counts what the fund
+    already granted the person in its period (``FundTerms.cap_left``): it holds a part down and
+    the excess stays in the fund (it is not redistributed).
     """
+    for line in lines:
+        line.fund_claim_cents = fund_claim(line, rules)
     shortfalls = {line.person_id: shortfall(line) for line in lines}
     requested = round_half_up(sum(shortfalls.values()) * fund.topup_ratio)
-    grant = max(0, min(requested, fund.available_cents))
+    grant = max(0, min(requested, fund.available_cents)) if fund.admitted else 0
     parts = split_largest_remainder(grant, shortfalls) if grant else {}
     granted = 0
     for line in lines:
         part = parts.get(line.person_id, 0)
-        if fund.per_person_cap_cents is not None:
-            part = min(part, fund.per_person_cap_cents)
+        cap = fund.cap_for(line.person_id)
+        if cap is not None and part > cap:
+            line.topup_capped, part = True, cap
         line.topup_cents = part
         granted += part
     return requested, granted

@@ -4,32 +4,20 @@ from __future__ import annotations
 
 import json
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ledger.accounts.money import format_euros
+from ledger.formatting import money, number
 from ledger.rounds.allocation.model import Step
 
-
-def money(cents: int) -> str:
-    if str(get_locale() or "en").startswith("fr"):
-        return f"{format_euros(cents)} €"
-    return f"€{format_euros(cents, decimal_sep='.')}"
-
-
-# Parameters holding decimal numbers (hours, weights) as text such as "57.5".
-DECIMAL_PARAMS = ("hours", "weighted", "weight")
-
-
-def decimal_text(text: str) -> str:
-    """ "57.5" stays in English and reads "57,5" in French."""
-    return text.replace(".", ",") if str(get_locale() or "en").startswith("fr") else text
+# Parameters holding decimal numbers (hours, weights, percentages) as text such as "57.5";
+# amounts are whole cents (int); anything else (a category, a CAE's code) is shown as it is.
+DECIMAL_PARAMS = ("hours", "weighted", "weight", "share", "time_share", "peer_share", "time_weight", "rate", "ratio")
 
 
 def sentence(step: Step) -> str:
     """One step as a sentence; amounts and decimal numbers are formatted for the reader's language."""
     p = {
-        key: (money(value) if isinstance(value, int) else decimal_text(value) if key in DECIMAL_PARAMS else value)
+        key: (money(value) if isinstance(value, int) else number(value) if key in DECIMAL_PARAMS else value)
         for key, value in step.params.items()
     }
     k = step.key
@@ -82,6 +70,29 @@ def sentence(step: Step) -> str:
     if k == "no_topup":
         return _(
             "The envelope fell %(shortfall)s short of your claim, and the solidarity fund could not add anything this time.", **p
+        )
+    if k == "fund_not_admitted":
+        return _(
+            "The envelope fell %(shortfall)s short of your claim; this commons is not admitted to the solidarity "
+            "fund (the fund manager decides), so the fund adds nothing.",
+            **p,
+        )
+    if k == "no_topup_no_hours":
+        return _(
+            "The envelope fell %(shortfall)s short of your claim; the solidarity fund tops up validated work only, "
+            "and you have no counted hours in this round, so it adds nothing.",
+            **p,
+        )
+    if k == "fund_claim_bounded":
+        return _(
+            "The solidarity fund covers validated work only: %(hours)s counted hours at %(rate)s per hour, %(amount)s at most.",
+            **p,
+        )
+    if k == "topup_period_cap":
+        return _(
+            "The solidarity fund gives one person at most %(cap)s per month across all commons; %(already)s was "
+            "already granted to you this month, so it adds %(topup)s.",
+            **p,
         )
     if k == "route_cae":
         return _(

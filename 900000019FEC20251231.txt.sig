@@ -1,1 +1,0 @@
-pq5/VgqefuxxKlkvIE54IbWKpA3g5thck0FQKb+JLfQx2bg23/824EY0KjW43g6eFfvM+5KIWDMXhe74i0BnDg==

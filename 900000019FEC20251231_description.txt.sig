@@ -1,1 +1,0 @@
-npTxrGB/CgBEh7p4bxoBqyQtInunNIf0Yg34EVoC1ytFnVqSI1aya+WGS3sgxECV4J0iLcSytf/Wb26zvvgBBw==
