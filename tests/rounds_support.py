@@ -90,11 +90,11 @@ def open_round(client, world: World, start: str, end: str, envelope: int) -> dic
     return response.get_json()
 
 
-def advance(client, world: World, round_id: int, times: int = 1) -> dict:
+def advance(client, world: World, round_id: int, times: int = 1, reason: str | None = "the test moves on") -> dict:
     for _ in range(times):
         # Tests do not wait for the declaration and review windows: the steward says why.
         response = client.post(
-            f"/api/v1/rounds/{round_id}/advance", json={"reason": "the test moves on"}, headers=world.steward.headers
+            f"/api/v1/rounds/{round_id}/advance", json={"reason": reason} if reason else None, headers=world.steward.headers
         )
         assert response.status_code == 200, response.get_json()
     return response.get_json()

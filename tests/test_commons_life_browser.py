@@ -72,6 +72,7 @@ def test_a_new_commons_is_set_up_in_the_browser(live, browser_page):
     page.get_by_role("link", name="Create a commons").click()
     page.get_by_label("Name", exact=True).fill("Vélo partagé")
     page.get_by_label(re.compile("^Short name")).fill("velo")
+    page.get_by_label(re.compile("^Started on")).fill((today() - timedelta(days=60)).isoformat())
     page.get_by_role("button", name="Create the commons").click()
     expect(page.get_by_role("heading", name="Manage Vélo partagé")).to_be_visible()
     assert serious_violations(page) == []

@@ -27,7 +27,10 @@ def prepare(app) -> None:
         for email, name in (("mathis@example.org", "Mathis Girard"), ("lea@example.org", "Léa Fontaine")):
             create_person(email, name, PASSWORD)
         create_person("theo@example.org", "Théo Marchand", PASSWORD)
-        commons = create_commons("roue-libre", "La Roue Libre", "Atelier vélo", steward)
+        admin = create_person("admin@example.org", "Alix Admin", PASSWORD, admin=True)
+        commons = create_commons(
+            "roue-libre", "La Roue Libre", "Atelier vélo", admin, steward=steward, started_on=today() - timedelta(days=365)
+        )
         for email in ("mathis@example.org", "lea@example.org", "theo@example.org"):
             add_member(commons, email, "member")
         record_income(

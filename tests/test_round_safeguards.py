@@ -73,7 +73,7 @@ def test_leaving_open_before_the_declaration_window_ends_needs_a_reason_kept_in_
 def test_a_round_whose_windows_have_passed_moves_without_a_reason(client, world):
     declare(world, world.people["ana"], "2", date(2026, 1, 5))
     round_id = open_round(client, world, "2026-01-01", "2026-01-31", 10_000)["id"]
-    body = advance(client, world, round_id, times=2)
+    body = advance(client, world, round_id, times=2, reason=None)
     assert body["state"] == "allocated"
     assert [(h["to_state"], h["early"], h["reason"]) for h in body["history"]] == [
         ("review", False, None),
