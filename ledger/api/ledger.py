@@ -54,10 +54,13 @@ class TransactionPage(Schema):
     items = fields.List(fields.Nested(TransactionOut))
 
 
-class TransactionQuery(Schema):
+class PageQuery(Schema):
     # The API's one paging convention (as GET /contributions): limit and offset.
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class TransactionQuery(PageQuery):
     commons_id = Id(load_default=None)
     round_id = Id(load_default=None)
     kind = fields.String(load_default=None, validate=validate.Length(max=40))
@@ -190,7 +193,7 @@ class SigningKey(MethodView):
 
 @blp.route("/ledger/checkpoints")
 class Checkpoints(MethodView):
-    @blp.arguments(TransactionQuery, location="query")  # the one paging convention: limit and offset
+    @blp.arguments(PageQuery, location="query")
     @blp.response(200, CheckpointPage)
     def get(self, query):
         """Signed checkpoints, oldest first: save one, check later that the ledger extends it."""
