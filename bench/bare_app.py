@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from flask import Flask, jsonify, request
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, event, insert
 
-from ledger.database import SQLITE_PRAGMAS
+from ledger.database import apply_sqlite_pragmas
 
 metadata = MetaData()
 rows = Table(
@@ -28,12 +28,7 @@ def create_app() -> Flask:
     if engine.dialect.name == "sqlite":
         # The service's own pragmas (WAL, synchronous=NORMAL): a baseline syncing the disk on every
         # commit would flatter the service's ratio.
-        @event.listens_for(engine, "connect")
-        def on_connect(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            for pragma in SQLITE_PRAGMAS:
-                cursor.execute(pragma)
-            cursor.close()
+        event.listen(engine, "connect", lambda dbapi_connection, _record: apply_sqlite_pragmas(dbapi_connection))
 
     metadata.create_all(engine, checkfirst=True)
     app.extensions["bare_engine"] = engine

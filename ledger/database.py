@@ -84,6 +84,14 @@ def create_private_sqlite_file(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+def apply_sqlite_pragmas(dbapi_connection) -> None:
+    """Run ``SQLITE_PRAGMAS`` on a new driver connection."""
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
 def configure_engine(app: Flask) -> None:
     """SQLite: foreign keys on, WAL, and transactions that take the write lock up front when they
     may write (IMMEDIATE), so that writers queue instead of failing, while reads run side by side."""
@@ -97,10 +105,7 @@ def configure_engine(app: Flask) -> None:
     def on_connect(dbapi_connection, _record):
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        for pragma in SQLITE_PRAGMAS:
-            cursor.execute(pragma)
-        cursor.close()
+        apply_sqlite_pragmas(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
