@@ -3,6 +3,7 @@ first signed checkpoint, and the old signatures stay and are still verified."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import pytest
@@ -14,15 +15,17 @@ from ledger.accounts.chain import GENESIS, PostingData, TransactionData, link_ha
 from ledger.accounts.signing import load_or_create
 from ledger.extensions import db
 from ledger.migrate import alembic_config, upgrade
-from tests.conftest import ENGINE, PG_URL, fresh_pg_database
+from tests.conftest import ENGINE, PG_URL, REQUIRE_PG, _unavailable, fresh_pg_database, worker_id
 
 
 @pytest.fixture
-def legacy_url(tmp_path):
+def legacy_url(tmp_path, request):
     if ENGINE == "postgresql":
         if not PG_URL:
-            pytest.skip("PostgreSQL not available")
-        return fresh_pg_database(PG_URL, "ledger_test_legacy")
+            _unavailable("PostgreSQL (LEDGER_TEST_POSTGRES_URL)", REQUIRE_PG)
+        # One database per worker (and per checkout sharing the server), as conftest names its own.
+        tag = os.environ.get("LEDGER_TEST_DB_TAG", "")
+        return fresh_pg_database(PG_URL, f"ledger_test_legacy_{tag}{worker_id(request)}")
     return f"sqlite:///{tmp_path / 'legacy.db'}"
 
 
