@@ -9,6 +9,7 @@ value with it, then forgets the old ones.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -29,14 +30,38 @@ def load_keys() -> list[bytes]:
         return [k.strip().encode() for k in configured.split(",") if k.strip()]
     path = _key_file()
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return load_keys()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(Fernet.generate_key().decode() + "\n")
+        _create_key_file(path)
     return [line.strip().encode() for line in path.read_text().splitlines() if line.strip()]
+
+
+def _create_key_file(path: Path) -> None:
+    """Create the key file whole, at once: a concurrent reader sees no file or a full one.
+
+    The key is written to a private temporary file that is then hard-linked into place; the link
+    fails if another worker won the race, and that worker's key is the one everybody uses.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _write_temporary(path, Fernet.generate_key().decode() + "\n")
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+
+
+def _write_temporary(path: Path, text: str) -> Path:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:  # mkstemp creates it readable by its owner only
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Path(name)
+
+
+def _replace_key_file(path: Path, keys: list[bytes]) -> None:
+    """Rewrite the key file atomically, so that no reader ever sees it half written."""
+    os.replace(_write_temporary(path, "\n".join(k.decode() for k in keys) + "\n"), path)
 
 
 def _fernet() -> MultiFernet:
@@ -70,7 +95,7 @@ def rotate(rows, attribute: str) -> int:
     path = _key_file()
     old_keys = load_keys()
     new_key = Fernet.generate_key()
-    path.write_text("\n".join([new_key.decode(), *(k.decode() for k in old_keys)]) + "\n")
+    _replace_key_file(path, [new_key, *old_keys])
     return reencrypt(rows, attribute)
 
 
@@ -88,4 +113,4 @@ def forget_old_keys() -> None:
     """After a committed rotation: keep only the newest key in the key file."""
     path = _key_file()
     keys = load_keys()
-    path.write_text(keys[0].decode() + "\n")
+    _replace_key_file(path, keys[:1])

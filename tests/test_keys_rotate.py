@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import threading
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from payouts_support import payroll_scenario
 
+from ledger import crypto
 from ledger.crypto import decrypt
 from ledger.extensions import db
 from ledger.payouts.models import CaeMembership
@@ -45,3 +47,26 @@ def test_rotation_is_refused_when_keys_come_from_the_environment(make_app):
     with app.app_context():
         result = LedgerRunner(app).invoke(["keys", "rotate"])
     assert result.exit_code == 1 and "LEDGER_DATA_KEY" in result.output
+
+
+def test_first_use_of_the_key_file_by_many_threads_gives_everyone_the_same_key(app):
+    """A worker reading while another creates the key file must never see it empty (CI saw a 500)."""
+    key_file = Path(app.config["LEDGER_DATA_KEY_FILE"])
+    key_file.unlink(missing_ok=True)
+    barrier = threading.Barrier(16)
+    seen: list[list[bytes]] = []
+
+    def first_use():
+        with app.app_context():
+            barrier.wait()
+            seen.append(crypto.load_keys())
+
+    threads = [threading.Thread(target=first_use) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 16 and all(keys == seen[0] for keys in seen) and len(seen[0]) == 1
+    assert key_file.read_text().strip().encode() == seen[0][0]
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert [p.name for p in key_file.parent.iterdir() if p.name.startswith(".data_keys")] == []
