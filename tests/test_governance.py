@@ -330,7 +330,7 @@ def test_the_register_follow_up_needs_a_reason_to_abandon(client, voters):
     assert done.get_json()["follow_up"] == "abandoned" and done.get_json()["follow_up_note"] == "the grant fell through"
 
 
-def test_a_finalized_round_is_in_the_register(client, voters):
+def test_a_finalized_round_is_in_the_register_with_why_it_moved_early(client, voters):
     from tests.rounds_support import advance, declare
 
     world = World("velo", voters["steward"], {"ana": voters["ana"]})
@@ -338,9 +338,14 @@ def test_a_finalized_round_is_in_the_register(client, voters):
     last_month_end = today().replace(day=1) - timedelta(days=1)  # a whole month: rounds last a week at least
     declare(world, voters["ana"], "4", last_month_end.replace(day=2))
     round_id = open_round(client, world, last_month_end.replace(day=1).isoformat(), last_month_end.isoformat(), 10_000)["id"]
-    advance(client, world, round_id, 3)
+    advance(client, world, round_id, 1, reason="the assembly meets early")
+    advance(client, world, round_id, 2, reason="the review is done")
     entries = client.get("/api/v1/commons/velo/decisions").get_json()
     assert [(e["kind"], e["result"]) for e in entries] == [("round_finalized", "finalized")]
+    # Both windows were cut short: the register says why, as the round's history does.
+    assert entries[0]["early_reason"] == "the assembly meets early; the review is done"
+    page = client.get("/commons/velo/decisions?lang=en").get_data(as_text=True)
+    assert "Early, because: the assembly meets early; the review is done" in page
     db.session.remove()
     assert db.session.scalar(select(Decision.ref)) == f"round:{round_id}"
     assert db.session.get(Round, round_id).state == "finalized"
