@@ -96,7 +96,7 @@ def test_a_vote_below_quorum_does_not_adopt_and_the_rejection_keeps_its_votes(cl
     assert state_of(made["id"]) == "rejected" and versions() == [1, 2]
     after = proposal(client, made["id"])
     assert after["result"]["cast"] == 1 and after["result"]["eligible"] == 4 and after["result"]["quorum_met"] is False
-    assert "quorum not reached" in after["outcome"]
+    assert (after["outcome_code"], after["outcome_params"]) == ("quorum_not_met", {"cast": 1, "eligible": 4})
     entry = client.get("/api/v1/commons/velo/decisions").get_json()[0]
     assert (entry["kind"], entry["procedure"], entry["cast"], entry["eligible"], entry["result"]) == (
         "rule_rejected",
@@ -409,3 +409,57 @@ def test_with_colleges_a_member_outside_any_college_cannot_vote(client, voters):
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "no_college"
     assert vote(client, made["id"], voters["ana"], True).status_code == 201
     assert proposal(client, made["id"])["result"]["eligible"] == 1
+
+
+def test_an_outcome_is_stored_as_a_code_and_figures_and_read_in_the_readers_language(app, client, voters):
+    from flask_babel import refresh
+
+    from ledger.governance.outcomes import in_words
+
+    set_procedure(client, "velo", voters["steward"], decision_procedure="vote", quorum="0.5", majority="0.5")
+    made = propose(client, "velo", voters["ana"])
+    for name, approve in (("ana", True), ("bo", True), ("cy", False)):
+        assert vote(client, made["id"], voters[name], approve).status_code == 201
+    settle_by_scheduler(made["id"])
+    stored = db.session.get(RuleProposal, made["id"])
+    assert (stored.state, stored.outcome_code, stored.outcome_params) == (
+        "adopted",
+        "voted",
+        {"yes": "2/3", "cast": 3, "eligible": 4},
+    )
+    with app.test_request_context("/?lang=fr"):
+        refresh()
+        assert in_words(stored) == "Adoptée : 66,7 % de oui, pondéré par collège ; 3 votants sur 4."
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        assert in_words(stored) == "Adopted: 66.7 % yes, weighted by college; 3 of 4 voted."
+    read = proposal(client, made["id"])
+    assert (read["outcome_code"], read["outcome_params"]) == ("voted", {"yes": "2/3", "cast": 3, "eligible": 4})
+
+
+def test_the_migration_reads_the_former_english_outcomes_into_codes():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "migrations" / "versions" / "0012_gov2.py"
+    spec = importlib.util.spec_from_file_location("gov2", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.parsed("withdrawn", "vote", "withdrawn by its author") == ("withdrawn", {})
+    assert module.parsed("adopted", "steward", "agreed at the assembly") == ("steward", {"reason": "agreed at the assembly"})
+    assert module.parsed("rejected", "consent", "not adopted: 2 objection(s) left unanswered at the deadline") == (
+        "consent_blocked",
+        {"unanswered": 2},
+    )
+    assert module.parsed("adopted", "consent", "adopted by consent: 1 objection(s), all answered") == (
+        "consent_adopted",
+        {"objections": 1},
+    )
+    assert module.parsed("rejected", "vote", "not adopted: quorum not reached (1 of 4 voted, 25.0 %)") == (
+        "quorum_not_met",
+        {"cast": 1, "eligible": 4},
+    )
+    assert module.parsed("adopted", "vote", "adopted: 66.7 % yes (weighted), 3 of 4 voted") == (
+        "voted",
+        {"yes": "667/1000", "cast": 3, "eligible": 4},
+    )

@@ -11,8 +11,8 @@ from ledger.api.idempotency import idempotent
 from ledger.api.rules import RuleSettings
 from ledger.commons import service as commons_service
 from ledger.extensions import db
-from ledger.governance import colleges, health, register, service
-from ledger.governance.models import CommentKind, FollowUp
+from ledger.governance import colleges, health, outcomes, register, service
+from ledger.governance.models import CommentKind, FollowUp, Outcome
 from ledger.governance.tally import percent
 from ledger.people.auth import require_person
 
@@ -80,7 +80,13 @@ class ProposalOut(Schema):
     majority = fields.String()
     deadline = fields.Date()
     state = fields.String()
-    outcome = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True, metadata={"description": "how it was decided, in the request's language"})
+    outcome_code = fields.String(
+        allow_none=True, validate=validate.OneOf([o.value for o in Outcome]), metadata={"description": "how it was decided"}
+    )
+    outcome_params = fields.Dict(
+        keys=fields.String(), allow_none=True, metadata={"description": "the figures of the decision (yes as an exact fraction)"}
+    )
     decided_at = UtcDateTime(allow_none=True)
     rule_version = fields.Integer(allow_none=True)
     comments = fields.List(fields.Nested(CommentOut))
@@ -214,7 +220,9 @@ def proposal_view(proposal) -> dict:
         "majority": proposal.majority,
         "deadline": proposal.deadline,
         "state": proposal.state,
-        "outcome": proposal.outcome,
+        "outcome": outcomes.in_words(proposal),
+        "outcome_code": proposal.outcome_code,
+        "outcome_params": proposal.outcome_params,
         "decided_at": proposal.decided_at,
         "rule_version": adopted.version if adopted else None,
         "comments": service.comments_of(proposal),

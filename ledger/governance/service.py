@@ -17,10 +17,11 @@ from ledger.commons.models import Commons
 from ledger.commons.service import membership
 from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ledger.extensions import db
-from ledger.governance import colleges
+from ledger.governance import colleges, outcomes
 from ledger.governance.models import (
     CommentKind,
     DecisionKind,
+    Outcome,
     Procedure,
     ProposalComment,
     ProposalState,
@@ -28,7 +29,7 @@ from ledger.governance.models import (
     RuleProposal,
 )
 from ledger.governance.register import record
-from ledger.governance.tally import VoteResult, count, percent
+from ledger.governance.tally import VoteResult, count
 from ledger.people.models import Person
 from ledger.rounds.models import RuleVersion
 from ledger.rounds.rules import RULE_FIELDS, check_category_weights, propose_rules, rules_in_force, stored_settings
@@ -254,7 +255,8 @@ def steward_decides(proposal: RuleProposal, person: Person, adopt: bool, reason:
         raise Forbidden(f"Only a steward of {commons.name} decides under this procedure.")
     if len((reason or "").strip()) < 3:
         raise field_error("reason", "say why")
-    _conclude(proposal, adopt, reason.strip(), decided_by=person, eligible=None, cast=None)
+    outcome = outcomes.stored(Outcome.STEWARD, reason=reason.strip())
+    _conclude(proposal, adopt, outcome, decided_by=person, eligible=None, cast=None)
     return proposal
 
 
@@ -263,7 +265,8 @@ def withdraw(proposal: RuleProposal, person: Person) -> RuleProposal:
     _require_open(proposal)
     if person.id != proposal.author_id:
         raise Forbidden("Only the author withdraws a proposal.")
-    proposal.state, proposal.decided_at, proposal.outcome = ProposalState.WITHDRAWN, utcnow(), "withdrawn by its author"
+    proposal.state, proposal.decided_at = ProposalState.WITHDRAWN, utcnow()
+    proposal.outcome_code, proposal.outcome_params = outcomes.stored(Outcome.WITHDRAWN)
     db.session.flush()
     return proposal
 
@@ -282,17 +285,16 @@ def settle(proposal: RuleProposal, on: date | None = None) -> bool:
         eligible = len(colleges.eligible_voters(proposal.commons_id))
         objections = sum(1 for c in comments_of(proposal) if c.kind == CommentKind.OBJECTION)
         if blocking:
-            outcome = f"not adopted: {len(blocking)} objection(s) left unanswered at the deadline"
+            outcome = outcomes.stored(Outcome.CONSENT_BLOCKED, unanswered=len(blocking))
         else:
-            outcome = f"adopted by consent: {objections} objection(s), all answered"
+            outcome = outcomes.stored(Outcome.CONSENT_ADOPTED, objections=objections)
         _conclude(proposal, not blocking, outcome, decided_by=None, eligible=eligible, cast=objections, on=on)
         return True
     counted = result(proposal)
     if not counted.quorum_met:
-        outcome = f"not adopted: quorum not reached ({counted.cast} of {counted.eligible} voted, {percent(counted.turnout)} %)"
+        outcome = outcomes.stored(Outcome.QUORUM_NOT_MET, cast=counted.cast, eligible=counted.eligible)
     else:
-        verdict = "adopted" if counted.adopted else "not adopted"
-        outcome = f"{verdict}: {percent(counted.yes_share)} % yes (weighted), {counted.cast} of {counted.eligible} voted"
+        outcome = outcomes.stored(Outcome.VOTED, yes=counted.yes_share, cast=counted.cast, eligible=counted.eligible)
     _conclude(proposal, counted.adopted, outcome, decided_by=None, eligible=counted.eligible, cast=counted.cast, on=on)
     return True
 
@@ -313,12 +315,14 @@ def settle_due(on: date | None = None) -> list[int]:
     return [p.id for p in due if settle(p, on)]
 
 
-def _conclude(proposal: RuleProposal, adopt: bool, outcome: str, *, decided_by, eligible, cast, on: date | None = None) -> None:
+def _conclude(
+    proposal: RuleProposal, adopt: bool, outcome: tuple[str, dict], *, decided_by, eligible, cast, on: date | None = None
+) -> None:
     """Close the proposal; if adopted, record the new rule version; either way, a register entry."""
     on = on or today()
     commons = db.session.get(Commons, proposal.commons_id)
     proposal.state = ProposalState.ADOPTED if adopt else ProposalState.REJECTED
-    proposal.outcome, proposal.decided_at = outcome, utcnow()
+    (proposal.outcome_code, proposal.outcome_params), proposal.decided_at = outcome, utcnow()
     proposal.decided_by_id = decided_by.id if decided_by else None
     if adopt:
         in_force = rules_in_force(commons.id)

@@ -19,7 +19,7 @@ from ledger.commons import service as commons_service
 from ledger.contributions.models import Category
 from ledger.extensions import db
 from ledger.formatting import money
-from ledger.governance import colleges, health, register, service
+from ledger.governance import colleges, health, outcomes, register, service
 from ledger.governance.models import CommentKind, FollowUp, Procedure, ProposalState
 from ledger.governance.tally import percent
 from ledger.people.auth import current_person, login_required
@@ -66,36 +66,6 @@ RESULT_LABELS = {
     "adopted": _l("adopted"),
     "rejected": _l("not adopted"),
 }
-
-
-def outcome_in_words(proposal) -> str | None:
-    """How the proposal was decided, in the reader's language (the stored outcome is the English record)."""
-    if proposal.state == ProposalState.OPEN:
-        return None
-    if proposal.state == ProposalState.WITHDRAWN:
-        return _("Withdrawn by its author.")
-    if proposal.procedure == Procedure.STEWARD:
-        return _("Decided by a steward: %(reason)s", reason=proposal.outcome)
-    if proposal.procedure == Procedure.CONSENT:
-        if proposal.state == ProposalState.ADOPTED:
-            return _("Adopted by consent: no objection was left unanswered.")
-        return _(
-            "Not adopted: %(n)s objection(s) left unanswered at the deadline.", n=len(service.unanswered_objections(proposal))
-        )
-    counted = service.result(proposal)
-    if not counted.quorum_met:
-        return _(
-            "Not adopted: the quorum was not reached (%(cast)s of %(eligible)s voted).",
-            cast=counted.cast,
-            eligible=counted.eligible,
-        )
-    return _(
-        "%(verdict)s: %(yes)s %% yes, weighted by college; %(cast)s of %(eligible)s voted.",
-        verdict=_("Adopted") if counted.adopted else _("Not adopted"),
-        yes=percent(counted.yes_share),
-        cast=counted.cast,
-        eligible=counted.eligible,
-    )
 
 
 FIELD_LABELS = {
@@ -280,7 +250,7 @@ def proposal_context(proposal) -> dict:
         "member": member,
         "changes": in_words(service.differences(proposal) if open_ else [(n, None, v) for n, v in proposal.changes.items()]),
         "open": open_,
-        "outcome": outcome_in_words(proposal),
+        "outcome": outcomes.in_words(proposal),
         "comments": comments,
         "names": names,
         "result": service.result(proposal) if proposal.procedure == Procedure.VOTE else None,
