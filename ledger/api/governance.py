@@ -25,7 +25,17 @@ class ProposalIn(Schema):
     title = fields.String(required=True, validate=validate.Length(min=3, max=200))
     rationale = fields.String(required=True, validate=validate.Length(min=3, max=5000))
     effective_from = fields.Date(metadata={"description": "default: the day after the deadline"})
-    rules = fields.Nested(RuleSettings, required=True, metadata={"description": "the settings to change"})
+    rules = fields.Nested(RuleSettings, load_default=dict, metadata={"description": "the settings to change"})
+    colleges = fields.List(
+        fields.Nested(lambda: CollegeIn()),
+        load_default=list,
+        metadata={"description": "colleges to create, rename or re-weigh: they weigh votes, so they change by proposal"},
+    )
+    moves = fields.List(
+        fields.Nested(lambda: CollegeMemberIn()),
+        load_default=list,
+        metadata={"description": "members to place in another college (one the proposal creates, or an existing one)"},
+    )
 
 
 class ProposalChangeOut(Schema):
@@ -73,6 +83,12 @@ class ProposalOut(Schema):
     rationale = fields.String()
     base_version = fields.Integer()
     changes = fields.Dict(keys=fields.String(), values=fields.Raw())
+    college_changes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        allow_none=True,
+        metadata={"description": '{"colleges": {code: {"name", "weight"}}, "moves": {person id: college code}}'},
+    )
     differences = fields.List(fields.Nested(ProposalChangeOut))
     effective_from = fields.Date()
     procedure = fields.String()
@@ -213,6 +229,7 @@ def proposal_view(proposal) -> dict:
         "rationale": proposal.rationale,
         "base_version": db.session.get(RuleVersion, proposal.base_version_id).version,
         "changes": proposal.changes,
+        "college_changes": proposal.college_changes,
         "differences": [{"field": f, "in_force": a, "proposed": b} for f, a, b in service.differences(proposal)],
         "effective_from": proposal.effective_from,
         "procedure": proposal.procedure,
@@ -252,6 +269,8 @@ class Proposals(MethodView):
             rationale=data["rationale"],
             values=data["rules"],
             effective_from=data.get("effective_from"),
+            college_entries=data["colleges"],
+            moves=data["moves"],
         )
         return proposal_view(proposal)
 
@@ -332,7 +351,8 @@ class Colleges(MethodView):
     @blp.arguments(CollegeIn)
     @blp.response(201, CollegeOut(many=True))
     def post(self, data, slug):
-        """Create a college or change its name and weight (stewards); answers every college."""
+        """Create a college or change its name and weight (stewards, under the `steward` procedure only:
+        under consent or vote it is a proposal, and this answers 403 `decided_by_<procedure>`)."""
         commons = commons_service.get_commons(slug)
         colleges.define_college(commons, require_person(), data["code"], data["name"], data["weight"])
         return college_views(commons)
@@ -343,7 +363,8 @@ class CollegeMembers(MethodView):
     @blp.arguments(CollegeMemberIn)
     @blp.response(200, CollegeMemberOut)
     def put(self, data, slug):
-        """Place a member in a college (stewards); a member belongs to one college."""
+        """Place a member in a college (stewards); a member belongs to one college. Moving a placed member
+        is a proposal under consent or vote (403 `decided_by_<procedure>` here)."""
         commons = commons_service.get_commons(slug)
         placed = colleges.assign(commons, require_person(), data["email"], data["college"])
         return {"person_id": placed.person_id, "college": data["college"]}

@@ -111,6 +111,8 @@ class RuleProposal(db.Model):
     # The rule version in force when proposed, and only the settings that differ from it.
     base_version_id: Mapped[int] = mapped_column(ForeignKey("rule_versions.id"))
     changes: Mapped[dict] = mapped_column(JSON)
+    # Colleges are the rules of the vote: {"colleges": {code: {"name", "weight"}}, "moves": {person id: code}}.
+    college_changes: Mapped[dict | None] = mapped_column(JSON)
     effective_from: Mapped[date] = mapped_column(Date)
     # The procedure and its thresholds as the rules in force named them: later changes do not apply.
     procedure: Mapped[str] = mapped_column(String(16))

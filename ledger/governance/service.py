@@ -48,22 +48,6 @@ def _same(name: str, a, b) -> bool:
     return a == b
 
 
-def direct_change_allowed(commons: Commons) -> bool:
-    rules = rules_in_force(commons.id)
-    return rules is None or rules.decision_procedure == Procedure.STEWARD
-
-
-def require_direct_change_allowed(commons: Commons) -> None:
-    """Only under the `steward` procedure may a steward record a new version directly: a vote or
-    a consent cannot be bypassed, not even by a steward or an administrator."""
-    if not direct_change_allowed(commons):
-        rules = rules_in_force(commons.id)
-        raise Forbidden(
-            f"In {commons.name} the rules are changed by {rules.decision_procedure}: make a proposal instead.",
-            code="decided_by_" + rules.decision_procedure,
-        )
-
-
 def get_proposal(proposal_id: int) -> RuleProposal:
     proposal = db.session.get(RuleProposal, proposal_id)
     if proposal is None:
@@ -91,9 +75,21 @@ def _require_open(proposal: RuleProposal) -> None:
 
 
 def propose(
-    commons: Commons, person: Person, *, title: str, rationale: str, values: dict, effective_from: date | None = None
+    commons: Commons,
+    person: Person,
+    *,
+    title: str,
+    rationale: str,
+    values: dict,
+    effective_from: date | None = None,
+    college_entries: list[dict] = (),
+    moves: list[dict] = (),
 ) -> RuleProposal:
     """A new proposal by any member: only the settings that differ from the rules in force are kept.
+
+    A proposal may also define or re-weigh colleges and move members between them
+    (``college_entries``, ``moves``: see ``colleges.proposed_changes``): they weigh the votes, so
+    they change by the same procedure as the rules.
 
     The procedure and its thresholds are those of the rules in force now; the deadline is
     ``decision_days`` from today. A proposal takes effect on ``effective_from`` (default: the day
@@ -104,7 +100,8 @@ def propose(
     base = rules_in_force(commons.id)
     proposed = stored_settings(values)
     changes = {name: value for name, value in proposed.items() if not _same(name, getattr(base, name), value)}
-    if not changes:
+    college_changes = colleges.proposed_changes(commons, list(college_entries), list(moves))
+    if not changes and not college_changes:
         raise ValidationFailed("The proposal changes nothing in the rules in force.", fields={"_schema": ["changes nothing"]})
     if not (title or "").strip():
         raise field_error("title", "is required")
@@ -121,6 +118,7 @@ def propose(
         rationale=rationale.strip(),
         base_version_id=base.id,
         changes=changes,
+        college_changes=college_changes or None,
         effective_from=effective,
         procedure=base.decision_procedure,
         quorum=base.quorum,
@@ -324,12 +322,14 @@ def _conclude(
     proposal.state = ProposalState.ADOPTED if adopt else ProposalState.REJECTED
     (proposal.outcome_code, proposal.outcome_params), proposal.decided_at = outcome, utcnow()
     proposal.decided_by_id = decided_by.id if decided_by else None
-    if adopt:
+    if adopt and proposal.changes:
         in_force = rules_in_force(commons.id)
         effective = max(proposal.effective_from, on, in_force.effective_from)
         author = db.session.get(Person, proposal.author_id)
         version = propose_rules(commons, author, f"{proposal.title} (proposal {proposal.id})", effective, proposal.changes)
         proposal.rule_version_id = version.id
+    if adopt and proposal.college_changes:
+        colleges.apply_changes(commons.id, proposal.college_changes)  # the colleges weigh votes from now on
     db.session.flush()
     record(
         commons.id,
@@ -346,7 +346,8 @@ def _conclude(
 def what_if_last_round(proposal: RuleProposal):
     """What the commons' last allocated round would have paid under the proposed rules (writes nothing).
 
-    Returns (round, lines as paid or previewed, lines under the proposal), or None without such a round.
+    Returns (round, lines as paid or previewed, lines under the proposal), or None without such a round
+    or when the proposal changes only colleges.
     """
     from ledger.rounds import service as rounds_service
     from ledger.rounds.models import AllocationLine, Round
@@ -357,7 +358,7 @@ def what_if_last_round(proposal: RuleProposal):
         .order_by(Round.period_start.desc())
         .limit(1)
     )
-    if last is None:
+    if last is None or not proposal.changes:
         return None
     actual = list(db.session.scalars(select(AllocationLine).where(AllocationLine.round_id == last.id)))
     allocation, _review = rounds_service.simulate(last, vars(proposed_rules(proposal)))

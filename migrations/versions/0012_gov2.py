@@ -1,4 +1,4 @@
-"""governance 2: a proposal's outcome as a code and its figures instead of an English sentence
+"""governance 2: a proposal's outcome as a code and its figures instead of an English sentence; college changes
 
 Revision ID: 0012_gov2
 Revises: 0008_governance
@@ -52,6 +52,8 @@ def upgrade() -> None:
     with op.batch_alter_table("rule_proposals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("outcome_code", sa.String(length=24), nullable=True))
         batch_op.add_column(sa.Column("outcome_params", sa.JSON(), nullable=True))
+        # Colleges change by proposal, like the rules.
+        batch_op.add_column(sa.Column("college_changes", sa.JSON(), nullable=True))
     connection = op.get_bind()
     rows = connection.execute(
         sa.select(proposals.c.id, proposals.c.state, proposals.c.procedure, proposals.c.outcome).where(
@@ -83,3 +85,4 @@ def downgrade() -> None:
     with op.batch_alter_table("rule_proposals", schema=None) as batch_op:
         batch_op.drop_column("outcome_code")
         batch_op.drop_column("outcome_params")
+        batch_op.drop_column("college_changes")
