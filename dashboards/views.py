@@ -94,7 +94,7 @@ def commons_csv(slug: str, key: str):
 
 
 def _csv(key: str, commons_id: int | None, prefix: str) -> Response:
-    if key not in charts.BUILDERS:
+    if key not in charts.builders(commons_id):
         abort(404)
     chart = charts.build(key, commons_id)
     body = to_csv([column for column, _ in chart.columns], chart.rows)
