@@ -18,7 +18,7 @@ from ledger.rounds.allocation.words import sentence
 @pytest.mark.parametrize(
     ("lang", "money", "hours", "share", "day"),
     [
-        ("en", "€1,234.56", "57.5", "33.33%", "Mar 1, 2026"),
+        ("en", "€1,234.56", "57.5", "33.33%", "March 1, 2026"),
         ("fr", "1\u202f234,56\xa0€", "57,5", "33,33\xa0%", "1 mars 2026"),
     ],
 )

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ledger.accounts.receipts import round_entries_of
@@ -28,7 +28,7 @@ from ledger.rounds.rules import propose_rules, rules_changes, rules_history, rul
 from ledger.rounds.summary import finalization_summary
 from ledger.timeutil import today
 from ledger.versions import version_state
-from ledger.web.fields import EurosField
+from ledger.web.fields import DecimalNumberField, EurosField
 from ledger.web.labels import METHOD_LABELS, ROUND_LABELS, ROUTE_LABELS
 from ledger.web.validators import PlainText
 
@@ -57,7 +57,7 @@ class RulesForm(FlaskForm):
     )
     hourly_value = EurosField(_l("Hourly value (€)"), validators=[InputRequired()], maximum_cents=100_000)
     cap = EurosField(_l("Cap per person and round (€, empty for none)"), validators=[Optional()], minimum_cents=1)
-    levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
+    levy_percent = DecimalNumberField(_l("Solidarity levy (%)"), validators=[InputRequired()])
     category_weights = StringField(_l("Category weights"), validators=[PlainText(), Length(max=500)])
     min_vouches = IntegerField(_l("Vouches needed for work to count"), validators=[NumberRange(0, 50)])
     cadence = SelectField(_l("Round cadence"), choices=[SelectChoice(c, c) for c in CADENCES])
@@ -82,7 +82,7 @@ class WhatIfForm(FlaskForm):
     )
     hourly_value = EurosField(_l("Hourly value (€)"), validators=[InputRequired()], maximum_cents=100_000)
     cap = EurosField(_l("Cap per person and round (€, empty for none)"), validators=[Optional()], minimum_cents=1)
-    levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
+    levy_percent = DecimalNumberField(_l("Solidarity levy (%)"), validators=[InputRequired()])
 
 
 class ActionForm(FlaskForm):
