@@ -127,6 +127,14 @@ def parse_number(text: str) -> Decimal:
     return parse_decimal(cleaned.replace(",", "."))
 
 
+def plotly_money(field: str) -> str:
+    """A plotly hover template for an amount in euros held in ``field``, placed as the language
+    places its currency: "%{y:,.2f} €" in French, "€%{y:,.2f}" in English."""
+    pattern = locale().currency_formats["standard"].pattern.split(";")[0]
+    symbol = locale().currency_symbols.get(currency(), currency())
+    return pattern.replace("#,##0.00", "%{" + field + ":,.2f}").replace("¤", symbol)
+
+
 def plotly_separators() -> str:
     """plotly's ``layout.separators``: the decimal mark then the group mark of the reader's language."""
     return get_decimal_symbol(locale()) + get_group_symbol(locale())
