@@ -113,9 +113,10 @@ def number_input(value: Decimal | Fraction | int | str, places: int = 2) -> str:
 SPACES = re.compile(r"[\s\u202f\xa0]")
 
 
-def parse_number(text: str) -> Decimal:
-    """A number typed by a person, in their language or with a point: "18,5", "18.5", "1 200,50",
-    "1,200.50" in English. ASCII digits only; ValueError otherwise (never a float)."""
+def plain_number(text: str) -> str:
+    """A number typed by a person, in their language or with a point ("18,5", "18.5", "1 200,50",
+    "1,200.50" in English), written plainly: "18.5", "1200.50". ValueError when it has more than
+    one decimal mark once the language's grouping is taken out."""
     cleaned = SPACES.sub("", text)
     group = get_group_symbol(locale())
     if "," in cleaned and "." in cleaned and group in (",", "."):
@@ -124,7 +125,12 @@ def parse_number(text: str) -> Decimal:
         cleaned = head.replace(group, "") + sep + tail
     if cleaned.count(",") + cleaned.count(".") > 1:
         raise ValueError(text)
-    return parse_decimal(cleaned.replace(",", "."))
+    return cleaned.replace(",", ".")
+
+
+def parse_number(text: str) -> Decimal:
+    """``plain_number`` read as a Decimal: ASCII digits only, ValueError otherwise (never a float)."""
+    return parse_decimal(plain_number(text))
 
 
 def plotly_money(field: str) -> str:

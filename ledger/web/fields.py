@@ -20,7 +20,8 @@ from ledger.formatting import money
 class EurosField(StringField):
     """An amount in euros typed by a person; ``data`` is integer cents (None when left empty).
 
-    Parsed by ``ledger.accounts.money.parse_euros`` (no float anywhere): 18.005 is refused with a
+    Read in the reader's language (``formatting.plain_number``: "1 200,50", "1,200.50" in English)
+    then by ``ledger.accounts.money.parse_euros`` (no float anywhere): 18.005 is refused with a
     message, never rounded, and the bounds are compared in cents (a 0.01 € cap is 1 cent).
     """
 
@@ -34,10 +35,10 @@ class EurosField(StringField):
         if not text:
             return
         try:
-            cents = parse_euros(text)
-        except AmountError as error:
+            cents = parse_euros(formatting.plain_number(text.strip("€ \xa0\u202f")))
+        except (AmountError, ValueError) as error:
             example = formatting.amount_input(1801)
-            if error.reason == "cents":
+            if getattr(error, "reason", None) == "cents":
                 raise ValueError(
                     _("Write an amount in whole cents, at most two decimals, such as %(example)s.", example=example)
                 ) from error
