@@ -126,9 +126,9 @@ def plain(name: str, value) -> str:
     if name in ("hourly_value_cents", "cap_cents"):
         return money(value)
     if name in ("levy_rate", "quorum", "majority", "hybrid_time_weight"):
-        return f"{(Decimal(str(value)) * 100).normalize():f} %"
+        return formatting.percent(Decimal(str(value)))
     if name == "category_weights":
-        return ", ".join(f"{k} × {v}" for k, v in value.items()) or _("all 1")
+        return ", ".join(f"{k} × {formatting.number(v)}" for k, v in value.items()) or _("all 1")
     if name == "decision_procedure":
         return str(PROCEDURE_LABELS.get(value, value))
     return str(value)
