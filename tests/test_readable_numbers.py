@@ -265,3 +265,17 @@ def test_an_income_typed_in_french_is_recorded_in_cents(client, world):
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:300]
     assert db.session.scalar(select(Income.amount_cents).order_by(Income.id.desc())) == 123_456
     assert db.session.scalar(select(func.count(Income.id))) == before + 1
+
+
+def test_a_college_weight_typed_in_french_is_stored_plainly_and_shown_in_french(client, world):
+    from ledger.governance.models import College
+
+    login(client, "steward@example.org")
+    refresh()
+    response = client.post(
+        "/commons/velo/colleges?lang=fr",
+        data={"which": "college", "college-code": "workers", "college-name": "Workers", "college-weight": "1,5"},
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(select(College.weight).where(College.code == "workers")) == "1.5"
+    assert "<td>1,5</td>" in read(client, "/commons/velo/colleges?lang=fr")

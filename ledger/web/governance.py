@@ -188,6 +188,15 @@ class FollowUpForm(FlaskForm):
     note = StringField(_l("Note (why, when abandoned)"), validators=[Optional(), Length(max=2000)])
 
 
+def typed_number(text: str) -> str:
+    """A number typed the reader's way ("1,5") as the service reads it ("1.5"); anything else is
+    passed on as typed, for the service to say what is wrong with it."""
+    try:
+        return formatting.plain_number(text)
+    except ValueError:
+        return text
+
+
 def names_of(ids) -> dict[int, str]:
     return {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_(set(ids))))}
 
@@ -420,7 +429,7 @@ def colleges_page(slug):
         abort(403)
     which = request.form.get("which")
     if steward and which == "college" and form.validate_on_submit():
-        colleges.define_college(commons, me, form.code.data.strip(), form.name.data, form.weight.data)
+        colleges.define_college(commons, me, form.code.data.strip(), form.name.data, typed_number(form.weight.data))
         flash(_("The college is recorded."))
         return redirect(url_for("governance_pages.colleges_page", slug=slug))
     if steward and which == "place" and place.validate_on_submit():
