@@ -169,7 +169,7 @@ def test_the_capped_top_up_names_the_funds_cap_and_the_others_the_funds_share(cl
     page = read(client, f"/rounds/{allocated}?lang=en")
     assert (
         "The envelope fell €1,401.96 short of your claim. The solidarity fund gives one person at most €80.00 a month "
-        "across all commons and had already granted you €0.00 this month: that cap holds the top-up at €80.00."
+        "across all commons: that cap holds the top-up at €80.00."
     ) in explanation(page, ana.id)
     assert (
         f"The envelope fell €28.04 short of the claim of {public_name(mathis)}; the solidarity fund covers 50% of a "

@@ -129,7 +129,10 @@ def fund_steps(line: Line, inp: RoundInput, allocation: Allocation, short: int, 
     if line.topup_capped:
         cap = fund.per_person_cap_cents or 0
         already = cap - (fund.cap_for(line.person_id) or 0)
-        add("topup_capped", shortfall=short, cap=cap, already=already, topup=line.topup_cents)
+        if already:
+            add("topup_capped", shortfall=short, cap=cap, already=already, topup=line.topup_cents)
+        else:
+            add("topup_cap", shortfall=short, cap=cap, topup=line.topup_cents)
     elif 0 < fund.available_cents < allocation.fund_requested_cents:
         add(
             "topup_means",

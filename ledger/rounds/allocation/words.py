@@ -151,6 +151,18 @@ SENTENCES: dict[str, tuple[Words, Words]] = {
             **p,
         ),
     ),
+    "topup_cap": (
+        lambda p: _(
+            "The envelope fell %(shortfall)s short of your claim. The solidarity fund gives one person at most "
+            "%(cap)s a month across all commons: that cap holds the top-up at %(topup)s.",
+            **p,
+        ),
+        lambda p: _(
+            "The envelope fell %(shortfall)s short of the claim of %(name)s. The solidarity fund gives one person at "
+            "most %(cap)s a month across all commons: that cap holds the top-up at %(topup)s.",
+            **p,
+        ),
+    ),
     "no_topup": (
         lambda p: _(
             "The envelope fell %(shortfall)s short of your claim, and the solidarity fund could not add anything this time.",
