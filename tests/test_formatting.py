@@ -117,3 +117,16 @@ def test_charts_use_the_languages_marks_named_months_and_whole_number_ticks(app,
     assert figure["layout"]["yaxis"]["tickformat"] == ",.2~f"
     [bars] = figure["data"]
     assert bars["x"] == months and hover in bars["hovertemplate"]
+
+
+def test_explanations_stored_before_the_compact_form_still_read(app):
+    from ledger.rounds.allocation.words import from_json, render, to_json
+
+    steps = [Step("hours", {"hours": "12.5"}), Step("route_invoice", {"paid": 28208})]
+    assert to_json(steps) == '[["hours",{"hours":"12.5"}],["route_invoice",{"paid":28208}]]'
+    old = '[{"key": "hours", "params": {"hours": "12.5"}}, {"key": "route_invoice", "params": {"paid": 28208}}]'
+    assert from_json(old) == from_json(to_json(steps)) == steps
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        assert render(old) == "You declared 12.5 hours of counted work in this round. You invoice €282.08."
+        assert render(old, "Bob") == "Bob declared 12.5 hours of counted work in this round. Bob invoices €282.08."
