@@ -10,7 +10,7 @@ from fractions import Fraction
 
 from flask_babel import gettext as _
 
-from ledger.formatting import number
+from ledger.formatting import percent
 from ledger.governance.models import Outcome, ProposalState
 
 
@@ -39,9 +39,9 @@ def in_words(proposal) -> str | None:
             eligible=params["eligible"],
         )
     return _(
-        "%(verdict)s: %(yes)s %% yes, weighted by college; %(cast)s of %(eligible)s voted.",
+        "%(verdict)s: %(yes)s yes, weighted by college; %(cast)s of %(eligible)s voted.",
         verdict=_("Adopted") if proposal.state == ProposalState.ADOPTED else _("Not adopted"),
-        yes=number(Fraction(params["yes"]) * 100, places=1),
+        yes=percent(Fraction(params["yes"]), places=1),
         cast=params["cast"],
         eligible=params["eligible"],
     )
