@@ -429,10 +429,10 @@ def test_an_outcome_is_stored_as_a_code_and_figures_and_read_in_the_readers_lang
     )
     with app.test_request_context("/?lang=fr"):
         refresh()
-        assert in_words(stored) == "Adoptée : 66,7 % de oui, pondéré par collège ; 3 votants sur 4."
+        assert in_words(stored) == "Adoptée : 66,7\u00a0% de oui, pondéré par collège ; 3 votants sur 4."
     with app.test_request_context("/?lang=en"):
         refresh()
-        assert in_words(stored) == "Adopted: 66.7 % yes, weighted by college; 3 of 4 voted."
+        assert in_words(stored) == "Adopted: 66.7% yes, weighted by college; 3 of 4 voted."
     read = proposal(client, made["id"])
     assert (read["outcome_code"], read["outcome_params"]) == ("voted", {"yes": "2/3", "cast": 3, "eligible": 4})
 
