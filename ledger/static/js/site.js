@@ -18,9 +18,9 @@
     });
   }
   // A table wider than the screen scrolls inside itself (CSS); keyboard users must be able to
-  // reach it to scroll it, so it becomes focusable exactly while it overflows.
+  // reach it to scroll it, so it (or a wide <pre>) becomes focusable exactly while it overflows.
   function scrollableTables() {
-    document.querySelectorAll("main table").forEach(function (table) {
+    document.querySelectorAll("main table, main pre").forEach(function (table) {
       if (table.scrollWidth > table.clientWidth + 1) {
         table.setAttribute("tabindex", "0");
       } else {
