@@ -104,3 +104,43 @@ def test_profile_checkbox_opts_out_of_mail(client, world):
     assert "checked" in checkbox
     client.post("/account", data={"display_name": "Ana", "pseudonym": "ana-p", "locale": "fr"})
     assert db.session.get(MailPreference, ana.id).opted_out is True
+
+
+def test_a_vote_opening_on_the_rules_mails_each_voter_once_but_the_author_contributors_and_the_opted_out(
+    client, make_person, make_commons, inbox
+):
+    from tests.governance_support import propose, set_procedure
+
+    steward, ana, bob, cy, dee = (make_person(n) for n in ("Steward", "Ana", "Bob", "Cy", "Dee"))
+    make_commons(steward, "velo", name="Vélo", members={"member": ana, "member2": bob, "member3": cy, "contributor": dee})
+    set_opt_out(db.session.get(Person, cy.id), True)
+    db.session.commit()
+    set_procedure(client, "velo", steward, decision_procedure="vote", quorum="0.5", majority="0.5")
+    assert inbox.messages == []  # a direct change opens no vote
+    made = propose(client, "velo", ana, title="Raise the hourly value")
+    to_steward, to_bob = inbox.wait_for(steward.email)[0], inbox.wait_for(bob.email)[0]
+    assert to_steward["Subject"] == to_bob["Subject"] == "Un vote sur les règles de Vélo"
+    body = body_of(to_bob)
+    assert "« Raise the hourly value »" in body and f"jusqu'au {made['deadline']}" in body
+    assert f"/proposals/{made['id']}" in body and body.startswith("Bonjour Bob,")
+    # The author opened it, a contributor does not vote, Cy opted out: two mails, no more.
+    assert sorted(m["To"] for m in inbox.messages) == sorted([steward.email, bob.email])
+
+
+def test_a_vote_opening_with_colleges_mails_only_the_members_placed_in_one(client, make_person, make_commons, inbox):
+    from tests.governance_support import propose, set_procedure
+
+    steward, ana, bob = make_person("Steward"), make_person("Ana"), make_person("Bob")
+    make_commons(steward, "velo", name="Vélo", members={"member": ana, "member2": bob})
+    set_procedure(client, "velo", steward, decision_procedure="vote", quorum="0.5", majority="0.5")
+    college = client.post(
+        "/api/v1/commons/velo/colleges", json={"code": "workers", "name": "Workers", "weight": "1"}, headers=steward.headers
+    )
+    assert college.status_code == 201, college.get_json()
+    placed = client.put(
+        "/api/v1/commons/velo/colleges/members", json={"email": bob.email, "college": "workers"}, headers=steward.headers
+    )
+    assert placed.status_code == 200, placed.get_json()
+    propose(client, "velo", ana)
+    inbox.wait_for(bob.email)
+    assert [m["To"] for m in inbox.messages] == [bob.email]  # the steward is in no college: she cannot vote

@@ -1,5 +1,5 @@
-"""Mail about what waits for people: at once for an objection (to answer, to vote on), a daily
-digest of the rest (`ledger.inbox.todo`), with reminders of review windows closing soon.
+"""Mail about what waits for people: at once for an objection (to answer, to vote on) and for a
+vote opening on a rule proposal, a daily digest of the rest (`ledger.inbox.todo`), with reminders of review windows closing soon.
 
 Each person may opt out (`MailPreference.opted_out`); the digest is sent at most once a day
 (`digest_sent_on`), by the scheduler's tick.
@@ -15,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger import notify
-from ledger.commons.models import Membership
+from ledger.commons.models import Commons, Membership
 from ledger.contributions.models import Objection
 from ledger.contributions.peer import REVIEWER_ROLES
 from ledger.extensions import db
+from ledger.governance.colleges import eligible_voters
+from ledger.governance.models import RuleProposal
 from ledger.inbox.todo import IMMEDIATE, todo_for
 from ledger.people.models import Person
 from ledger.timeutil import today
@@ -104,6 +106,27 @@ def objection_raised(objection: Objection) -> int:
             contribution=contribution,
             objection=objection,
             url=notify.link("contribution_pages.detail", contribution_id=contribution.id),
+        )
+        sent += 1
+    return sent
+
+
+def vote_opened(proposal: RuleProposal) -> int:
+    """Mail everyone entitled to vote on ``proposal`` (with colleges: those placed in one), but its
+    author, who opened it. Returns how many."""
+    commons_name = db.session.get(Commons, proposal.commons_id).name
+    sent = 0
+    for person_id in sorted(eligible_voters(proposal.commons_id, excluding=proposal.author_id)):
+        person = db.session.get(Person, person_id)
+        if not wants_mail(person):
+            continue
+        notify.send_to(
+            person,
+            lambda: _("A vote on the rules of %(name)s", name=commons_name),
+            "mail/proposal_vote.txt",
+            commons_name=commons_name,
+            proposal=proposal,
+            url=notify.link("governance_pages.proposal_page", proposal_id=proposal.id),
         )
         sent += 1
     return sent
