@@ -29,7 +29,9 @@ class CaeMemberForm(FlaskForm):
 
 
 class AccountantForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    # Its own id: the member form on the same page has an "email" field too, and a label must
+    # name one input only.
+    email = EmailField(_l("Email"), id="accountant-email", validators=[DataRequired(), Length(max=254)])
 
 
 def refused(form) -> str:
