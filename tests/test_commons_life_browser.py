@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ledger.extensions import db
-from ledger.formatting import money
+from ledger.formatting import day, hours, money
 from ledger.payouts.service import create_cae
 from ledger.people.service import create_person
 from ledger.timeutil import test_clock, today
@@ -67,12 +67,16 @@ def serious_violations(page) -> list[str]:
     return [f"{v['id']}: {v['help']}" for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
 
 
-def euros(app, cents: int) -> str:
-    """An amount as the English pages show it (the story's browser reads English)."""
+def in_english(app, format_, value) -> str:
+    """A value as the English pages show it (the story's browser reads English)."""
     from flask_babel import force_locale
 
     with app.app_context(), force_locale("en"):
-        return money(cents)
+        return format_(value)
+
+
+def euros(app, cents: int) -> str:
+    return in_english(app, money, cents)
 
 
 def set_password_from_mail(page, base: str, inbox, email: str, password: str) -> None:
@@ -87,12 +91,12 @@ def set_password_from_mail(page, base: str, inbox, email: str, password: str) ->
     expect(page.get_by_text("Your password is set")).to_be_visible()
 
 
-def declare(page, base: str, on, hours: str, what: str) -> None:
+def declare(page, base: str, on, worked: str, what: str) -> None:
     from playwright.sync_api import expect
 
     page.goto(f"{base}/contributions/new")
     page.get_by_label("Date of the work").fill(on.isoformat())
-    page.get_by_label("Hours").fill(hours)
+    page.get_by_label("Hours").fill(worked)
     page.get_by_label("Category").select_option("maintenance")
     page.get_by_label("What did you do?").fill(what)
     page.get_by_role("button", name="Declare", exact=True).click()
@@ -287,8 +291,8 @@ def test_the_whole_life_of_a_new_commons_in_the_browser(live, browser_page):
     page.goto(f"{base}/account/money?year={allocation_on.year}")
     row = page.locator(f"#money-round-{round_id}")
     expect(row.locator("td.payment")).to_have_attribute("data-payment", "paid")
-    expect(row.locator("td.payment")).to_have_text(f"paid on {allocation_on.isoformat()}")
-    expect(row.locator("td").nth(0)).to_have_text("6.00")
+    expect(row.locator("td.payment")).to_have_text(f"paid on {in_english(app, day, allocation_on)}")
+    expect(row.locator("td").nth(0)).to_have_text(in_english(app, hours, 6))
     figures = [row.locator("td").nth(n) for n in (1, 2, 4)]  # gross, levy, net
     for cell, cents in zip(figures, (9000, 450, ana.net_cents), strict=True):
         expect(cell).to_have_text(euros(app, cents))
