@@ -53,9 +53,11 @@ def create_app(config: dict | None = None) -> Flask:
     from ledger.database import configure_engine
     from ledger.logs import configure_logging
     from ledger.people.auth import authenticate_api_writes, load_current_person
+    from ledger.timeutil import install_test_clock
     from ledger.web import register_web
 
     configure_logging(app)
+    install_test_clock(app)
     db.init_app(app)
     configure_engine(app)
     install_checkpoints()

@@ -68,6 +68,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_REDOC_PATH": None,
         "OPENAPI_SWAGGER_UI_PATH": None,
         "LEDGER_SCHEDULER_INTERVAL_SECONDS": int(os.environ.get("LEDGER_SCHEDULER_INTERVAL_SECONDS", "300")),
+        # Members are reminded this many days before a round's declaration window closes (0: never).
+        "LEDGER_DECLARATION_REMINDER_DAYS": int(os.environ.get("LEDGER_DECLARATION_REMINDER_DAYS", "2")),
         # Outgoing mail: smtp://user:password@host:port or smtps://…; empty writes to instance/outbox/.
         "LEDGER_SMTP_URL": os.environ.get("LEDGER_SMTP_URL", ""),
         "LEDGER_MAIL_FROM": os.environ.get("LEDGER_MAIL_FROM", "ledger@localhost"),

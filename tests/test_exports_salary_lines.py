@@ -182,3 +182,15 @@ def test_salary_estimates_split_the_budget_exactly():
     assert estimate_salary(34200, Decimal("0.45"), "associe") == (10614, 23586)
     assert estimate_salary(34200, Decimal("0.45"), "CAPE") == (0, 0)
     assert estimate_salary(0, Decimal("0.45"), "CESA") == (0, 0)
+
+
+def test_the_cae_page_offers_the_analytic_columns_as_the_api_does(client, scenario):
+    acc = scenario["people"]["acc"]
+    api = export(client, acc, analytic=True).data
+    with client.session_transaction() as session:
+        session["person_id"] = acc.id
+    plain = client.get("/caes/ECOTONE/salary-lines?period=2025-03&form=file").data.decode("utf-8-sig")
+    assert plain.split("\r\n")[0] == HEADER
+    page = client.get("/caes/ECOTONE/salary-lines?period=2025-03&form=file&analytic=y").data
+    assert page == api
+    assert page.decode("utf-8-sig").split("\r\n")[2].endswith(";ACT-ALICE;0,10")

@@ -100,3 +100,32 @@ def test_steward_marks_an_invoice_batch_paid_from_the_commons_page(client, scena
     assert batch_of(rounds["velo"], "invoice").state == "paid"
     login(client, people["dave"])
     assert client.get("/commons/velo/payouts").status_code == 403
+
+
+def test_only_the_batchs_payer_marks_it_paid_from_the_page(client, make_person, scenario):
+    """The CAE's accountant for a CAE batch, a steward (or an admin) for an invoice batch: the
+    others get 403 and the batch stays as it was."""
+    people, rounds = scenario["people"], scenario["rounds"]
+    other = make_person("Other accountant")
+    create_cae(client, people["admin"], code="OTHER", name="Autre")
+    grant_accountant(client, people["admin"], "OTHER", other)
+    cae, invoice = batch_of(rounds["velo"], "cae"), batch_of(rounds["velo"], "invoice")
+    login(client, people["acc"])
+    assert client.get("/caes/ECOTONE/salary-lines?period=2025-03").status_code == 200  # exported: payable now
+    body = {"paid_on": "2025-03-28", "bank_reference": "VIR-1"}
+    refused = {
+        cae.id: (people["steward"], people["admin"], people["dave"], other),
+        invoice.id: (people["acc"], people["dave"], other),
+    }
+    for batch_id, actors in refused.items():
+        for actor in actors:
+            login(client, actor)
+            assert client.post(f"/payout-batches/{batch_id}/paid", data=body).status_code == 403, (batch_id, actor.email)
+    db.session.expire_all()
+    assert (batch_of(rounds["velo"], "cae").state, batch_of(rounds["velo"], "invoice").state) == ("exported", "pending")
+    assert batch_of(rounds["velo"], "cae").bank_reference is None
+    for batch_id, actor in ((cae.id, people["acc"]), (invoice.id, people["admin"])):
+        login(client, actor)
+        assert client.post(f"/payout-batches/{batch_id}/paid", data=body).status_code == 302
+    db.session.expire_all()
+    assert (batch_of(rounds["velo"], "cae").state, batch_of(rounds["velo"], "invoice").state) == ("paid", "paid")

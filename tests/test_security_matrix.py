@@ -276,6 +276,18 @@ def page_body(fields: dict) -> Callable[[SimpleNamespace, str], dict]:
     return lambda w, role: {k: (v(w, role) if callable(v) else v) for k, v in fields.items()}
 
 
+def velo_membership_id(w: SimpleNamespace, role: str) -> int:
+    """The id that prefixes a person's route form for velo; 0, as the page uses, for a non-member."""
+    person = w.people.get(role)
+    if person is None:
+        return 0
+    found = db.session.scalar(
+        select(Membership.id).join(Commons).where(Commons.slug == "velo", Membership.person_id == person.id)
+    )
+    db.session.rollback()
+    return found or 0
+
+
 PAGE_MATRIX = [
     Row("GET", "/account", e(302, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/account/money", e(302, 200, 200, 200, 200, 200, 200, 200, 200)),
@@ -348,6 +360,24 @@ PAGE_MATRIX = [
         "/caes/OXALIS/accountants",
         e(302, 403, 403, 403, 403, 403, 403, 403, 302),
         lambda w, role: {"email": w.newcomers[role].email},
+    ),
+    # The CAE's own pages: its accountant (and an admin, who sets the CAE up, without the
+    # employee references); the salary lines, which decrypt them, for its accountant alone
+    # (an empty month sends her back to the page with a message).
+    Row("GET", "/caes/OXALIS", e(302, 403, 403, 403, 403, 403, 200, 403, 200)),
+    Row("GET", "/caes/OXALIS/reconciliation", e(302, 403, 403, 403, 403, 403, 200, 403, 200)),
+    Row("GET", "/caes/OXALIS/salary-lines?period=2020-01&form=file", e(302, 403, 403, 403, 403, 403, 302, 403, 403)),
+    Row("GET", "/commons/velo/payouts", e(302, 403, 403, 403, 200, 403, 403, 403, 200)),
+    # Each person's own pages.
+    Row("GET", "/", e(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/account/payouts", e(302, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/account/tokens", e(302, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # Members choose their own route; someone outside velo has no membership to set it on (404).
+    Row(
+        "POST",
+        "/account/payouts/velo",
+        e(302, 302, 302, 404, 302, 404, 404, 404, 404),
+        lambda w, role: {f"m{velo_membership_id(w, role)}-route": "fund"},
     ),
 ]
 

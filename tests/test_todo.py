@@ -74,3 +74,30 @@ def test_an_accountant_sees_the_batches_to_export_until_they_are_exported(client
     client.get("/api/v1/exports/salary-lines?cae=ECOTONE&period=2025-03", headers=acc.headers)
     db.session.expire_all()
     assert [(t.kind, t.detail) for t in todo_for(db.session.get(Person, acc.id))] == [("export_batch", "2025-04")]
+
+
+def test_a_rule_vote_waits_for_each_voter_until_they_vote_or_it_closes(client, world, make_person):
+    from ledger.governance.models import RuleProposal
+    from tests.governance_support import propose, set_procedure, vote
+
+    ana, bob = world.people["ana"], world.people["bob"]
+    dee = make_person("Dee")
+    added = client.post(
+        "/api/v1/commons/velo/members", json={"email": dee.email, "role": "contributor"}, headers=world.steward.headers
+    )
+    assert added.status_code == 201, added.get_json()
+    set_procedure(client, "velo", world.steward, decision_procedure="vote", quorum="0.5", majority="0.5")
+    made = propose(client, "velo", ana, title="Raise the hourly value")
+    for voter in (ana, bob, world.steward):
+        assert kinds(voter) == [("vote_proposal", made["id"])]
+    assert kinds(dee) == []  # a contributor does not vote on the rules
+    assert vote(client, made["id"], bob, True).status_code == 201
+    assert kinds(bob) == [] and kinds(ana) == [("vote_proposal", made["id"])]
+    with client.session_transaction() as session:
+        session["person_id"] = ana.id
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert f'href="/proposals/{made["id"]}"' in page
+    assert f"Vote on the proposal “Raise the hourly value” (Vélo), until {made['deadline']}" in page
+    db.session.get(RuleProposal, made["id"]).deadline = date(2020, 1, 1)  # the vote closed
+    db.session.commit()
+    assert kinds(ana) == []

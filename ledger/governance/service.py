@@ -128,6 +128,10 @@ def propose(
     )
     db.session.add(proposal)
     db.session.flush()
+    if proposal.procedure == Procedure.VOTE:
+        from ledger.inbox.notifications import vote_opened  # the voters hear of it at once
+
+        vote_opened(proposal)
     return proposal
 
 

@@ -1,26 +1,33 @@
-"""Mail about what waits for people: at once for an objection (to answer, to vote on), a daily
-digest of the rest (`ledger.inbox.todo`), with reminders of review windows closing soon.
+"""Mail about what waits for people: at once for an objection (to answer, to vote on) and for a
+vote opening on a rule proposal; a daily digest of the rest (`ledger.inbox.todo`), with reminders
+of review windows closing soon; and, once per round, a reminder to its commons' members a few days
+before the declaration window closes (`LEDGER_DECLARATION_REMINDER_DAYS`).
 
 Each person may opt out (`MailPreference.opted_out`); the digest is sent at most once a day
-(`digest_sent_on`), by the scheduler's tick.
+(`digest_sent_on`), by the scheduler's tick; a round's reminder once (`declaration_reminded_on`).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, Date, ForeignKey, or_, select, update
+from sqlalchemy import Boolean, Date, ForeignKey, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger import notify
-from ledger.commons.models import Membership
-from ledger.contributions.models import Objection
+from ledger import formatting, notify
+from ledger.commons.models import Commons, Membership
+from ledger.contributions.models import Contribution, Objection
 from ledger.contributions.peer import REVIEWER_ROLES
 from ledger.extensions import db
+from ledger.governance.colleges import eligible_voters
+from ledger.governance.models import RuleProposal
 from ledger.inbox.todo import IMMEDIATE, todo_for
 from ledger.people.models import Person
+from ledger.rounds.models import Round, RoundState
 from ledger.timeutil import today
 
 # A review window ending within this many days is announced in the digest as a reminder.
@@ -109,6 +116,27 @@ def objection_raised(objection: Objection) -> int:
     return sent
 
 
+def vote_opened(proposal: RuleProposal) -> int:
+    """Mail everyone entitled to vote on ``proposal`` (with colleges: those placed in one), but its
+    author, who opened it. Returns how many."""
+    commons_name = db.session.get(Commons, proposal.commons_id).name
+    sent = 0
+    for person_id in sorted(eligible_voters(proposal.commons_id, excluding=proposal.author_id)):
+        person = db.session.get(Person, person_id)
+        if not wants_mail(person):
+            continue
+        notify.send_to(
+            person,
+            lambda: _("A vote on the rules of %(name)s", name=commons_name),
+            "mail/proposal_vote.txt",
+            commons_name=commons_name,
+            proposal=proposal,
+            url=notify.link("governance_pages.proposal_page", proposal_id=proposal.id),
+        )
+        sent += 1
+    return sent
+
+
 def send_digests(on: date | None = None) -> int:
     """Once a day, to each person with something waiting (not the immediate kinds), the list."""
     on = on or today()
@@ -131,5 +159,76 @@ def send_digests(on: date | None = None) -> int:
             url=notify.link("home.index"),
         )
         sent += 1
+    db.session.flush()
+    return sent
+
+
+def claim_declaration_reminder(round_: Round, on: date) -> bool:
+    """True for the one caller that may remind of this round: a second run, or a second scheduler
+    racing the first, finds it already claimed (a conditional UPDATE, as round transitions are)."""
+    claimed = db.session.execute(
+        update(Round)
+        .where(Round.id == round_.id, Round.declaration_reminded_on.is_(None))
+        .values(declaration_reminded_on=on)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
+
+
+def declared_hours(round_: Round, person: Person) -> Decimal:
+    """What ``person`` has declared in the round so far (withdrawn and rejected work left out)."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Contribution.hours), 0)).where(
+            Contribution.round_id == round_.id,
+            Contribution.person_id == person.id,
+            Contribution.status.in_(("declared", "carried_over")),
+        )
+    )
+
+
+def remind_declarations(on: date | None = None, days: int | None = None) -> int:
+    """Once per round, ``days`` days (LEDGER_DECLARATION_REMINDER_DAYS; 0: never) before its
+    declaration window closes, mail each member of its commons who has an account the last day
+    to declare and what they declared so far. Returns how many mails were queued."""
+    on = on or today()
+    days = current_app.config["LEDGER_DECLARATION_REMINDER_DAYS"] if days is None else days
+    if days <= 0:
+        return 0
+    due = db.session.scalars(
+        select(Round)
+        .where(
+            Round.state == RoundState.OPEN,
+            Round.declaration_reminded_on.is_(None),
+            Round.review_starts_on > on,  # the window is still open
+            Round.review_starts_on <= on + timedelta(days=days),
+        )
+        .order_by(Round.id)
+    ).all()
+    sent = 0
+    for round_ in due:
+        if not claim_declaration_reminder(round_, on):
+            continue
+        commons = db.session.get(Commons, round_.commons_id)
+        members = db.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.commons_id == commons.id, Person.password_hash.is_not(None))
+            .order_by(Person.id)
+        ).all()
+        for person in members:
+            if not wants_mail(person):
+                continue
+            notify.send_to(
+                person,
+                lambda name=commons.name: _("Declarations for %(name)s close soon", name=name),
+                "mail/declarations_closing.txt",
+                commons_name=commons.name,
+                round_=round_,
+                last_day=round_.review_starts_on - timedelta(days=1),
+                hours=declared_hours(round_, person),
+                fmt_hours=formatting.hours,  # called as the mail is written, in the person's language
+                url=notify.link("contribution_pages.new", commons=commons.slug),
+            )
+            sent += 1
     db.session.flush()
     return sent

@@ -1,5 +1,5 @@
-"""What waits for a person: objections to answer, votes to cast, reviews, rounds to finalize,
-batches to export. One query per kind; the home page and the mail digest read the same list."""
+"""What waits for a person: objections to answer, votes to cast (on objections and on rule
+proposals), reviews, rounds to finalize, batches to export. One query per kind; the home page and the mail digest read the same list."""
 
 from __future__ import annotations
 
@@ -12,18 +12,21 @@ from ledger.commons.models import Commons, Membership
 from ledger.contributions.models import Contribution, Objection, Vote
 from ledger.contributions.peer import REVIEWER_ROLES
 from ledger.extensions import db
+from ledger.governance.colleges import VOTER_ROLES, eligible_voters
+from ledger.governance.models import Procedure, ProposalState, ProposalVote, RuleProposal
 from ledger.payouts.models import Cae, PayoutBatch
 from ledger.people.models import Person
 from ledger.rounds.models import Round, RuleVersion
+from ledger.timeutil import today
 
 # The kinds that deserve a mail at once; the others wait for the digest.
-IMMEDIATE = ("answer_objection", "cast_vote")
+IMMEDIATE = ("answer_objection", "cast_vote", "vote_proposal")
 
 
 @dataclass(frozen=True)
 class Task:
-    kind: str  # answer_objection | cast_vote | review | finalize | export_batch
-    subject_id: int  # where to act: the contribution, the round or the batch
+    kind: str  # answer_objection | cast_vote | vote_proposal | review | finalize | export_batch
+    subject_id: int  # where to act: the contribution, the proposal, the round or the batch
     place: str  # the commons' slug, or the CAE's code for a batch
     place_name: str
     detail: str  # a date, a description: what tells the tasks apart
@@ -35,6 +38,7 @@ def todo_for(person: Person) -> list[Task]:
     return (
         objections_to_answer(person)
         + votes_to_cast(person)
+        + proposals_to_vote(person)
         + reviews_to_do(person)
         + rounds_to_finalize(person)
         + batches_to_export(person)
@@ -74,6 +78,31 @@ def votes_to_cast(person: Person) -> list[Task]:
         .order_by(Objection.id)
     ).all()
     return [Task("cast_vote", cid, slug, name, description[:80]) for cid, slug, name, description in rows]
+
+
+def proposals_to_vote(person: Person) -> list[Task]:
+    """Rule proposals open to a vote until a deadline not yet passed, where the person may vote
+    (with colleges: placed in one) and has not."""
+    voted = exists().where(ProposalVote.proposal_id == RuleProposal.id, ProposalVote.person_id == person.id)
+    rows = db.session.execute(
+        select(RuleProposal.id, Commons.id, Commons.slug, Commons.name, RuleProposal.title, RuleProposal.deadline)
+        .select_from(RuleProposal)
+        .join(Commons, Commons.id == RuleProposal.commons_id)
+        .join(Membership, and_(Membership.commons_id == Commons.id, Membership.person_id == person.id))
+        .where(
+            RuleProposal.state == ProposalState.OPEN,
+            RuleProposal.procedure == Procedure.VOTE,
+            RuleProposal.deadline >= today(),
+            Membership.role.in_(VOTER_ROLES),
+            ~voted,
+        )
+        .order_by(RuleProposal.deadline, RuleProposal.id)
+    ).all()
+    return [
+        Task("vote_proposal", pid, slug, name, title[:80], deadline)
+        for pid, commons_id, slug, name, title, deadline in rows
+        if person.id in eligible_voters(commons_id)
+    ]
 
 
 def reviews_to_do(person: Person) -> list[Task]:

@@ -119,6 +119,8 @@ class Round(db.Model):
     allocated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The day the reminder that declarations close soon was mailed (at most once per round).
+    declaration_reminded_on: Mapped[date | None] = mapped_column(Date)
 
     commons: Mapped[Commons] = relationship()
     rule_version: Mapped[RuleVersion] = relationship()

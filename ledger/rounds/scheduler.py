@@ -123,9 +123,27 @@ def run_purge(app: Flask) -> int:
         return count
 
 
+def run_reminders(app: Flask) -> int:
+    """Remind members that a round's declarations close soon (once per round); returns how many mails."""
+    from ledger import mail
+    from ledger.extensions import db
+    from ledger.inbox.notifications import remind_declarations
+
+    with app.app_context():
+        try:
+            count = remind_declarations()
+            db.session.commit()
+            mail.deliver_queued()
+        except Exception:
+            db.session.rollback()
+            log.exception("declaration reminders failed; they will be retried at the next interval")
+            raise
+        return count
+
+
 def add_tick_job(scheduler, app: Flask, holder: str) -> None:
-    """The jobs: a tick now, then every LEDGER_SCHEDULER_INTERVAL_SECONDS, never two at once; and
-    the purge of expired idempotency records, hourly."""
+    """The jobs: a tick now, then every LEDGER_SCHEDULER_INTERVAL_SECONDS, never two at once; the
+    purge of expired idempotency records, hourly; the declaration reminders, now and hourly."""
     scheduler.add_job(
         run_tick,
         "interval",
@@ -137,6 +155,16 @@ def add_tick_job(scheduler, app: Flask, holder: str) -> None:
         next_run_time=datetime.now(UTC),
     )
     scheduler.add_job(run_purge, "interval", args=[app], hours=1, id="idempotency-purge", max_instances=1, coalesce=True)
+    scheduler.add_job(
+        run_reminders,
+        "interval",
+        args=[app],
+        hours=1,
+        id="declaration-reminders",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
 
 
 def run_standalone(app: Flask, *, wait_seconds: float | None = None) -> None:

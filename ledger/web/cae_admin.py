@@ -24,10 +24,14 @@ class CaeMemberForm(FlaskForm):
     contract_type = SelectField(_l("Contract"), choices=lambda: [SelectChoice(c, c) for c in CONTRACT_TYPES])
     first_name = StringField(_l("First name"), validators=[Optional(), Length(max=120)])
     last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=120)])
+    # No length or pattern here: add_cae_member holds the rule, as it does for the API.
+    analytic_code = StringField(_l("Analytic code"), validators=[Optional()])
 
 
 class AccountantForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    # Its own id: the member form on the same page has an "email" field too, and a label must
+    # name one input only.
+    email = EmailField(_l("Email"), id="accountant-email", validators=[DataRequired(), Length(max=254)])
 
 
 def refused(form) -> str:
@@ -51,6 +55,7 @@ def add_member(me: Person, code: str):
                 form.contract_type.data,
                 first_name=form.first_name.data or None,
                 last_name=form.last_name.data or None,
+                analytic_code=form.analytic_code.data or "",
             )
         except LedgerError as error:
             flash(" ".join(f"{name}: {' '.join(msgs)}" for name, msgs in error.fields.items()) or error.message)

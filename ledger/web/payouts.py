@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, SelectField, StringField
+from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, Regexp
 
@@ -63,6 +63,8 @@ class PeriodForm(FlaskForm):
         ],
         validators=[Optional()],
     )
+    # As the API's `analytic`: SPEC 4.3's columns alone unless asked.
+    analytic = BooleanField(_l("Add each member's analytic code and contribution rate after the usual columns"))
 
 
 def _cae_choices(person_id: int) -> list[tuple[str, str]]:
@@ -165,7 +167,7 @@ def cae_salary_lines(me: Person, code: str):
     if not salary_lines.has_lines(cae, form.period.data):
         flash(_("No salary line for %(period)s: there is nothing to download for this month.", period=form.period.data))
         return redirect(url_for("payout_pages.cae_page", code=code))
-    return download(salary_lines.export(cae, form.period.data, me), form.form.data or "file")
+    return download(salary_lines.export(cae, form.period.data, me, form.analytic.data), form.form.data or "file")
 
 
 @blp.route("/caes/<code>/reconciliation")
