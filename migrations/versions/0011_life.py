@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_life"
-down_revision = "0008_governance"
+down_revision = "0012_gov2"
 branch_labels = None
 depends_on = None
 
