@@ -1,7 +1,7 @@
 """life: the day a round's reminder that declarations close soon was mailed
 
 Revision ID: 0011_life
-Revises: 0008_governance
+Revises: 0012_gov2
 Create Date: 2026-12-02 04:30:00
 """
 
