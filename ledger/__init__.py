@@ -53,12 +53,14 @@ def create_app(config: dict | None = None) -> Flask:
     from ledger.database import configure_engine
     from ledger.logs import configure_logging
     from ledger.people.auth import authenticate_api_writes, load_current_person
+    from ledger.revisions import install as install_revisions
     from ledger.web import register_web
 
     configure_logging(app)
     db.init_app(app)
     configure_engine(app)
     install_checkpoints()
+    install_revisions()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(load_current_person)
