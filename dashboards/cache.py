@@ -39,7 +39,7 @@ def _changes_dashboards(obj: object) -> bool:
     return isinstance(obj, Contribution) and obj.round_id is not None and obj.round is not None and obj.round.state != "open"
 
 
-revisions.watch(COUNTER, _changes_dashboards)
+revisions.watch(COUNTER, _changes_dashboards, tables=tuple(model.__tablename__ for model in (*_ALWAYS, Contribution)))
 
 
 def state() -> tuple[int, int]:

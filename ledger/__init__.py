@@ -101,6 +101,10 @@ def create_app(config: dict | None = None) -> Flask:
             db.session.rollback()
             mail.discard_queued()
             return response
+        if not db.session().in_transaction():
+            # Nothing read or written since the last commit (a declaration commits its own write).
+            mail.deliver_queued()
+            return response
         try:
             db.session.commit()
         except (OperationalError, InterfaceError) as exc:

@@ -9,6 +9,7 @@ around the ORM.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from sqlalchemy import BigInteger, String, event, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,6 +27,8 @@ class RevisionCounter(db.Model):
 
 # counter name → predicate on a flushed object (new, changed or deleted) that changes it
 _WATCHED: dict[str, Callable[[object], bool]] = {}
+# counter name → tables whose UPDATE or DELETE statements (run through the session) change it
+_TABLES: dict[str, frozenset[str]] = {}
 
 
 def bump(name: str) -> None:
@@ -38,15 +41,28 @@ def bump(name: str) -> None:
     connection.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"value": table.c.value + 1}))
 
 
+def current_query(name: str):
+    """The counter's value as a scalar subquery (NULL before its first change), to read it in
+    the same statement as what a cache holds."""
+    return select(RevisionCounter.value).where(RevisionCounter.name == name).scalar_subquery()
+
+
+@cache
+def _current(name: str):
+    return select(RevisionCounter.value).where(RevisionCounter.name == name)
+
+
 def current(name: str) -> int:
     """The counter's value as this transaction sees it (0 before its first change)."""
-    return db.session.scalar(select(RevisionCounter.value).where(RevisionCounter.name == name)) or 0
+    return db.session.scalar(_current(name)) or 0
 
 
-def watch(name: str, changes: Callable[[object], bool]) -> None:
+def watch(name: str, changes: Callable[[object], bool], tables: tuple[str, ...] = ()) -> None:
     """Bump ``name`` when a transaction commits after flushing an object (new, changed or
-    deleted) for which ``changes(obj)`` is true."""
+    deleted) for which ``changes(obj)`` is true, or after an UPDATE or DELETE statement on one of
+    ``tables`` run through the session (a bulk revocation)."""
     _WATCHED[name] = changes
+    _TABLES[name] = frozenset(tables)
 
 
 PENDING = "revisions.pending"
@@ -59,6 +75,15 @@ def _before_flush(session, _context, _instances) -> None:
     names = {name for name, changes in _WATCHED.items() if any(changes(obj) for obj in touched)}
     if names:
         session.info.setdefault(PENDING, set()).update(names)
+
+
+def _on_execute(state) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    names = {name for name, tables in _TABLES.items() if getattr(table, "name", None) in tables}
+    if names:
+        state.session.info.setdefault(PENDING, set()).update(names)
 
 
 def _before_commit(session) -> None:
@@ -80,5 +105,6 @@ def install() -> None:
 
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "do_orm_execute", _on_execute)
         event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_rollback", _forget)
