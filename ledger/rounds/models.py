@@ -119,6 +119,9 @@ class Round(db.Model):
     allocated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # SHA-256 of the inputs the stored lines were computed from (ledger.rounds.preview):
+    # finalization posts them as they are while it still matches.
+    preview_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     commons: Mapped[Commons] = relationship()
     rule_version: Mapped[RuleVersion] = relationship()

@@ -1,4 +1,5 @@
-"""speed: the ledger's monthly totals for the dashboards, revision counters, the hours index
+"""speed: the ledger's monthly totals for the dashboards, revision counters, the hours index,
+the fingerprint of a round's preview
 
 Revision ID: 0016_speed
 Revises: 0008_governance
@@ -40,8 +41,9 @@ def upgrade() -> None:
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_revision_counters")),
     )
-    with op.batch_alter_table("contributions", schema=None) as batch_op:
-        batch_op.create_index("ix_contributions_person_id_date", ["person_id", "date"], unique=False)
+    # Plain ALTERs, never a batch copy: these tables carry triggers a copy would drop on SQLite.
+    op.create_index("ix_contributions_person_id_date", "contributions", ["person_id", "date"], unique=False)
+    op.add_column("rounds", sa.Column("preview_fingerprint", sa.String(length=64), nullable=True))
 
     month = (
         "to_char(t.occurred_on, 'YYYY-MM')" if op.get_bind().dialect.name == "postgresql" else "strftime('%Y-%m', t.occurred_on)"
@@ -56,8 +58,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("contributions", schema=None) as batch_op:
-        batch_op.drop_index("ix_contributions_person_id_date")
+    op.drop_column("rounds", "preview_fingerprint")
+    op.drop_index("ix_contributions_person_id_date", table_name="contributions")
     op.drop_table("revision_counters")
     with op.batch_alter_table("ledger_monthly", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ledger_monthly_account_kind"))
