@@ -53,8 +53,10 @@ def _current(name: str):
 
 
 def current(name: str) -> int:
-    """The counter's value as this transaction sees it (0 before its first change)."""
-    return db.session.scalar(_current(name)) or 0
+    """The counter's value as this transaction sees it (0 before its first change). Through the
+    session's connection: it runs before every API request, and the ORM's execution path would
+    cost more than the whole lookup."""
+    return db.session.connection().execute(_current(name)).scalar() or 0
 
 
 def watch(name: str, changes: Callable[[object], bool], tables: tuple[str, ...] = ()) -> None:
