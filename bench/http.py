@@ -107,8 +107,12 @@ def contributors(url: str, workdir: Path) -> tuple[list[str], str]:
     return tokens, f"velo{commons[0]}"
 
 
-def load(port: int, tokens: list[str] | None, slug: str, requests: int, first_day: int = 1) -> LoadResult:
+def load(port: int, tokens: list[str] | None, slug: str, requests: int, first_day: int = 1, close: bool = False) -> LoadResult:
+    """``close``: a new connection per request, announced (sync workers close each one anyway;
+    reusing a socket the worker is closing would count as a dropped request)."""
     from ledger.timeutil import today
+
+    extra = {"Connection": "close"} if close else {}
 
     def request(connection: int, n: int):
         # 0.25 h a request, on a different past day every 80 requests: never the 24 h a day limit.
@@ -120,8 +124,8 @@ def load(port: int, tokens: list[str] | None, slug: str, requests: int, first_da
             "description": f"benchmark declaration {connection}-{n}",
         }
         if tokens is None:
-            return json_request("POST", "/rows", payload)
-        return json_request("POST", "/api/v1/contributions", payload, {"Authorization": f"Bearer {tokens[connection]}"})
+            return json_request("POST", "/rows", payload, extra)
+        return json_request("POST", "/api/v1/contributions", payload, {"Authorization": f"Bearer {tokens[connection]}", **extra})
 
     return run_load(port, request, connections=CONNECTIONS, requests_per_connection=requests)
 
@@ -130,9 +134,10 @@ def measure(
     target: str, url: str, workdir: Path, tokens: list[str] | None, slug: str, requests: int, worker_class: str
 ) -> LoadResult:
     process, port = serve(target, url, workdir, worker_class)
+    close = worker_class == "sync"
     try:
-        load(port, tokens, slug, max(2, requests // 20), first_day=100)  # warm-up: caches, the workers' imports
-        return load(port, tokens, slug, requests)
+        load(port, tokens, slug, max(2, requests // 20), first_day=100, close=close)  # warm-up: caches, the workers' imports
+        return load(port, tokens, slug, requests, close=close)
     finally:
         stop(process)
 
