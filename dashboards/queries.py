@@ -192,9 +192,17 @@ def hours_by_category(commons_id: int | None) -> list[dict]:
             func.count(Contribution.id),
             func.count(func.distinct(Contribution.person_id)),
         )
-        .join(Round, Round.id == Contribution.round_id)
         .outerjoin(Category, and_(Category.commons_id == Contribution.commons_id, Category.code == Contribution.category))
-        .where(Round.state.in_(DECIDED), Contribution.status == "declared", ~upheld, *_scope(Contribution.commons_id, commons_id))
+        .where(
+            # The decided rounds first, then their work through the round_id index: joining rounds
+            # to every contribution scanned all of them, most of which wait in open rounds.
+            Contribution.round_id.in_(select(Round.id).where(Round.state.in_(DECIDED), *_scope(Round.commons_id, commons_id))),
+            # An expression, not the column: SQLite would otherwise read every declared row through
+            # the status index rather than the few rounds' work through round_id.
+            Contribution.status.concat("") == "declared",
+            ~upheld,
+            *_scope(Contribution.commons_id, commons_id),
+        )
         .group_by(Contribution.category)
         .order_by(Contribution.category)
     ).all()
