@@ -15,6 +15,7 @@ import argparse
 import base64
 import random
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
-from ledger.accounts import chart, checkpoints, merkle
+from ledger.accounts import chart, checkpoints, merkle, monthly
 from ledger.accounts.chain import GENESIS, PostingData, TransactionData, link_hash
 from ledger.accounts.models import Account, Checkpoint, LedgerTransaction, Posting, SigningKeyRecord
 from ledger.accounts.signing import SigningKey, raw_public_key
@@ -303,8 +304,11 @@ def ledger(
     accounts = _accounts(connection, commons_ids, people_ids)
     owners = {
         row.code: row
-        for row in connection.execute(select(Account.code, Account.type, Account.person_id, Account.commons_id, Account.cae_id))
+        for row in connection.execute(
+            select(Account.code, Account.type, Account.kind, Account.person_id, Account.commons_id, Account.cae_id)
+        )
     }
+    totals = defaultdict(lambda: [0, 0])  # the ledger's monthly totals, as post_many keeps them
     checkpoint = _Checkpointer(connection, key)
     last = connection.execute(
         select(LedgerTransaction.seq, LedgerTransaction.hash).order_by(LedgerTransaction.seq.desc()).limit(1)
@@ -376,6 +380,9 @@ def ledger(
         )
         checkpoint.frontier.append(merkle.leaf_hash(bytes.fromhex(digest)))
         for code, cents, memo in legs:
+            total = totals[(monthly.month_of(on), commons_id, owners[code].kind, kind)]
+            total[0] += cents
+            total[1] += 1
             postings.append(
                 {"id": posting_id, "transaction_id": tx_id, "account_id": accounts[code], "amount_cents": cents, "memo": memo}
             )
@@ -390,6 +397,7 @@ def ledger(
         _flush(connection, transactions, postings)
         checkpoint.write(prev)
         progress.add(len(transactions))
+    monthly.add(totals, connection)
     if connection.dialect.name == "postgresql":
         reset_sequences(connection)
     return n

@@ -413,4 +413,11 @@ def build(key: str, commons_id: int | None) -> Chart:
 
 
 def build_all(commons_id: int | None) -> list[Chart]:
-    return [builder(commons_id) for builder in builders(commons_id).values()]
+    """The charts drawn from the ledger and the reviews, rules and rounds (cached by dashboards.cache)."""
+    return [builder(commons_id) for builder in BUILDERS.values()]
+
+
+def build_live(commons_id: int | None) -> list[Chart]:
+    """The democratic-health charts, built for each request: they follow every declaration, ballot
+    and membership and count activity over the last days, none of which moves the cache's key."""
+    return [builder(commons_id) for key, builder in builders(commons_id).items() if key not in BUILDERS]

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, case, exists, extract, func, select
 
-from ledger.accounts.models import Account, LedgerTransaction, Posting
+from ledger.accounts.monthly import NO_COMMONS, MonthlyTotal
 from ledger.commons.models import Commons, Income
 from ledger.contributions.models import Category, Contribution, Objection, Vote, Vouch
 from ledger.extensions import db
@@ -82,25 +82,25 @@ def spending_by_commons(commons_id: int | None) -> dict[int, dict[str, int]]:
     ``gifts`` (given on to the solidarity fund); ``levies`` are the fund's levy income from the
     commons' transactions.
     """
-    payable = case((Account.kind == "payable:person", Posting.amount_cents), else_=0)
-    kind = LedgerTransaction.kind
+    # From the ledger's monthly totals (ledger.accounts.monthly), which post_many keeps exact.
+    totals = MonthlyTotal
+    payable = case((totals.account_kind == "payable:person", totals.amount_cents), else_=0)
+    kind = totals.tx_kind
     rows = db.session.execute(
         select(
-            LedgerTransaction.commons_id,
+            totals.commons_id,
             func.sum(case((kind.like("%payout"), payable), else_=0)),
             func.sum(payable),
             func.sum(case((kind.like("%round:waive"), payable), else_=0)),
             func.sum(case((kind.like("%round:to-fund"), payable), else_=0)),
-            func.sum(case((Account.kind == "fund:levies", Posting.amount_cents), else_=0)),
+            func.sum(case((totals.account_kind == "fund:levies", totals.amount_cents), else_=0)),
         )
-        .join(Posting, Posting.transaction_id == LedgerTransaction.id)
-        .join(Account, Account.id == Posting.account_id)
         .where(
-            Account.kind.in_(("payable:person", "fund:levies")),
-            LedgerTransaction.commons_id.is_not(None),
-            *_scope(LedgerTransaction.commons_id, commons_id),
+            totals.account_kind.in_(("payable:person", "fund:levies")),
+            totals.commons_id != NO_COMMONS,
+            *_scope(totals.commons_id, commons_id),
         )
-        .group_by(LedgerTransaction.commons_id)
+        .group_by(totals.commons_id)
     ).all()
     return {
         cid: {"paid": int(paid), "owed": -int(balance), "waived": int(waived), "gifts": int(gifts), "levies": -int(levies)}
@@ -192,9 +192,17 @@ def hours_by_category(commons_id: int | None) -> list[dict]:
             func.count(Contribution.id),
             func.count(func.distinct(Contribution.person_id)),
         )
-        .join(Round, Round.id == Contribution.round_id)
         .outerjoin(Category, and_(Category.commons_id == Contribution.commons_id, Category.code == Contribution.category))
-        .where(Round.state.in_(DECIDED), Contribution.status == "declared", ~upheld, *_scope(Contribution.commons_id, commons_id))
+        .where(
+            # The decided rounds first, then their work through the round_id index: joining rounds
+            # to every contribution scanned all of them, most of which wait in open rounds.
+            Contribution.round_id.in_(select(Round.id).where(Round.state.in_(DECIDED), *_scope(Round.commons_id, commons_id))),
+            # An expression, not the column: SQLite would otherwise read every declared row through
+            # the status index rather than the few rounds' work through round_id.
+            Contribution.status.concat("") == "declared",
+            ~upheld,
+            *_scope(Contribution.commons_id, commons_id),
+        )
         .group_by(Contribution.category)
         .order_by(Contribution.category)
     ).all()
@@ -257,24 +265,21 @@ def fund_flows(commons_id: int | None) -> list[dict]:
     positive), and for the installation the fund's balance at the end of each month, net of
     every top-up granted (paid or owed). For one
     commons: the levies and gifts it sent and the top-ups its contributors received."""
-    year, month = _month(LedgerTransaction.occurred_on)
     # The balance ("Solde") is what the fund has left once every top-up granted is counted, paid
     # or still owed: its bank account plus its payables (credit balances), as GET
     # /api/v1/solidarity-fund gives it in ``available_cents``.
     kinds = FUND_KINDS if commons_id is not None else (*FUND_KINDS, "fund:treasury", "fund:payable")
+    # From the ledger's monthly totals (ledger.accounts.monthly): a few rows per month, where
+    # joining every fund posting to its transaction grew with the ledger.
+    totals = MonthlyTotal
     rows = db.session.execute(
-        select(year, month, Account.kind, func.sum(Posting.amount_cents))
-        .join(Posting, Posting.transaction_id == LedgerTransaction.id)
-        .join(Account, Account.id == Posting.account_id)
-        .where(Account.kind.in_(kinds), *_scope(LedgerTransaction.commons_id, commons_id))
-        .group_by(year, month, Account.kind)
-        .order_by(year, month)
+        select(totals.month, totals.account_kind, func.sum(totals.amount_cents))
+        .where(totals.account_kind.in_(kinds), *_scope(totals.commons_id, commons_id))
+        .group_by(totals.month, totals.account_kind)
     ).all()
     months: dict[str, dict] = {}
-    for y, m, kind, cents in rows:
-        row = months.setdefault(
-            _ym(y, m), {"month": _ym(y, m), "levies_cents": 0, "donations_cents": 0, "topups_cents": 0, "change_cents": 0}
-        )
+    for ym, kind, cents in rows:
+        row = months.setdefault(ym, {"month": ym, "levies_cents": 0, "donations_cents": 0, "topups_cents": 0, "change_cents": 0})
         cents = int(cents)
         if kind == "fund:levies":
             row["levies_cents"] = -cents  # income accounts are credited: negative postings

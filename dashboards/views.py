@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
-from markupsafe import Markup
 from sqlalchemy import select
 
-from dashboards import blp, charts, figures, ledger_page, plotly_asset, queries
+from dashboards import blp, cache, charts, ledger_page, plotly_asset, queries
 from dashboards.csv import to_csv
 from ledger.accounts.checkpoints import latest as latest_checkpoint
 from ledger.accounts.signing import current_key
@@ -28,8 +27,6 @@ CSP = (
 @blp.context_processor
 def helpers() -> dict:
     return {
-        # Safe to mark: figures.to_json escapes <, > and & so the JSON cannot leave its script element.
-        "figure_json": lambda figure: Markup(figures.to_json(figure)),
         "euros": money,
         "statuses": {
             "verified": _("verified"),
@@ -55,8 +52,9 @@ def plotly_js():
 @blp.get("")
 def installation():
     commons = db.session.scalars(select(Commons).order_by(Commons.name)).all()
+    built, figure_json = cache.charts_of(None)
     return render_template(
-        "dashboards/dashboard.html", commons=None, all_commons=commons, charts=charts.build_all(None), members=None
+        "dashboards/dashboard.html", commons=None, all_commons=commons, charts=built, figure_json=figure_json, members=None
     )
 
 
@@ -66,9 +64,15 @@ def commons_page(slug: str):
     me = current_person()
     # Members of this commons also see the names of the people who agreed to show them.
     members = queries.member_retributions(commons.id) if me is not None and membership(commons, me) else None
+    built, figure_json = cache.charts_of(commons.id)
     response = Response(
         render_template(
-            "dashboards/dashboard.html", commons=commons, all_commons=None, charts=charts.build_all(commons.id), members=members
+            "dashboards/dashboard.html",
+            commons=commons,
+            all_commons=None,
+            charts=built,
+            figure_json=figure_json,
+            members=members,
         )
     )
     if members is not None:
@@ -91,7 +95,7 @@ def commons_csv(slug: str, key: str):
 def _csv(key: str, commons_id: int | None, prefix: str) -> Response:
     if key not in charts.builders(commons_id):
         abort(404)
-    chart = charts.build(key, commons_id)
+    chart = cache.chart(key, commons_id)
     body = to_csv([column for column, _ in chart.columns], chart.rows)
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{prefix}-{key}.csv"'})
 

@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from ledger.database import configure_engine
     from ledger.logs import configure_logging
     from ledger.people.auth import authenticate_api_writes, load_current_person
+    from ledger.revisions import install as install_revisions
     from ledger.timeutil import install_test_clock
     from ledger.web import register_web
 
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     configure_engine(app)
     install_checkpoints()
+    install_revisions()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(load_current_person)
@@ -100,6 +102,10 @@ def create_app(config: dict | None = None) -> Flask:
         if response.status_code >= 400:
             db.session.rollback()
             mail.discard_queued()
+            return response
+        if not db.session().in_transaction():
+            # Nothing read or written since the last commit (a declaration commits its own write).
+            mail.deliver_queued()
             return response
         try:
             db.session.commit()

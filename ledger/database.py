@@ -45,6 +45,50 @@ WRITING_READS = frozenset(
 )
 
 
+# Writing requests that read first and take the write lock only for their short write
+# (``write_phase``): a declaration checks its token, body, commons and rules while other workers
+# write. Not with an Idempotency-Key: the replay record must commit with what it replays.
+READ_FIRST_WRITES = frozenset({("POST", "contributions.Contributions")})
+WRITE_PHASE = "ledger.write_phase"  # in the request's environ: g outlives a request in tests
+
+
+def _reads_first() -> bool:
+    return (
+        (request.method, request.endpoint) in READ_FIRST_WRITES
+        and "Idempotency-Key" not in request.headers
+        and request.environ.get(WRITE_PHASE) != "writing"
+    )
+
+
+def write_phase() -> None:
+    """From here to ``end_write_phase`` the request writes: on SQLite, end the reading
+    transaction (objects stay loaded) so that the next statement begins IMMEDIATE, holding the
+    write lock only for what follows. Re-read there whatever the write depends on (the day's
+    hours). Elsewhere, and for requests that began writing, nothing to do."""
+    if not has_request_context() or db.session.get_bind().dialect.name != "sqlite" or not _reads_first():
+        return
+    _commit_keeping_objects()
+    request.environ[WRITE_PHASE] = "writing"
+
+
+def end_write_phase() -> None:
+    """Commit the write ``write_phase`` began, at once: the write lock is released before the
+    response is built (its objects stay loaded; later reads begin DEFERRED)."""
+    if request.environ.get(WRITE_PHASE) != "writing":
+        return
+    _commit_keeping_objects()
+    request.environ[WRITE_PHASE] = "done"
+
+
+def _commit_keeping_objects() -> None:
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def takes_write_lock() -> bool:
     """Whether the transaction beginning now must hold SQLite's write lock from its start.
 
@@ -55,6 +99,10 @@ def takes_write_lock() -> bool:
     """
     if not has_request_context():
         return True
+    if request.environ.get(WRITE_PHASE) == "writing":
+        return True
+    if _reads_first() or request.environ.get(WRITE_PHASE) == "done":
+        return False
     return request.method not in READING_METHODS or request.endpoint in WRITING_READS
 
 

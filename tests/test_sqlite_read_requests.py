@@ -59,8 +59,15 @@ def test_reading_requests_begin_deferred_and_writing_ones_immediate(client, velo
     with begins() as seen:
         assert client.get("/api/v1/contributions", headers=velo.headers).status_code == 200
     assert seen == ["BEGIN DEFERRED"]
-    with begins() as seen:
+    with begins() as seen:  # a declaration reads first, then writes under a short lock
         assert client.post("/api/v1/contributions", json=declaration(), headers=velo.headers).status_code == 201
+    assert seen == ["BEGIN DEFERRED", "BEGIN IMMEDIATE"]
+    with begins() as seen:  # with a replay record to store beside it, the lock is taken up front
+        keyed = client.post("/api/v1/contributions", json=declaration(), headers={**velo.headers, "Idempotency-Key": "k1"})
+        assert keyed.status_code == 201
+    assert seen == ["BEGIN IMMEDIATE"]
+    with begins() as seen:  # other writes lock up front
+        assert client.post("/api/v1/commons/velo/categories", json={}, headers=velo.headers).status_code == 422
     assert seen == ["BEGIN IMMEDIATE"]
     with begins() as seen:  # a reading endpoint known to write (the fund's default rules) locks up front
         assert client.get("/api/v1/solidarity-fund").status_code == 200

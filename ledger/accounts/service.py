@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlalchemy import Row, func, select, text
 
-from ledger.accounts import checkpoints
+from ledger.accounts import checkpoints, monthly
 from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance_errors, link_hash
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import Account, LedgerTransaction, Posting
@@ -71,11 +71,12 @@ def lock_chain() -> None:
 def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, Row]:
     """The stored account of every spec (keyed by code), creating the missing ones in one insert.
 
-    Each row gives the id and the fields a format-2 hash covers (type and owners), as stored.
+    Each row gives the id, the kind (for the monthly totals) and the fields a format-2 hash covers
+    (type and owners), as stored.
     """
     codes = list(specs)
     found: dict[str, Row] = {}
-    columns = (Account.code, Account.id, Account.type, Account.person_id, Account.commons_id, Account.cae_id)
+    columns = (Account.code, Account.id, Account.type, Account.kind, Account.person_id, Account.commons_id, Account.cae_id)
 
     def read(part):
         found.update((row.code, row) for row in db.session.execute(select(*columns).where(Account.code.in_(part))))
@@ -198,6 +199,13 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
         ],
     )
     number_entries(ids, entries)
+    monthly.add(
+        monthly.totals_of(
+            (entry.occurred_on, entry.commons_id, accounts[leg.account.code].kind, entry.kind, leg.amount_cents)
+            for entry in entries
+            for leg in entry.legs
+        )
+    )
     checkpoints.mark_due()
     return ids
 

@@ -14,6 +14,7 @@ from ledger.contributions import service
 from ledger.contributions.models import Contribution
 from ledger.contributions.status import DISPLAY_STATUSES
 from ledger.contributions.validation import EVIDENCE_MAX, Draft
+from ledger.database import end_write_phase
 from ledger.errors import Forbidden, NotFound, ValidationFailed, field_error
 from ledger.people.auth import require_person
 from ledger.people.models import Person
@@ -90,6 +91,9 @@ class ContributionOut(Schema):
 class SavedOut(ContributionOut):
     late = fields.Boolean(metadata={"description": "dated in a closed period: it went to the current open round"})
     warnings = fields.List(fields.String(), metadata={"description": "kind notices (weekly hours), never refusals"})
+
+
+CONTRIBUTION_IN, SAVED_OUT = ContributionIn(), SavedOut()
 
 
 class ContributionQuery(Schema):
@@ -179,9 +183,10 @@ class Contributions(MethodView):
         )
         return [contribution_view(c, person) for c in service.list_contributions(person, filters)]
 
+    # Schema instances built once: webargs would build one per request from a class.
     @idempotent
-    @blp.arguments(ContributionIn)
-    @blp.response(201, SavedOut)
+    @blp.arguments(CONTRIBUTION_IN)
+    @blp.response(201, SAVED_OUT)
     def post(self, data):
         """Declare time given to a commons. Send an `Idempotency-Key` header to retry safely."""
         person = require_person()
@@ -193,7 +198,9 @@ class Contributions(MethodView):
             description=data["description"].strip(),
             evidence_url=(data["evidence_url"] or "").strip() or None,
         )
-        return saved_view(service.declare(person, commons, draft), person)
+        saved = service.declare(person, commons, draft)
+        end_write_phase()  # the write lock is released before the answer is built
+        return saved_view(saved, person)
 
 
 @blp.route("/<int:contribution_id>")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ledger.accounts import chart
 from ledger.accounts.service import Leg, post
@@ -25,8 +26,14 @@ MAX_AMOUNT_CENTS = 1_000_000_000
 MAX_HISTORY_DAYS = 10 * 366
 
 
+@cache
+def _commons_by_slug():
+    # Built once: every declaration looks its commons up, and building costs about as much as running.
+    return select(Commons).where(Commons.slug == bindparam("slug"))
+
+
 def get_commons(slug: str) -> Commons:
-    commons = db.session.scalar(select(Commons).where(Commons.slug == slug))
+    commons = db.session.scalar(_commons_by_slug(), {"slug": slug})
     if commons is None:
         raise NotFound(f"No commons named '{slug}'.")
     return commons

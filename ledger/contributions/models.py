@@ -53,6 +53,8 @@ class Contribution(db.Model):
         CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
         CheckConstraint("status IN ('declared', 'withdrawn', 'carried_over', 'rejected')", name="status"),
         UniqueConstraint("person_id", "idempotency_key"),
+        # The day's and the week's hours of a person are read at every declaration.
+        Index("ix_contributions_person_id_date", "person_id", "date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,7 +21,7 @@ from ledger.contributions.categories import categories_of
 from ledger.contributions.models import Category, Contribution
 from ledger.contributions.status import display_status
 from ledger.contributions.validation import DateBounds, Draft, check_draft, late_window_start, week_bounds
-from ledger.database import advisory_lock
+from ledger.database import advisory_lock, write_phase
 from ledger.errors import Conflict, Forbidden, LedgerError, NotFound, ValidationFailed
 from ledger.extensions import db
 from ledger.people.models import Person
@@ -217,6 +217,8 @@ def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: 
     # Each query here runs once per declaration under load: they are kept few (see
     # tests/test_contributions_statement_count.py).
     category_active, threshold_in_force, bounds = _standing(commons, person, draft.category)
+    # What follows writes (and re-reads what the write depends on) under the write lock only.
+    write_phase()
     lock_day(person.id, draft.on)
     day_hours, week_hours = hours_on_day_and_week(person.id, draft.on)
     problems = check_draft(

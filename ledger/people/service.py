@@ -10,10 +10,12 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.orm import make_transient_to_detached
 
+from ledger import revisions
 from ledger.errors import Conflict, field_error
 from ledger.extensions import db
-from ledger.people.models import ApiToken, IdempotencyRecord, Person
+from ledger.people.models import ApiToken, IdempotencyRecord, Person, PersonRole
 from ledger.people.passwords import hash_password
 from ledger.timeutil import utcnow
 
@@ -89,21 +91,52 @@ def create_token(person: Person, label: str = "") -> str:
     return token
 
 
+# Tokens seen by this process: digest → (people revision, the person's columns). A revocation, a
+# new token or any change of a person or role bumps the revision in its own transaction, so the
+# next request anywhere misses the cache and reads the token again: revocation stays immediate.
+PEOPLE_REVISION = "people"
+TOKEN_CACHE_SIZE = 10_000
+_PERSON_COLUMNS = tuple(column.key for column in Person.__table__.columns)
+
+revisions.watch(
+    PEOPLE_REVISION,
+    lambda obj: isinstance(obj, (Person, ApiToken, PersonRole)),
+    tables=(Person.__tablename__, ApiToken.__tablename__, PersonRole.__tablename__),
+)
+
+
 @cache
 def _person_by_token():
     # Built once (on first use, once every model is mapped): it runs before every API request,
-    # where building a statement costs about as much as running it.
+    # where building a statement costs about as much as running it. The people revision comes
+    # in the same row, for the cache.
     return (
-        select(Person)
+        select(Person, revisions.current_query(PEOPLE_REVISION))
         .join(ApiToken, ApiToken.person_id == Person.id)
         .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
     )
 
 
 def person_for_token(token: str) -> Person | None:
-    """The person owning an unrevoked token, or None (one query, and no write: reading requests
-    stay read-only, so no "last used" time is kept)."""
-    return db.session.scalar(_person_by_token(), {"digest": _digest(token)})
+    """The person owning an unrevoked token, or None. No write (reading requests stay read-only,
+    so no "last used" time is kept) and one query: of the token joined to its person, or when
+    this process knows the token already, of the people revision alone."""
+    digest = _digest(token)
+    known: dict = current_app.extensions.setdefault("people.tokens", {})
+    hit = known.get(digest)
+    if hit is not None and hit[0] == revisions.current(PEOPLE_REVISION):
+        person = Person(**hit[1])
+        make_transient_to_detached(person)
+        return db.session.merge(person, load=False)
+    row = db.session.execute(_person_by_token(), {"digest": digest}).first()
+    if row is None:
+        known.pop(digest, None)
+        return None
+    person, revision = row
+    if len(known) >= TOKEN_CACHE_SIZE:
+        known.clear()
+    known[digest] = (revision or 0, {name: getattr(person, name) for name in _PERSON_COLUMNS})
+    return person
 
 
 def session_person(person_id: int, generation: object) -> Person | None:

@@ -34,7 +34,7 @@ from ledger.people.models import Person
 from ledger.rounds.allocation.model import Line
 from ledger.rounds.models import Round, RoundEvent, RoundState, SchedulerRun
 from ledger.rounds.rules import rules_in_force
-from ledger.rounds.service import compute, create_round, free_treasury_cents, lock_treasury
+from ledger.rounds.service import compute, create_round, free_treasury_cents, lines_to_finalize, lock_treasury
 from ledger.timeutil import today, utcnow
 
 NEXT_STATE = {
@@ -137,8 +137,9 @@ def step(round_: Round, state: str) -> bool:
 def finalize(round_: Round) -> None:
     """Write every ledger entry of the round in the current transaction, then its payout batches.
 
-    The allocation is computed once more under the pinned rules, so that top-ups never exceed
-    what the fund holds at this moment (the chain lock serializes this with every other writer).
+    The allocation's inputs are gathered once more under the pinned rules, so that top-ups never
+    exceed what the fund holds at this moment (the chain lock serializes this with every other
+    writer); when they are those of the stored preview, its lines are posted as they are.
     The entries go to the ledger as one batch: the statements do not grow with the round's size.
     """
     if not move(round_, "allocated", "finalized", finalized_at=utcnow()):
@@ -146,10 +147,10 @@ def finalize(round_: Round) -> None:
             f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.", code="already_finalized"
         )
     lock_chain()
-    allocation = compute(round_)
+    lines = lines_to_finalize(round_)
     accounts = RoundAccounts.of(round_.commons)
     on = today()
-    post_many([entry for line in allocation.lines for entry in line_entries(round_.id, accounts, line, on)])
+    post_many([entry for line in lines for entry in line_entries(round_.id, accounts, line, on)])
     create_batches(round_)
     record_round(round_, early_reasons(round_))
 

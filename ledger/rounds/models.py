@@ -121,6 +121,9 @@ class Round(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The day the reminder that declarations close soon was mailed (at most once per round).
     declaration_reminded_on: Mapped[date | None] = mapped_column(Date)
+    # SHA-256 of the inputs the stored lines were computed from (ledger.rounds.preview):
+    # finalization posts them as they are while it still matches.
+    preview_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     commons: Mapped[Commons] = relationship()
     rule_version: Mapped[RuleVersion] = relationship()

@@ -25,8 +25,10 @@ from ledger.fund.service import available_cents, cap_left, draws_on_fund, fund_r
 from ledger.payouts.models import Cae, CaeMembership
 from ledger.people.models import Person
 from ledger.rounds.allocation import Allocation, FundTerms, RoundInput, Route, Work, allocate
+from ledger.rounds.allocation.model import Line
 from ledger.rounds.allocation.words import to_json
 from ledger.rounds.models import AllocationLine, PeerPoints, Round, RoundState, SelfRequest
+from ledger.rounds.preview import fingerprint, stored_lines
 from ledger.rounds.rules import RULE_FIELDS, allocation_rules, check_category_weights, rules_in_force
 from ledger.timeutil import today
 
@@ -261,6 +263,20 @@ def compute(round_: Round) -> Allocation:
     """
     inp, review = gather(round_, round_.rule_version)
     carry_over(round_, review.carried_over)
+    return _store(round_, inp)
+
+
+def lines_to_finalize(round_: Round) -> list[Line]:
+    """The lines a finalization posts: the stored preview's when the fingerprint of its inputs is
+    unchanged (ledger.rounds.preview), else computed again (and stored) from today's inputs."""
+    inp, review = gather(round_, round_.rule_version)
+    carry_over(round_, review.carried_over)
+    if round_.preview_fingerprint is not None and round_.preview_fingerprint == fingerprint(round_.rule_version_id, inp):
+        return stored_lines(round_)
+    return _store(round_, inp).lines
+
+
+def _store(round_: Round, inp: RoundInput) -> Allocation:
     allocation = allocate(inp)
     db.session.execute(delete(AllocationLine).where(AllocationLine.round_id == round_.id))
     insert_rows(
@@ -285,6 +301,7 @@ def compute(round_: Round) -> Allocation:
             for line in allocation.lines
         ],
     )
+    round_.preview_fingerprint = fingerprint(round_.rule_version_id, inp)
     db.session.expire(round_, ["lines"])
     return allocation
 

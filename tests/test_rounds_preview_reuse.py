@@ -1,0 +1,107 @@
+"""Finalization posts the stored preview when the fingerprint of its inputs is unchanged, and
+computes the allocation again (posting the new figures) when any input moved."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from ledger.accounts import chart
+from ledger.accounts.models import LedgerTransaction
+from ledger.accounts.service import Entry, Leg, balance, post_many
+from ledger.extensions import db
+from ledger.rounds import service
+from ledger.rounds.models import AllocationLine, Round
+from ledger.rounds.preview import fingerprint
+from tests.rounds_support import World, advance, declare, fund_commons, new_rules, open_round, set_route
+
+
+@pytest.fixture
+def world(app, make_person, make_commons):
+    steward = make_person("Steward")
+    people = {"ana": make_person("Ana"), "bob": make_person("Bob")}
+    make_commons(steward, "velo", members={"member": people["ana"], "member2": people["bob"]})
+    w = World("velo", steward, people)
+    fund_commons(w, 500_000)
+    declare(w, people["ana"], "10", date(2026, 1, 5))
+    declare(w, people["bob"], "4", date(2026, 1, 6), category="care")
+    return w
+
+
+@pytest.fixture
+def allocations(monkeypatch):
+    """Every run of the allocation itself (what reusing the preview saves)."""
+    calls = []
+    original = service.allocate
+
+    def counted(inp):
+        calls.append(inp)
+        return original(inp)
+
+    monkeypatch.setattr(service, "allocate", counted)
+    return calls
+
+
+def allocated_round(client, world) -> int:
+    round_id = open_round(client, world, "2026-01-01", "2026-01-31", 100_000)["id"]
+    advance(client, world, round_id, times=2)  # review, then allocated: the preview is stored
+    return round_id
+
+
+def kinds(round_id: int) -> list[str]:
+    return sorted(db.session.scalars(select(LedgerTransaction.kind).where(LedgerTransaction.round_id == round_id)))
+
+
+def test_an_unchanged_round_is_finalized_from_its_preview_without_computing_again(client, world, allocations):
+    round_id = allocated_round(client, world)
+    assert len(allocations) == 1
+    preview = {line.person_id: line.net_cents for line in db.session.scalars(select(AllocationLine))}
+    assert db.session.get(Round, round_id).preview_fingerprint
+    assert advance(client, world, round_id)["state"] == "finalized"
+    assert len(allocations) == 1, "finalization reused the stored preview"
+    ana = world.people["ana"]
+    assert -balance(chart.person_payable(ana.id, world.commons).code) == preview[ana.id] == 14_250
+    assert kinds(round_id) == ["round:retribution", "round:retribution"]
+
+
+def test_a_changed_route_is_computed_again_and_its_figures_are_posted(client, world, allocations):
+    round_id = allocated_round(client, world)
+    set_route(world, world.people["bob"], "waive")
+    assert advance(client, world, round_id)["state"] == "finalized"
+    assert len(allocations) == 2
+    assert kinds(round_id) == ["round:retribution", "round:retribution", "round:waive"]
+    bob_line = db.session.scalar(select(AllocationLine).where(AllocationLine.person_id == world.people["bob"].id))
+    assert bob_line.route == "waive"
+
+
+def test_a_change_of_the_funds_balance_or_the_work_is_computed_again(client, world, allocations):
+    round_id = allocated_round(client, world)
+    fund_commons(world, 1_000)  # the commons' income, not the fund's: the allocation's input is the same
+    db.session.expire_all()
+    before = db.session.get(Round, round_id).preview_fingerprint
+    inp, _ = service.gather(db.session.get(Round, round_id), db.session.get(Round, round_id).rule_version)
+    assert fingerprint(db.session.get(Round, round_id).rule_version_id, inp) == before
+    # The fund receives a donation: its available balance, an input of the top-ups, moved.
+    post_many(
+        [Entry("fund:donation", (Leg(chart.fund_treasury(), 5_000), Leg(chart.fund_donations(), -5_000)), date(2026, 2, 1))]
+    )
+    db.session.commit()
+    inp, _ = service.gather(db.session.get(Round, round_id), db.session.get(Round, round_id).rule_version)
+    assert fingerprint(db.session.get(Round, round_id).rule_version_id, inp) != before
+    assert advance(client, world, round_id)["state"] == "finalized"
+    assert len(allocations) == 2, "finalization computed the allocation again"
+
+
+def test_new_rules_pinned_by_a_recompute_change_the_fingerprint(client, world, allocations):
+    round_id = allocated_round(client, world)
+    before = db.session.get(Round, round_id).preview_fingerprint
+    new_rules(client, world, hourly_value_cents=2_000)
+    recomputed = client.post(f"/api/v1/rounds/{round_id}/recompute", headers=world.steward.headers)
+    assert recomputed.status_code == 200, recomputed.get_json()
+    db.session.expire_all()
+    assert db.session.get(Round, round_id).preview_fingerprint != before
+    assert advance(client, world, round_id)["state"] == "finalized"
+    assert len(allocations) == 2  # the recompute, and no third one at finalization
+    assert -balance(chart.person_payable(world.people["ana"].id, world.commons).code) == 19_000  # 10 h at 20 €, 5 % levy
