@@ -2,7 +2,7 @@
 the fingerprint of a round's preview
 
 Revision ID: 0016_speed
-Revises: 0008_governance
+Revises: 0011_life
 Create Date: 2026-12-02 04:40:00
 
 The monthly totals are backfilled from the postings already recorded, computed by the database
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_speed"
-down_revision = "0008_governance"
+down_revision = "0011_life"
 branch_labels = None
 depends_on = None
 
