@@ -140,7 +140,11 @@ def finalize(round_: Round) -> None:
     The allocation is computed once more under the pinned rules, so that top-ups never exceed
     what the fund holds at this moment (the chain lock serializes this with every other writer).
     The entries go to the ledger as one batch: the statements do not grow with the round's size.
+    The commons' treasury lock comes first: a round being opened meanwhile reads the cover either
+    before this finalization or after it, never half of each (its envelope leaving the promises
+    before its payables count as owed would make the free treasury look larger).
     """
+    lock_treasury(round_.commons)
     if not move(round_, "allocated", "finalized", finalized_at=utcnow()):
         raise Conflict(
             f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.", code="already_finalized"
