@@ -19,6 +19,7 @@ from ledger.api import fields
 from ledger.api.fields import Id
 from ledger.errors import NotFound
 from ledger.extensions import db
+from ledger.people.auth import public
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="The public, verifiable ledger")
 
@@ -142,6 +143,7 @@ class ReceiptOut(Schema):
 
 @blp.route("/ledger/transactions")
 class Transactions(MethodView):
+    @public
     @blp.arguments(TransactionQuery, location="query")
     @blp.response(200, TransactionPage)
     def get(self, query):
@@ -167,6 +169,7 @@ class Transactions(MethodView):
 
 @blp.route("/ledger/verify")
 class Verify(MethodView):
+    @public
     @blp.response(200, VerifyOut)
     def get(self):
         """Check the whole chain: links, hashes, balances and signatures; names the first bad transaction."""
@@ -175,6 +178,7 @@ class Verify(MethodView):
 
 @blp.route("/keys/signing")
 class SigningKey(MethodView):
+    @public
     @blp.response(200, SigningKeyOut)
     def get(self):
         """The installation's Ed25519 public key, and every key that ever signed the ledger."""
@@ -193,6 +197,7 @@ class SigningKey(MethodView):
 
 @blp.route("/ledger/checkpoints")
 class Checkpoints(MethodView):
+    @public
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, CheckpointPage)
     def get(self, query):
@@ -206,6 +211,7 @@ class Checkpoints(MethodView):
 
 @blp.route("/ledger/checkpoints/latest")
 class LatestCheckpoint(MethodView):
+    @public
     @blp.response(200, CheckpointOut)
     def get(self):
         """The latest signed checkpoint."""
@@ -217,6 +223,7 @@ class LatestCheckpoint(MethodView):
 
 @blp.route("/ledger/consistency")
 class Consistency(MethodView):
+    @public
     @blp.arguments(ConsistencyQuery, location="query")
     @blp.response(200, ConsistencyOut)
     def get(self, query):
@@ -226,6 +233,7 @@ class Consistency(MethodView):
 
 @blp.route("/ledger/transactions/<int:tx_id>/receipt")
 class Receipt(MethodView):
+    @public
     @blp.response(200, ReceiptOut)
     def get(self, tx_id):
         """The inclusion receipt of a transaction: checkable offline with the public key alone."""
