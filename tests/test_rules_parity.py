@@ -69,6 +69,13 @@ RULE_CASES = [
         True,
         "no category &#39;astro&#39;",
     ),
+    (
+        "late window past a year",
+        {"late_periods": 13},
+        {"late_periods": "13"},
+        True,
+        "must be between 0 and 12 periods",
+    ),
     ("accepted", {"hourly_value_cents": 1801}, {"hourly_value": "18.01"}, False, ""),
 ]
 
@@ -84,6 +91,17 @@ def test_a_rule_version_is_judged_alike_by_the_api_and_the_page(client, world, e
     else:
         stored = db.session.scalar(select(RuleVersion).where(RuleVersion.version == 2))
         assert stored.hourly_value_cents == 1801
+
+
+@pytest.mark.parametrize("edge", EDGES)
+def test_the_late_window_is_set_alike_by_the_api_and_the_page(client, world, edge):
+    login(client, world.steward)
+    page = client.get(f"/commons/{world.slug}/rules?lang=en").get_data(as_text=True)
+    assert 'name="late_periods"' in page and 'value="1"' in page  # offered, prefilled from the version in force
+    was_refused, text = propose(client, world, edge, {"late_periods": 3}, {"late_periods": "3"})
+    assert not was_refused, text
+    stored = db.session.scalar(select(RuleVersion).where(RuleVersion.version == 2))
+    assert stored.late_periods == 3 and stored.hourly_value_cents == 1500
 
 
 def finalized_round(client, world) -> int:

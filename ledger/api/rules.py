@@ -70,8 +70,8 @@ class RuleSettings(Schema):
     decision_days = fields.Integer(strict=True, validate=validate.Range(1, 90))
     late_periods = fields.Integer(
         strict=True,
-        validate=validate.Range(0, 12),
-        metadata={"description": "how many periods back work may still be declared late (1: the previous period)"},
+        # The bound (0 to 12) is the service's (rounds.rules.stored_settings), shared with the pages.
+        metadata={"description": "how many periods back work may still be declared late (1: the previous period), 0 to 12"},
     )
 
 

@@ -115,6 +115,7 @@ FIELD_LABELS = {
     "decision_procedure": _l("How the rules are changed"),
     "majority": _l("Majority"),
     "decision_days": _l("Days to decide a proposal"),
+    "late_periods": _l("Periods back that work may still be declared late"),
 }
 
 
@@ -239,7 +240,8 @@ def proposals(slug):
                     "quorum": (form.quorum_percent.data / 100).normalize(),
                     "majority": (form.majority_percent.data / 100).normalize(),
                     "decision_days": form.decision_days.data,
-                },
+                }
+                | ({} if form.late_periods.data is None else {"late_periods": form.late_periods.data}),
             )
             flash(_("Your proposal is open until %(date)s.", date=proposal.deadline.isoformat()))
             return redirect(url_for("governance_pages.proposal_page", proposal_id=proposal.id))
