@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ledger.accounts import receipts
 from ledger.accounts.checkpoints import latest
-from ledger.accounts.models import Checkpoint, LedgerTransaction, Posting, SigningKeyRecord
+from ledger.accounts.models import TRANSACTION_KINDS, Checkpoint, LedgerTransaction, Posting, SigningKeyRecord
 from ledger.accounts.signing import current_key
 from ledger.accounts.verify import verify_ledger
 from ledger.api import fields
@@ -34,7 +34,7 @@ class PostingOut(Schema):
 class TransactionOut(Schema):
     id = fields.Integer()
     seq = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(validate=validate.OneOf(TRANSACTION_KINDS))  # documents the enum
     memo = fields.String()
     occurred_on = fields.Date()
     recorded_at = fields.String()
@@ -64,7 +64,7 @@ class PageQuery(Schema):
 class TransactionQuery(PageQuery):
     commons_id = Id(load_default=None)
     round_id = Id(load_default=None)
-    kind = fields.String(load_default=None, validate=validate.Length(max=40))
+    kind = fields.String(load_default=None, validate=validate.OneOf(TRANSACTION_KINDS))
 
 
 class VerifyOut(Schema):

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ledger.accounts import chart
-from ledger.accounts.models import Account, LedgerTransaction, Posting
+from ledger.accounts.models import Account, LedgerTransaction, Posting, TransactionKind
 from ledger.accounts.service import DuplicateEntry, Leg, post
 from ledger.bulk import chunks, insert_rows
 from ledger.commons.service import can_steward
@@ -205,7 +205,7 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None, bank_refe
     round_ = db.session.get(Round, batch.round_id)
     try:
         tx = post(
-            "payout",
+            TransactionKind.PAYOUT,
             payment_legs(batch, round_),
             occurred_on=paid_on,
             memo=f"Payout batch {batch.id} ({batch.route}) of round {round_.id}",

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.accounts import chart
 from ledger.accounts.chart import AccountSpec
+from ledger.accounts.models import TransactionKind
 from ledger.accounts.service import Entry, Leg, lock_chain, post_many
 from ledger.commons.models import Commons
 from ledger.errors import Conflict, ValidationFailed
@@ -199,7 +200,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
         ]
         entries.append(
             Entry(
-                "round:retribution",
+                TransactionKind.ROUND_RETRIBUTION,
                 tuple(leg for leg in legs if leg.amount_cents),
                 memo=f"Round {r}: retribution of person {p}",
                 ref=f"round:{r}:retribution:{p}",
@@ -209,7 +210,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
     if line.topup_cents:
         entries.append(
             Entry(
-                "round:topup",
+                TransactionKind.ROUND_TOPUP,
                 (
                     Leg(a.fund_topups, line.topup_cents, "solidarity top-up"),
                     Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up"),
@@ -222,7 +223,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
     if line.net_cents and line.route == "waive":
         entries.append(
             Entry(
-                "round:waive",
+                TransactionKind.ROUND_WAIVE,
                 (
                     Leg(payable, line.net_cents, "left to the commons"),
                     Leg(a.retributions, -line.net_cents, "left to the commons"),
@@ -235,7 +236,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
     elif line.net_cents and line.route == "fund":
         entries.append(
             Entry(
-                "round:to-fund",
+                TransactionKind.ROUND_TO_FUND,
                 (
                     Leg(payable, line.net_cents, "given to the solidarity fund"),
                     Leg(a.treasury, -line.net_cents, "given to the solidarity fund"),
