@@ -116,8 +116,10 @@ class PaidIn(Schema):
     paid_on = fields.Date(required=True, metadata={"description": "The day the payment left the bank."})
     bank_reference = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=batch_service.BANK_REFERENCE_MAX),
-        metadata={"description": "The bank's reference of the transfer."},
+        # Its length and characters are checked by batches.mark_paid, for the page as well.
+        metadata={
+            "description": f"The bank's reference of the transfer (at most {batch_service.BANK_REFERENCE_MAX} printable characters)."
+        },
     )
 
 
