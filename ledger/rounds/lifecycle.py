@@ -25,7 +25,7 @@ from ledger.accounts import chart
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import TransactionKind
 from ledger.accounts.service import Entry, Leg, lock_chain, post_many
-from ledger.commons.models import Commons
+from ledger.commons.models import Commons, PayoutRoute
 from ledger.errors import Conflict, ValidationFailed
 from ledger.extensions import db
 from ledger.governance.register import record_round
@@ -127,9 +127,9 @@ def history(round_: Round) -> list[RoundEvent]:
 
 def step(round_: Round, state: str) -> bool:
     """open → review or review → allocated (which computes the allocation preview)."""
-    if state == "open":
-        return move(round_, "open", "review", review_at=utcnow())
-    if not move(round_, "review", "allocated", allocated_at=utcnow()):
+    if state == RoundState.OPEN:
+        return move(round_, RoundState.OPEN, RoundState.REVIEW, review_at=utcnow())
+    if not move(round_, RoundState.REVIEW, RoundState.ALLOCATED, allocated_at=utcnow()):
         return False
     compute(round_)
     return True
@@ -146,7 +146,7 @@ def finalize(round_: Round) -> None:
     before its payables count as owed would make the free treasury look larger).
     """
     lock_treasury(round_.commons)
-    if not move(round_, "allocated", "finalized", finalized_at=utcnow()):
+    if not move(round_, RoundState.ALLOCATED, RoundState.FINALIZED, finalized_at=utcnow()):
         raise Conflict(
             f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.", code="already_finalized"
         )
@@ -220,7 +220,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                 **common,
             )
         )
-    if line.net_cents and line.route == "waive":
+    if line.net_cents and line.route == PayoutRoute.WAIVE:
         entries.append(
             Entry(
                 TransactionKind.ROUND_WAIVE,
@@ -233,7 +233,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                 **common,
             )
         )
-    elif line.net_cents and line.route == "fund":
+    elif line.net_cents and line.route == PayoutRoute.FUND:
         entries.append(
             Entry(
                 TransactionKind.ROUND_TO_FUND,
@@ -258,7 +258,7 @@ def tick(on: date | None = None, holder: str = "tick") -> dict:
     """
     on = on or today()
     advanced: list[dict] = []
-    for from_state, date_column in (("open", Round.review_starts_on), ("review", Round.allocation_on)):
+    for from_state, date_column in ((RoundState.OPEN, Round.review_starts_on), (RoundState.REVIEW, Round.allocation_on)):
         due = db.session.scalars(select(Round).where(Round.state == from_state, date_column <= on).order_by(Round.id)).all()
         for round_ in due:
             if step(round_, from_state):
