@@ -399,9 +399,18 @@ BUILDERS = {
 }
 
 
+def builders(commons_id: int | None) -> dict:
+    """The charts of a scope: a commons' dashboard adds its democratic health (decisions are a commons')."""
+    if commons_id is None:
+        return BUILDERS
+    from dashboards import democracy  # it builds Charts: imported here, not at the top, to avoid a cycle
+
+    return BUILDERS | democracy.BUILDERS
+
+
 def build(key: str, commons_id: int | None) -> Chart:
-    return BUILDERS[key](commons_id)
+    return builders(commons_id)[key](commons_id)
 
 
 def build_all(commons_id: int | None) -> list[Chart]:
-    return [builder(commons_id) for builder in BUILDERS.values()]
+    return [builder(commons_id) for builder in builders(commons_id).values()]

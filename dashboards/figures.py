@@ -242,3 +242,15 @@ def fund(rows: list[dict], labels: dict[str, str], *, y_title: str) -> dict:
             barmode="relative", yaxis={"title": {"text": y_title}, "tickformat": NUMBER}, xaxis={"type": "category"}
         ),
     }
+
+
+def bars(labels: list[str], values: list, *, name: str, y_title: str, percent: bool = False) -> dict:
+    """One series of bars over category labels (a vote, a college, a range of hours); ``percent``
+    draws shares in 0–100 with a % suffix."""
+    yaxis = {"title": {"text": y_title}, "rangemode": "tozero", "tickformat": NUMBER}
+    if percent:
+        yaxis.update(range=[0, 100], ticksuffix=" %")
+    return {
+        "data": [{"type": "bar", "name": name, "x": labels, "y": values, "marker": {"color": PALETTE[0]}}],
+        "layout": _layout(yaxis=yaxis, xaxis={"type": "category"}, showlegend=False),
+    }

@@ -3,15 +3,12 @@ ledger, and plotly.js served from the installed plotly package (no CDN)."""
 
 from __future__ import annotations
 
-import os
-
-import plotly
-from flask import Response, abort, render_template, request, send_from_directory
+from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
-from dashboards import blp, charts, figures, ledger_page, queries
+from dashboards import blp, charts, figures, ledger_page, plotly_asset, queries
 from dashboards.csv import to_csv
 from ledger.accounts.checkpoints import latest as latest_checkpoint
 from ledger.accounts.signing import current_key
@@ -20,8 +17,6 @@ from ledger.commons.service import get_commons, membership
 from ledger.extensions import db
 from ledger.formatting import money
 from ledger.people.auth import current_person
-
-PLOTLY_DIR = os.path.join(os.path.dirname(plotly.__file__), "package_data")
 
 # Nothing external, ever: plotly.js draws with inline styles, and figures travel as JSON data blocks.
 CSP = (
@@ -52,9 +47,9 @@ def strict_policy(response: Response) -> Response:
     return response
 
 
-@blp.get("/plotly.min.js")
+@blp.get(f"/plotly-{plotly_asset.VERSION}.min.js")
 def plotly_js():
-    return send_from_directory(PLOTLY_DIR, "plotly.min.js", mimetype="text/javascript", max_age=86400)
+    return plotly_asset.response(request)
 
 
 @blp.get("")
@@ -94,7 +89,7 @@ def commons_csv(slug: str, key: str):
 
 
 def _csv(key: str, commons_id: int | None, prefix: str) -> Response:
-    if key not in charts.BUILDERS:
+    if key not in charts.builders(commons_id):
         abort(404)
     chart = charts.build(key, commons_id)
     body = to_csv([column for column, _ in chart.columns], chart.rows)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from dashboards import charts
+from dashboards.democracy import BUILDERS as DEMOCRACY
 from ledger.commons.models import Commons
 from ledger.extensions import db
 
@@ -72,8 +73,11 @@ def test_every_dashboard_draws_each_chart_with_local_plotly_and_nothing_leaves_t
             assert response.status == 200
             plots = page.locator(".plot[data-figure]")
             expected = page.locator("section.chart").count()
-            assert expected == len(charts.BUILDERS)
-            assert plots.count() == expected, f"{name}: a chart has no data on the demo"
+            # A commons adds its democratic health, whose charts may be empty (no vote yet: "nothing to show").
+            assert expected == len(charts.BUILDERS) + (0 if name == "installation" else len(DEMOCRACY))
+            assert plots.count() == expected - page.locator("section.chart p.empty").count()
+            assert plots.count() >= len(charts.BUILDERS), f"{name}: a chart has no data on the demo"
+            expected = plots.count()
             page.wait_for_function(
                 "n => document.querySelectorAll('.plot[data-rendered=true]').length === n", arg=expected, timeout=20_000
             )
@@ -90,4 +94,4 @@ def test_every_dashboard_draws_each_chart_with_local_plotly_and_nothing_leaves_t
 
     assert refused == []
     assert requested and all(url.startswith((origin + "/", "data:", "blob:")) for url in requested)
-    assert f"{origin}/transparency/plotly.min.js" in requested
+    assert any(url.startswith(f"{origin}/transparency/plotly-") for url in requested)

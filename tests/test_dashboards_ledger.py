@@ -109,12 +109,15 @@ def test_a_bad_filter_is_named_beside_its_field_with_422(client, query, field):
         assert 'aria-invalid="true"' in html
 
 
+PLOTLY_URL = f"/transparency/plotly-{plotly.__version__}.min.js"
+
+
 def test_plotly_is_served_from_the_installed_package_and_pages_load_nothing_external(client):
-    response = client.get("/transparency/plotly.min.js")
+    response = client.get(PLOTLY_URL)
     with open(os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js"), "rb") as source:
         assert response.get_data() == source.read()
     response.close()
-    assert response.mimetype == "text/javascript"
+    assert response.mimetype == "text/javascript" and "Content-Encoding" not in response.headers
     for url in ["/transparency", "/transparency/cartocommuns", "/transparency/ledger"]:
         page = client.get(url)
         policy = page.headers["Content-Security-Policy"]
@@ -123,7 +126,26 @@ def test_plotly_is_served_from_the_installed_package_and_pages_load_nothing_exte
         assert not re.search(r'(src|href)="(https?:)?//', html), url
         assert "<script>" not in html  # no inline script: figures travel as JSON data blocks
     html = client.get("/transparency").get_data(as_text=True)
-    assert html.count('type="application/json"') == 9 and 'src="/transparency/plotly.min.js"' in html
+    assert html.count('type="application/json"') == 9 and f'src="{PLOTLY_URL}" defer' in html
+
+
+def test_plotly_is_sent_gzipped_under_its_version_and_cached_for_a_year(client):
+    import gzip
+
+    with open(os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js"), "rb") as source:
+        original = source.read()
+    response = client.get(PLOTLY_URL, headers={"Accept-Encoding": "gzip, deflate, br"})
+    body = response.get_data()
+    assert response.headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == original
+    assert len(body) < len(original) / 3 and int(response.headers["Content-Length"]) == len(body)
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Accept-Encoding" in response.headers["Vary"] and response.mimetype == "text/javascript"
+    again = client.get(PLOTLY_URL, headers={"Accept-Encoding": "gzip", "If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    refused = client.get(PLOTLY_URL, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.get_data() == original
+    refused.close()
+    assert client.get("/transparency/plotly.min.js").status_code == 404  # only the versioned URL
 
 
 def test_dashboards_speak_french_by_default_and_english_on_request(client):

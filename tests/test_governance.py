@@ -96,7 +96,7 @@ def test_a_vote_below_quorum_does_not_adopt_and_the_rejection_keeps_its_votes(cl
     assert state_of(made["id"]) == "rejected" and versions() == [1, 2]
     after = proposal(client, made["id"])
     assert after["result"]["cast"] == 1 and after["result"]["eligible"] == 4 and after["result"]["quorum_met"] is False
-    assert "quorum not reached" in after["outcome"]
+    assert (after["outcome_code"], after["outcome_params"]) == ("quorum_not_met", {"cast": 1, "eligible": 4})
     entry = client.get("/api/v1/commons/velo/decisions").get_json()[0]
     assert (entry["kind"], entry["procedure"], entry["cast"], entry["eligible"], entry["result"]) == (
         "rule_rejected",
@@ -227,8 +227,7 @@ def test_consent_is_adopted_at_the_deadline_only_without_an_unanswered_objection
 
 
 def test_colleges_weigh_rule_votes_and_the_result_is_shown_per_college(client, voters):
-    set_procedure(client, "velo", voters["steward"], decision_procedure="vote", quorum="0.5", majority="0.5")
-    steward = voters["steward"].headers
+    steward = voters["steward"].headers  # colleges defined while a steward still decides alone
     for code, weight in (("workers", "1"), ("users", "1")):
         assert (
             client.post(
@@ -245,6 +244,7 @@ def test_colleges_weigh_rule_votes_and_the_result_is_shown_per_college(client, v
         assert placed.status_code == 200
     listed = client.get("/api/v1/commons/velo/colleges").get_json()
     assert {c["code"]: c["members"] for c in listed} == {"users": 3, "workers": 1}
+    set_procedure(client, "velo", voters["steward"], decision_procedure="vote", quorum="0.5", majority="0.5")
     made = propose(client, "velo", voters["dee"])
     for name, approve in (("ana", True), ("bo", True), ("cy", False), ("steward", False)):
         assert vote(client, made["id"], voters[name], approve).status_code == 201
@@ -330,7 +330,7 @@ def test_the_register_follow_up_needs_a_reason_to_abandon(client, voters):
     assert done.get_json()["follow_up"] == "abandoned" and done.get_json()["follow_up_note"] == "the grant fell through"
 
 
-def test_a_finalized_round_is_in_the_register(client, voters):
+def test_a_finalized_round_is_in_the_register_with_why_it_moved_early(client, voters):
     from tests.rounds_support import advance, declare
 
     world = World("velo", voters["steward"], {"ana": voters["ana"]})
@@ -338,9 +338,14 @@ def test_a_finalized_round_is_in_the_register(client, voters):
     last_month_end = today().replace(day=1) - timedelta(days=1)  # a whole month: rounds last a week at least
     declare(world, voters["ana"], "4", last_month_end.replace(day=2))
     round_id = open_round(client, world, last_month_end.replace(day=1).isoformat(), last_month_end.isoformat(), 10_000)["id"]
-    advance(client, world, round_id, 3)
+    advance(client, world, round_id, 1, reason="the assembly meets early")
+    advance(client, world, round_id, 2, reason="the review is done")
     entries = client.get("/api/v1/commons/velo/decisions").get_json()
     assert [(e["kind"], e["result"]) for e in entries] == [("round_finalized", "finalized")]
+    # Both windows were cut short: the register says why, as the round's history does.
+    assert entries[0]["early_reason"] == "the assembly meets early; the review is done"
+    page = client.get("/commons/velo/decisions?lang=en").get_data(as_text=True)
+    assert "Early, because: the assembly meets early; the review is done" in page
     db.session.remove()
     assert db.session.scalar(select(Decision.ref)) == f"round:{round_id}"
     assert db.session.get(Round, round_id).state == "finalized"
@@ -393,14 +398,166 @@ def test_only_the_author_withdraws_and_the_withdrawn_proposal_stays_listed(clien
 
 
 def test_with_colleges_a_member_outside_any_college_cannot_vote(client, voters):
-    set_procedure(client, "velo", voters["steward"], decision_procedure="vote")
     steward = voters["steward"].headers
     client.post("/api/v1/commons/velo/colleges", json={"code": "workers", "name": "Workers", "weight": "1"}, headers=steward)
     client.put(
         "/api/v1/commons/velo/colleges/members", json={"email": voters["ana"].email, "college": "workers"}, headers=steward
     )
+    set_procedure(client, "velo", voters["steward"], decision_procedure="vote")
     made = propose(client, "velo", voters["ana"])
     refused = vote(client, made["id"], voters["bo"], True)
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "no_college"
     assert vote(client, made["id"], voters["ana"], True).status_code == 201
     assert proposal(client, made["id"])["result"]["eligible"] == 1
+
+
+def test_an_outcome_is_stored_as_a_code_and_figures_and_read_in_the_readers_language(app, client, voters):
+    from flask_babel import refresh
+
+    from ledger.governance.outcomes import in_words
+
+    set_procedure(client, "velo", voters["steward"], decision_procedure="vote", quorum="0.5", majority="0.5")
+    made = propose(client, "velo", voters["ana"])
+    for name, approve in (("ana", True), ("bo", True), ("cy", False)):
+        assert vote(client, made["id"], voters[name], approve).status_code == 201
+    settle_by_scheduler(made["id"])
+    stored = db.session.get(RuleProposal, made["id"])
+    assert (stored.state, stored.outcome_code, stored.outcome_params) == (
+        "adopted",
+        "voted",
+        {"yes": "2/3", "cast": 3, "eligible": 4},
+    )
+    with app.test_request_context("/?lang=fr"):
+        refresh()
+        assert in_words(stored) == "Adoptée : 66,7\u00a0% de oui, pondéré par collège ; 3 votants sur 4."
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        assert in_words(stored) == "Adopted: 66.7% yes, weighted by college; 3 of 4 voted."
+    read = proposal(client, made["id"])
+    assert (read["outcome_code"], read["outcome_params"]) == ("voted", {"yes": "2/3", "cast": 3, "eligible": 4})
+
+
+def test_the_migration_reads_the_former_english_outcomes_into_codes():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "migrations" / "versions" / "0012_gov2.py"
+    spec = importlib.util.spec_from_file_location("gov2", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.parsed("withdrawn", "vote", "withdrawn by its author") == ("withdrawn", {})
+    assert module.parsed("adopted", "steward", "agreed at the assembly") == ("steward", {"reason": "agreed at the assembly"})
+    assert module.parsed("rejected", "consent", "not adopted: 2 objection(s) left unanswered at the deadline") == (
+        "consent_blocked",
+        {"unanswered": 2},
+    )
+    assert module.parsed("adopted", "consent", "adopted by consent: 1 objection(s), all answered") == (
+        "consent_adopted",
+        {"objections": 1},
+    )
+    assert module.parsed("rejected", "vote", "not adopted: quorum not reached (1 of 4 voted, 25.0 %)") == (
+        "quorum_not_met",
+        {"cast": 1, "eligible": 4},
+    )
+    assert module.parsed("adopted", "vote", "adopted: 66.7 % yes (weighted), 3 of 4 voted") == (
+        "voted",
+        {"yes": "667/1000", "cast": 3, "eligible": 4},
+    )
+
+
+def colleges_now() -> dict:
+    from ledger.governance.models import College, CollegeMember
+
+    db.session.remove()
+    weights = {c.code: c.weight for c in db.session.scalars(select(College))}
+    placed = {
+        m.person_id: code
+        for m, code in db.session.execute(
+            select(CollegeMember, College.code).join(College, College.id == CollegeMember.college_id)
+        )
+    }
+    return {"weights": weights, "placed": placed}
+
+
+def test_a_steward_cannot_bypass_a_vote_to_change_the_colleges_which_change_by_proposal(client, voters):
+    steward = voters["steward"].headers
+    for code in ("workers", "users"):
+        client.post("/api/v1/commons/velo/colleges", json={"code": code, "name": code.title(), "weight": "1"}, headers=steward)
+    for name, college in (("ana", "workers"), ("bo", "users"), ("steward", "users")):
+        client.put(
+            "/api/v1/commons/velo/colleges/members", json={"email": voters[name].email, "college": college}, headers=steward
+        )
+    set_procedure(client, "velo", voters["steward"], decision_procedure="vote", quorum="0.5", majority="0.5")
+    before = colleges_now()
+
+    reweigh = client.post(
+        "/api/v1/commons/velo/colleges", json={"code": "users", "name": "Users", "weight": "9"}, headers=steward
+    )
+    assert reweigh.status_code == 403 and reweigh.get_json()["error"]["code"] == "decided_by_vote"
+    created = client.post(
+        "/api/v1/commons/velo/colleges", json={"code": "board", "name": "Board", "weight": "5"}, headers=steward
+    )
+    assert created.status_code == 403
+    moved = client.put(
+        "/api/v1/commons/velo/colleges/members", json={"email": voters["ana"].email, "college": "users"}, headers=steward
+    )
+    assert moved.status_code == 403 and moved.get_json()["error"]["code"] == "decided_by_vote"
+    assert colleges_now() == before  # nothing written
+    # A newcomer without a college is still placed by a steward: that is admitting them, not moving a vote.
+    newcomer = client.put(
+        "/api/v1/commons/velo/colleges/members", json={"email": voters["cy"].email, "college": "users"}, headers=steward
+    )
+    assert newcomer.status_code == 200
+
+    made = client.post(
+        "/api/v1/commons/velo/proposals",
+        json={
+            "title": "Workers weigh more",
+            "rationale": "The workers carry the commons.",
+            "colleges": [
+                {"code": "workers", "name": "Workers", "weight": "3"},
+                {"code": "users", "name": "Users", "weight": "1"},
+            ],
+            "moves": [{"email": voters["bo"].email, "college": "workers"}],
+        },
+        headers=voters["dee"].headers,
+    )
+    assert made.status_code == 201, made.get_json()
+    body = made.get_json()
+    # "users" is unchanged (name and weight): only what differs is kept.
+    assert body["changes"] == {} and body["college_changes"] == {
+        "colleges": {"workers": {"name": "Workers", "weight": "3"}},
+        "moves": {str(voters["bo"].id): "workers"},
+    }
+    for name in ("ana", "bo", "cy"):
+        assert vote(client, body["id"], voters[name], True).status_code == 201
+    assert colleges_now() == {**before, "placed": {**before["placed"], voters["cy"].id: "users"}}  # not before adoption
+    settle_by_scheduler(body["id"])
+    assert state_of(body["id"]) == "adopted" and versions() == [1, 2]  # no new rule version: only colleges changed
+    after = colleges_now()
+    assert after["weights"] == {"workers": "3", "users": "1"}
+    assert after["placed"][voters["bo"].id] == "workers"
+    entry = client.get("/api/v1/commons/velo/decisions").get_json()[0]
+    assert (entry["kind"], entry["subject"], entry["procedure"]) == ("rule_adopted", "Workers weigh more", "vote")
+
+
+def test_a_college_proposal_is_checked_and_one_that_changes_nothing_is_refused(client, voters):
+    steward = voters["steward"].headers
+    client.post("/api/v1/commons/velo/colleges", json={"code": "users", "name": "Users", "weight": "1"}, headers=steward)
+    set_procedure(client, "velo", voters["steward"], decision_procedure="consent")
+
+    def proposing(**body):
+        return client.post(
+            "/api/v1/commons/velo/proposals",
+            json={"title": "Colleges", "rationale": "Because.", **body},
+            headers=voters["ana"].headers,
+        )
+
+    same = proposing(colleges=[{"code": "users", "name": "Users", "weight": "1.0"}])
+    assert same.status_code == 422 and same.get_json()["error"]["fields"] == {"_schema": ["changes nothing"]}
+    bad = proposing(colleges=[{"code": "users", "name": "Users", "weight": "0"}])
+    assert bad.status_code == 422 and "colleges.0.weight" in bad.get_json()["error"]["fields"]
+    nowhere = proposing(moves=[{"email": voters["bo"].email, "college": "board"}])
+    assert nowhere.status_code == 422 and "moves.0.college" in nowhere.get_json()["error"]["fields"]
+    db.session.remove()
+    assert db.session.scalar(select(func.count(RuleProposal.id))) == 0

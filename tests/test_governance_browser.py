@@ -95,8 +95,10 @@ def test_a_member_proposes_two_vote_it_is_adopted_and_the_next_round_uses_it(liv
         effective = proposal.deadline + timedelta(days=1)
     page.goto(proposal_url)
     expect(page.locator("#state")).to_contain_text("adopted")
-    expect(page.locator("#state")).to_contain_text(f"became rules version 3, in force from {effective.isoformat()}")
-    expect(page.locator(".outcome")).to_have_text("Adopted: 100.0 % yes, weighted by college; 2 of 4 voted.")
+    expect(page.locator("#state")).to_contain_text(
+        f"became rules version 3, in force from {effective.strftime('%B')} {effective.day}, {effective.year}"
+    )
+    expect(page.locator(".outcome")).to_have_text("Adopted: 100% yes, weighted by college; 2 of 4 voted.")
     page.goto(f"{base}/commons/roue-libre/decisions")
     expect(page.get_by_role("cell", name=re.compile("Rules adopted: Raise the hourly value"))).to_be_visible()
 

@@ -90,6 +90,12 @@ def test_a_proposal_with_an_unknown_category_is_shown_again_with_the_error(clien
 
 
 def test_the_register_colleges_and_health_pages_show_the_decisions(client, people):
+    made = client.post(
+        "/api/v1/commons/velo/colleges",
+        json={"code": "workers", "name": "Workers", "weight": "2"},
+        headers=people["steward"].headers,
+    )
+    assert made.status_code == 201
     set_procedure(client, "velo", people["steward"], decision_procedure="consent")
     login(client, people["ana"])
     client.post("/commons/velo/proposals", data=proposal_form(decision_procedure="consent"))
@@ -101,20 +107,30 @@ def test_the_register_colleges_and_health_pages_show_the_decisions(client, peopl
     # The test's app context outlives its requests, so the page keeps the first language chosen.
     assert "Raise the hourly value" in register
     assert ("Rules adopted" in register and "to do" in register) or ("Règles adoptées" in register and "à faire" in register)
+    # Under consent a college is a proposal, even a steward's; placing a newcomer is a steward's.
     login(client, people["steward"])
-    assert (
-        client.post(
-            "/commons/velo/colleges",
-            data={"which": "college", "college-code": "workers", "college-name": "Workers", "college-weight": "2"},
-        ).status_code
-        == 302
+    proposed = client.post(
+        "/commons/velo/colleges",
+        data={
+            "which": "college",
+            "college-code": "users",
+            "college-name": "Users",
+            "college-weight": "1",
+            "college-rationale": "Users should have a say.",
+        },
     )
+    assert proposed.status_code == 302 and "/proposals/" in proposed.headers["Location"]
+    db.session.remove()
+    college_proposal = db.session.scalar(select(RuleProposal).order_by(RuleProposal.id.desc()))
+    assert college_proposal.college_changes == {"colleges": {"users": {"name": "Users", "weight": "1"}}}
+    shown = client.get(proposed.headers["Location"]).get_data(as_text=True)
+    assert "College users: Users, weight 1." in shown or "Collège users : Users, poids 1." in shown
     placed = client.post(
         "/commons/velo/colleges", data={"which": "place", "place-email": people["bo"].email, "place-college": "workers"}
     )
     assert placed.status_code == 302
     colleges = client.get("/commons/velo/colleges?lang=en").get_data(as_text=True)
-    assert "Workers (workers)" in colleges
+    assert "Workers (workers)" in colleges and "Users (users)" not in colleges  # not before it is decided
     health = client.get("/commons/velo/democratic-health?lang=en").get_data(as_text=True)
     assert ("Active in the last three months" in health or "Actifs ces trois derniers mois" in health) and "Ana" not in health
 

@@ -11,8 +11,8 @@ from ledger.api.idempotency import idempotent
 from ledger.api.rules import RuleSettings
 from ledger.commons import service as commons_service
 from ledger.extensions import db
-from ledger.governance import colleges, health, register, service
-from ledger.governance.models import CommentKind, FollowUp
+from ledger.governance import colleges, health, outcomes, register, service
+from ledger.governance.models import CommentKind, FollowUp, Outcome
 from ledger.governance.tally import percent
 from ledger.people.auth import public, require_person
 
@@ -25,7 +25,17 @@ class ProposalIn(Schema):
     title = fields.String(required=True, validate=validate.Length(min=3, max=200))
     rationale = fields.String(required=True, validate=validate.Length(min=3, max=5000))
     effective_from = fields.Date(metadata={"description": "default: the day after the deadline"})
-    rules = fields.Nested(RuleSettings, required=True, metadata={"description": "the settings to change"})
+    rules = fields.Nested(RuleSettings, load_default=dict, metadata={"description": "the settings to change"})
+    colleges = fields.List(
+        fields.Nested(lambda: CollegeIn()),
+        load_default=list,
+        metadata={"description": "colleges to create, rename or re-weigh: they weigh votes, so they change by proposal"},
+    )
+    moves = fields.List(
+        fields.Nested(lambda: CollegeMemberIn()),
+        load_default=list,
+        metadata={"description": "members to place in another college (one the proposal creates, or an existing one)"},
+    )
 
 
 class ProposalChangeOut(Schema):
@@ -73,6 +83,12 @@ class ProposalOut(Schema):
     rationale = fields.String()
     base_version = fields.Integer()
     changes = fields.Dict(keys=fields.String(), values=fields.Raw())
+    college_changes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        allow_none=True,
+        metadata={"description": '{"colleges": {code: {"name", "weight"}}, "moves": {person id: college code}}'},
+    )
     differences = fields.List(fields.Nested(ProposalChangeOut))
     effective_from = fields.Date()
     procedure = fields.String()
@@ -80,7 +96,13 @@ class ProposalOut(Schema):
     majority = fields.String()
     deadline = fields.Date()
     state = fields.String()
-    outcome = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True, metadata={"description": "how it was decided, in the request's language"})
+    outcome_code = fields.String(
+        allow_none=True, validate=validate.OneOf([o.value for o in Outcome]), metadata={"description": "how it was decided"}
+    )
+    outcome_params = fields.Dict(
+        keys=fields.String(), allow_none=True, metadata={"description": "the figures of the decision (yes as an exact fraction)"}
+    )
     decided_at = UtcDateTime(allow_none=True)
     rule_version = fields.Integer(allow_none=True)
     comments = fields.List(fields.Nested(CommentOut))
@@ -207,6 +229,7 @@ def proposal_view(proposal) -> dict:
         "rationale": proposal.rationale,
         "base_version": db.session.get(RuleVersion, proposal.base_version_id).version,
         "changes": proposal.changes,
+        "college_changes": proposal.college_changes,
         "differences": [{"field": f, "in_force": a, "proposed": b} for f, a, b in service.differences(proposal)],
         "effective_from": proposal.effective_from,
         "procedure": proposal.procedure,
@@ -214,7 +237,9 @@ def proposal_view(proposal) -> dict:
         "majority": proposal.majority,
         "deadline": proposal.deadline,
         "state": proposal.state,
-        "outcome": proposal.outcome,
+        "outcome": outcomes.in_words(proposal),
+        "outcome_code": proposal.outcome_code,
+        "outcome_params": proposal.outcome_params,
         "decided_at": proposal.decided_at,
         "rule_version": adopted.version if adopted else None,
         "comments": service.comments_of(proposal),
@@ -245,6 +270,8 @@ class Proposals(MethodView):
             rationale=data["rationale"],
             values=data["rules"],
             effective_from=data.get("effective_from"),
+            college_entries=data["colleges"],
+            moves=data["moves"],
         )
         return proposal_view(proposal)
 
@@ -327,7 +354,8 @@ class Colleges(MethodView):
     @blp.arguments(CollegeIn)
     @blp.response(201, CollegeOut(many=True))
     def post(self, data, slug):
-        """Create a college or change its name and weight (stewards); answers every college."""
+        """Create a college or change its name and weight (stewards, under the `steward` procedure only:
+        under consent or vote it is a proposal, and this answers 403 `decided_by_<procedure>`)."""
         commons = commons_service.get_commons(slug)
         colleges.define_college(commons, require_person(), data["code"], data["name"], data["weight"])
         return college_views(commons)
@@ -338,7 +366,8 @@ class CollegeMembers(MethodView):
     @blp.arguments(CollegeMemberIn)
     @blp.response(200, CollegeMemberOut)
     def put(self, data, slug):
-        """Place a member in a college (stewards); a member belongs to one college."""
+        """Place a member in a college (stewards); a member belongs to one college. Moving a placed member
+        is a proposal under consent or vote (403 `decided_by_<procedure>` here)."""
         commons = commons_service.get_commons(slug)
         placed = colleges.assign(commons, require_person(), data["email"], data["college"])
         return {"person_id": placed.person_id, "college": data["college"]}

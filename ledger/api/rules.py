@@ -13,7 +13,7 @@ from ledger.api.fields import Cents, Rate, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons import service as commons_service
 from ledger.extensions import db
-from ledger.governance.service import require_direct_change_allowed
+from ledger.governance.procedure import require_direct_change_allowed
 from ledger.people.auth import public, require_person
 from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, DECISION_PROCEDURES, OBJECTION_PROCEDURES
 from ledger.rounds.rules import RULE_FIELDS, latest_rules, propose_rules, rules_changes, rules_history, rules_in_force

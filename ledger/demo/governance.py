@@ -33,6 +33,11 @@ def _backdate_and_settle(proposal: RuleProposal, days: int = 16) -> None:
 def _by_vote(world: DemoWorld) -> None:
     commons = world.commons["cartocommuns"]
     hugo, anais, mehdi, lucas = (world.person(n) for n in ("Hugo", "Anaïs", "Mehdi", "Lucas"))
+    # The colleges first, while a steward still decides alone: afterwards they change by vote too.
+    colleges.define_college(commons, hugo, "developers", "Développeuses et développeurs", "1")
+    colleges.define_college(commons, hugo, "users", "Utilisatrices et utilisateurs", "1")
+    for person, code in ((anais, "developers"), (mehdi, "developers"), (lucas, "users"), (hugo, "users")):
+        colleges.assign(commons, hugo, person.email, code)
     propose_rules(
         commons,
         hugo,
@@ -40,10 +45,6 @@ def _by_vote(world: DemoWorld) -> None:
         today() - timedelta(days=40),
         {"decision_procedure": "vote", "quorum": "0.5", "majority": "0.5"},
     )
-    colleges.define_college(commons, hugo, "developers", "Développeuses et développeurs", "1")
-    colleges.define_college(commons, hugo, "users", "Utilisatrices et utilisateurs", "1")
-    for person, code in ((anais, "developers"), (mehdi, "developers"), (lucas, "users"), (hugo, "users")):
-        colleges.assign(commons, hugo, person.email, code)
 
     care = service.propose(
         commons,

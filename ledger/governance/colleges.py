@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.commons.models import Commons, Membership
 from ledger.commons.service import membership, require_role
-from ledger.errors import Conflict, field_error
+from ledger.errors import Conflict, ValidationFailed, field_error
 from ledger.extensions import db
 from ledger.governance.models import College, CollegeMember
+from ledger.governance.procedure import require_direct_change_allowed
 from ledger.governance.tally import CollegeCount
 from ledger.people.models import Person
 from ledger.people.service import find_by_email
@@ -38,42 +39,113 @@ def parse_weight(text) -> Decimal:
 
 
 def define_college(commons: Commons, steward: Person, code: str, name: str, weight) -> College:
-    """Create a college, or change the name and weight of an existing one (stewards)."""
+    """Create a college, or change the name and weight of an existing one: a steward, under the
+    `steward` procedure only (otherwise it is a proposal, decided like the rules)."""
     require_role(commons, steward, "steward")
-    parsed = parse_weight(weight)
-    college = db.session.scalar(select(College).where(College.commons_id == commons.id, College.code == code))
+    require_direct_change_allowed(commons)
+    return _upsert_college(commons.id, code, name, parse_weight(weight))
+
+
+def _upsert_college(commons_id: int, code: str, name: str, weight: Decimal) -> College:
+    college = db.session.scalar(select(College).where(College.commons_id == commons_id, College.code == code))
     if college is None:
-        college = College(commons_id=commons.id, code=code, name=name.strip(), weight=f"{parsed:f}")
+        college = College(commons_id=commons_id, code=code, name=name.strip(), weight=f"{weight:f}")
         db.session.add(college)
     else:
-        college.name, college.weight = name.strip(), f"{parsed:f}"
+        college.name, college.weight = name.strip(), f"{weight:f}"
     db.session.flush()
     return college
 
 
 def assign(commons: Commons, steward: Person, email: str, code: str) -> CollegeMember:
-    """Place a member in a college; a member belongs to one college, so this moves them if needed."""
+    """A steward places a member in a college; a member belongs to one college.
+
+    Placing a member who has none yet is part of admitting them; moving a placed member to another
+    college changes the weight of their vote, so outside the `steward` procedure it is a proposal.
+    """
     require_role(commons, steward, "steward")
-    college = db.session.scalar(select(College).where(College.commons_id == commons.id, College.code == code))
-    if college is None:
-        raise field_error("college", f"no college '{code}' in this commons")
-    person = find_by_email(email)
-    if person is None or membership(commons, person) is None:
-        raise field_error("email", "not a member of this commons")
+    college = _college(commons.id, code, "college")
+    person = _member(commons, email, "email")
     placed = db.session.scalar(
         select(CollegeMember).where(CollegeMember.commons_id == commons.id, CollegeMember.person_id == person.id)
     )
+    if placed is not None and placed.college_id != college.id:
+        require_direct_change_allowed(commons)
+    return _place(commons.id, person.id, college.id, placed)
+
+
+def _college(commons_id: int, code: str, field: str) -> College:
+    college = db.session.scalar(select(College).where(College.commons_id == commons_id, College.code == code))
+    if college is None:
+        raise field_error(field, f"no college '{code}' in this commons")
+    return college
+
+
+def _member(commons: Commons, email: str, field: str) -> Person:
+    person = find_by_email(email)
+    if person is None or membership(commons, person) is None:
+        raise field_error(field, f"{email} is not a member of this commons")
+    return person
+
+
+def _place(commons_id: int, person_id: int, college_id: int, placed: CollegeMember | None) -> CollegeMember:
     if placed is None:
-        placed = CollegeMember(commons_id=commons.id, college_id=college.id, person_id=person.id)
+        placed = CollegeMember(commons_id=commons_id, college_id=college_id, person_id=person_id)
         try:
             with db.session.begin_nested():
                 db.session.add(placed)
         except IntegrityError as exc:
-            raise Conflict(f"{email} was placed in a college meanwhile; try again.") from exc
+            raise Conflict("This member was placed in a college meanwhile; try again.") from exc
     else:
-        placed.college_id = college.id
+        placed.college_id = college_id
     db.session.flush()
     return placed
+
+
+def proposed_changes(commons: Commons, colleges: list[dict], moves: list[dict]) -> dict:
+    """What a proposal would change in the colleges, checked now and kept only where it differs.
+
+    ``colleges``: [{"code", "name", "weight"}], new or changed; ``moves``: [{"email", "college"}],
+    the college may be one the same proposal creates. Returns {"colleges": {...}, "moves": {...}}
+    with only the non-empty parts.
+    """
+    existing = {c.code: c for c in colleges_of(commons.id)}
+    defined = {}
+    for i, entry in enumerate(colleges):
+        code, name = entry["code"], entry["name"].strip()
+        weight = f"{_weight_of(entry['weight'], f'colleges.{i}.weight'):f}"
+        now = existing.get(code)
+        if now is None or now.name != name or Decimal(now.weight) != Decimal(weight):
+            defined[code] = {"name": name, "weight": weight}
+    moved = {}
+    for i, entry in enumerate(moves):
+        code = entry["college"]
+        if code not in existing and code not in defined:
+            raise field_error(f"moves.{i}.college", f"no college '{code}' in this commons or this proposal")
+        person = _member(commons, entry["email"], f"moves.{i}.email")
+        now = college_of(commons.id, person.id)
+        if now is None or now.code != code:
+            moved[str(person.id)] = code
+    return {key: value for key, value in (("colleges", defined), ("moves", moved)) if value}
+
+
+def _weight_of(text, field: str) -> Decimal:
+    try:
+        return parse_weight(text)
+    except ValidationFailed as exc:
+        raise field_error(field, exc.fields["weight"][0]) from exc
+
+
+def apply_changes(commons_id: int, changes: dict) -> None:
+    """An adopted proposal's college changes, as the procedure in force decided them."""
+    for code, entry in changes.get("colleges", {}).items():
+        _upsert_college(commons_id, code, entry["name"], Decimal(entry["weight"]))
+    for person_id, code in changes.get("moves", {}).items():
+        college = _college(commons_id, code, "college")
+        placed = db.session.scalar(
+            select(CollegeMember).where(CollegeMember.commons_id == commons_id, CollegeMember.person_id == int(person_id))
+        )
+        _place(commons_id, int(person_id), college.id, placed)
 
 
 def college_of(commons_id: int, person_id: int) -> College | None:

@@ -27,6 +27,17 @@ class ProposalState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class Outcome(StrEnum):
+    """How a proposal was decided: a code and its figures are stored, the words are the reader's language's."""
+
+    WITHDRAWN = "withdrawn"  # by its author
+    STEWARD = "steward"  # a steward decided; params: reason (their own words)
+    CONSENT_ADOPTED = "consent_adopted"  # params: objections (all answered)
+    CONSENT_BLOCKED = "consent_blocked"  # params: unanswered
+    QUORUM_NOT_MET = "quorum_not_met"  # params: cast, eligible
+    VOTED = "voted"  # params: yes (weighted share, exact fraction "2/3"), cast, eligible
+
+
 class CommentKind(StrEnum):
     PRO = "pro"
     CON = "con"
@@ -89,6 +100,7 @@ class RuleProposal(db.Model):
     __table_args__ = (
         CheckConstraint(_in("state", ProposalState), name="state"),
         CheckConstraint(_in("procedure", Procedure), name="procedure"),
+        CheckConstraint(_in("outcome_code", Outcome), name="outcome_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +111,8 @@ class RuleProposal(db.Model):
     # The rule version in force when proposed, and only the settings that differ from it.
     base_version_id: Mapped[int] = mapped_column(ForeignKey("rule_versions.id"))
     changes: Mapped[dict] = mapped_column(JSON)
+    # Colleges are the rules of the vote: {"colleges": {code: {"name", "weight"}}, "moves": {person id: code}}.
+    college_changes: Mapped[dict | None] = mapped_column(JSON)
     effective_from: Mapped[date] = mapped_column(Date)
     # The procedure and its thresholds as the rules in force named them: later changes do not apply.
     procedure: Mapped[str] = mapped_column(String(16))
@@ -106,7 +120,9 @@ class RuleProposal(db.Model):
     majority: Mapped[str] = mapped_column(String(12))
     deadline: Mapped[date] = mapped_column(Date, index=True)
     state: Mapped[str] = mapped_column(String(16), default=ProposalState.OPEN, index=True)
-    outcome: Mapped[str | None] = mapped_column(Text)
+    # How it was decided (None while open); ledger.governance.outcomes puts it in words.
+    outcome_code: Mapped[str | None] = mapped_column(String(24))
+    outcome_params: Mapped[dict | None] = mapped_column(JSON)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     rule_version_id: Mapped[int | None] = mapped_column(ForeignKey("rule_versions.id"))

@@ -17,10 +17,11 @@ from ledger.commons.models import Commons
 from ledger.commons.service import membership
 from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ledger.extensions import db
-from ledger.governance import colleges
+from ledger.governance import colleges, outcomes
 from ledger.governance.models import (
     CommentKind,
     DecisionKind,
+    Outcome,
     Procedure,
     ProposalComment,
     ProposalState,
@@ -28,7 +29,7 @@ from ledger.governance.models import (
     RuleProposal,
 )
 from ledger.governance.register import record
-from ledger.governance.tally import VoteResult, count, percent
+from ledger.governance.tally import VoteResult, count
 from ledger.people.models import Person
 from ledger.rounds.models import RuleVersion
 from ledger.rounds.rules import RULE_FIELDS, check_category_weights, propose_rules, rules_in_force, stored_settings
@@ -45,22 +46,6 @@ def _same(name: str, a, b) -> bool:
         left, right = a or {}, b or {}
         return left.keys() == right.keys() and all(Decimal(str(left[k])) == Decimal(str(right[k])) for k in left)
     return a == b
-
-
-def direct_change_allowed(commons: Commons) -> bool:
-    rules = rules_in_force(commons.id)
-    return rules is None or rules.decision_procedure == Procedure.STEWARD
-
-
-def require_direct_change_allowed(commons: Commons) -> None:
-    """Only under the `steward` procedure may a steward record a new version directly: a vote or
-    a consent cannot be bypassed, not even by a steward or an administrator."""
-    if not direct_change_allowed(commons):
-        rules = rules_in_force(commons.id)
-        raise Forbidden(
-            f"In {commons.name} the rules are changed by {rules.decision_procedure}: make a proposal instead.",
-            code="decided_by_" + rules.decision_procedure,
-        )
 
 
 def get_proposal(proposal_id: int) -> RuleProposal:
@@ -90,9 +75,21 @@ def _require_open(proposal: RuleProposal) -> None:
 
 
 def propose(
-    commons: Commons, person: Person, *, title: str, rationale: str, values: dict, effective_from: date | None = None
+    commons: Commons,
+    person: Person,
+    *,
+    title: str,
+    rationale: str,
+    values: dict,
+    effective_from: date | None = None,
+    college_entries: list[dict] = (),
+    moves: list[dict] = (),
 ) -> RuleProposal:
     """A new proposal by any member: only the settings that differ from the rules in force are kept.
+
+    A proposal may also define or re-weigh colleges and move members between them
+    (``college_entries``, ``moves``: see ``colleges.proposed_changes``): they weigh the votes, so
+    they change by the same procedure as the rules.
 
     The procedure and its thresholds are those of the rules in force now; the deadline is
     ``decision_days`` from today. A proposal takes effect on ``effective_from`` (default: the day
@@ -103,7 +100,8 @@ def propose(
     base = rules_in_force(commons.id)
     proposed = stored_settings(values)
     changes = {name: value for name, value in proposed.items() if not _same(name, getattr(base, name), value)}
-    if not changes:
+    college_changes = colleges.proposed_changes(commons, list(college_entries), list(moves))
+    if not changes and not college_changes:
         raise ValidationFailed("The proposal changes nothing in the rules in force.", fields={"_schema": ["changes nothing"]})
     if not (title or "").strip():
         raise field_error("title", "is required")
@@ -120,6 +118,7 @@ def propose(
         rationale=rationale.strip(),
         base_version_id=base.id,
         changes=changes,
+        college_changes=college_changes or None,
         effective_from=effective,
         procedure=base.decision_procedure,
         quorum=base.quorum,
@@ -254,7 +253,8 @@ def steward_decides(proposal: RuleProposal, person: Person, adopt: bool, reason:
         raise Forbidden(f"Only a steward of {commons.name} decides under this procedure.")
     if len((reason or "").strip()) < 3:
         raise field_error("reason", "say why")
-    _conclude(proposal, adopt, reason.strip(), decided_by=person, eligible=None, cast=None)
+    outcome = outcomes.stored(Outcome.STEWARD, reason=reason.strip())
+    _conclude(proposal, adopt, outcome, decided_by=person, eligible=None, cast=None)
     return proposal
 
 
@@ -263,7 +263,8 @@ def withdraw(proposal: RuleProposal, person: Person) -> RuleProposal:
     _require_open(proposal)
     if person.id != proposal.author_id:
         raise Forbidden("Only the author withdraws a proposal.")
-    proposal.state, proposal.decided_at, proposal.outcome = ProposalState.WITHDRAWN, utcnow(), "withdrawn by its author"
+    proposal.state, proposal.decided_at = ProposalState.WITHDRAWN, utcnow()
+    proposal.outcome_code, proposal.outcome_params = outcomes.stored(Outcome.WITHDRAWN)
     db.session.flush()
     return proposal
 
@@ -282,17 +283,16 @@ def settle(proposal: RuleProposal, on: date | None = None) -> bool:
         eligible = len(colleges.eligible_voters(proposal.commons_id))
         objections = sum(1 for c in comments_of(proposal) if c.kind == CommentKind.OBJECTION)
         if blocking:
-            outcome = f"not adopted: {len(blocking)} objection(s) left unanswered at the deadline"
+            outcome = outcomes.stored(Outcome.CONSENT_BLOCKED, unanswered=len(blocking))
         else:
-            outcome = f"adopted by consent: {objections} objection(s), all answered"
+            outcome = outcomes.stored(Outcome.CONSENT_ADOPTED, objections=objections)
         _conclude(proposal, not blocking, outcome, decided_by=None, eligible=eligible, cast=objections, on=on)
         return True
     counted = result(proposal)
     if not counted.quorum_met:
-        outcome = f"not adopted: quorum not reached ({counted.cast} of {counted.eligible} voted, {percent(counted.turnout)} %)"
+        outcome = outcomes.stored(Outcome.QUORUM_NOT_MET, cast=counted.cast, eligible=counted.eligible)
     else:
-        verdict = "adopted" if counted.adopted else "not adopted"
-        outcome = f"{verdict}: {percent(counted.yes_share)} % yes (weighted), {counted.cast} of {counted.eligible} voted"
+        outcome = outcomes.stored(Outcome.VOTED, yes=counted.yes_share, cast=counted.cast, eligible=counted.eligible)
     _conclude(proposal, counted.adopted, outcome, decided_by=None, eligible=counted.eligible, cast=counted.cast, on=on)
     return True
 
@@ -313,19 +313,23 @@ def settle_due(on: date | None = None) -> list[int]:
     return [p.id for p in due if settle(p, on)]
 
 
-def _conclude(proposal: RuleProposal, adopt: bool, outcome: str, *, decided_by, eligible, cast, on: date | None = None) -> None:
+def _conclude(
+    proposal: RuleProposal, adopt: bool, outcome: tuple[str, dict], *, decided_by, eligible, cast, on: date | None = None
+) -> None:
     """Close the proposal; if adopted, record the new rule version; either way, a register entry."""
     on = on or today()
     commons = db.session.get(Commons, proposal.commons_id)
     proposal.state = ProposalState.ADOPTED if adopt else ProposalState.REJECTED
-    proposal.outcome, proposal.decided_at = outcome, utcnow()
+    (proposal.outcome_code, proposal.outcome_params), proposal.decided_at = outcome, utcnow()
     proposal.decided_by_id = decided_by.id if decided_by else None
-    if adopt:
+    if adopt and proposal.changes:
         in_force = rules_in_force(commons.id)
         effective = max(proposal.effective_from, on, in_force.effective_from)
         author = db.session.get(Person, proposal.author_id)
         version = propose_rules(commons, author, f"{proposal.title} (proposal {proposal.id})", effective, proposal.changes)
         proposal.rule_version_id = version.id
+    if adopt and proposal.college_changes:
+        colleges.apply_changes(commons.id, proposal.college_changes)  # the colleges weigh votes from now on
     db.session.flush()
     record(
         commons.id,
@@ -342,7 +346,8 @@ def _conclude(proposal: RuleProposal, adopt: bool, outcome: str, *, decided_by, 
 def what_if_last_round(proposal: RuleProposal):
     """What the commons' last allocated round would have paid under the proposed rules (writes nothing).
 
-    Returns (round, lines as paid or previewed, lines under the proposal), or None without such a round.
+    Returns (round, lines as paid or previewed, lines under the proposal), or None without such a round
+    or when the proposal changes only colleges.
     """
     from ledger.rounds import service as rounds_service
     from ledger.rounds.models import AllocationLine, Round
@@ -353,7 +358,7 @@ def what_if_last_round(proposal: RuleProposal):
         .order_by(Round.period_start.desc())
         .limit(1)
     )
-    if last is None:
+    if last is None or not proposal.changes:
         return None
     actual = list(db.session.scalars(select(AllocationLine).where(AllocationLine.round_id == last.id)))
     allocation, _review = rounds_service.simulate(last, vars(proposed_rules(proposal)))

@@ -156,7 +156,13 @@ def finalize(round_: Round) -> None:
     on = today()
     post_many([entry for line in allocation.lines for entry in line_entries(round_.id, accounts, line, on)])
     create_batches(round_)
-    record_round(round_)
+    record_round(round_, early_reasons(round_))
+
+
+def early_reasons(round_: Round) -> str | None:
+    """Why the round's windows were cut short, as its steps recorded it: the register carries it."""
+    reasons = list(dict.fromkeys(event.reason for event in history(round_) if event.early and event.reason))
+    return "; ".join(reasons) or None
 
 
 @dataclass(frozen=True)

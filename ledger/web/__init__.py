@@ -9,6 +9,7 @@ def register_web(app: Flask) -> None:
     from dashboards import blp as dashboards_blp
     from ledger.contributions import views as contributions
     from ledger.web import account, auth, cae_admin, commons, docs, downloads, fund, health, home, manage, money, my_account
+    from ledger.web import glossary as glossary_pages
     from ledger.web import governance as governance_pages
     from ledger.web import payouts as payout_pages
     from ledger.web import rounds as round_pages
@@ -30,6 +31,7 @@ def register_web(app: Flask) -> None:
         cae_admin,
         fund,
         governance_pages,
+        glossary_pages,
     ):
         app.register_blueprint(module.blp)
     app.register_blueprint(dashboards_blp)

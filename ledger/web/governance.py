@@ -20,8 +20,9 @@ from ledger.commons import service as commons_service
 from ledger.errors import ValidationFailed
 from ledger.extensions import db
 from ledger.formatting import money
-from ledger.governance import colleges, health, register, service
+from ledger.governance import colleges, health, outcomes, register, service
 from ledger.governance.models import CommentKind, FollowUp, Procedure, ProposalState
+from ledger.governance.procedure import direct_change_allowed
 from ledger.people.auth import current_person, login_required
 from ledger.people.models import Person
 from ledger.rounds.models import DECISION_PROCEDURES, RuleVersion
@@ -69,36 +70,6 @@ RESULT_LABELS = {
 }
 
 
-def outcome_in_words(proposal) -> str | None:
-    """How the proposal was decided, in the reader's language (the stored outcome is the English record)."""
-    if proposal.state == ProposalState.OPEN:
-        return None
-    if proposal.state == ProposalState.WITHDRAWN:
-        return _("Withdrawn by its author.")
-    if proposal.procedure == Procedure.STEWARD:
-        return _("Decided by a steward: %(reason)s", reason=proposal.outcome)
-    if proposal.procedure == Procedure.CONSENT:
-        if proposal.state == ProposalState.ADOPTED:
-            return _("Adopted by consent: no objection was left unanswered.")
-        return _(
-            "Not adopted: %(n)s objection(s) left unanswered at the deadline.", n=len(service.unanswered_objections(proposal))
-        )
-    counted = service.result(proposal)
-    if not counted.quorum_met:
-        return _(
-            "Not adopted: the quorum was not reached (%(cast)s of %(eligible)s voted).",
-            cast=counted.cast,
-            eligible=counted.eligible,
-        )
-    return _(
-        "%(verdict)s: %(yes)s yes, weighted by college; %(cast)s of %(eligible)s voted.",
-        verdict=_("Adopted") if counted.adopted else _("Not adopted"),
-        yes=formatting.percent(counted.yes_share, places=1),
-        cast=counted.cast,
-        eligible=counted.eligible,
-    )
-
-
 FIELD_LABELS = {
     "cadence": _l("Round cadence"),
     "declaration_days": _l("Days to declare after the period"),
@@ -142,6 +113,19 @@ def in_words(differences) -> list[str]:
     ]
 
 
+def colleges_in_words(college_changes: dict | None) -> list[str]:
+    """A proposal's college changes as sentences: each college as it would read, each member's new college."""
+    changes = college_changes or {}
+    names = names_of(int(pid) for pid in changes.get("moves", {}))
+    return [
+        _("College %(code)s: %(name)s, weight %(weight)s.", code=code, name=entry["name"], weight=entry["weight"])
+        for code, entry in changes.get("colleges", {}).items()
+    ] + [
+        _("%(person)s moves to the college %(college)s.", person=names.get(int(pid), pid), college=code)
+        for pid, code in changes.get("moves", {}).items()
+    ]
+
+
 class ProposalForm(RulesForm):
     title = StringField(_l("Title of the proposal"), validators=[DataRequired(), Length(min=3, max=200)])
     decision_procedure = SelectField(
@@ -177,6 +161,10 @@ class CollegeForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     weight = StringField(_l("Weight"), validators=[DataRequired(), Length(max=12)])
+
+
+class CollegeProposalForm(CollegeForm):
+    rationale = TextAreaField(_l("Why"), validators=[DataRequired(), Length(min=3, max=5000)])
 
 
 class PlaceForm(FlaskForm):
@@ -286,9 +274,10 @@ def proposal_context(proposal) -> dict:
         "proposal": proposal,
         "me": me,
         "member": member,
-        "changes": in_words(service.differences(proposal) if open_ else [(n, None, v) for n, v in proposal.changes.items()]),
+        "changes": in_words(service.differences(proposal) if open_ else [(n, None, v) for n, v in proposal.changes.items()])
+        + colleges_in_words(proposal.college_changes),
         "open": open_,
-        "outcome": outcome_in_words(proposal),
+        "outcome": outcomes.in_words(proposal),
         "comments": comments,
         "names": names,
         "result": service.result(proposal) if proposal.procedure == Procedure.VOTE else None,
@@ -418,21 +407,37 @@ def follow_up(me, slug, decision_id):
 
 @blp.route("/commons/<slug>/colleges", methods=["GET", "POST"])
 def colleges_page(slug):
-    """The colleges and their weights; stewards define them and place members."""
+    """The colleges and their weights. Under the `steward` procedure stewards define them; otherwise
+    any member proposes a college, decided like the rules. Stewards place members."""
     commons = commons_service.get_commons(slug)
     me = current_person()
     member = commons_service.membership(commons, me) if me else None
     steward = me is not None and (me.is_admin or (member is not None and member.role == "steward"))
-    form, place = CollegeForm(prefix="college"), PlaceForm(prefix="place")
+    direct = direct_change_allowed(commons)
+    form = CollegeForm(prefix="college") if direct else CollegeProposalForm(prefix="college")
+    place = PlaceForm(prefix="place")
     place.college.choices = [SelectChoice(c.code, c.name) for c in colleges.colleges_of(commons.id)]
-    if (form.is_submitted() or place.is_submitted()) and not steward:
-        abort(403)
     which = request.form.get("which")
-    if steward and which == "college" and form.validate_on_submit():
-        colleges.define_college(commons, me, form.code.data.strip(), form.name.data, typed_number(form.weight.data))
-        flash(_("The college is recorded."))
-        return redirect(url_for("governance_pages.colleges_page", slug=slug))
-    if steward and which == "place" and place.validate_on_submit():
+    proposes = which == "college" and not direct  # any member proposes a college
+    if request.method == "POST" and not (member is not None if proposes else steward):
+        abort(403)
+    if which == "college" and form.validate_on_submit():
+        entry = {"code": form.code.data.strip(), "name": form.name.data, "weight": typed_number(form.weight.data)}
+        if direct:
+            colleges.define_college(commons, me, entry["code"], entry["name"], entry["weight"])
+            flash(_("The college is recorded."))
+            return redirect(url_for("governance_pages.colleges_page", slug=slug))
+        proposal = service.propose(
+            commons,
+            me,
+            title=_("College %(code)s: %(name)s, weight %(weight)s.", **entry),
+            rationale=form.rationale.data,
+            values={},
+            college_entries=[entry],
+        )
+        flash(_("Your proposal is open until %(date)s.", date=proposal.deadline.isoformat()))
+        return redirect(url_for("governance_pages.proposal_page", proposal_id=proposal.id))
+    if which == "place" and place.validate_on_submit():
         colleges.assign(commons, me, place.email.data.strip(), place.college.data)
         flash(_("The member is placed in the college."))
         return redirect(url_for("governance_pages.colleges_page", slug=slug))
@@ -443,6 +448,8 @@ def colleges_page(slug):
         colleges=colleges.colleges_of(commons.id),
         sizes=sizes,
         steward=steward,
+        member=member,
+        direct=direct,
         form=form,
         place=place,
     )

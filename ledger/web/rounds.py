@@ -18,7 +18,7 @@ from ledger.contributions.models import Contribution
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.extensions import db
 from ledger.formatting import money
-from ledger.governance.service import direct_change_allowed
+from ledger.governance.procedure import direct_change_allowed
 from ledger.people.auth import current_person, login_required
 from ledger.people.models import Person
 from ledger.rounds import lifecycle, participation, service

@@ -1,0 +1,28 @@
+"""Whether a steward may change the rules of the commons directly, or must make a proposal.
+
+The rules of retribution and the colleges of a vote follow the same rule: only under the
+`steward` procedure does a steward change them alone.
+"""
+
+from __future__ import annotations
+
+from ledger.commons.models import Commons
+from ledger.errors import Forbidden
+from ledger.governance.models import Procedure
+from ledger.rounds.rules import rules_in_force
+
+
+def direct_change_allowed(commons: Commons) -> bool:
+    rules = rules_in_force(commons.id)
+    return rules is None or rules.decision_procedure == Procedure.STEWARD
+
+
+def require_direct_change_allowed(commons: Commons) -> None:
+    """Under `consent` or `vote` nobody changes the rules or the colleges alone, not even a
+    steward or an administrator: the change is a proposal."""
+    if not direct_change_allowed(commons):
+        rules = rules_in_force(commons.id)
+        raise Forbidden(
+            f"In {commons.name} the rules are changed by {rules.decision_procedure}: make a proposal instead.",
+            code="decided_by_" + rules.decision_procedure,
+        )
