@@ -52,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from ledger.api.json_guard import check_json_body
     from ledger.database import configure_engine
     from ledger.logs import configure_logging
-    from ledger.people.auth import authenticate_api_writes, load_current_person
+    from ledger.people.auth import authenticate_api, load_current_person
     from ledger.revisions import install as install_revisions
     from ledger.timeutil import install_test_clock
     from ledger.web import register_web
@@ -66,7 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(load_current_person)
-    app.before_request(authenticate_api_writes)
+    app.before_request(authenticate_api)
     app.before_request(check_json_body)
     register_api(app)
     register_web(app)

@@ -30,3 +30,39 @@ def test_every_state_and_route_has_a_label(app):
     assert set(ROUTE_LABELS) == set(ROUTE_SHORT_LABELS) == set(PayoutRoute)
     assert set(BATCH_LABELS) == set(BatchState)
     assert ROUND_LABELS["open"] is ROUND_LABELS[RoundState.OPEN]  # a stored string finds its label
+
+
+def test_objection_states_and_transaction_kinds_are_enums_the_document_shows(client):
+    from ledger.accounts.models import TRANSACTION_KINDS, TransactionKind
+    from ledger.contributions.models import Objection, ObjectionState
+
+    assert check_of(Objection, "state") == f"state IN ({', '.join(repr(m.value) for m in ObjectionState)})"
+    assert "reversal:round:topup" in TRANSACTION_KINDS and set(TransactionKind) < set(TRANSACTION_KINDS)
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    assert schemas["TransactionOut"]["properties"]["kind"]["enum"] == list(TRANSACTION_KINDS)
+    assert schemas["ObjectionOut"]["properties"]["state"]["enum"] == list(ObjectionState)
+    query = next(p for p in spec["paths"]["/api/v1/ledger/transactions"]["get"]["parameters"] if p["name"] == "kind")
+    assert [kind for kind in query["schema"]["enum"] if kind is not None] == list(TRANSACTION_KINDS)
+    refused = client.get("/api/v1/ledger/transactions?kind=round:bonus")
+    assert refused.status_code == 422 and "kind" in refused.get_json()["error"]["fields"]
+
+
+def test_no_transaction_kind_is_spelled_outside_its_enum():
+    """Services name a kind through TransactionKind: a literal "round:topup" elsewhere would drift."""
+    import ast
+    from pathlib import Path
+
+    import ledger
+    from ledger.accounts.models import TransactionKind
+
+    spelled = {kind.value for kind in TransactionKind if ":" in kind.value}
+    root = Path(ledger.__file__).parent
+    found = []
+    for path in root.rglob("*.py"):
+        if path.name == "models.py" and path.parent.name == "accounts":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in spelled:
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []

@@ -24,7 +24,7 @@ from ledger.migrate import upgrade
 from ledger.rounds.models import PeerPoints, Round, RuleVersion, SelfRequest
 from ledger.rounds.service import PENDING_STATES
 from ledger.timeutil import today
-from tests.rounds_support import World, declare, fund_commons
+from tests.rounds_support import World, advance, declare, fund_commons, open_round
 
 pytestmark = pytest.mark.postgres
 
@@ -348,3 +348,64 @@ def test_the_database_refuses_overlapping_periods_whatever_code_writes_them(app,
     db.session.rollback()
     assert refused.value.orig.sqlstate == "23P01" and lost_race(refused.value)
     assert count(Round) == 3
+
+
+def test_a_round_opened_while_another_is_finalized_sees_the_cover_before_or_after_never_half(
+    app, client, make_person, make_commons
+):
+    """Finalizing moves a round's envelope out of the promises and into what is owed. A round
+    opened meanwhile reads those two in separate statements: unless finalize waits for the
+    treasury lock, it can read the owed sum before the finalization and the promises after it,
+    and find the whole envelope free again."""
+    steward, ana = make_person("Steward"), make_person("Ana")
+    make_commons(steward, "velo", members={"member": ana})
+    world = World("velo", steward, {"ana": ana})
+    fund_commons(world, 1_000_000)
+    first = open_round(client, world, "2025-01-01", "2025-01-31", 600_000)
+    declare(world, ana, "10", date(2025, 1, 10), round_id=first["id"])
+    advance(client, world, first["id"], times=2)
+    assert client.get(f"/api/v1/rounds/{first['id']}", headers=steward.headers).get_json()["state"] == "allocated"
+    db.session.remove()
+
+    opener_read_owed = threading.Event()
+    paused = []
+
+    def pause_after_owed(_connection, _cursor, statement, _parameters, _context, _executemany):
+        # The opener stops between reading what is owed and reading what is promised.
+        if threading.current_thread().name == "opener" and not paused and "FROM ledger_postings JOIN accounts" in statement:
+            paused.append(statement)
+            opener_read_owed.set()
+            time.sleep(1.5)
+
+    results = {}
+
+    def opener():
+        with app.app_context():
+            body = {"period_start": "2025-02-01", "period_end": "2025-02-28", "envelope_cents": 400_001}
+            results["open"] = app.test_client().post("/api/v1/commons/velo/rounds", json=body, headers=steward.headers)
+            db.session.remove()
+
+    def finalizer():
+        with app.app_context():
+            assert opener_read_owed.wait(30)
+            results["finalize"] = app.test_client().post(
+                f"/api/v1/rounds/{first['id']}/advance", json={"reason": "the test moves on"}, headers=steward.headers
+            )
+            db.session.remove()
+
+    event.listen(db.engine, "after_cursor_execute", pause_after_owed)
+    try:
+        threads = [threading.Thread(target=opener, name="opener"), threading.Thread(target=finalizer, name="finalizer")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", pause_after_owed)
+
+    assert paused and results["finalize"].status_code == 200, results["finalize"].get_json()
+    # 1,000,000 in the treasury, 600,000 promised to the first round: 400,000 free, before and after.
+    assert results["open"].status_code == 422, results["open"].get_json()
+    error = results["open"].get_json()["error"]
+    assert "at most 400000 cents" in error["fields"]["envelope_cents"][0], error
+    assert count(Round) == 1

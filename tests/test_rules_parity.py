@@ -9,10 +9,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
+from ledger.accounts.models import LedgerTransaction
+from ledger.commons.models import Membership
+from ledger.contributions.models import Objection
 from ledger.extensions import db
 from ledger.fund.models import FundRuleVersion
+from ledger.payouts.models import PayoutBatch
 from ledger.rounds.models import AllocationLine, Round, RuleVersion
 from tests.factories import login, make_world
 from tests.rounds_support import advance, declare, make_fund_manager, new_rules, open_round
@@ -69,6 +74,13 @@ RULE_CASES = [
         True,
         "no category &#39;astro&#39;",
     ),
+    (
+        "late window past a year",
+        {"late_periods": 13},
+        {"late_periods": "13"},
+        True,
+        "must be between 0 and 12 periods",
+    ),
     ("accepted", {"hourly_value_cents": 1801}, {"hourly_value": "18.01"}, False, ""),
 ]
 
@@ -84,6 +96,17 @@ def test_a_rule_version_is_judged_alike_by_the_api_and_the_page(client, world, e
     else:
         stored = db.session.scalar(select(RuleVersion).where(RuleVersion.version == 2))
         assert stored.hourly_value_cents == 1801
+
+
+@pytest.mark.parametrize("edge", EDGES)
+def test_the_late_window_is_set_alike_by_the_api_and_the_page(client, world, edge):
+    login(client, world.steward)
+    page = client.get(f"/commons/{world.slug}/rules?lang=en").get_data(as_text=True)
+    assert 'name="late_periods"' in page and 'value="1"' in page  # offered, prefilled from the version in force
+    was_refused, text = propose(client, world, edge, {"late_periods": 3}, {"late_periods": "3"})
+    assert not was_refused, text
+    stored = db.session.scalar(select(RuleVersion).where(RuleVersion.version == 2))
+    assert stored.late_periods == 3 and stored.hourly_value_cents == 1500
 
 
 def finalized_round(client, world) -> int:
@@ -249,3 +272,109 @@ def test_a_contribution_in_a_round_under_review_is_closed_to_changes_on_both_edg
     from ledger.contributions.models import Contribution
 
     assert str(db.session.get(Contribution, contribution_id).hours) == "3.00"
+
+
+# --- Objections, payout routes and payment batches: one refusal, whichever edge ---------------
+
+
+def same_refusal(api_response, page_response, field: str) -> str:
+    """The API's message for ``field`` is the one the page shows (HTML-escaped); returns it."""
+    assert api_response.status_code == 422, api_response.get_json()
+    message = api_response.get_json()["error"]["fields"][field][0]
+    page = page_response.get_data(as_text=True)
+    assert escape(message) in page, (message, page[:2000])
+    return message
+
+
+@pytest.fixture
+def review_world(app, make_person, make_commons):
+    world = make_world(make_person, make_commons, ana="member", bo="member")
+    contribution_id = declare(world, world.people["ana"], "3", date.today() - timedelta(days=1))
+    return world, contribution_id
+
+
+@pytest.mark.parametrize("reason", ["ab", "   ", "x" * 2001], ids=["too short", "blank", "too long"])
+def test_an_objection_is_refused_alike_by_the_api_and_the_page_and_nothing_is_stored(client, review_world, reason):
+    world, contribution_id = review_world
+    bo = world.people["bo"]
+    api = client.post(f"/api/v1/contributions/{contribution_id}/objections", json={"reason": reason}, headers=bo.headers)
+    login(client, bo)
+    page = client.post(f"/contributions/{contribution_id}/object?lang=en", data={"reason": reason})
+    assert page.status_code == 422
+    if len(reason) > 2000:  # the length cap is also the form field's own: each edge names it
+        assert api.status_code == 422 and "reason" in api.get_json()["error"]["fields"]
+        assert "reason" in page.get_data(as_text=True)
+    else:
+        assert same_refusal(api, page, "reason")
+    assert db.session.scalar(select(func.count(Objection.id))) == 0
+
+
+def test_a_second_open_objection_is_refused_alike_by_the_api_and_the_page(client, review_world):
+    world, contribution_id = review_world
+    bo = world.people["bo"]
+    first = client.post(f"/api/v1/contributions/{contribution_id}/objections", json={"reason": "Doubtful"}, headers=bo.headers)
+    assert first.status_code == 201
+    api = client.post(f"/api/v1/contributions/{contribution_id}/objections", json={"reason": "Again"}, headers=bo.headers)
+    login(client, bo)
+    page = client.post(f"/contributions/{contribution_id}/object?lang=en", data={"reason": "Again"})
+    assert api.status_code == page.status_code == 409
+    assert escape(api.get_json()["error"]["message"]) in page.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Objection.id))) == 1
+
+
+ROUTE_CASES = [("cae", ""), ("cae", "NOPE")]
+
+
+@pytest.mark.parametrize(("route", "cae"), ROUTE_CASES, ids=["cae without a CAE", "unknown CAE"])
+def test_a_payout_route_is_refused_alike_by_the_api_and_the_page_and_nothing_is_stored(client, world, route, cae):
+    ana = world.people["ana"]
+    member = db.session.scalar(select(Membership).where(Membership.person_id == ana.id))
+    before = member.payout_route
+    api = client.put(
+        f"/api/v1/commons/{world.slug}/members/{ana.id}/route", json={"route": route, "cae": cae or None}, headers=ana.headers
+    )
+    login(client, ana)
+    prefix = f"m{member.id}"
+    page = client.post(f"/account/payouts/{world.slug}?lang=en", data={f"{prefix}-route": route, f"{prefix}-cae": cae})
+    assert page.status_code == 422
+    same_refusal(api, page, "cae")
+    db.session.expire_all()
+    assert db.session.get(Membership, member.id).payout_route == before
+
+
+@pytest.fixture
+def unpaid_batch(client, world):
+    round_id = finalized_round(client, world)
+    batch = db.session.scalar(select(PayoutBatch).where(PayoutBatch.round_id == round_id))
+    assert batch.state == "pending", batch.state
+    return batch.id
+
+
+PAYMENT_CASES = [
+    ("paid_on", (date.today() + timedelta(days=1)).isoformat(), "VIR-1"),
+    ("bank_reference", date.today().isoformat(), ""),
+    ("bank_reference", date.today().isoformat(), "   "),
+    ("bank_reference", date.today().isoformat(), "R" * 200),
+]
+
+
+@pytest.mark.parametrize(("field", "paid_on", "reference"), PAYMENT_CASES, ids=["future", "empty", "blank", "too long"])
+def test_marking_a_batch_paid_is_refused_alike_by_the_api_and_the_page_and_nothing_is_stored(
+    client, world, unpaid_batch, field, paid_on, reference
+):
+    transactions = db.session.scalar(select(func.count(LedgerTransaction.id)))
+    api = client.post(
+        f"/api/v1/payout-batches/{unpaid_batch}/paid",
+        json={"paid_on": paid_on, "bank_reference": reference},
+        headers=world.steward.headers,
+    )
+    login(client, world.steward)
+    page = client.post(
+        f"/payout-batches/{unpaid_batch}/paid?lang=en",
+        data={"paid_on": paid_on, "bank_reference": reference, "next": f"/commons/{world.slug}/payouts"},
+        follow_redirects=True,
+    )
+    same_refusal(api, page, field)
+    db.session.expire_all()
+    assert db.session.get(PayoutBatch, unpaid_batch).state == "pending"
+    assert db.session.scalar(select(func.count(LedgerTransaction.id))) == transactions

@@ -4,6 +4,7 @@ unmodified, and the API behaves as it says (401 before validation, Allow on 405,
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -84,6 +85,46 @@ def test_an_unauthenticated_bad_request_is_401_not_422(client):
     for path, body in [("/api/v1/contributions", {"hours": "not a number"}), ("/api/v1/commons", [1, 2])]:
         response = client.post(path, json=body)
         assert response.status_code == 401 and response.get_json()["error"]["code"] == "not_authenticated"
+
+
+def fill(path: str) -> str:
+    """The path with every parameter given a value no resource has."""
+    return re.sub(r"\{(\w+)\}", lambda m: "nowhere" if m.group(1) in ("slug", "code") else "999999", path)
+
+
+def test_every_api_route_is_in_the_document(app, spec):
+    """The document is the list the next tests read: no API operation escapes it."""
+    documented = {(path, method) for path, method, _operation in operations(spec)}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and app.view_functions[rule.endpoint].__dict__.get("view_class"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            for method in rule.methods & {"GET", "POST", "PUT", "PATCH", "DELETE"}:
+                assert (path, method.lower()) in documented, (method, path)
+
+
+@pytest.mark.parametrize("token", [None, "Bearer not-a-token"], ids=["anonymous", "bad token"])
+def test_every_operation_needing_a_token_answers_401_before_reading_its_input(client, spec, token):
+    """Reads as well as writes: a bad query string or body is not looked at before the person is known."""
+    headers = {"Authorization": token} if token else {}
+    guarded = [(path, method, op) for path, method, op in operations(spec) if {} not in op["security"]]
+    assert len(guarded) >= 60 and sum(method == "get" for _p, method, _o in guarded) >= 20
+    for path, method, operation in guarded:
+        query = {p["name"]: "not-valid!" for p in operation.get("parameters", []) if p["in"] == "query"}
+        query["limit"] = "-1"
+        body = {} if method == "get" else {"json": [1, 2]}
+        response = client.open(fill(path), method=method.upper(), query_string=query, headers=headers, **body)
+        assert response.status_code == 401, (method, path, response.get_json())
+        assert response.get_json()["error"]["code"] == "not_authenticated"
+
+
+def test_the_operations_documented_as_public_answer_without_a_token(client, spec, make_person, make_commons):
+    make_commons(make_person("Steward"), "velo")
+    public = [(path, method) for path, method, op in operations(spec) if {} in op["security"]]
+    assert public and all(method == "get" for _path, method in public)
+    for path, method in public:
+        response = client.get(re.sub(r"\{slug\}", "velo", fill(path)))
+        assert response.status_code != 401, (method, path)
+    assert client.get("/api/v1/commons/velo").status_code == 200
 
 
 def test_a_405_says_which_methods_are_allowed(client, make_person):

@@ -8,6 +8,7 @@ transaction add up to zero.
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +16,27 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ledger.extensions import db
 
 ACCOUNT_TYPES = ("asset", "liability", "income", "expense", "equity")
+
+
+class TransactionKind(StrEnum):
+    """What a ledger transaction records (its ``kind``, part of its hash). A correction's kind is
+    ``reversal_of`` the kind it reverses."""
+
+    INCOME = "income"
+    FUND_DONATION = "fund:donation"
+    ROUND_RETRIBUTION = "round:retribution"
+    ROUND_TOPUP = "round:topup"
+    ROUND_WAIVE = "round:waive"
+    ROUND_TO_FUND = "round:to-fund"
+    PAYOUT = "payout"
+
+
+def reversal_of(kind: str) -> str:
+    return f"reversal:{kind}"
+
+
+# Every kind a transaction may have: the closed set the API documents and filters by.
+TRANSACTION_KINDS = (*TransactionKind, *(reversal_of(kind) for kind in TransactionKind))
 
 
 class Account(db.Model):

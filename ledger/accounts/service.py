@@ -18,7 +18,7 @@ from sqlalchemy import Row, func, select, text
 from ledger.accounts import checkpoints, monthly
 from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance_errors, link_hash
 from ledger.accounts.chart import AccountSpec
-from ledger.accounts.models import Account, LedgerTransaction, Posting
+from ledger.accounts.models import Account, LedgerTransaction, Posting, reversal_of
 from ledger.accounts.numbering import number_entries
 from ledger.bulk import chunks, insert_rows
 from ledger.extensions import db
@@ -257,7 +257,7 @@ def reverse(original: LedgerTransaction, *, occurred_on: date, memo: str, round_
         )
         legs.append(Leg(spec, -posting.amount_cents, posting.memo))
     return post(
-        f"reversal:{original.kind}",
+        reversal_of(original.kind),
         legs,
         occurred_on=occurred_on,
         memo=memo,

@@ -10,7 +10,7 @@ from ledger.api import fields
 from ledger.api.idempotency import idempotent
 from ledger.commons.service import get_commons, require_role
 from ledger.contributions.categories import add_category, categories_of
-from ledger.people.auth import require_person
+from ledger.people.auth import public, require_person
 from ledger.rounds.rules import rules_in_force
 
 blp = Blueprint(
@@ -44,6 +44,7 @@ def category_view(category, weights: dict) -> dict:
 
 @blp.route("/<slug>/categories")
 class Categories(MethodView):
+    @public
     @blp.response(200, CategoryOut(many=True))
     def get(self, slug):
         """The commons' categories (public), with their weight in the current rules."""

@@ -15,7 +15,7 @@ from ledger.api.idempotency import idempotent
 from ledger.commons import service
 from ledger.commons.models import INCOME_SOURCES, ROLES, Income, Membership
 from ledger.extensions import db
-from ledger.people.auth import require_person
+from ledger.people.auth import public, require_person
 from ledger.rounds.rules import rules_in_force
 
 blp = Blueprint("commons", __name__, url_prefix="/api/v1/commons", description="Commons, their members and income")
@@ -102,6 +102,7 @@ def commons_view(commons) -> dict:
 
 @blp.route("")
 class CommonsCollection(MethodView):
+    @public
     @blp.response(200, CommonsOut(many=True))
     def get(self):
         """List the commons of this installation."""
@@ -127,6 +128,7 @@ class CommonsCollection(MethodView):
 
 @blp.route("/<slug>")
 class CommonsItem(MethodView):
+    @public
     @blp.response(200, CommonsOut)
     def get(self, slug):
         """A commons, its treasury balance, rule version and members (public names only)."""
@@ -147,6 +149,7 @@ class Members(MethodView):
 
 @blp.route("/<slug>/income")
 class IncomeCollection(MethodView):
+    @public
     @blp.response(200, IncomeOut(many=True))
     def get(self, slug):
         """Income received by the commons (public: funders are organisations, not people)."""

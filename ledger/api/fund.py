@@ -12,7 +12,7 @@ from ledger.api.idempotency import idempotent
 from ledger.commons.service import get_commons
 from ledger.extensions import db
 from ledger.fund import service
-from ledger.people.auth import require_person
+from ledger.people.auth import public, require_person
 from ledger.people.models import Person
 from ledger.versions import version_state
 
@@ -100,6 +100,7 @@ def rules_view(rules) -> dict:
 
 @blp.route("")
 class Fund(MethodView):
+    @public
     @blp.response(200, FundOut)
     def get(self):
         """Balance, what it can still promise, levies, donations, top-ups, rules in force and recent flows (public)."""
@@ -122,6 +123,7 @@ class Donations(MethodView):
 
 @blp.route("/rules")
 class FundRules(MethodView):
+    @public
     @blp.response(200, FundRulesOut(many=True))
     def get(self):
         """Every version of the fund's rules, oldest first (public)."""
@@ -146,6 +148,7 @@ class FundRules(MethodView):
 
 @blp.route("/commons")
 class FundCommons(MethodView):
+    @public
     @blp.response(200, FundCommonsOut(many=True))
     def get(self):
         """Every commons and its standing with the fund: pending, admitted or suspended (public)."""

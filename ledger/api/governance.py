@@ -14,7 +14,7 @@ from ledger.extensions import db
 from ledger.governance import colleges, health, outcomes, register, service
 from ledger.governance.models import CommentKind, FollowUp, Outcome
 from ledger.governance.tally import percent
-from ledger.people.auth import require_person
+from ledger.people.auth import public, require_person
 
 blp = Blueprint(
     "governance", __name__, url_prefix="/api/v1", description="Rule proposals, votes and consent, colleges, the decision register"
@@ -249,6 +249,7 @@ def proposal_view(proposal) -> dict:
 
 @blp.route("/commons/<slug>/proposals")
 class Proposals(MethodView):
+    @public
     @blp.response(200, ProposalOut(many=True))
     def get(self, slug):
         """Every proposal of the commons, newest first, decided or not (rejected ones keep their votes)."""
@@ -281,6 +282,7 @@ def _proposal(proposal_id: int):
 
 @blp.route("/proposals/<int:proposal_id>")
 class Proposal(MethodView):
+    @public
     @blp.response(200, ProposalOut)
     def get(self, proposal_id):
         """A proposal with its differences from the rules in force, its comments and its count."""
@@ -343,6 +345,7 @@ def college_views(commons) -> list[dict]:
 
 @blp.route("/commons/<slug>/colleges")
 class Colleges(MethodView):
+    @public
     @blp.response(200, CollegeOut(many=True))
     def get(self, slug):
         """The commons' colleges, their weights and how many members each has."""
@@ -372,6 +375,7 @@ class CollegeMembers(MethodView):
 
 @blp.route("/commons/<slug>/decisions")
 class Decisions(MethodView):
+    @public
     @blp.response(200, DecisionOut(many=True))
     def get(self, slug):
         """The public decision register, newest first."""
@@ -391,6 +395,7 @@ class FollowUpView(MethodView):
 
 @blp.route("/commons/<slug>/democratic-health")
 class Health(MethodView):
+    @public
     @blp.response(200, HealthOut)
     def get(self, slug):
         """Turnout, activity, concentration of work and time to settle objections: counts and distributions, no names."""

@@ -12,13 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from ledger.accounts import receipts
 from ledger.accounts.checkpoints import latest
-from ledger.accounts.models import Checkpoint, LedgerTransaction, Posting, SigningKeyRecord
+from ledger.accounts.models import TRANSACTION_KINDS, Checkpoint, LedgerTransaction, Posting, SigningKeyRecord
 from ledger.accounts.signing import current_key
 from ledger.accounts.verify import verify_ledger
 from ledger.api import fields
 from ledger.api.fields import Id
 from ledger.errors import NotFound
 from ledger.extensions import db
+from ledger.people.auth import public
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="The public, verifiable ledger")
 
@@ -33,7 +34,7 @@ class PostingOut(Schema):
 class TransactionOut(Schema):
     id = fields.Integer()
     seq = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(validate=validate.OneOf(TRANSACTION_KINDS))  # documents the enum
     memo = fields.String()
     occurred_on = fields.Date()
     recorded_at = fields.String()
@@ -63,7 +64,7 @@ class PageQuery(Schema):
 class TransactionQuery(PageQuery):
     commons_id = Id(load_default=None)
     round_id = Id(load_default=None)
-    kind = fields.String(load_default=None, validate=validate.Length(max=40))
+    kind = fields.String(load_default=None, validate=validate.OneOf(TRANSACTION_KINDS))
 
 
 class VerifyOut(Schema):
@@ -142,6 +143,7 @@ class ReceiptOut(Schema):
 
 @blp.route("/ledger/transactions")
 class Transactions(MethodView):
+    @public
     @blp.arguments(TransactionQuery, location="query")
     @blp.response(200, TransactionPage)
     def get(self, query):
@@ -167,6 +169,7 @@ class Transactions(MethodView):
 
 @blp.route("/ledger/verify")
 class Verify(MethodView):
+    @public
     @blp.response(200, VerifyOut)
     def get(self):
         """Check the whole chain: links, hashes, balances and signatures; names the first bad transaction."""
@@ -175,6 +178,7 @@ class Verify(MethodView):
 
 @blp.route("/keys/signing")
 class SigningKey(MethodView):
+    @public
     @blp.response(200, SigningKeyOut)
     def get(self):
         """The installation's Ed25519 public key, and every key that ever signed the ledger."""
@@ -193,6 +197,7 @@ class SigningKey(MethodView):
 
 @blp.route("/ledger/checkpoints")
 class Checkpoints(MethodView):
+    @public
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, CheckpointPage)
     def get(self, query):
@@ -206,6 +211,7 @@ class Checkpoints(MethodView):
 
 @blp.route("/ledger/checkpoints/latest")
 class LatestCheckpoint(MethodView):
+    @public
     @blp.response(200, CheckpointOut)
     def get(self):
         """The latest signed checkpoint."""
@@ -217,6 +223,7 @@ class LatestCheckpoint(MethodView):
 
 @blp.route("/ledger/consistency")
 class Consistency(MethodView):
+    @public
     @blp.arguments(ConsistencyQuery, location="query")
     @blp.response(200, ConsistencyOut)
     def get(self, query):
@@ -226,6 +233,7 @@ class Consistency(MethodView):
 
 @blp.route("/ledger/transactions/<int:tx_id>/receipt")
 class Receipt(MethodView):
+    @public
     @blp.response(200, ReceiptOut)
     def get(self, tx_id):
         """The inclusion receipt of a transaction: checkable offline with the public key alone."""

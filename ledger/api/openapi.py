@@ -11,12 +11,13 @@ from apispec import BasePlugin
 from flask import Flask
 
 from ledger.api.idempotency import IDEMPOTENCY_HEADER
+from ledger.people.auth import is_public
 
 WRITES = {"post", "put", "patch", "delete"}
 # Status → (component name, description). Every write may be refused for each of these reasons;
 # reads for all but a conflict.
 REFUSALS = {
-    "401": ("NOT_AUTHENTICATED", "No valid bearer token (every write needs one)"),
+    "401": ("NOT_AUTHENTICATED", "No valid bearer token (every operation but the public reads needs one)"),
     "403": ("FORBIDDEN", "The token's person may not do this"),
     "404": ("NOT_FOUND", "No such resource"),
     "409": ("CONFLICT", "Refused by the state of things (a rule, a race, an idempotency key reused)"),
@@ -56,7 +57,8 @@ class ContractPlugin(BasePlugin):
             if method not in WRITES | {"get"}:
                 continue
             operation.setdefault("operationId", self._operation_id(method, blueprint, name))
-            operation.setdefault("security", [{"bearer": []}] if method in WRITES else [{"bearer": []}, {}])
+            # Anonymous ({}) only where the operation is marked public: the before-request check reads the same mark.
+            operation.setdefault("security", [{"bearer": []}, {}] if is_public(view, method) else [{"bearer": []}])
             responses = operation.setdefault("responses", {})
             for status, (component, _description) in REFUSALS.items():
                 if status == "409" and method not in WRITES:

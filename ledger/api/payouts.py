@@ -18,7 +18,7 @@ from ledger.payouts import batches as batch_service
 from ledger.payouts import reconciliation, service
 from ledger.payouts.invoices import invoice_summary
 from ledger.payouts.models import CONTRACT_TYPES, Cae, PayoutBatch
-from ledger.people.auth import require_admin, require_person
+from ledger.people.auth import public, require_admin, require_person
 from ledger.people.models import Person
 from ledger.rounds.models import Round
 
@@ -116,8 +116,10 @@ class PaidIn(Schema):
     paid_on = fields.Date(required=True, metadata={"description": "The day the payment left the bank."})
     bank_reference = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=batch_service.BANK_REFERENCE_MAX),
-        metadata={"description": "The bank's reference of the transfer."},
+        # Its length and characters are checked by batches.mark_paid, for the page as well.
+        metadata={
+            "description": f"The bank's reference of the transfer (at most {batch_service.BANK_REFERENCE_MAX} printable characters)."
+        },
     )
 
 
@@ -225,6 +227,7 @@ def require_batch_view(person: Person, batch: PayoutBatch) -> None:
 
 @blp.route("/caes")
 class CaeCollection(MethodView):
+    @public
     @blp.response(200, CaeOut(many=True))
     def get(self):
         """The CAEs of this installation (organisations: public)."""
@@ -241,6 +244,7 @@ class CaeCollection(MethodView):
 
 @blp.route("/caes/<code>")
 class CaeItem(MethodView):
+    @public
     @blp.response(200, CaeOut)
     def get(self, code):
         """One CAE."""

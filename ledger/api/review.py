@@ -13,7 +13,7 @@ from ledger.api.fields import Hours, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons.service import get_commons
 from ledger.contributions import peer
-from ledger.contributions.models import Objection
+from ledger.contributions.models import OBJECTION_STATES, Objection, ObjectionState
 from ledger.errors import NotFound
 from ledger.extensions import db
 from ledger.people.auth import require_person
@@ -63,7 +63,7 @@ class ObjectionOut(Schema):
     objector_id = fields.Integer()
     objector_name = fields.String()
     reason = fields.String()
-    state = fields.String(metadata={"enum": ["open", "withdrawn", "upheld", "dismissed"]})
+    state = fields.String(validate=validate.OneOf(OBJECTION_STATES))  # documents the enum
     answer = fields.String(allow_none=True)
     amended_hours = Hours(allow_none=True)
     resolution = fields.String(allow_none=True)
@@ -205,7 +205,9 @@ def review_view(commons, round_, person: Person) -> dict:
         "commons": commons.slug,
         "round_id": round_.id if round_ else None,
         "contributions": [contribution_view(c, person) for c in contributions],
-        "open_objections": [objection_view(o, person) for c in contributions for o in c.objections if o.state == "open"],
+        "open_objections": [
+            objection_view(o, person) for c in contributions for o in c.objections if o.state == ObjectionState.OPEN
+        ],
     }
 
 

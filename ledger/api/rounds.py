@@ -15,7 +15,7 @@ from ledger.commons import service as commons_service
 from ledger.contributions.models import Contribution
 from ledger.errors import Conflict
 from ledger.extensions import db
-from ledger.people.auth import current_person, require_person
+from ledger.people.auth import current_person, public, require_person
 from ledger.people.models import Person
 from ledger.rounds import lifecycle, participation, service
 from ledger.rounds.allocation.words import render
@@ -186,6 +186,7 @@ def require_member(round_: Round, person: Person, *roles: str):
 
 @blp.route("/commons/<slug>/rounds")
 class CommonsRounds(MethodView):
+    @public
     @blp.response(200, RoundOut(many=True))
     def get(self, slug):
         """The commons' rounds, latest period first (public)."""
@@ -205,6 +206,7 @@ class CommonsRounds(MethodView):
 
 @blp.route("/rounds/<int:round_id>")
 class RoundItem(MethodView):
+    @public
     @blp.response(200, RoundOut)
     def get(self, round_id):
         """A round: its state, period, envelope, pinned rule version and transition dates (public)."""

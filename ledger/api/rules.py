@@ -14,7 +14,7 @@ from ledger.api.idempotency import idempotent
 from ledger.commons import service as commons_service
 from ledger.extensions import db
 from ledger.governance.procedure import require_direct_change_allowed
-from ledger.people.auth import require_person
+from ledger.people.auth import public, require_person
 from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, DECISION_PROCEDURES, OBJECTION_PROCEDURES
 from ledger.rounds.rules import RULE_FIELDS, latest_rules, propose_rules, rules_changes, rules_history, rules_in_force
 from ledger.timeutil import today
@@ -70,8 +70,8 @@ class RuleSettings(Schema):
     decision_days = fields.Integer(strict=True, validate=validate.Range(1, 90))
     late_periods = fields.Integer(
         strict=True,
-        validate=validate.Range(0, 12),
-        metadata={"description": "how many periods back work may still be declared late (1: the previous period)"},
+        # The bound (0 to 12) is the service's (rounds.rules.stored_settings), shared with the pages.
+        metadata={"description": "how many periods back work may still be declared late (1: the previous period), 0 to 12"},
     )
 
 
@@ -134,6 +134,7 @@ def rules_view(version, previous=None) -> dict:
 
 @blp.route("/<slug>/rules")
 class Rules(MethodView):
+    @public
     @blp.response(200, RulesOut(many=True))
     def get(self, slug):
         """The full public history of the commons' rules, oldest first, with what each version changed."""

@@ -9,6 +9,7 @@ from functools import cache
 from sqlalchemy import bindparam, select
 
 from ledger.accounts import chart
+from ledger.accounts.models import TransactionKind
 from ledger.accounts.service import Leg, post
 from ledger.commons.models import INCOME_SOURCES, ROLES, Commons, Income, Membership
 from ledger.contributions.models import DEFAULT_CATEGORIES, Category
@@ -164,7 +165,7 @@ def record_income(
     if problem := before_start_problem(commons, received_on):
         raise field_error("date", problem)
     tx = post(
-        "income",
+        TransactionKind.INCOME,
         [
             Leg(chart.commons_treasury(commons), amount_cents, f"{source} from {funder}"),
             Leg(chart.commons_income(commons, source), -amount_cents, earmark or ""),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.commons.models import Commons
-from ledger.extensions import db
+from ledger.extensions import db, one_of
 from ledger.people.models import Person
 from ledger.timeutil import utcnow
 
@@ -31,7 +32,18 @@ DEFAULT_CATEGORIES = (
 
 # Status of a contribution as stored; "counted" and "paid" are derived from the round.
 STATUSES = ("declared", "withdrawn", "carried_over", "rejected")
-OBJECTION_STATES = ("open", "withdrawn", "upheld", "dismissed")
+
+
+class ObjectionState(StrEnum):
+    """An objection is open until withdrawn by its author or decided (upheld stops the work)."""
+
+    OPEN = "open"
+    WITHDRAWN = "withdrawn"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+OBJECTION_STATES = tuple(ObjectionState)
 
 
 class Category(db.Model):
@@ -95,7 +107,7 @@ class Vouch(db.Model):
 class Objection(db.Model):
     __tablename__ = "objections"
     __table_args__ = (
-        CheckConstraint("state IN ('open', 'withdrawn', 'upheld', 'dismissed')", name="state"),
+        CheckConstraint(one_of("state", ObjectionState), name="state"),
         # One open objection per person and contribution, whatever the timing of their requests.
         Index(
             "uq_objections_open_per_objector",
@@ -111,7 +123,7 @@ class Objection(db.Model):
     contribution_id: Mapped[int] = mapped_column(ForeignKey("contributions.id"), index=True)
     objector_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     reason: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[str] = mapped_column(String(16), default=ObjectionState.OPEN)
     answer: Mapped[str | None] = mapped_column(Text)
     amended_hours: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     resolution: Mapped[str | None] = mapped_column(Text)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from ledger.accounts.money import parse_rate
 from ledger.commons.models import Commons, Membership
 from ledger.commons.service import membership
-from ledger.contributions.models import Contribution, Objection, Vote, Vouch
+from ledger.contributions.models import Contribution, Objection, ObjectionState, Vote, Vouch
 from ledger.contributions.service import hours_on_day, lock_day, rules_for
 from ledger.contributions.validation import MAX_HOURS_PER_DAY, REASON_LENGTH, hours_problem, text_problem
 from ledger.contributions.voting import decide
@@ -87,11 +87,13 @@ def object_to(contribution: Contribution, person: Person, reason: str) -> Object
         raise field_error("reason", problem)
     if db.session.scalar(
         select(Objection.id).where(
-            Objection.contribution_id == contribution.id, Objection.objector_id == person.id, Objection.state == "open"
+            Objection.contribution_id == contribution.id,
+            Objection.objector_id == person.id,
+            Objection.state == ObjectionState.OPEN,
         )
     ):
         raise Conflict(_("You already have an open objection to this contribution."))
-    objection = Objection(contribution_id=contribution.id, objector_id=person.id, reason=reason, state="open")
+    objection = Objection(contribution_id=contribution.id, objector_id=person.id, reason=reason, state=ObjectionState.OPEN)
     db.session.add(objection)
     db.session.flush()
     from ledger.inbox.notifications import objection_raised  # the contributor and the voters hear of it at once
@@ -109,7 +111,7 @@ def _lock(objection: Objection) -> None:
 
 def _require_open(objection: Objection) -> None:
     _lock(objection)
-    if objection.state != "open":
+    if objection.state != ObjectionState.OPEN:
         raise Conflict(_("This objection is already closed (%(state)s).", state=objection.state))
     _require_reviewable(objection.contribution)
 
@@ -262,7 +264,7 @@ def resolve(objection: Objection, person: Person, decision: str, resolution: str
         problems["resolution"] = [problem]
     if problems:
         raise ValidationFailed(_("The objection was not resolved."), fields=problems)
-    _close(objection, "upheld" if decision == "uphold" else "dismissed", resolution)
+    _close(objection, ObjectionState.UPHELD if decision == "uphold" else ObjectionState.DISMISSED, resolution)
     db.session.flush()
     record_objection(objection, procedure="mediation", eligible=None, cast=None)
     return objection
@@ -273,9 +275,9 @@ def withdraw_objection(objection: Objection, person: Person) -> Objection:
     if objection.objector_id != person.id:
         raise Forbidden(_("Only the person who objected may withdraw the objection."))
     _lock(objection)
-    if objection.state != "open":
+    if objection.state != ObjectionState.OPEN:
         raise Conflict(_("This objection is already closed (%(state)s).", state=objection.state))
-    _close(objection, "withdrawn", _("Withdrawn by the objector."))
+    _close(objection, ObjectionState.WITHDRAWN, _("Withdrawn by the objector."))
     db.session.flush()
     return objection
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import Integer, and_, cast, exists, func, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from ledger.contributions.models import Contribution, Objection, Vouch
+from ledger.contributions.models import Contribution, Objection, ObjectionState, Vouch
 from ledger.extensions import db
 
 
@@ -58,7 +58,7 @@ def _enough_vouches(min_vouches: int) -> ColumnElement[bool]:
 
 def counts(min_vouches: int) -> ColumnElement[bool]:
     """A contribution of the round counts: no open or upheld objection, and enough vouches."""
-    return and_(not_(_objection("upheld")), not_(_objection("open")), _enough_vouches(min_vouches))
+    return and_(not_(_objection(ObjectionState.UPHELD)), not_(_objection(ObjectionState.OPEN)), _enough_vouches(min_vouches))
 
 
 def review_totals(round_id: int, min_vouches: int) -> ReviewTotals:
@@ -79,10 +79,12 @@ def review_totals(round_id: int, min_vouches: int) -> ReviewTotals:
         totals.counted.append(CountedHours(person_id, category, Decimal(int(total)).scaleb(-2)))
     # Started from the objections (few) rather than from the round's contributions (many), unless
     # the rules ask for vouches, which every contribution may lack.
-    objected = Contribution.id.in_(select(Objection.contribution_id).where(Objection.state.in_(("open", "upheld"))))
+    objected = Contribution.id.in_(
+        select(Objection.contribution_id).where(Objection.state.in_((ObjectionState.OPEN, ObjectionState.UPHELD)))
+    )
     stopped = objected if min_vouches <= 0 else or_(objected, not_(_enough_vouches(min_vouches)))
     for contribution_id, upheld in db.session.execute(
-        select(Contribution.id, _objection("upheld")).where(in_review(round_id), stopped).order_by(Contribution.id)
+        select(Contribution.id, _objection(ObjectionState.UPHELD)).where(in_review(round_id), stopped).order_by(Contribution.id)
     ):
         (totals.rejected if upheld else totals.carried_over).append(contribution_id)
     return totals

@@ -19,7 +19,7 @@ from ledger.commons.service import get_commons
 from ledger.contributions import peer, rules_text, service
 from ledger.contributions.categories import categories_of, label_of
 from ledger.contributions.forms import HINTS, ActionForm, AnswerForm, DeclareForm, EditForm, ObjectionForm, ResolveForm, VoteForm
-from ledger.contributions.models import Category, Contribution, Objection
+from ledger.contributions.models import Category, Contribution, Objection, ObjectionState
 from ledger.contributions.validation import Draft, parse_hours
 from ledger.errors import Forbidden, ValidationFailed
 from ledger.extensions import db
@@ -40,7 +40,12 @@ STATUS_LABELS = {
     "rejected": _l("rejected"),
     "withdrawn": _l("withdrawn"),
 }
-OBJECTION_LABELS = {"open": _l("open"), "withdrawn": _l("withdrawn"), "upheld": _l("upheld"), "dismissed": _l("dismissed")}
+OBJECTION_LABELS = {
+    ObjectionState.OPEN: _l("open"),
+    ObjectionState.WITHDRAWN: _l("withdrawn"),
+    ObjectionState.UPHELD: _l("upheld"),
+    ObjectionState.DISMISSED: _l("dismissed"),
+}
 
 
 @blp.context_processor
@@ -344,7 +349,7 @@ def vote(me, objection_id: int):
     if form.validate_on_submit():
         peer.vote(objection, me, form.vote.data == "keep")
         flash(_("Your vote was recorded."))
-        if objection.state != "open":
+        if objection.state != ObjectionState.OPEN:
             flash(_("The vote reached its quorum: the objection is %(state)s.", state=OBJECTION_LABELS[objection.state]))
         return redirect(url_for("contribution_pages.detail", contribution_id=objection.contribution_id))
     return render_detail(objection.contribution, me, bound={("vote", objection.id): form}, status=422)
@@ -401,5 +406,5 @@ def review(me, slug: str, round_id: int | None = None):
         rounds=rounds,
         labels=category_labels([commons.id]),
         me_id=me.id,
-        open_objections=[(c, o) for c in rows for o in c.objections if o.state == "open"],
+        open_objections=[(c, o) for c in rows for o in c.objections if o.state == ObjectionState.OPEN],
     )

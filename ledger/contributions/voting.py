@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ledger.contributions.models import ObjectionState
+
 
 def decide(*, keep: int, reject: int, eligible: int, quorum: Decimal) -> str | None:
     """The objection's new state once enough people voted, else None (still open).
@@ -14,4 +16,4 @@ def decide(*, keep: int, reject: int, eligible: int, quorum: Decimal) -> str | N
     cast = keep + reject
     if eligible <= 0 or cast == 0 or Decimal(cast) < quorum * eligible:
         return None
-    return "upheld" if reject > keep else "dismissed"
+    return ObjectionState.UPHELD if reject > keep else ObjectionState.DISMISSED

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 
 from ledger.accounts import chart
-from ledger.accounts.models import Account, LedgerTransaction, Posting
+from ledger.accounts.models import Account, LedgerTransaction, Posting, TransactionKind
 from ledger.accounts.service import Leg, balance, post
 from ledger.commons.models import FUND_STATUSES, Commons
 from ledger.errors import Forbidden, field_error
@@ -81,7 +81,7 @@ def topups_in_period(on: date, *, excluding_round: int | None = None) -> dict[in
         .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
         .where(
             Account.kind == "fund:payable",
-            LedgerTransaction.kind == "round:topup",
+            LedgerTransaction.kind == TransactionKind.ROUND_TOPUP,
             LedgerTransaction.occurred_on.between(first, last),
         )
         .group_by(Account.person_id)
@@ -152,7 +152,7 @@ def donate(*, amount_cents: int, donor: str, received_on: date, recorded_by: Per
     if received_on > today():
         raise field_error("date", "cannot be in the future")
     tx = post(
-        "fund:donation",
+        TransactionKind.FUND_DONATION,
         [Leg(chart.fund_treasury(), amount_cents, donor), Leg(chart.fund_donations(), -amount_cents, donor)],
         occurred_on=received_on,
         memo=f"donation from {donor}",

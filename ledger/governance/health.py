@@ -13,7 +13,7 @@ from fractions import Fraction
 from sqlalchemy import Integer, cast, func, select
 
 from ledger.commons.models import Commons, Membership
-from ledger.contributions.models import Contribution, Objection, Vote, Vouch
+from ledger.contributions.models import Contribution, Objection, ObjectionState, Vote, Vouch
 from ledger.extensions import db
 from ledger.governance import service
 from ledger.governance.models import Procedure, ProposalComment, ProposalVote, RuleProposal
@@ -122,12 +122,12 @@ def figures(commons: Commons) -> dict:
         (resolved - created).days
         for created, resolved in db.session.execute(
             select(Objection.created_at, Objection.resolved_at).where(
-                Objection.id.in_(objections), Objection.resolved_at.is_not(None), Objection.state != "withdrawn"
+                Objection.id.in_(objections), Objection.resolved_at.is_not(None), Objection.state != ObjectionState.WITHDRAWN
             )
         )
     ]
     still_open = db.session.scalar(
-        select(func.count(Objection.id)).where(Objection.id.in_(objections), Objection.state == "open")
+        select(func.count(Objection.id)).where(Objection.id.in_(objections), Objection.state == ObjectionState.OPEN)
     )
     return {
         "members": len(members),

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from sqlalchemy import select
 
-from ledger.contributions.models import Objection, Vote
+from ledger.contributions.models import Objection, ObjectionState, Vote
 from ledger.extensions import db
 from ledger.governance import colleges
 from ledger.governance.tally import VoteResult, count
@@ -36,4 +36,4 @@ def objection_outcome(objection: Objection, quorum: Decimal) -> str | None:
     counted = objection_result(objection, quorum)
     if not counted.quorum_met:
         return None
-    return "upheld" if counted.adopted else "dismissed"
+    return ObjectionState.UPHELD if counted.adopted else ObjectionState.DISMISSED

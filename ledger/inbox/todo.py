@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import and_, exists, select
 
 from ledger.commons.models import Commons, Membership
-from ledger.contributions.models import Contribution, Objection, Vote
+from ledger.contributions.models import Contribution, Objection, ObjectionState, Vote
 from ledger.contributions.peer import REVIEWER_ROLES
 from ledger.extensions import db
 from ledger.governance.colleges import VOTER_ROLES, eligible_voters
@@ -51,7 +51,7 @@ def objections_to_answer(person: Person) -> list[Task]:
         .select_from(Objection)
         .join(Contribution, Contribution.id == Objection.contribution_id)
         .join(Commons, Commons.id == Contribution.commons_id)
-        .where(Contribution.person_id == person.id, Objection.state == "open", Objection.answer.is_(None))
+        .where(Contribution.person_id == person.id, Objection.state == ObjectionState.OPEN, Objection.answer.is_(None))
         .order_by(Objection.id)
     ).all()
     return [Task("answer_objection", cid, slug, name, description[:80]) for cid, slug, name, description in rows]
@@ -69,7 +69,7 @@ def votes_to_cast(person: Person) -> list[Task]:
         .join(Round, Round.id == Contribution.round_id)
         .join(RuleVersion, RuleVersion.id == Round.rule_version_id)
         .where(
-            Objection.state == "open",
+            Objection.state == ObjectionState.OPEN,
             Membership.role.in_(REVIEWER_ROLES),
             Contribution.person_id != person.id,
             RuleVersion.objection_procedure == "vote",

@@ -14,19 +14,20 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ledger.accounts import chart
-from ledger.accounts.models import Account, LedgerTransaction, Posting
+from ledger.accounts.models import Account, LedgerTransaction, Posting, TransactionKind
 from ledger.accounts.service import DuplicateEntry, Leg, post
 from ledger.bulk import chunks, insert_rows
+from ledger.commons.models import PayoutRoute
 from ledger.commons.service import can_steward
 from ledger.errors import Conflict, Forbidden, NotFound, field_error
 from ledger.extensions import db
-from ledger.payouts.models import PayoutBatch, PayoutLine
+from ledger.payouts.models import BatchState, PayoutBatch, PayoutLine
 from ledger.people.models import ROLE_CAE_ACCOUNTANT, Person
-from ledger.rounds.models import AllocationLine, Round
+from ledger.rounds.models import AllocationLine, Round, RoundState
 from ledger.timeutil import today, utcnow
 
 # Routes whose money leaves the commons and so must be exported and marked paid.
-PAYABLE_ROUTES = ("cae", "invoice")
+PAYABLE_ROUTES = (PayoutRoute.CAE, PayoutRoute.INVOICE)
 
 
 def create_batches(round_: Round) -> list[PayoutBatch]:
@@ -56,13 +57,13 @@ def create_batches(round_: Round) -> list[PayoutBatch]:
         db.session.scalars(select(PayoutLine.allocation_line_id).join(PayoutBatch).where(PayoutBatch.round_id == round_.id))
     )
     payable = [
-        (line, (line.route, line.cae_id if line.route == "cae" else None))
+        (line, (line.route, line.cae_id if line.route == PayoutRoute.CAE else None))
         for line in lines
         if line.route in PAYABLE_ROUTES and line.net_cents + line.topup_cents != 0 and line.id not in existing_lines
     ]
     for _, key in payable:
         if key not in batches:
-            batches[key] = PayoutBatch(round_id=round_.id, route=key[0], cae_id=key[1], state="pending")
+            batches[key] = PayoutBatch(round_id=round_.id, route=key[0], cae_id=key[1], state=BatchState.PENDING)
             db.session.add(batches[key])
     db.session.flush()
     if payable:
@@ -102,7 +103,7 @@ def may_mark_paid(person: Person | None, batch: PayoutBatch) -> bool:
     """The CAE's accountant for a `cae` batch; a steward of the commons (or an admin) for `invoice`."""
     if person is None:
         return False
-    if batch.route == "cae":
+    if batch.route == PayoutRoute.CAE:
         return person.has_role(ROLE_CAE_ACCOUNTANT, batch.cae_id)
     round_ = db.session.get(Round, batch.round_id)
     return can_steward(round_.commons, person)
@@ -112,8 +113,8 @@ def mark_exported(batches: list[PayoutBatch], actor: Person | None, at: datetime
     """Record the first export of each pending batch (later exports keep the first date)."""
     at = at or utcnow()
     for batch in batches:
-        if batch.state == "pending":
-            batch.state, batch.exported_at = "exported", at
+        if batch.state == BatchState.PENDING:
+            batch.state, batch.exported_at = BatchState.EXPORTED, at
             batch.exported_by_id = actor.id if actor else None
     db.session.flush()
 
@@ -187,11 +188,11 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None, bank_refe
     reconciliation can be checked against the bank statement.
     """
     if not may_mark_paid(actor, batch):
-        who = "an accountant of the batch's CAE" if batch.route == "cae" else "a steward of the round's commons"
+        who = "an accountant of the batch's CAE" if batch.route == PayoutRoute.CAE else "a steward of the round's commons"
         raise Forbidden(f"Only {who} may mark this batch paid.")
-    if batch.state == "paid":
+    if batch.state == BatchState.PAID:
         raise Conflict(f"Payout batch {batch.id} is already paid.")
-    if batch.route == "cae" and batch.state != "exported":
+    if batch.route == PayoutRoute.CAE and batch.state != BatchState.EXPORTED:
         raise Conflict(f"Payout batch {batch.id} must be exported to its CAE (salary lines) before it is marked paid.")
     if paid_on is None:
         raise field_error("paid_on", "the day the payment left the bank is required")
@@ -205,7 +206,7 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None, bank_refe
     round_ = db.session.get(Round, batch.round_id)
     try:
         tx = post(
-            "payout",
+            TransactionKind.PAYOUT,
             payment_legs(batch, round_),
             occurred_on=paid_on,
             memo=f"Payout batch {batch.id} ({batch.route}) of round {round_.id}",
@@ -215,7 +216,7 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None, bank_refe
         )
     except DuplicateEntry as exc:
         raise Conflict(f"Payout batch {batch.id} is already paid.") from exc
-    batch.state, batch.paid_at, batch.paid_by_id, batch.paid_transaction_id = "paid", utcnow(), actor.id, tx.id
+    batch.state, batch.paid_at, batch.paid_by_id, batch.paid_transaction_id = BatchState.PAID, utcnow(), actor.id, tx.id
     batch.paid_on, batch.bank_reference = paid_on, bank_reference
     db.session.flush()
     settle_round(round_)
@@ -224,11 +225,11 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None, bank_refe
 
 def settle_round(round_: Round) -> bool:
     """Move a finalized round to ``paid`` when all its batches are paid; True if it moved."""
-    if round_.state != "finalized":
+    if round_.state != RoundState.FINALIZED:
         return False
     states = db.session.scalars(select(PayoutBatch.state).where(PayoutBatch.round_id == round_.id)).all()
-    if any(state != "paid" for state in states):
+    if any(state != BatchState.PAID for state in states):
         return False
-    round_.state, round_.paid_at = "paid", utcnow()
+    round_.state, round_.paid_at = RoundState.PAID, utcnow()
     db.session.flush()
     return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 
 from ledger.errors import Forbidden, NotAuthenticated
 from ledger.people.models import Person
@@ -26,13 +26,31 @@ def load_current_person() -> None:
         g.person = session_person(person_id, session.get("session_generation", 0))
 
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+def public(view_method):
+    """Mark an API read anyone may call without a token (every other API operation needs one)."""
+    view_method.public = True  # read by authenticate_api and by ledger.api.openapi
+    return view_method
 
 
-def authenticate_api_writes() -> None:
-    """Before each request: every API write needs a person, checked before its input is, so that
-    an anonymous client learns nothing about the input rules (and gets 401, not 422)."""
-    if request.path.startswith("/api/") and request.method in WRITE_METHODS:
+def is_public(view, method: str) -> bool:
+    """Whether the API operation ``method`` (lower case) of the ``view`` function is marked public.
+
+    A view that is no resource of the API (the OpenAPI document itself) is public.
+    """
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return True
+    function = getattr(view_class, "get" if method == "head" else method, None)
+    return function is None or getattr(function, "public", False)
+
+
+def authenticate_api() -> None:
+    """Before each request: every API operation not marked ``public`` needs a person, checked
+    before its input is (query string or body), so that an anonymous client learns nothing about
+    the input rules and gets 401, not 422."""
+    if not request.path.startswith("/api/") or request.url_rule is None:
+        return  # a page, or an unknown API path (its 404 or 405 says nothing about input)
+    if not is_public(current_app.view_functions[request.endpoint], request.method.lower()):
         require_person()
 
 

@@ -23,8 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.accounts import chart
 from ledger.accounts.chart import AccountSpec
+from ledger.accounts.models import TransactionKind
 from ledger.accounts.service import Entry, Leg, lock_chain, post_many
-from ledger.commons.models import Commons
+from ledger.commons.models import Commons, PayoutRoute
 from ledger.errors import Conflict, ValidationFailed
 from ledger.extensions import db
 from ledger.governance.register import record_round
@@ -126,9 +127,9 @@ def history(round_: Round) -> list[RoundEvent]:
 
 def step(round_: Round, state: str) -> bool:
     """open → review or review → allocated (which computes the allocation preview)."""
-    if state == "open":
-        return move(round_, "open", "review", review_at=utcnow())
-    if not move(round_, "review", "allocated", allocated_at=utcnow()):
+    if state == RoundState.OPEN:
+        return move(round_, RoundState.OPEN, RoundState.REVIEW, review_at=utcnow())
+    if not move(round_, RoundState.REVIEW, RoundState.ALLOCATED, allocated_at=utcnow()):
         return False
     compute(round_)
     return True
@@ -141,8 +142,12 @@ def finalize(round_: Round) -> None:
     exceed what the fund holds at this moment (the chain lock serializes this with every other
     writer); when they are those of the stored preview, its lines are posted as they are.
     The entries go to the ledger as one batch: the statements do not grow with the round's size.
+    The commons' treasury lock comes first: a round being opened meanwhile reads the cover either
+    before this finalization or after it, never half of each (its envelope leaving the promises
+    before its payables count as owed would make the free treasury look larger).
     """
-    if not move(round_, "allocated", "finalized", finalized_at=utcnow()):
+    lock_treasury(round_.commons)
+    if not move(round_, RoundState.ALLOCATED, RoundState.FINALIZED, finalized_at=utcnow()):
         raise Conflict(
             f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.", code="already_finalized"
         )
@@ -202,7 +207,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
         ]
         entries.append(
             Entry(
-                "round:retribution",
+                TransactionKind.ROUND_RETRIBUTION,
                 tuple(leg for leg in legs if leg.amount_cents),
                 memo=f"Round {r}: retribution of person {p}",
                 ref=f"round:{r}:retribution:{p}",
@@ -212,7 +217,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
     if line.topup_cents:
         entries.append(
             Entry(
-                "round:topup",
+                TransactionKind.ROUND_TOPUP,
                 (
                     Leg(a.fund_topups, line.topup_cents, "solidarity top-up"),
                     Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up"),
@@ -222,10 +227,10 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                 **common,
             )
         )
-    if line.net_cents and line.route == "waive":
+    if line.net_cents and line.route == PayoutRoute.WAIVE:
         entries.append(
             Entry(
-                "round:waive",
+                TransactionKind.ROUND_WAIVE,
                 (
                     Leg(payable, line.net_cents, "left to the commons"),
                     Leg(a.retributions, -line.net_cents, "left to the commons"),
@@ -235,10 +240,10 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                 **common,
             )
         )
-    elif line.net_cents and line.route == "fund":
+    elif line.net_cents and line.route == PayoutRoute.FUND:
         entries.append(
             Entry(
-                "round:to-fund",
+                TransactionKind.ROUND_TO_FUND,
                 (
                     Leg(payable, line.net_cents, "given to the solidarity fund"),
                     Leg(a.treasury, -line.net_cents, "given to the solidarity fund"),
@@ -260,7 +265,7 @@ def tick(on: date | None = None, holder: str = "tick") -> dict:
     """
     on = on or today()
     advanced: list[dict] = []
-    for from_state, date_column in (("open", Round.review_starts_on), ("review", Round.allocation_on)):
+    for from_state, date_column in ((RoundState.OPEN, Round.review_starts_on), (RoundState.REVIEW, Round.allocation_on)):
         due = db.session.scalars(select(Round).where(Round.state == from_state, date_column <= on).order_by(Round.id)).all()
         for round_ in due:
             if step(round_, from_state):

@@ -96,8 +96,19 @@ def rules_history(commons_id: int) -> list[RuleVersion]:
     return list(db.session.scalars(select(RuleVersion).where(RuleVersion.commons_id == commons_id).order_by(RuleVersion.version)))
 
 
+# How many periods back work may still be declared late: beyond a year the review is no review.
+MAX_LATE_PERIODS = 12
+
+
 def stored_settings(values: dict) -> dict:
-    """``values`` as a version stores them: rates and weights as decimal strings; unknown names dropped."""
+    """``values`` as a version stores them: rates and weights as decimal strings; unknown names dropped.
+
+    Refused (for a steward's version and a member's proposal alike): a late window outside
+    0 to ``MAX_LATE_PERIODS`` periods.
+    """
+    late = values.get("late_periods")
+    if late is not None and not 0 <= late <= MAX_LATE_PERIODS:
+        raise field_error("late_periods", _("must be between 0 and %(n)s periods", n=MAX_LATE_PERIODS))
     stored = {}
     for name, value in values.items():
         if name not in RULE_FIELDS:

@@ -158,7 +158,7 @@ def create_round(
         period_start=period_start,
         period_end=period_end,
         envelope_cents=envelope_cents,
-        state="open",
+        state=RoundState.OPEN,
         review_starts_on=review_starts_on,
         allocation_on=review_starts_on + timedelta(days=rules.review_days),
         created_by_id=created_by.id if created_by else None,

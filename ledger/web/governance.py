@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ledger import formatting
 from ledger.commons import service as commons_service
-from ledger.contributions.models import Category
+from ledger.errors import ValidationFailed
 from ledger.extensions import db
 from ledger.formatting import money
 from ledger.governance import colleges, health, outcomes, register, service
@@ -28,7 +28,7 @@ from ledger.people.models import Person
 from ledger.rounds.models import DECISION_PROCEDURES, RuleVersion
 from ledger.rounds.rules import rules_in_force
 from ledger.web.fields import DecimalNumberField
-from ledger.web.rounds import RulesForm, prefill
+from ledger.web.rounds import RulesForm, prefill, show_errors
 
 blp = Blueprint("governance_pages", __name__)
 
@@ -87,6 +87,7 @@ FIELD_LABELS = {
     "decision_procedure": _l("How the rules are changed"),
     "majority": _l("Majority"),
     "decision_days": _l("Days to decide a proposal"),
+    "late_periods": _l("Periods back that work may still be declared late"),
 }
 
 
@@ -209,12 +210,7 @@ def proposals(slug):
         abort(403)
     rules = rules_in_force(commons.id)
     if member is not None and form.validate_on_submit():
-        weights = form.category_weights.parsed
-        known = set(db.session.scalars(select(Category.code).where(Category.commons_id == commons.id)))
-        unknown = sorted(set(weights) - known)
-        if unknown:
-            form.category_weights.errors.append(_("Unknown categories: %(names)s.", names=", ".join(unknown)))
-        else:
+        try:
             proposal = service.propose(
                 commons,
                 me,
@@ -226,7 +222,7 @@ def proposals(slug):
                     "hourly_value_cents": form.hourly_value.data,
                     "cap_cents": form.cap.data,
                     "levy_rate": (form.levy_percent.data / 100).normalize(),
-                    "category_weights": weights,
+                    "category_weights": form.category_weights.parsed,
                     "min_vouches": form.min_vouches.data,
                     "cadence": form.cadence.data,
                     "declaration_days": form.declaration_days.data,
@@ -235,8 +231,12 @@ def proposals(slug):
                     "quorum": (form.quorum_percent.data / 100).normalize(),
                     "majority": (form.majority_percent.data / 100).normalize(),
                     "decision_days": form.decision_days.data,
-                },
+                }
+                | ({} if form.late_periods.data is None else {"late_periods": form.late_periods.data}),
             )
+        except ValidationFailed as error:  # the service's refusal (unknown category, late window …) beside its field
+            show_errors(form, error)
+        else:
             flash(_("Your proposal is open until %(date)s.", date=proposal.deadline.isoformat()))
             return redirect(url_for("governance_pages.proposal_page", proposal_id=proposal.id))
     elif not form.is_submitted():

@@ -64,6 +64,8 @@ class RulesForm(FlaskForm):
     cadence = SelectField(_l("Round cadence"), choices=[SelectChoice(c, c) for c in CADENCES])
     declaration_days = IntegerField(_l("Days to declare after the period"), validators=[NumberRange(0, 60)])
     review_days = IntegerField(_l("Days of review"), validators=[NumberRange(0, 60)])
+    # Empty keeps the version in force's value; the bound is the service's (rounds.rules.stored_settings).
+    late_periods = IntegerField(_l("Periods back that work may still be declared late"), validators=[Optional()])
     effective_from = DateField(_l("In force from"), validators=[DataRequired()])
 
     def validate_category_weights(self, field):
@@ -130,6 +132,7 @@ def prefill(form, version) -> None:
         form.category_weights.data = ", ".join(f"{k}={v}" for k, v in (version.category_weights or {}).items())
         form.min_vouches.data, form.cadence.data = version.min_vouches, version.cadence
         form.declaration_days.data, form.review_days.data = version.declaration_days, version.review_days
+        form.late_periods.data = version.late_periods
         form.effective_from.data = today()
 
 
@@ -159,7 +162,8 @@ def rules(slug):
                     "cadence": form.cadence.data,
                     "declaration_days": form.declaration_days.data,
                     "review_days": form.review_days.data,
-                },
+                }
+                | ({} if form.late_periods.data is None else {"late_periods": form.late_periods.data}),
             )
         except LedgerError as error:
             show_errors(form, error)
