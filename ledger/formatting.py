@@ -8,13 +8,14 @@ up, here only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from babel import Locale
 from flask import current_app, has_app_context
-from flask_babel import format_currency, format_date, format_decimal, format_percent, get_locale
+from flask_babel import LazyString, format_currency, format_date, format_decimal, format_percent, get_locale
 
 DEFAULT_CURRENCY = "EUR"
 
@@ -64,3 +65,9 @@ def percent(ratio: Decimal | Fraction | int | str, places: int = 2) -> str:
 def day(value: date) -> str:
     """A date as a person reads it ("1 mars 2026", "Mar 1, 2026")."""
     return format_date(value, format="medium")
+
+
+def later(format_: Callable[..., str], *args) -> LazyString:
+    """``format_(*args)`` done when the message holding it is read: errors are raised before the
+    edge knows the reader's language, and carry their values (cents, dates) unformatted."""
+    return LazyString(format_, *args)

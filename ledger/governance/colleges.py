@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -31,9 +32,9 @@ def parse_weight(text) -> Decimal:
     try:
         weight = Decimal(str(text).strip())
     except (InvalidOperation, ValueError) as exc:
-        raise field_error("weight", 'must be a positive decimal such as "40"') from exc
+        raise field_error("weight", _l('must be a positive decimal such as "40"')) from exc
     if not weight.is_finite() or not 0 < weight <= MAX_WEIGHT or weight != weight.quantize(Decimal("0.0001")):
-        raise field_error("weight", f"must be above 0 and at most {MAX_WEIGHT}, with at most four decimals")
+        raise field_error("weight", _l("must be above 0 and at most %(max)s, with at most four decimals", max=MAX_WEIGHT))
     return weight.normalize()
 
 
@@ -56,10 +57,10 @@ def assign(commons: Commons, steward: Person, email: str, code: str) -> CollegeM
     require_role(commons, steward, "steward")
     college = db.session.scalar(select(College).where(College.commons_id == commons.id, College.code == code))
     if college is None:
-        raise field_error("college", f"no college '{code}' in this commons")
+        raise field_error("college", _l("no college '%(code)s' in this commons", code=code))
     person = find_by_email(email)
     if person is None or membership(commons, person) is None:
-        raise field_error("email", "not a member of this commons")
+        raise field_error("email", _l("not a member of this commons"))
     placed = db.session.scalar(
         select(CollegeMember).where(CollegeMember.commons_id == commons.id, CollegeMember.person_id == person.id)
     )
@@ -69,7 +70,7 @@ def assign(commons: Commons, steward: Person, email: str, code: str) -> CollegeM
             with db.session.begin_nested():
                 db.session.add(placed)
         except IntegrityError as exc:
-            raise Conflict(f"{email} was placed in a college meanwhile; try again.") from exc
+            raise Conflict(_l("%(email)s was placed in a college meanwhile; try again.", email=email)) from exc
     else:
         placed.college_id = college.id
     db.session.flush()

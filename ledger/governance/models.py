@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,6 +26,15 @@ class ProposalState(StrEnum):
     ADOPTED = "adopted"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+
+
+# How a state reads to people (pages and the domain's refusals).
+STATE_LABELS = {
+    ProposalState.OPEN: _l("open"),
+    ProposalState.ADOPTED: _l("adopted"),
+    ProposalState.REJECTED: _l("not adopted"),
+    ProposalState.WITHDRAWN: _l("withdrawn"),
+}
 
 
 class CommentKind(StrEnum):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -32,7 +33,7 @@ from ledger.governance.service import settle_due
 from ledger.payouts.batches import create_batches
 from ledger.people.models import Person
 from ledger.rounds.allocation.model import Line
-from ledger.rounds.models import Round, RoundEvent, RoundState, SchedulerRun
+from ledger.rounds.models import ROUND_LABELS, Round, RoundEvent, RoundState, SchedulerRun
 from ledger.rounds.rules import rules_in_force
 from ledger.rounds.service import compute, create_round, free_treasury_cents, lock_treasury
 from ledger.timeutil import today, utcnow
@@ -82,7 +83,10 @@ def advance(round_: Round, actor: Person | None = None, reason: str | None = Non
     """
     state = round_.state
     if not can_advance(round_):
-        raise Conflict(f"Round {round_.id} is already {state}; nothing was written.", code="already_" + state)
+        raise Conflict(
+            _l("Round %(round)s is already %(state)s; nothing was written.", round=round_.id, state=ROUND_LABELS[state]),
+            code="already_" + state,
+        )
     reason = (reason or "").strip() or None
     early = is_early(round_)
     if reason is not None and len(reason) > REASON_MAX:
@@ -99,7 +103,7 @@ def advance(round_: Round, actor: Person | None = None, reason: str | None = Non
     if state == "allocated":
         finalize(round_)
     elif not step(round_, state):
-        raise Conflict(f"Round {round_.id} moved on meanwhile; nothing was written.")
+        raise Conflict(_l("Round %(round)s moved on meanwhile; nothing was written.", round=round_.id))
     record(round_, state, actor, reason, early=early)
     return round_
 
@@ -143,7 +147,8 @@ def finalize(round_: Round) -> None:
     """
     if not move(round_, "allocated", "finalized", finalized_at=utcnow()):
         raise Conflict(
-            f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.", code="already_finalized"
+            _l("Round %(round)s is no longer allocated (finalized meanwhile?); nothing was written.", round=round_.id),
+            code="already_finalized",
         )
     lock_chain()
     allocation = compute(round_)

@@ -20,7 +20,7 @@ from ledger.contributions.models import Category
 from ledger.extensions import db
 from ledger.formatting import money
 from ledger.governance import colleges, health, register, service
-from ledger.governance.models import CommentKind, FollowUp, Procedure, ProposalState
+from ledger.governance.models import STATE_LABELS, CommentKind, FollowUp, Procedure, ProposalState
 from ledger.governance.tally import percent
 from ledger.people.auth import current_person, login_required
 from ledger.people.models import Person
@@ -34,12 +34,6 @@ PROCEDURE_LABELS = {
     Procedure.STEWARD: _l("a steward decides"),
     Procedure.CONSENT: _l("consent: adopted at the deadline unless an objection is left unanswered"),
     Procedure.VOTE: _l("vote: one person one vote, weighted by college, with quorum and majority"),
-}
-STATE_LABELS = {
-    ProposalState.OPEN: _l("open"),
-    ProposalState.ADOPTED: _l("adopted"),
-    ProposalState.REJECTED: _l("not adopted"),
-    ProposalState.WITHDRAWN: _l("withdrawn"),
 }
 COMMENT_LABELS = {
     CommentKind.PRO: _l("For"),
