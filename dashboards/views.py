@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from dashboards import blp, charts, figures, ledger_page, queries
 from dashboards.csv import to_csv
+from ledger.accounts import memos
 from ledger.accounts.checkpoints import latest as latest_checkpoint
 from ledger.accounts.signing import current_key
 from ledger.commons.models import Commons
@@ -36,6 +37,8 @@ def helpers() -> dict:
         # Safe to mark: figures.to_json escapes <, > and & so the JSON cannot leave its script element.
         "figure_json": lambda figure: Markup(figures.to_json(figure)),
         "euros": money,
+        "kind_label": memos.kind_label,
+        "memo_shown": memos.shown,
         "statuses": {
             "verified": _("verified"),
             "altered": _("altered: content does not match its hash"),

@@ -48,7 +48,7 @@ def test_only_an_admin_creates_a_commons_from_the_page(site):
     client.post("/logout")
     login(client, "admin@example.org")
     bad = client.post("/commons/new?lang=en", data={"slug": "Not A Slug", "name": "Vélo"})
-    assert bad.status_code == 200 and "lowercase" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "minuscules" in bad.get_data(as_text=True)
     done = client.post("/commons/new", data={"slug": "velo", "name": "Vélo partagé", "description": "Un atelier"})
     assert done.headers["Location"].endswith("/commons/velo/manage")
     commons = db.session.scalar(select(Commons).where(Commons.slug == "velo"))

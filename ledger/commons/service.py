@@ -9,7 +9,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ledger.accounts import chart
+from ledger.accounts import chart, memos
 from ledger.accounts.service import Leg, post
 from ledger.commons.models import INCOME_SOURCES, ROLES, Commons, Income, Membership
 from ledger.contributions.models import DEFAULT_CATEGORIES, Category
@@ -176,7 +176,7 @@ def record_income(
             Leg(chart.commons_income(commons, source), -amount_cents, earmark or ""),
         ],
         occurred_on=received_on,
-        memo=f"{source} from {funder}",
+        memo=memos.record("income", source=source, funder=funder),
         commons_id=commons.id,
     )
     income = Income(

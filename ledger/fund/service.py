@@ -14,7 +14,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from ledger.accounts import chart
+from ledger.accounts import chart, memos
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.service import Leg, balance, post
 from ledger.commons.models import FUND_STATUSES, Commons
@@ -164,7 +164,7 @@ def donate(*, amount_cents: int, donor: str, received_on: date, recorded_by: Per
         "fund:donation",
         [Leg(chart.fund_treasury(), amount_cents, donor), Leg(chart.fund_donations(), -amount_cents, donor)],
         occurred_on=received_on,
-        memo=f"donation from {donor}",
+        memo=memos.record("fund:donation", donor=donor),
     )
     donation = FundDonation(
         amount_cents=amount_cents,

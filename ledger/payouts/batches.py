@@ -14,7 +14,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ledger.accounts import chart
+from ledger.accounts import chart, memos
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.service import DuplicateEntry, Leg, post
 from ledger.bulk import chunks, insert_rows
@@ -221,7 +221,7 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None, bank_refe
             "payout",
             payment_legs(batch, round_),
             occurred_on=paid_on,
-            memo=f"Payout batch {batch.id} ({batch.route}) of round {round_.id}",
+            memo=memos.record("payout", batch=batch.id, route=batch.route, round=round_.id),
             commons_id=round_.commons_id,
             round_id=round_.id,
             ref=f"batch:{batch.id}:paid",

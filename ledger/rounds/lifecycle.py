@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ledger.accounts import chart
+from ledger.accounts import chart, memos
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.service import Entry, Leg, lock_chain, post_many
 from ledger.commons.models import Commons
@@ -202,7 +202,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
             Entry(
                 "round:retribution",
                 tuple(leg for leg in legs if leg.amount_cents),
-                memo=f"Round {r}: retribution of person {p}",
+                memo=memos.record("round:retribution", round=r, person=p),
                 ref=f"round:{r}:retribution:{p}",
                 **common,
             )
@@ -215,7 +215,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                     Leg(a.fund_topups, line.topup_cents, "solidarity top-up"),
                     Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up"),
                 ),
-                memo=f"Round {r}: solidarity top-up for person {p}",
+                memo=memos.record("round:topup", round=r, person=p),
                 ref=f"round:{r}:topup:{p}",
                 **common,
             )
@@ -228,7 +228,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                     Leg(payable, line.net_cents, "left to the commons"),
                     Leg(a.retributions, -line.net_cents, "left to the commons"),
                 ),
-                memo=f"Round {r}: person {p} leaves their retribution to the commons",
+                memo=memos.record("round:waive", round=r, person=p),
                 ref=f"round:{r}:waive:{p}",
                 **common,
             )
@@ -243,7 +243,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                     Leg(a.fund_treasury, line.net_cents, "given by a contributor"),
                     Leg(a.fund_donations, -line.net_cents, "given by a contributor"),
                 ),
-                memo=f"Round {r}: person {p} gives their retribution to the solidarity fund",
+                memo=memos.record("round:to-fund", round=r, person=p),
                 ref=f"round:{r}:to-fund:{p}",
                 **common,
             )
