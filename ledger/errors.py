@@ -58,8 +58,21 @@ class LedgerError(Exception):
 
     @property
     def params(self) -> dict:
-        """The message's parameters (a round's id, an amount in cents…), for logs and tests."""
-        return dict(getattr(self._message, "_kwargs", {}))
+        """The message's parameters (a round's id, an amount in cents…), unformatted, for logs
+        and tests; a field's problem contributes its own."""
+
+        def of(message) -> dict:
+            found = {}
+            for name, value in getattr(message, "_kwargs", {}).items():
+                if isinstance(value, LazyString) and value._kwargs:  # a nested message
+                    found |= of(value)
+                elif isinstance(value, LazyString) and value._args:  # a value formatted later
+                    found[name] = value._args[0]
+                elif not isinstance(value, LazyString):
+                    found[name] = value
+            return found
+
+        return of(self._message)
 
     def __str__(self) -> str:
         return self.message

@@ -18,7 +18,7 @@ from ledger.accounts import chart, memos
 from ledger.accounts.models import Account, LedgerTransaction, Posting
 from ledger.accounts.service import Leg, balance, post
 from ledger.commons.models import FUND_STATUSES, Commons
-from ledger.errors import Forbidden, field_error
+from ledger.errors import N_, Forbidden, field_error
 from ledger.extensions import db
 from ledger.formatting import later, money
 from ledger.fund.models import FundDonation, FundRuleVersion
@@ -113,7 +113,7 @@ def fund_rules_in_force(on: date | None = None, *, create: bool = True) -> FundR
         rules = FundRuleVersion(
             version=1,
             author_id=None,
-            reason="Default rules: the fund covers half of each shortfall.",
+            reason=N_("Default rules: the fund covers half of each shortfall."),  # shown translated ("recorded")
             effective_from=today(),
             topup_ratio=DEFAULT_TOPUP_RATIO,
             per_person_cap_cents=None,

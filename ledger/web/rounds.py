@@ -30,7 +30,7 @@ from ledger.timeutil import today
 from ledger.versions import version_state
 from ledger.web import rule_words
 from ledger.web.fields import EurosField
-from ledger.web.labels import METHOD_LABELS, ROUND_LABELS, ROUTE_LABELS
+from ledger.web.labels import METHOD_LABELS, ROUTE_LABELS
 from ledger.web.validators import PlainText
 
 blp = Blueprint("rounds_pages", __name__)
@@ -94,6 +94,15 @@ class ActionForm(FlaskForm):
 class AdvanceForm(FlaskForm):
     reason = TextAreaField(_l("Why move before the window ends"), validators=[Optional(), Length(max=lifecycle.REASON_MAX)])
 
+
+# What a steward reads once the round moved on (a sentence per state: French cannot put a
+# state's label after "is now").
+NOW_MESSAGES = {
+    "review": _l("The review of the round is open."),
+    "allocated": _l("The allocation of the round is computed."),
+    "finalized": _l("The round is finalized."),
+    "paid": _l("The round is paid out."),
+}
 
 # The button names the state the round moves to.
 NEXT_ACTION = {"open": _l("Open the review"), "review": _l("Compute the allocation"), "allocated": _l("Finalize…")}
@@ -372,7 +381,7 @@ def advance(me, round_id):
         except ValidationFailed as error:
             flash(error.message, "error")
         else:
-            flash(_("The round is now %(state)s.", state=ROUND_LABELS[round_.state]))
+            flash(str(NOW_MESSAGES[round_.state]))
     return redirect(url_for("rounds_pages.round_page", round_id=round_id))
 
 

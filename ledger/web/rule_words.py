@@ -31,6 +31,7 @@ FIELD_LABELS = {
     "decision_procedure": _l("How the rules are changed"),
     "majority": _l("Majority"),
     "decision_days": _l("Days to decide a proposal"),
+    "late_periods": _l("Periods back a late declaration may reach"),
 }
 CADENCE_LABELS = {"monthly": _l("monthly"), "quarterly": _l("quarterly"), "manual": _l("opened by hand")}
 OBJECTION_PROCEDURE_LABELS = {"vote": _l("by a vote of the members"), "mediation": _l("by a steward's mediation")}
