@@ -395,3 +395,78 @@ def untranslated_raise_sites() -> list[str]:
 
 def test_every_refusal_is_written_as_a_msgid():
     assert untranslated_raise_sites() == []
+
+
+# --- what the pages now render from codes -------------------------------------------------------
+
+
+def test_ledger_memos_are_hashed_in_english_and_shown_in_french(app, demo, runner):
+    from ledger.accounts.memos import record, shown
+    from ledger.accounts.models import LedgerTransaction
+
+    topup = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.kind == "round:topup")).first()
+    assert topup.memo == record("round:topup", round=topup.round_id, person=topup.memo.rsplit(" ", 1)[1])
+    assert topup.memo.startswith("Round ")  # what is hashed stays as written
+    client = app.test_client()
+    page = visible_text(get(client, "/transparency/ledger?kind=round:topup").get_data(as_text=True))
+    person = topup.memo.rsplit(" ", 1)[1]
+    assert f"Tour {topup.round_id}\u00a0: complément solidaire pour la personne {person}" in page
+    assert "Complément solidaire" in page and "round:topup" not in page
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        assert shown("round:topup", topup.memo) == topup.memo
+        assert shown("income", "a memo written by hand") == "a memo written by hand"
+    assert runner.invoke(["verify"]).exit_code == 0  # nothing hashed changed
+
+
+def test_category_names_and_rule_changes_read_in_words(app, demo):
+    from ledger.rounds.models import RuleVersion
+
+    commons = db.session.scalars(select(Commons).order_by(Commons.id)).first()
+    client = app.test_client()
+    page = visible_text(get(client, f"/commons/{commons.slug}/rules").get_data(as_text=True))
+    versions = db.session.scalars(select(RuleVersion).where(RuleVersion.commons_id == commons.id)).all()
+    assert "Règles initiales" in page and "Initial rules" not in page
+    assert "mensuel" in page or "trimestriel" in page
+    assert "\u00a0%" in page  # the levy as a percentage, not "0.05"
+    assert len(versions) >= 1
+    chart = visible_text(get(client, "/transparency").get_data(as_text=True))
+    assert "Accueil des nouvelles personnes" in chart and "Welcoming newcomers" not in chart
+    csv = get(client, "/transparency/categories.csv").get_data(as_text=True)
+    assert "welcoming" in csv  # the CSV keeps the code beside the label
+
+
+def test_weights_are_typed_with_the_category_labels_shown_and_french_decimals():
+    from decimal import Decimal
+
+    from ledger.web.rule_words import parse_weights
+
+    names = {"care": "Soin", "maintenance": "Maintenance", "welcoming": "Accueil, intégration"}
+    assert parse_weights("soin=1,5, Maintenance = 1.2", names) == {"care": Decimal("1.5"), "maintenance": Decimal("1.2")}
+    assert parse_weights("Accueil, intégration=2; care=1", names) == {"welcoming": Decimal(2), "care": Decimal(1)}
+    assert parse_weights("autre=1", names) == {"autre": Decimal(1)}  # the service names the unknown category
+    for bad in ("soin", "soin=onze", "soin=11", "=1"):
+        with pytest.raises(ValueError):
+            parse_weights(bad, names)
+
+
+def test_a_steward_sets_weights_with_french_labels_on_the_rules_page(app, make_person, make_commons):
+    from datetime import date
+
+    from ledger.rounds.rules import rules_in_force
+    from tests.test_rules_parity import rules_form
+
+    steward = make_person("Steward", email="steward@example.org")
+    make_commons(steward, "velo")
+    commons = db.session.scalars(select(Commons).where(Commons.slug == "velo")).one()
+    client = app.test_client()
+    login(client, steward)
+    refresh()
+    form = rules_form(category_weights="soin=1,5", effective_from=date.today().isoformat())
+    response = client.post("/commons/velo/rules", data=form)
+    assert response.status_code == 302, visible_text(response.get_data(as_text=True))
+    db.session.expire_all()
+    assert rules_in_force(commons.id).category_weights == {"care": "1.5"}
+    refresh()
+    page = visible_text(client.get("/commons/velo/rules").get_data(as_text=True))
+    assert "Soin = 1,5" in page and "category_weights" not in page and "{'care'" not in page
