@@ -43,7 +43,8 @@ class Chart:
         return not self.rows
 
     def cell(self, row: dict, column: str) -> str:
-        """A value as shown in the table: euros for cents, plain text otherwise."""
+        """A value as shown in the table, in the reader's language: euros for cents, named
+        months, numbers with the language's marks; the CSV keeps the raw value."""
         value = row.get(column)
         if value is None:
             return "—"
@@ -51,8 +52,12 @@ class Chart:
             return self.display[column](value)
         if column.endswith("_cents"):
             return money(int(value))
+        if column == "month":
+            return formatting.month(value)
         if isinstance(value, bool):
             return _("yes") if value else _("no")
+        if isinstance(value, int | Decimal):
+            return formatting.number(value)
         return str(value)
 
 
@@ -135,12 +140,28 @@ def funder_flows(commons_id: int | None) -> Chart:
 
 
 def _round_label(row: dict, commons_id: int | None) -> str:
+    """A round as the CSV names it: its month, "2026-03" (with its commons for the installation)."""
     period = row["period_start"].strftime("%Y-%m")
     return period if commons_id is not None else f"{row['commons']} {period}"
 
 
+def _round_title(row: dict, commons_id: int | None) -> str:
+    """The same round as a person reads it on the chart and in the table: "mars 2026"."""
+    period = formatting.month(row["period_start"])
+    return period if commons_id is not None else f"{row['commons']} {period}"
+
+
+def _labelled(rows: list[dict], commons_id: int | None) -> list[dict]:
+    return [{**r, "round": _round_label(r, commons_id), "round_title": _round_title(r, commons_id)} for r in rows]
+
+
+def _titles(rows: list[dict]) -> dict:
+    """How the table shows the "round" column: each CSV label's title."""
+    return {"round": {r["round"]: r["round_title"] for r in rows}.get}
+
+
 def rounds(commons_id: int | None) -> Chart:
-    rows = [{**r, "round": _round_label(r, commons_id)} for r in queries.rounds_summary(commons_id)]
+    rows = _labelled(queries.rounds_summary(commons_id), commons_id)
     short = [r for r in rows if r["shortfall_cents"]]
     return Chart(
         "rounds",
@@ -163,7 +184,7 @@ def rounds(commons_id: int | None) -> Chart:
         rows,
         figures.grouped_per_round(
             rows,
-            "round",
+            "round_title",
             [
                 ("envelope_cents", _("Envelope")),
                 ("distributed_cents", _("Distributed")),
@@ -173,6 +194,7 @@ def rounds(commons_id: int | None) -> Chart:
             y_title=_("Euros"),
             line=("hours", _("Validated hours"), _("Hours")),
         ),
+        display=_titles(rows),
     )
 
 
@@ -225,7 +247,10 @@ def distribution(commons_id: int | None) -> Chart:
                     d.people,
                     total=money(d.total_cents),
                 ),
-                _("Gini coefficient %(gini)s (0 = everyone the same);", gini=stats.as_decimal(d.gini)),
+                _(
+                    "Gini coefficient %(gini)s (0 = everyone the same);",
+                    gini=formatting.number(stats.as_decimal(d.gini), places=3),
+                ),
                 ngettext(
                     "the top 10%% (%(num)s person) received %(share)s.",
                     "the top 10%% (%(num)s people) received %(share)s.",
@@ -244,6 +269,7 @@ def distribution(commons_id: int | None) -> Chart:
             x_title=_("People, least paid first"),
             y_title=_("Share of all retributions"),
         ),
+        display={"people_share": percent, "received_share": percent},
     )
 
 
@@ -251,7 +277,7 @@ def categories(commons_id: int | None) -> Chart:
     rows = queries.hours_by_category(commons_id)
     total = sum((r["hours"] for r in rows), Decimal(0))
     unseen = sum((r["hours"] for r in rows if r["invisible"]), Decimal(0))
-    share = percent(Fraction(unseen) / Fraction(total)) if total else "0 %"
+    share = percent(Fraction(unseen) / Fraction(total) if total else Fraction(0))
     return Chart(
         "categories",
         _("Hours by kind of work"),
@@ -259,8 +285,8 @@ def categories(commons_id: int | None) -> Chart:
             "Validated hours of finished rounds by category. Care, maintenance, welcoming, coordination and the like usually "
             "go unseen: here they are %(share)s of all hours (%(unseen)s of %(total)s hours).",
             share=share,
-            unseen=unseen,
-            total=total,
+            unseen=formatting.hours(unseen),
+            total=formatting.hours(total),
         ),
         [
             ("category", _("Category")),
@@ -277,7 +303,7 @@ def categories(commons_id: int | None) -> Chart:
 
 
 def reviews(commons_id: int | None) -> Chart:
-    rows = [{**r, "round": _round_label(r, commons_id)} for r in queries.review_participation(commons_id)]
+    rows = _labelled(queries.review_participation(commons_id), commons_id)
     return Chart(
         "reviews",
         _("Participation in reviews"),
@@ -296,11 +322,12 @@ def reviews(commons_id: int | None) -> Chart:
         rows,
         figures.grouped_per_round(
             rows,
-            "round",
+            "round_title",
             [("vouchers", _("People who vouched")), ("objectors", _("People who objected")), ("voters", _("People who voted"))],
             y_title=_("People"),
             money=False,
         ),
+        display=_titles(rows),
     )
 
 
@@ -342,6 +369,7 @@ def rules(commons_id: int | None) -> Chart:
         rows.append(
             {
                 "round": _round_label(r, commons_id),
+                "round_title": _round_title(r, commons_id),
                 "rule_version": r["rule_version"],
                 "reference_hourly_cents": r["reference_hourly_cents"],
                 "effective_hourly_cents": effective,
@@ -373,10 +401,11 @@ def rules(commons_id: int | None) -> Chart:
         rows,
         figures.grouped_per_round(
             plotted,
-            "round",
+            "round_title",
             [("reference_hourly_cents", _("Intended per hour")), ("effective_hourly_cents", _("Paid per hour"))],
             y_title=_("Euros per hour"),
         ),
+        display=_titles(rows),
     )
 
 

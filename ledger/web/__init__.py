@@ -51,10 +51,21 @@ def register_web(app: Flask) -> None:
             **template_labels(),
         }
 
-    from ledger.formatting import money
+    from ledger import formatting
 
-    # 12345 → "123,45 €" in French, "€123.45" in English: display only, never parsed back.
-    app.add_template_filter(money, "euros")
+    # Every number, amount and date a page shows goes through one of these (ledger/formatting.py),
+    # in the reader's language: 12345|euros → "123,45 €" in French, "€123.45" in English.
+    for name, formatter in {
+        "euros": formatting.money,
+        "hours": formatting.hours,
+        "number": formatting.number,
+        "percent": formatting.percent,
+        "percentage": formatting.percentage,
+        "day": formatting.day,
+        "moment": formatting.moment,
+        "month": formatting.month,
+    }.items():
+        app.add_template_filter(formatter, name)
 
     def recorded(text: str | None) -> str | None:
         """A text the service itself stored in English (a default version's reason), in the
