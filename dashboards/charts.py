@@ -11,6 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from dashboards import figures, flows, queries, stats
 from ledger import formatting
@@ -30,6 +31,12 @@ class Chart:
     notes: list[str] = field(default_factory=list)
     # How some columns read in the table (a code's label); the CSV keeps the raw value.
     display: dict = field(default_factory=dict)
+    # Columns for machines only (a category's code beside its name): in the CSV, not the table.
+    csv_only: tuple[str, ...] = ()
+
+    @property
+    def table_columns(self) -> list[tuple[str, str]]:
+        return [(column, header) for column, header in self.columns if column not in self.csv_only]
 
     @property
     def empty(self) -> bool:
@@ -228,15 +235,30 @@ def distribution(commons_id: int | None) -> Chart:
     return Chart(
         "distribution",
         _("How retributions are distributed"),
-        _(
-            "The curve shows what share of all retributions the people who received least got together; the closer to the "
-            "diagonal, the more equal. %(people)s people received %(total)s; Gini coefficient %(gini)s (0 = everyone the "
-            "same); the top 10%% (%(top)s people) received %(share)s. No one is named or ranked.",
-            people=d.people,
-            total=money(d.total_cents),
-            gini=formatting.number(stats.as_decimal(d.gini), places=3),
-            top=d.top_people,
-            share=percent(d.top_share),
+        " ".join(
+            (
+                _(
+                    "The curve shows what share of all retributions the people who received least got together; the closer "
+                    "to the diagonal, the more equal."
+                ),
+                ngettext(
+                    "%(num)s person received %(total)s;",
+                    "%(num)s people received %(total)s;",
+                    d.people,
+                    total=money(d.total_cents),
+                ),
+                _(
+                    "Gini coefficient %(gini)s (0 = everyone the same);",
+                    gini=formatting.number(stats.as_decimal(d.gini), places=3),
+                ),
+                ngettext(
+                    "the top 10%% (%(num)s person) received %(share)s.",
+                    "the top 10%% (%(num)s people) received %(share)s.",
+                    d.top_people,
+                    share=percent(d.top_share),
+                ),
+                _("No one is named or ranked."),
+            )
         ),
         [("people_share", _("Share of people (least paid first)")), ("received_share", _("Share of the total they received"))],
         rows,
@@ -276,6 +298,7 @@ def categories(commons_id: int | None) -> Chart:
         ],
         rows,
         figures.categories(rows, visible=_("Visible work"), invisible=_("Invisible work"), x_title=_("Hours")),
+        csv_only=("category",),
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, exists, extract, func, select
 
 from ledger.accounts.monthly import NO_COMMONS, MonthlyTotal
 from ledger.commons.models import Commons, Income
+from ledger.contributions.categories import category_label
 from ledger.contributions.models import Category, Contribution, Objection, Vote, Vouch
 from ledger.extensions import db
 from ledger.people.models import Person
@@ -209,7 +210,7 @@ def hours_by_category(commons_id: int | None) -> list[dict]:
     return [
         {
             "category": code,
-            "label": label or code,
+            "label": category_label(code, label),
             "invisible": bool(invisible),
             "hours": Decimal(hours).quantize(Decimal("0.01")),
             "contributions": int(count),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from dashboards import blp, cache, charts, ledger_page, plotly_asset, queries
 from dashboards.csv import to_csv
+from ledger.accounts import memos
 from ledger.accounts.checkpoints import latest as latest_checkpoint
 from ledger.accounts.signing import current_key
 from ledger.commons.models import Commons
@@ -28,6 +29,8 @@ CSP = (
 def helpers() -> dict:
     return {
         "euros": money,
+        "kind_label": memos.kind_label,
+        "memo_shown": memos.shown,
         "statuses": {
             "verified": _("verified"),
             "altered": _("altered: content does not match its hash"),

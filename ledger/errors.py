@@ -7,9 +7,12 @@ readable page elsewhere; the request's session is rolled back so nothing refused
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
@@ -19,21 +22,60 @@ log = logging.getLogger(__name__)
 
 
 class LedgerError(Exception):
-    """A refusal with an HTTP status, a stable code, a message and per-field messages."""
+    """A refusal with an HTTP status, a stable code, a message and per-field messages.
+
+    Services raise it with lazy messages (``lazy_gettext(msgid, **params)``): the msgid and its
+    parameters travel with the error and become text only when the edge reads ``message`` or
+    ``fields``, in the language of the request (or of the CLI's default locale).
+    """
 
     status = 400
     code = "bad_request"
 
     def __init__(
-        self, message: str, *, fields: dict[str, list[str]] | None = None, code: str | None = None, status: int | None = None
+        self,
+        message: str | LazyString,
+        *,
+        fields: dict[str, list[str | LazyString]] | None = None,
+        code: str | None = None,
+        status: int | None = None,
     ):
         super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
+        self._message = message
+        self._fields = fields or {}
         if code:
             self.code = code
         if status:
             self.status = status
+
+    @property
+    def message(self) -> str:
+        return str(self._message)
+
+    @property
+    def fields(self) -> dict[str, list[str]]:
+        return {name: [str(m) for m in messages] for name, messages in self._fields.items()}
+
+    @property
+    def params(self) -> dict:
+        """The message's parameters (a round's id, an amount in cents…), unformatted, for logs
+        and tests; a field's problem contributes its own."""
+
+        def of(message) -> dict:
+            found = {}
+            for name, value in getattr(message, "_kwargs", {}).items():
+                if isinstance(value, LazyString) and value._kwargs:  # a nested message
+                    found |= of(value)
+                elif isinstance(value, LazyString) and value._args:  # a value formatted later
+                    found[name] = value._args[0]
+                elif not isinstance(value, LazyString):
+                    found[name] = value
+            return found
+
+        return of(self._message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ValidationFailed(LedgerError):
@@ -56,9 +98,9 @@ class Conflict(LedgerError):
     status, code = 409, "conflict"
 
 
-def field_error(field: str, message: str) -> ValidationFailed:
-    """A 422 naming one field."""
-    return ValidationFailed(f"{field}: {message}", fields={field: [message]})
+def field_error(field: str, message: str | LazyString) -> ValidationFailed:
+    """A 422 naming one field (by its name in the API, which the envelope's ``fields`` also uses)."""
+    return ValidationFailed(_l("%(field)s: %(problem)s", field=field, problem=message), fields={field: [message]})
 
 
 HTTP_CODES = {
@@ -76,8 +118,82 @@ HTTP_CODES = {
 }
 
 
+# What each refusal the framework makes (no such page, wrong method…) says to a person.
+HTTP_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Sign in to see this page."),
+    403: _l("You are not allowed to do this."),
+    404: _l("There is no page at this address."),
+    405: _l("This address does not accept this kind of request."),
+    409: _l("This conflicts with the current state; nothing was saved."),
+    413: _l("The request is too large."),
+    415: _l("The request's format is not accepted."),
+    422: _l("The request could not be processed."),
+    429: _l("Too many requests; wait a moment and try again."),
+    503: _l("The service is briefly unavailable; nothing was saved. Try again shortly."),
+}
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for the catalogue without translating it here."""
+    return message
+
+
+# marshmallow's own messages, written in English with their values filled in: each template is
+# also a msgid (French keeps the {placeholders}), and the envelope translates a message that
+# matches one. Ours are translated where they are raised.
+FRAMEWORK_MESSAGES = (
+    N_("Missing data for required field."),
+    N_("Field may not be null."),
+    N_("Unknown field."),
+    N_("Invalid input type."),
+    N_("Invalid type."),
+    N_("Invalid value."),
+    N_("Not a valid boolean."),
+    N_("Not a valid date."),
+    N_("Not a valid datetime."),
+    N_("Not a valid email address."),
+    N_("Not a valid integer."),
+    N_("Not a valid list."),
+    N_("Not a valid mapping type."),
+    N_("Not a valid number."),
+    N_("Not a valid string."),
+    N_("Not a valid utf-8 string."),
+    N_("Number too large."),
+    N_("Special numeric values (nan or infinity) are not permitted."),
+    N_("Must be one of: {choices}."),
+    N_("Length must be between {min} and {max}."),
+    N_("Length must be {equal}."),
+    N_("Longer than maximum length {max}."),
+    N_("Shorter than minimum length {min}."),
+    N_("Must be greater than or equal to {min} and less than or equal to {max}."),
+    N_("Must be greater than or equal to {min}."),
+    N_("Must be less than or equal to {max}."),
+    N_("Must be greater than {min}."),
+    N_("Must be less than {max}."),
+)
+
+
+def _template_pattern(template: str) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile(
+        "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)) + r"\Z", re.S
+    )
+
+
+FRAMEWORK_PATTERNS = tuple((template, _template_pattern(template)) for template in FRAMEWORK_MESSAGES)
+
+
+def translated(message: str) -> str:
+    """A framework message in the reader's language (others pass through unchanged)."""
+    for template, pattern in FRAMEWORK_PATTERNS:
+        if found := pattern.match(message):
+            return _(template).format(**found.groupdict())
+    return message
 
 
 def flatten_webargs(messages: dict) -> dict[str, list[str]]:
@@ -89,7 +205,7 @@ def flatten_webargs(messages: dict) -> dict[str, list[str]]:
             for key, inner in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), inner)
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            fields.setdefault(prefix or "_schema", []).extend(value)
+            fields.setdefault(prefix or "_schema", []).extend(translated(v) for v in value)
         else:
             fields.setdefault(prefix or "_schema", []).append(str(value))
 
@@ -120,10 +236,9 @@ def handle_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     fields = flatten_webargs(data["messages"]) if "messages" in data else {}
     if fields:
-        names = ", ".join(sorted(fields))
-        message = f"Invalid input: {names}"
+        message = _("Invalid input: %(names)s", names=", ".join(sorted(fields)))
     else:
-        message = error.description or error.name
+        message = str(HTTP_MESSAGES.get(status) or error.name)  # werkzeug's descriptions are English
     response = render_error(status, HTTP_CODES.get(status, "error"), message, fields)
     if status == 405 and getattr(error, "valid_methods", None):
         # The methods this URL takes, as HTTP requires of a 405 (the envelope replaced werkzeug's page).
@@ -167,13 +282,13 @@ def handle_database_unavailable(error: Exception):
     except Exception:  # noqa: BLE001 - the connection may be gone; the pool will replace it
         db.session.remove()
     if wants_json():
-        response = envelope(503, "unavailable", "The database is unavailable; nothing was saved. Try again shortly.")
+        response = envelope(503, "unavailable", _("The database is unavailable; nothing was saved. Try again shortly."))
     else:
         response = (
             render_template(
                 "error.html",
                 status=503,
-                message="The service is briefly unavailable; nothing was saved. Try again shortly.",
+                message=_("The service is briefly unavailable; nothing was saved. Try again shortly."),
                 fields={},
             ),
             503,
@@ -184,7 +299,7 @@ def handle_database_unavailable(error: Exception):
 def handle_out_of_range(error: Exception):
     """A number the database cannot hold slipped past validation: still the client's input."""
     log.warning("number out of range reached the database: %s", error)
-    return render_error(422, "validation_failed", "A number in the request is out of range.")
+    return render_error(422, "validation_failed", _("A number in the request is out of range."))
 
 
 def handle_statement_error(error: StatementError):
@@ -196,7 +311,7 @@ def handle_statement_error(error: StatementError):
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     db.session.rollback()
-    return render_error(500, "internal_error", "Something went wrong on our side; nothing was saved.")
+    return render_error(500, "internal_error", _("Something went wrong on our side; nothing was saved."))
 
 
 def register(app: Flask) -> None:

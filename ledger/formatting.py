@@ -9,6 +9,7 @@ up, here only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -16,7 +17,7 @@ from fractions import Fraction
 from babel import Locale
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import current_app, has_app_context
-from flask_babel import format_currency, format_date, format_decimal, format_percent, format_time, get_locale
+from flask_babel import LazyString, format_currency, format_date, format_decimal, format_percent, format_time, get_locale
 
 from ledger.text import parse_decimal
 
@@ -144,3 +145,9 @@ def plotly_money(field: str) -> str:
 def plotly_separators() -> str:
     """plotly's ``layout.separators``: the decimal mark then the group mark of the reader's language."""
     return get_decimal_symbol(locale()) + get_group_symbol(locale())
+
+
+def later(format_: Callable[..., str], *args) -> LazyString:
+    """``format_(*args)`` done when the message holding it is read: errors are raised before the
+    edge knows the reader's language, and carry their values (cents, dates) unformatted."""
+    return LazyString(format_, *args)

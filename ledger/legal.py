@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ledger.accounts.numbering import FUND_ENTITY, commons_entity
@@ -51,7 +52,9 @@ def may_set_identity(person, holder) -> bool:
 
 def require_may_set_identity(person, holder) -> None:
     if not may_set_identity(person, holder):
-        raise Forbidden("Only an admin, or the steward, fund manager or accountant of this entity, may set its legal identity.")
+        raise Forbidden(
+            _l("Only an admin, or the steward, fund manager or accountant of this entity, may set its legal identity.")
+        )
 
 
 def siren_is_valid(siren: str) -> bool:
@@ -70,16 +73,16 @@ def set_identity(holder, *, siren: str | None, legal_name: str | None, fiscal_ye
     if siren is not None:
         siren = siren.replace(" ", "")
         if siren and not siren_is_valid(siren):
-            raise field_error("siren", "must be 9 digits with a valid checksum (as on the INSEE notice)")
+            raise field_error("siren", _l("must be 9 digits with a valid checksum (as on the INSEE notice)"))
         holder.siren = siren or None
     if legal_name is not None:
         legal_name = " ".join(legal_name.split())
         if len(legal_name) > 160:
-            raise field_error("legal_name", "must be at most 160 characters")
+            raise field_error("legal_name", _l("must be at most 160 characters"))
         holder.legal_name = legal_name
     if fiscal_year_start is not None:
         if not MONTH_DAY_RE.match(fiscal_year_start) or fiscal_year_start == "02-29" or not _is_day(fiscal_year_start):
-            raise field_error("fiscal_year_start", "must be a day of the year as MM-DD, for example 07-01")
+            raise field_error("fiscal_year_start", _l("must be a day of the year as MM-DD, for example 07-01"))
         holder.fiscal_year_start = fiscal_year_start
     db.session.flush()
     return holder

@@ -48,7 +48,7 @@ def test_only_an_admin_creates_a_commons_from_the_page(site):
     client.post("/logout")
     login(client, "admin@example.org")
     bad = client.post("/commons/new?lang=en", data={"slug": "Not A Slug", "name": "Vélo"})
-    assert bad.status_code == 200 and "lowercase" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "minuscules" in bad.get_data(as_text=True)
     done = client.post("/commons/new", data={"slug": "velo", "name": "Vélo partagé", "description": "Un atelier"})
     assert done.headers["Location"].endswith("/commons/velo/manage")
     commons = db.session.scalar(select(Commons).where(Commons.slug == "velo"))
@@ -92,7 +92,7 @@ def test_an_expired_invitation_is_refused_and_a_refused_invitation_sends_nothing
     db.session.commit()
     assert client.get(url).status_code == 410
     again = client.post("/commons/velo/invite?lang=en", data={"email": "late@example.org", "name": "Late", "role": "member"})
-    assert again.status_code == 422 and "already a member" in again.get_data(as_text=True)
+    assert again.status_code == 422 and "fait déjà partie" in again.get_data(as_text=True)
     bad_role = client.post("/commons/velo/invite", data={"email": "x@example.org", "name": "X", "role": "king"})
     assert bad_role.status_code == 422
     assert db.session.scalar(select(func.count(Person.id)).where(Person.email == "x@example.org")) == 0
@@ -129,7 +129,7 @@ def test_steward_adds_a_category_and_records_income_with_funder_and_earmark(site
         "/commons/velo/income?lang=en",
         data={"amount": "1200.50", "source": "grant", "funder": "Métropole", "earmark": "", "received_on": future},
     )
-    assert refused.status_code == 422 and "cannot be in the future" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "ne peut pas être dans le futur" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Income.id))) == 0
     done = client.post(
         "/commons/velo/income",

@@ -57,7 +57,7 @@ def test_the_form_is_french_by_default_and_shows_the_rules_in_force(client, peop
     assert '<html lang="fr">' in html
     assert "Déclarer une contribution" in html and "Réclamer ce qui vous revient est légitime" in html
     assert "Règles, version 1" in html and "15,00\xa0€" in html and "Confiance a priori" in html
-    assert "5\xa0%" in html and "Soin (care)" in html and "Accueil des nouvelles personnes" in html
+    assert "5\xa0%" in html and "Soin" in html and "Accueil des nouvelles personnes" in html
     for name in ("date", "hours", "category", "description", "evidence_url"):
         assert f'<label for="{name}">' in html, name
 

@@ -65,10 +65,10 @@ def test_the_differences_read_in_french(app):
 
     with app.test_request_context("/?lang=fr"):
         refresh()
-        assert in_words([("hourly_value_cents", 1500, 1800), ("decision_procedure", "steward", "vote")]) == [
-            "Valeur horaire : 15,00\xa0€ devient 18,00\xa0€.",
-            "Comment les règles changent : une personne de la coordination décide devient "
-            "vote : une personne une voix, pondérée par collège, avec quorum et majorité.",
+        assert in_words([("hourly_value_cents", 1500, 1800), ("decision_procedure", "steward", "vote")], {}) == [
+            "Valeur horaire\xa0: 15,00\xa0€ devient 18,00\xa0€.",
+            "Comment les règles changent\xa0: un·e référent·e décide devient "
+            "vote\xa0: une personne une voix, pondérée par collège, avec quorum et majorité.",
         ]
 
 

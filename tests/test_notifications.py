@@ -84,7 +84,7 @@ def test_the_digest_goes_once_a_day_and_reminds_of_a_review_closing_soon(app, cl
     assert digests[0]["Subject"] == "Ce qui vous attend"
     assert "Vélo" in body and round_.allocation_on.isoformat() in body
     assert round_.allocation_on == date.today() + timedelta(days=2)
-    assert "Bientôt close : la revue de Vélo se termine dans les 2 jours." in body
+    assert "Bientôt close\xa0: la revue de Vélo se termine dans les 2 jours." in body
     assert (
         db.session.scalar(select(MailPreference.digest_sent_on).where(MailPreference.person_id == world.people["ana"].id))
         == date.today()

@@ -151,5 +151,5 @@ def test_a_payout_line_changed_after_finalization_refuses_the_payment_and_writes
     before = tx_count()
     refused = paid(client, people["steward"], invoice.id)
     assert refused.status_code == 409
-    assert "ledger owes them 14250 cents" in refused.get_json()["error"]["message"]
+    assert "ledger owes them €142.50" in refused.get_json()["error"]["message"]
     assert tx_count() == before and batch_of(velo, "invoice").state == "pending"

@@ -59,5 +59,5 @@ def test_a_member_shares_points_among_others_contributions_during_review(client,
     assert client.post(f"/rounds/{round_id}/points", data={f"points-{bos_work}": "60"}).status_code == 302
     assert db.session.scalar(select(PeerPoints.points).where(PeerPoints.giver_id == ana.id)) == 60
     refused = client.post(f"/rounds/{round_id}/points", data={f"points-{bos_work}": "150"})
-    assert refused.status_code == 422 and re.search(r"between 1 and 100|at most 100", refused.get_data(as_text=True))
+    assert refused.status_code == 422 and re.search(r"entre 1 et 100|au plus 100", refused.get_data(as_text=True))
     assert db.session.scalar(select(PeerPoints.points).where(PeerPoints.giver_id == ana.id)) == 60

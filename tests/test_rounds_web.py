@@ -43,7 +43,8 @@ def test_steward_proposes_rules_on_the_page_and_history_shows_what_changed(clien
     version = db.session.scalar(select(RuleVersion).where(RuleVersion.version == 2))
     assert (version.hourly_value_cents, version.levy_rate, version.category_weights) == (1800, "0.04", {"care": "1.5"})
     page = client.get("/commons/velo/rules?lang=en").get_data(as_text=True)
-    assert "What changed" in page and "hourly_value_cents" in page and "care counts more" in page
+    assert "What changed" in page and "Hourly value" in page and "care counts more" in page
+    assert "hourly_value_cents" not in page and "Care = 1.5" in page  # settings and weights in words
 
 
 def test_bad_rules_form_shows_errors_beside_fields_and_stores_nothing(client, world):
@@ -104,7 +105,7 @@ def test_round_page_shows_the_explained_preview_and_the_steward_finalizes_from_i
     client.post("/logout")
     login(client, "ana@example.org")
     page = client.get(f"/rounds/{round_id}?lang=en").get_data(as_text=True)
-    link = re.search(r'<p id="my-receipts">.*?href="([^"]+)"[^>]*>round:retribution</a>', page, re.S).group(1)
+    link = re.search(r'<p id="my-receipts">.*?href="([^"]+)"[^>]*>R[ée]tribution</a>', page, re.S).group(1)
     receipt = json.loads(client.get(link).data)
     assert receipt["transaction"]["kind"] == "round:retribution" and receipt["transaction"]["round_id"] == round_id
     assert check_receipt(receipt, raw_public_key(current_key())) == []

@@ -11,6 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import TypeVar
 
+from flask_babel import gettext as _
+
 K = TypeVar("K", bound=Hashable)
 
 CENT = Decimal(1)
@@ -28,16 +30,16 @@ def apply_rate(amount_cents: int, rate: Decimal) -> int:
     return round_half_up(Fraction(amount_cents) * Fraction(rate))
 
 
-def parse_rate(text: str | Decimal | int, *, field: str = "rate") -> Decimal:
-    """A rate between 0 and 1 given as a decimal string ("0.05"); raises ValueError otherwise."""
+def parse_rate(text: str | Decimal | int) -> Decimal:
+    """A rate between 0 and 1 given as a decimal string ("0.05"); raises ValueError saying why otherwise."""
     try:
         rate = Decimal(str(text))
     except (InvalidOperation, ValueError) as exc:
-        raise ValueError(f"{field} must be a decimal number such as 0.05") from exc
+        raise ValueError(_("must be a decimal number such as 0.05")) from exc
     if not rate.is_finite() or rate < 0 or rate > 1:
-        raise ValueError(f"{field} must be between 0 and 1")
+        raise ValueError(_("must be between 0 and 1"))
     if rate.as_tuple().exponent < -6:  # type: ignore[operator]
-        raise ValueError(f"{field} has at most 6 decimal places")
+        raise ValueError(_("has at most 6 decimal places"))
     return rate
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ledger.accounts import merkle
@@ -67,10 +68,10 @@ def receipt(tx_id: int) -> dict:
     """The inclusion receipt of a transaction, against the latest checkpoint."""
     tx = db.session.get(LedgerTransaction, tx_id)
     if tx is None:
-        raise NotFound(f"No ledger transaction {tx_id}.")
+        raise NotFound(_l("No ledger transaction %(tx_id)s.", tx_id=tx_id))
     checkpoint = db.session.scalars(select(Checkpoint).order_by(Checkpoint.size.desc()).limit(1)).first()
     if checkpoint is None or checkpoint.size < tx.seq:
-        raise Conflict(f"Transaction {tx_id} is not covered by a signed checkpoint yet.")
+        raise Conflict(_l("Transaction %(tx_id)s is not covered by a signed checkpoint yet.", tx_id=tx_id))
     reverses_seq = (
         db.session.scalar(select(LedgerTransaction.seq).where(LedgerTransaction.id == tx.reverses_id)) if tx.reverses_id else None
     )
@@ -124,11 +125,11 @@ def consistency(old_size: int, new_size: int) -> dict:
     """An RFC 6962 consistency proof between two tree sizes of the ledger."""
     current = db.session.scalar(select(Checkpoint.size).order_by(Checkpoint.size.desc()).limit(1)) or 0
     if not old_size >= 1:
-        raise field_error("from", "must be at least 1")
+        raise field_error("from", _l("must be at least 1"))
     if new_size > current:
-        raise field_error("to", f"must be at most the latest checkpoint's size ({current})")
+        raise field_error("to", _l("must be at most the latest checkpoint's size (%(current)s)", current=current))
     if old_size > new_size:
-        raise field_error("from", "must not exceed 'to'")
+        raise field_error("from", _l("must not exceed 'to'"))
     leaves = leaf_hashes(new_size)
     notes = dict(
         db.session.execute(select(Checkpoint.size, Checkpoint.note).where(Checkpoint.size.in_([old_size, new_size]))).all()

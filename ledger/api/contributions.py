@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 
@@ -144,7 +145,7 @@ def saved_view(saved: service.Saved, viewer: Person) -> dict:
 def readable_contribution(contribution_id: int, person: Person) -> Contribution:
     contribution = service.get_contribution(contribution_id)
     if not service.can_see(person, contribution):
-        raise Forbidden("Only people of this commons can see this contribution.")
+        raise Forbidden(_l("Only people of this commons can see this contribution."))
     return contribution
 
 
@@ -152,7 +153,7 @@ def live_contribution(contribution_id: int, person: Person) -> Contribution:
     """A contribution at its own URL: once withdrawn (deleted), it is gone from there (404)."""
     contribution = readable_contribution(contribution_id, person)
     if contribution.status == "withdrawn":
-        raise NotFound("This contribution was withdrawn.")
+        raise NotFound(_l("This contribution was withdrawn."))
     return contribution
 
 
@@ -161,7 +162,7 @@ def _commons_field(slug: str):
     try:
         return get_commons(slug)
     except NotFound as exc:
-        raise field_error("commons", "no commons with this slug") from exc
+        raise field_error("commons", _l("no commons with this slug")) from exc
 
 
 @blp.route("")
@@ -217,7 +218,7 @@ class ContributionItem(MethodView):
         """Change your contribution while its round is open; the same checks as a declaration."""
         person = require_person()
         if not data:
-            raise ValidationFailed("Nothing to change.", fields={"_schema": ["send at least one field"]})
+            raise ValidationFailed(_l("Nothing to change."), fields={"_schema": [_l("send at least one field")]})
         changes = {("on" if name == "date" else name): value for name, value in data.items()}
         for name in ("category", "description"):
             if name in changes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, validate, validates_schema
 
@@ -49,9 +50,9 @@ class FecQuery(Schema):
     @validates_schema
     def check_books(self, data, **kwargs):
         if bool(data.get("commons")) == data["fund"]:
-            raise ValidationError("give a commons' slug, or fund=true, not both", field_name="commons")
+            raise ValidationError(_("give a commons' slug, or fund=true, not both"), field_name="commons")
         if data.get("from_") and data.get("to") and data["to"] < data["from_"]:
-            raise ValidationError("must be on or after 'from'", field_name="to")
+            raise ValidationError(_("must be on or after 'from'"), field_name="to")
 
 
 def signed_response(export: SignedExport) -> Response:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from marshmallow import ValidationError, validate
 from marshmallow import fields as ma
 from marshmallow.fields import Boolean, DateTime, Dict, Email, Field, Function, Integer, List, Method, Nested, Raw
 
 from ledger.accounts.money import parse_rate
+from ledger.formatting import day as format_day
 from ledger.text import is_blank, parse_decimal, text_problem
 
 __all__ = ["Boolean", "DateTime", "Dict", "Email", "Field", "Function", "Integer", "List", "Method", "Nested", "Raw"]
@@ -32,10 +34,12 @@ class Cents(ma.Integer):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
-            raise ValidationError("must be a whole number of cents")
+            raise ValidationError(_("must be a whole number of cents"))
         number = super()._deserialize(value, attr, data, **kwargs)
         if not self.minimum <= number <= self.maximum:
-            raise ValidationError(f"must be between {self.minimum} and {self.maximum} cents")
+            raise ValidationError(
+                _("must be between %(minimum)s and %(maximum)s cents", minimum=self.minimum, maximum=self.maximum)
+            )
         return number
 
 
@@ -63,17 +67,17 @@ class Hours(ma.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValidationError("must be a number of hours such as 2.5")
+            raise ValidationError(_("must be a number of hours such as 2.5"))
         try:
             hours = parse_decimal(str(value))
         except ValueError as exc:
-            raise ValidationError("must be a number of hours such as 2.5") from exc
+            raise ValidationError(_("must be a number of hours such as 2.5")) from exc
         if not hours.is_finite():
-            raise ValidationError("must be a number of hours such as 2.5")
+            raise ValidationError(_("must be a number of hours such as 2.5"))
         if abs(hours) >= 1_000_000:  # also keeps quantize() below within Decimal's precision
-            raise ValidationError("is far too many hours")
+            raise ValidationError(_("is far too many hours"))
         if hours != hours.quantize(Decimal("0.01")):
-            raise ValidationError("has at most two decimal places")
+            raise ValidationError(_("has at most two decimal places"))
         return hours.quantize(Decimal("0.01"))
 
 
@@ -89,9 +93,9 @@ class Rate(ma.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValidationError('must be a decimal string such as "0.05"')
+            raise ValidationError(_('must be a decimal string such as "0.05"'))
         try:
-            return parse_rate(str(value), field=attr or "rate")
+            return parse_rate(str(value))
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
 
@@ -130,7 +134,9 @@ class Day(ma.Date):
     def _deserialize(self, value, attr, data, **kwargs):
         day = super()._deserialize(value, attr, data, **kwargs)
         if not self.FIRST <= day <= self.LAST:
-            raise ValidationError(f"must be between {self.FIRST.isoformat()} and {self.LAST.isoformat()}")
+            raise ValidationError(
+                _("must be between %(first)s and %(last)s", first=format_day(self.FIRST), last=format_day(self.LAST))
+            )
         return day
 
 

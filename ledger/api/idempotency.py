@@ -11,6 +11,7 @@ import functools
 import hashlib
 
 from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -45,7 +46,7 @@ def idempotent(view):
         if key is None:
             return view(*args, **kwargs)
         if not 1 <= len(key) <= 80:
-            raise field_error("Idempotency-Key", "must be 1 to 80 characters")
+            raise field_error("Idempotency-Key", _l("must be 1 to 80 characters"))
         person = require_person()
         body_hash = hashlib.sha256(request.get_data()).hexdigest()
         endpoint = f"{request.method} {request.path}"
@@ -59,15 +60,15 @@ def idempotent(view):
         if previous is not None:
             if previous.endpoint != endpoint or previous.request_hash != body_hash:
                 raise Conflict(
-                    "This Idempotency-Key was already used for a different request.",
-                    fields={"Idempotency-Key": ["already used for another request"]},
+                    _l("This Idempotency-Key was already used for a different request."),
+                    fields={"Idempotency-Key": [_l("already used for another request")]},
                 )
             try:
                 body = decrypt(previous.response_encrypted)
             except DataKeyError as exc:  # encrypted under a key rotated away since: cannot replay
                 raise Conflict(
-                    "This Idempotency-Key can no longer be replayed; send the request with a new key.",
-                    fields={"Idempotency-Key": ["expired"]},
+                    _l("This Idempotency-Key can no longer be replayed; send the request with a new key."),
+                    fields={"Idempotency-Key": [_l("expired")]},
                 ) from exc
             return current_app.response_class(
                 body,
@@ -90,7 +91,7 @@ def idempotent(view):
         except IntegrityError as exc:
             # A concurrent retry won the race; its answer is the one. No savepoint is needed: the
             # 409 rolls the whole request back, the work this one just did included.
-            raise Conflict("A request with this Idempotency-Key is already being processed; retry shortly.") from exc
+            raise Conflict(_l("A request with this Idempotency-Key is already being processed; retry shortly.")) from exc
         return response
 
     wrapper._idempotent = True  # read by ledger.api.openapi, which documents the header

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 
 from ledger.errors import LedgerError, ValidationFailed
 
@@ -59,8 +60,11 @@ def check_json_body() -> None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LedgerError("The request body is not valid UTF-8.", fields={"_body": ["not valid UTF-8"]}) from exc
-    too_deep = LedgerError(f"The JSON body nests deeper than {MAX_DEPTH} levels.", fields={"_body": ["nested too deeply"]})
+        raise LedgerError(_l("The request body is not valid UTF-8."), fields={"_body": [_l("not valid UTF-8")]}) from exc
+    too_deep = LedgerError(
+        _l("The JSON body nests deeper than %(max)s levels.", max=MAX_DEPTH),
+        fields={"_body": [_l("nested too deeply")]},
+    )
     try:
         document = json.loads(text, parse_int=_bounded_int)
         where = _first_invalid_text(document)
@@ -68,7 +72,11 @@ def check_json_body() -> None:
         raise too_deep from exc
     except ValueError as exc:
         if "digits" in str(exc):
-            raise ValidationFailed(f"A number in the request is out of range: {exc}.", fields={"_body": [str(exc)]}) from exc
+            raise ValidationFailed(
+                _l("A number in the request is out of range: %(exc)s.", exc=exc), fields={"_body": [str(exc)]}
+            ) from exc
         return  # not JSON at all: the view's parser answers 400 with its own message
     if where is not None:
-        raise ValidationFailed(f"{where}: is not valid text (a lone surrogate)", fields={where: ["is not valid text"]})
+        raise ValidationFailed(
+            _l("%(where)s: is not valid text (a lone surrogate)", where=where), fields={where: [_l("is not valid text")]}
+        )

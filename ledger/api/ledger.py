@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 from sqlalchemy import func, select
@@ -217,7 +218,7 @@ class LatestCheckpoint(MethodView):
         """The latest signed checkpoint."""
         checkpoint = latest()
         if checkpoint is None:
-            raise NotFound("The ledger has no checkpoint yet.")
+            raise NotFound(_l("The ledger has no checkpoint yet."))
         return checkpoint
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 from sqlalchemy import select
@@ -222,7 +223,7 @@ def require_batch_view(person: Person, batch: PayoutBatch) -> None:
     if person.is_admin or (batch.cae_id and service.is_accountant(person, db.session.get(Cae, batch.cae_id))):
         return
     if not commons_service.can_steward(db.session.get(Round, batch.round_id).commons, person):
-        raise Forbidden("Only the CAE's accountant or a steward of the commons may see this batch.")
+        raise Forbidden(_l("Only the CAE's accountant or a steward of the commons may see this batch."))
 
 
 @blp.route("/caes")
@@ -329,7 +330,7 @@ class MemberRoute(MethodView):
             select(Membership).where(Membership.commons_id == commons.id, Membership.person_id == person_id)
         )
         if member is None:
-            raise NotFound(f"Person {person_id} is not a member of {commons.name}.")
+            raise NotFound(_l("Person %(person_id)s is not a member of %(commons)s.", person_id=person_id, commons=commons.name))
         return route_view(service.route_view(member))
 
     @blp.arguments(RouteIn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 from sqlalchemy import select
@@ -224,7 +225,7 @@ class CommonsReview(MethodView):
         if "round" in query:
             round_ = db.session.scalar(select(Round).where(Round.id == query["round"], Round.commons_id == commons.id))
             if round_ is None:
-                raise NotFound("No such round in this commons.")
+                raise NotFound(_l("No such round in this commons."))
         return review_view(commons, round_, person)
 
 
@@ -236,6 +237,6 @@ class RoundReview(MethodView):
         person = require_person()
         round_ = db.session.get(Round, round_id)
         if round_ is None:
-            raise NotFound("No round with this number.")
+            raise NotFound(_l("No round with this number."))
         peer.require_commons_viewer(round_.commons, person)
         return review_view(round_.commons, round_, person)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from ledger.people.auth import current_person, public, require_person
 from ledger.people.models import Person
 from ledger.rounds import lifecycle, participation, service
 from ledger.rounds.allocation.words import render
-from ledger.rounds.models import AllocationLine, Round
+from ledger.rounds.models import ROUND_LABELS, AllocationLine, Round
 from ledger.rounds.participation import PEER_POINTS
 
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1", description="Retribution rounds and their allocation")
@@ -238,8 +239,12 @@ class AllocationItem(MethodView):
         require_member(round_, require_person())
         if round_.state in ("open", "review"):
             raise Conflict(
-                f"Round {round_id} is {round_.state}: its allocation is computed at 'allocated'. "
-                "A steward can simulate it with POST /what-if.",
+                _l(
+                    "Round %(round_id)s is %(state)s: its allocation is computed when the review ends. A steward can "
+                    "simulate it with POST /what-if.",
+                    round_id=round_id,
+                    state=ROUND_LABELS[round_.state],
+                ),
                 code="not_allocated",
             )
         return stored_allocation(round_)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, validate
 
@@ -37,15 +38,15 @@ class Weight(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValidationError('must be a decimal such as "1.5"')
+            raise ValidationError(_('must be a decimal such as "1.5"'))
         try:
             weight = Decimal(str(value).strip())
         except InvalidOperation as exc:
-            raise ValidationError('must be a decimal such as "1.5"') from exc
+            raise ValidationError(_('must be a decimal such as "1.5"')) from exc
         if not weight.is_finite() or not 0 <= weight <= MAX_WEIGHT:
-            raise ValidationError(f"must be between 0 and {MAX_WEIGHT}")
+            raise ValidationError(_("must be between 0 and %(max)s", max=MAX_WEIGHT))
         if weight != weight.quantize(Decimal("0.0001")):
-            raise ValidationError("has at most four decimal places")
+            raise ValidationError(_("has at most four decimal places"))
         return weight
 
 

@@ -6,6 +6,8 @@ choose one (`ledger.people.links`); someone who already has an account is added 
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from ledger import notify
 from ledger.commons.models import ROLES, Commons, Membership
 from ledger.commons.service import membership, require_role
@@ -20,7 +22,7 @@ def invite(commons: Commons, inviter: Person, email: str, name: str, role: str, 
     """Add the person at ``email`` to the commons with ``role`` and mail them; stewards and admins only."""
     require_role(commons, inviter, "steward")
     if role not in ROLES:
-        raise field_error("role", f"must be one of {', '.join(ROLES)}")
+        raise field_error("role", _l("must be one of %(choices)s", choices=", ".join(ROLES)))
     email = normalize_email(email)
     person = find_by_email(email)
     token = None
@@ -29,7 +31,10 @@ def invite(commons: Commons, inviter: Person, email: str, name: str, role: str, 
     if person.password_hash is None:
         token = links.issue(person, "invite", created_by=inviter)
     if membership(commons, person) is not None:
-        raise Conflict(f"{email} is already a member of {commons.name}.", fields={"email": ["already a member"]})
+        raise Conflict(
+            _l("%(email)s is already a member of %(commons)s.", email=email, commons=commons.name),
+            fields={"email": [_l("already a member")]},
+        )
     member = Membership(commons_id=commons.id, person_id=person.id, role=role)
     db.session.add(member)
     db.session.flush()
@@ -41,14 +46,14 @@ def change_role(commons: Commons, actor: Person, person_id: int, role: str) -> M
     """A steward changes a member's role; the last steward cannot step down (the commons would be stuck)."""
     require_role(commons, actor, "steward")
     if role not in ROLES:
-        raise field_error("role", f"must be one of {', '.join(ROLES)}")
+        raise field_error("role", _l("must be one of %(choices)s", choices=", ".join(ROLES)))
     member = membership(commons, db.session.get(Person, person_id))
     if member is None:
-        raise field_error("person", "is not a member of this commons")
+        raise field_error("person", _l("is not a member of this commons"))
     if member.role == "steward" and role != "steward":
         stewards = db.session.query(Membership).filter_by(commons_id=commons.id, role="steward").count()
         if stewards <= 1:
-            raise Conflict("A commons keeps at least one steward.", fields={"role": ["the last steward stays steward"]})
+            raise Conflict(_l("A commons keeps at least one steward."), fields={"role": [_l("the last steward stays steward")]})
     member.role = role
     db.session.flush()
     return member

@@ -6,15 +6,18 @@ import re
 from datetime import date, timedelta
 from functools import cache
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
-from ledger.accounts import chart
+from ledger.accounts import chart, memos
 from ledger.accounts.models import TransactionKind
 from ledger.accounts.service import Leg, post
 from ledger.commons.models import INCOME_SOURCES, ROLES, Commons, Income, Membership
 from ledger.contributions.models import DEFAULT_CATEGORIES, Category
 from ledger.errors import Conflict, Forbidden, NotFound, field_error
 from ledger.extensions import db
+from ledger.formatting import day, later, money
 from ledger.people.models import Person
 from ledger.people.service import find_by_email
 from ledger.rounds.rules import create_initial_rules
@@ -36,7 +39,7 @@ def _commons_by_slug():
 def get_commons(slug: str) -> Commons:
     commons = db.session.scalar(_commons_by_slug(), {"slug": slug})
     if commons is None:
-        raise NotFound(f"No commons named '{slug}'.")
+        raise NotFound(_l("No commons named '%(slug)s'.", slug=slug))
     return commons
 
 
@@ -65,7 +68,11 @@ def require_role(commons: Commons, person: Person, *roles: str) -> Membership | 
     found = membership(commons, person)
     if _holds(found, person, roles):
         return found
-    raise Forbidden(f"Only a {' or '.join(roles)} of {commons.name} may do this.")
+    raise Forbidden(
+        _l("Only a steward of %(commons)s may do this.", commons=commons.name)
+        if roles == ("steward",)
+        else _l("Only people of %(commons)s may do this.", commons=commons.name)
+    )
 
 
 def may_create_commons(person: Person | None) -> bool:
@@ -76,23 +83,23 @@ def may_create_commons(person: Person | None) -> bool:
 def require_installation_admin(person: Person) -> Person:
     """Refuses anyone ``may_create_commons`` refuses."""
     if not may_create_commons(person):
-        raise Forbidden("Only an installation administrator may create a commons.")
+        raise Forbidden(_l("Only an installation administrator may create a commons."))
     return person
 
 
-def start_date_problem(started_on: date) -> str | None:
+def start_date_problem(started_on: date) -> LazyString | None:
     """A commons starts today or in the past, at most ten years back."""
     if started_on > today():
-        return "cannot be in the future"
+        return _l("cannot be in the future")
     if started_on < today() - timedelta(days=MAX_HISTORY_DAYS):
-        return f"cannot be more than {MAX_HISTORY_DAYS} days ago"
+        return _l("cannot be more than %(n)s days ago", n=MAX_HISTORY_DAYS)
     return None
 
 
-def before_start_problem(commons: Commons, on: date) -> str | None:
+def before_start_problem(commons: Commons, on: date) -> LazyString | None:
     """Nothing of a commons (work, round, income) is dated before the commons started."""
     if on < commons.started_on:
-        return f"cannot be before the commons started ({commons.started_on.isoformat()})"
+        return _l("cannot be before the commons started (%(date)s)", date=later(day, commons.started_on))
     return None
 
 
@@ -100,7 +107,7 @@ def find_steward(email: str) -> Person:
     """The person named as a new commons' first steward, by email."""
     person = find_by_email(email)
     if person is None:
-        raise field_error("steward_email", "no person has this email; create their account first")
+        raise field_error("steward_email", _l("no person has this email; create their account first"))
     return person
 
 
@@ -121,12 +128,12 @@ def create_commons(
     """
     require_installation_admin(creator)
     if not SLUG_RE.match(slug or ""):
-        raise field_error("slug", "use 1 to 64 lowercase letters, digits and dashes")
+        raise field_error("slug", _l("use 1 to 64 lowercase letters, digits and dashes"))
     started_on = started_on or today().replace(day=1)
     if problem := start_date_problem(started_on):
         raise field_error("started_on", problem)
     if db.session.scalar(select(Commons.id).where(Commons.slug == slug)):
-        raise Conflict(f"A commons named '{slug}' already exists.", fields={"slug": ["already taken"]})
+        raise Conflict(_l("A commons named '%(slug)s' already exists.", slug=slug), fields={"slug": [_l("already taken")]})
     commons = Commons(slug=slug, name=name.strip(), description=(description or "").strip(), started_on=started_on)
     db.session.add(commons)
     db.session.flush()
@@ -140,12 +147,15 @@ def create_commons(
 
 def add_member(commons: Commons, email: str, role: str) -> Membership:
     if role not in ROLES:
-        raise field_error("role", f"must be one of {', '.join(ROLES)}")
+        raise field_error("role", _l("must be one of %(choices)s", choices=", ".join(ROLES)))
     person = find_by_email(email)
     if person is None:
-        raise field_error("email", "no person has this email; create their account first")
+        raise field_error("email", _l("no person has this email; create their account first"))
     if membership(commons, person) is not None:
-        raise Conflict(f"{email} is already a member of {commons.name}.", fields={"email": ["already a member"]})
+        raise Conflict(
+            _l("%(email)s is already a member of %(commons)s.", email=email, commons=commons.name),
+            fields={"email": [_l("already a member")]},
+        )
     member = Membership(commons_id=commons.id, person_id=person.id, role=role)
     db.session.add(member)
     db.session.flush()
@@ -157,11 +167,14 @@ def record_income(
 ) -> Income:
     """Record money received: an Income row and its balanced ledger transaction."""
     if source not in INCOME_SOURCES:
-        raise field_error("source", f"must be one of {', '.join(INCOME_SOURCES)}")
+        raise field_error("source", _l("must be one of %(choices)s", choices=", ".join(INCOME_SOURCES)))
     if not 0 < amount_cents <= MAX_AMOUNT_CENTS:
-        raise field_error("amount_cents", f"must be between 1 and {MAX_AMOUNT_CENTS}")
+        raise field_error(
+            "amount_cents",
+            _l("must be between 1 and %(max)s cents (%(amount)s)", max=MAX_AMOUNT_CENTS, amount=later(money, MAX_AMOUNT_CENTS)),
+        )
     if received_on > today():
-        raise field_error("date", "cannot be in the future")
+        raise field_error("date", _l("cannot be in the future"))
     if problem := before_start_problem(commons, received_on):
         raise field_error("date", problem)
     tx = post(
@@ -171,7 +184,7 @@ def record_income(
             Leg(chart.commons_income(commons, source), -amount_cents, earmark or ""),
         ],
         occurred_on=received_on,
-        memo=f"{source} from {funder}",
+        memo=memos.record("income", source=source, funder=funder),
         commons_id=commons.id,
     )
     income = Income(

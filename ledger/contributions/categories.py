@@ -38,11 +38,16 @@ DEFAULT_ENGLISH = {
 }
 
 
+def category_label(code: str, label: str | None) -> str:
+    """The label to show: translated for a default category its steward did not rename; the
+    code when the category row is gone."""
+    if label is None or DEFAULT_ENGLISH.get(code) == label:
+        return str(DEFAULT_LABELS.get(code, label or code))
+    return label
+
+
 def label_of(category: Category) -> str:
-    """The label to show: translated for a default category its steward did not rename."""
-    if DEFAULT_ENGLISH.get(category.code) == category.label:
-        return str(DEFAULT_LABELS[category.code])
-    return category.label
+    return category_label(category.code, category.label)
 
 
 def categories_of(commons_id: int, *, active_only: bool = True) -> list[Category]:

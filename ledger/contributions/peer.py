@@ -210,7 +210,7 @@ def vote(objection: Objection, person: Person, keep: bool) -> Objection:
         ballot.keep = keep  # changing one's mind is allowed while the objection is open
     db.session.flush()
     counted = tally(objection)
-    quorum = parse_rate(rules.quorum if rules else "0.5", field="quorum")
+    quorum = parse_rate(rules.quorum if rules else "0.5")
     # Weighted by college when the commons has colleges; one person, one vote otherwise.
     if has_colleges(objection):
         outcome = objection_outcome(objection, quorum)

@@ -26,7 +26,7 @@ from ledger.errors import Conflict, Forbidden, LedgerError, NotFound, Validation
 from ledger.extensions import db
 from ledger.people.models import Person
 from ledger.rounds.assignment import round_for
-from ledger.rounds.models import Round, RuleVersion
+from ledger.rounds.models import ROUND_LABELS, Round, RuleVersion
 from ledger.rounds.rules import rules_in_force
 from ledger.timeutil import today
 from ledger.versions import in_force_order
@@ -273,7 +273,7 @@ def edit_refusal(contribution: Contribution, person: Person) -> LedgerError | No
     if contribution.status not in ("declared", "carried_over"):
         return Conflict(_("This contribution was withdrawn or rejected; it can no longer change."))
     if contribution.round is not None and contribution.round.state != "open":
-        return Conflict(_("Its round is closed to changes (state: %(state)s).", state=contribution.round.state))
+        return Conflict(_("Its round is closed to changes (state: %(state)s).", state=ROUND_LABELS[contribution.round.state]))
     return None
 
 

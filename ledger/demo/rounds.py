@@ -41,7 +41,7 @@ def load(world: DemoWorld) -> None:
     last = (this_month - timedelta(days=1)).replace(day=1)
     new_fund_rules(
         manager,
-        reason="Cover half of each shortfall, at most 80 € per person and month across all commons.",
+        reason="Couvrir la moitié de chaque manque, au plus 80 € par personne et par mois, tous communs confondus.",
         topup_ratio=Decimal("0.5"),
         per_person_cap_cents=8_000,
         effective_from=two_ago,

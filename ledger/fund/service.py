@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from ledger.accounts import chart
+from ledger.accounts import chart, memos
 from ledger.accounts.models import Account, LedgerTransaction, Posting, TransactionKind
 from ledger.accounts.service import Leg, balance, post
 from ledger.commons.models import FUND_STATUSES, Commons
-from ledger.errors import Forbidden, field_error
+from ledger.errors import N_, Forbidden, field_error
 from ledger.extensions import db
+from ledger.formatting import later, money
 from ledger.fund.models import FundDonation, FundRuleVersion
 from ledger.people.models import ROLE_FUND_MANAGER, Person
 from ledger.timeutil import today, utcnow
@@ -32,7 +34,7 @@ def require_fund_manager(person: Person) -> Person:
     """Donations and fund rules are the fund manager's (or an administrator's) to record."""
     if person.is_admin or person.has_role(ROLE_FUND_MANAGER):
         return person
-    raise Forbidden("Only the solidarity fund manager or an administrator may do this.")
+    raise Forbidden(_l("Only the solidarity fund manager or an administrator may do this."))
 
 
 def set_fund_status(commons: Commons, status: str, *, reason: str, actor: Person | None) -> Commons:
@@ -43,10 +45,10 @@ def set_fund_status(commons: Commons, status: str, *, reason: str, actor: Person
     if actor is not None:
         require_fund_manager(actor)
     if status not in FUND_STATUSES[1:]:
-        raise field_error("status", "must be admitted or suspended")
+        raise field_error("status", _l("must be admitted or suspended"))
     reason = (reason or "").strip()
     if not 3 <= len(reason) <= 2000:
-        raise field_error("reason", "write 3 to 2000 characters")
+        raise field_error("reason", _l("write 3 to 2000 characters"))
     commons.fund_status, commons.fund_status_reason = status, reason
     commons.fund_status_at, commons.fund_status_by_id = utcnow(), actor.id if actor else None
     db.session.flush()
@@ -111,7 +113,7 @@ def fund_rules_in_force(on: date | None = None, *, create: bool = True) -> FundR
         rules = FundRuleVersion(
             version=1,
             author_id=None,
-            reason="Default rules: the fund covers half of each shortfall.",
+            reason=N_("Default rules: the fund covers half of each shortfall."),  # shown translated ("recorded")
             effective_from=today(),
             topup_ratio=DEFAULT_TOPUP_RATIO,
             per_person_cap_cents=None,
@@ -148,14 +150,21 @@ def new_fund_rules(
 def donate(*, amount_cents: int, donor: str, received_on: date, recorded_by: Person) -> FundDonation:
     """Money given to the fund: a donation row and its balanced ledger transaction."""
     if not 0 < amount_cents <= MAX_DONATION_CENTS:
-        raise field_error("amount_cents", f"must be between 1 and {MAX_DONATION_CENTS}")
+        raise field_error(
+            "amount_cents",
+            _l(
+                "must be between 1 and %(max)s cents (%(amount)s)",
+                max=MAX_DONATION_CENTS,
+                amount=later(money, MAX_DONATION_CENTS),
+            ),
+        )
     if received_on > today():
-        raise field_error("date", "cannot be in the future")
+        raise field_error("date", _l("cannot be in the future"))
     tx = post(
         TransactionKind.FUND_DONATION,
         [Leg(chart.fund_treasury(), amount_cents, donor), Leg(chart.fund_donations(), -amount_cents, donor)],
         occurred_on=received_on,
-        memo=f"donation from {donor}",
+        memo=memos.record("fund:donation", donor=donor),
     )
     donation = FundDonation(
         amount_cents=amount_cents,

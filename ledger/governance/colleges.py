@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -32,9 +33,9 @@ def parse_weight(text) -> Decimal:
     try:
         weight = Decimal(str(text).strip())
     except (InvalidOperation, ValueError) as exc:
-        raise field_error("weight", 'must be a positive decimal such as "40"') from exc
+        raise field_error("weight", _l('must be a positive decimal such as "40"')) from exc
     if not weight.is_finite() or not 0 < weight <= MAX_WEIGHT or weight != weight.quantize(Decimal("0.0001")):
-        raise field_error("weight", f"must be above 0 and at most {MAX_WEIGHT}, with at most four decimals")
+        raise field_error("weight", _l("must be above 0 and at most %(max)s, with at most four decimals", max=MAX_WEIGHT))
     return weight.normalize()
 
 
@@ -77,14 +78,14 @@ def assign(commons: Commons, steward: Person, email: str, code: str) -> CollegeM
 def _college(commons_id: int, code: str, field: str) -> College:
     college = db.session.scalar(select(College).where(College.commons_id == commons_id, College.code == code))
     if college is None:
-        raise field_error(field, f"no college '{code}' in this commons")
+        raise field_error(field, _l("no college '%(code)s' in this commons", code=code))
     return college
 
 
 def _member(commons: Commons, email: str, field: str) -> Person:
     person = find_by_email(email)
     if person is None or membership(commons, person) is None:
-        raise field_error(field, f"{email} is not a member of this commons")
+        raise field_error(field, _l("%(email)s is not a member of this commons", email=email))
     return person
 
 
@@ -95,7 +96,7 @@ def _place(commons_id: int, person_id: int, college_id: int, placed: CollegeMemb
             with db.session.begin_nested():
                 db.session.add(placed)
         except IntegrityError as exc:
-            raise Conflict("This member was placed in a college meanwhile; try again.") from exc
+            raise Conflict(_l("This member was placed in a college meanwhile; try again.")) from exc
     else:
         placed.college_id = college_id
     db.session.flush()
@@ -121,7 +122,7 @@ def proposed_changes(commons: Commons, colleges: list[dict], moves: list[dict]) 
     for i, entry in enumerate(moves):
         code = entry["college"]
         if code not in existing and code not in defined:
-            raise field_error(f"moves.{i}.college", f"no college '{code}' in this commons or this proposal")
+            raise field_error(f"moves.{i}.college", _l("no college '%(code)s' in this commons or this proposal", code=code))
         person = _member(commons, entry["email"], f"moves.{i}.email")
         now = college_of(commons.id, person.id)
         if now is None or now.code != code:

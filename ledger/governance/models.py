@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,6 +37,15 @@ class Outcome(StrEnum):
     CONSENT_BLOCKED = "consent_blocked"  # params: unanswered
     QUORUM_NOT_MET = "quorum_not_met"  # params: cast, eligible
     VOTED = "voted"  # params: yes (weighted share, exact fraction "2/3"), cast, eligible
+
+
+# How a state reads to people (pages and the domain's refusals).
+STATE_LABELS = {
+    ProposalState.OPEN: _l("open"),
+    ProposalState.ADOPTED: _l("adopted"),
+    ProposalState.REJECTED: _l("not adopted"),
+    ProposalState.WITHDRAWN: _l("withdrawn"),
+}
 
 
 class CommentKind(StrEnum):

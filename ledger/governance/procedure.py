@@ -6,6 +6,8 @@ The rules of retribution and the colleges of a vote follow the same rule: only u
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from ledger.commons.models import Commons
 from ledger.errors import Forbidden
 from ledger.governance.models import Procedure
@@ -23,6 +25,6 @@ def require_direct_change_allowed(commons: Commons) -> None:
     if not direct_change_allowed(commons):
         rules = rules_in_force(commons.id)
         raise Forbidden(
-            f"In {commons.name} the rules are changed by {rules.decision_procedure}: make a proposal instead.",
+            _l("In %(commons)s the rules are changed by consent or vote: make a proposal instead.", commons=commons.name),
             code="decided_by_" + rules.decision_procedure,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -94,7 +95,7 @@ def get_decision(commons: Commons, decision_id: int) -> Decision:
 
     entry = db.session.get(Decision, decision_id)
     if entry is None or entry.commons_id != commons.id:
-        raise NotFound(f"No decision {decision_id} in {commons.name}.")
+        raise NotFound(_l("No decision %(decision_id)s in %(commons)s.", decision_id=decision_id, commons=commons.name))
     return entry
 
 
@@ -102,10 +103,10 @@ def set_follow_up(commons: Commons, entry: Decision, person: Person, status: str
     """A steward says where the follow-up stands; abandoning needs its reason (« abandonné, parce que… »)."""
     require_role(commons, person, "steward")
     if status not in {f.value for f in FollowUp}:
-        raise field_error("follow_up", f"must be one of {', '.join(f.value for f in FollowUp)}")
+        raise field_error("follow_up", _l("must be one of %(choices)s", choices=", ".join(f.value for f in FollowUp)))
     note = (note or "").strip() or None
     if status == FollowUp.ABANDONED and not note:
-        raise field_error("note", "say why the follow-up is abandoned")
+        raise field_error("note", _l("say why the follow-up is abandoned"))
     entry.follow_up, entry.follow_up_note, entry.follow_up_at = status, note, utcnow()
     db.session.flush()
     return entry

@@ -10,6 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 from types import SimpleNamespace
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,8 +18,10 @@ from ledger.commons.models import Commons
 from ledger.commons.service import membership
 from ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ledger.extensions import db
+from ledger.formatting import day, later
 from ledger.governance import colleges, outcomes
 from ledger.governance.models import (
+    STATE_LABELS,
     CommentKind,
     DecisionKind,
     Outcome,
@@ -51,7 +54,7 @@ def _same(name: str, a, b) -> bool:
 def get_proposal(proposal_id: int) -> RuleProposal:
     proposal = db.session.get(RuleProposal, proposal_id)
     if proposal is None:
-        raise NotFound(f"No proposal {proposal_id}.")
+        raise NotFound(_l("No proposal %(proposal_id)s.", proposal_id=proposal_id))
     return proposal
 
 
@@ -65,13 +68,20 @@ def proposals_of(commons_id: int) -> list[RuleProposal]:
 def _require_member(commons: Commons, person: Person):
     found = membership(commons, person)
     if found is None:
-        raise Forbidden(f"Only a member of {commons.name} may do this.")
+        raise Forbidden(_l("Only a member of %(commons)s may do this.", commons=commons.name))
     return found
 
 
 def _require_open(proposal: RuleProposal) -> None:
     if proposal.state != ProposalState.OPEN:
-        raise Conflict(f"Proposal {proposal.id} is {proposal.state}; nothing was written.", code="proposal_" + proposal.state)
+        raise Conflict(
+            _l(
+                "Proposal %(proposal)s is %(state)s; nothing was written.",
+                proposal=proposal.id,
+                state=STATE_LABELS[proposal.state],
+            ),
+            code="proposal_" + proposal.state,
+        )
 
 
 def propose(
@@ -102,15 +112,19 @@ def propose(
     changes = {name: value for name, value in proposed.items() if not _same(name, getattr(base, name), value)}
     college_changes = colleges.proposed_changes(commons, list(college_entries), list(moves))
     if not changes and not college_changes:
-        raise ValidationFailed("The proposal changes nothing in the rules in force.", fields={"_schema": ["changes nothing"]})
+        raise ValidationFailed(
+            _l("The proposal changes nothing in the rules in force."), fields={"_schema": [_l("changes nothing")]}
+        )
     if not (title or "").strip():
-        raise field_error("title", "is required")
+        raise field_error("title", _l("is required"))
     if not (rationale or "").strip():
-        raise field_error("rationale", "say why the rules should change")
+        raise field_error("rationale", _l("say why the rules should change"))
     deadline = today() + timedelta(days=base.decision_days)
     effective = effective_from or deadline + timedelta(days=1)
     if effective < base.effective_from:
-        raise field_error("effective_from", f"cannot be before the rules in force ({base.effective_from})")
+        raise field_error(
+            "effective_from", _l("cannot be before the rules in force (%(date)s)", date=later(day, base.effective_from))
+        )
     proposal = RuleProposal(
         commons_id=commons.id,
         author_id=person.id,
@@ -159,14 +173,14 @@ def comment(proposal: RuleProposal, person: Person, kind: str, body: str) -> Pro
     found = _require_member(commons, person)
     _require_open(proposal)
     if kind not in {k.value for k in CommentKind}:
-        raise field_error("kind", f"must be one of {', '.join(k.value for k in CommentKind)}")
+        raise field_error("kind", _l("must be one of %(choices)s", choices=", ".join(k.value for k in CommentKind)))
     if kind == CommentKind.OBJECTION:
         if proposal.procedure != Procedure.CONSENT:
-            raise field_error("kind", "objections belong to the consent procedure; under a vote, say 'con' and vote")
+            raise field_error("kind", _l("objections belong to the consent procedure; under a vote, say 'con' and vote"))
         if found.role not in colleges.VOTER_ROLES:
-            raise Forbidden("Only members and stewards may object.")
+            raise Forbidden(_l("Only members and stewards may object."))
     if len((body or "").strip()) < 3:
-        raise field_error("body", "write at least a few words (a reason, an argument)")
+        raise field_error("body", _l("write at least a few words (a reason, an argument)"))
     entry = ProposalComment(proposal_id=proposal.id, author_id=person.id, kind=kind, body=body.strip())
     db.session.add(entry)
     db.session.flush()
@@ -176,7 +190,7 @@ def comment(proposal: RuleProposal, person: Person, kind: str, body: str) -> Pro
 def get_comment(proposal: RuleProposal, comment_id: int) -> ProposalComment:
     entry = db.session.get(ProposalComment, comment_id)
     if entry is None or entry.proposal_id != proposal.id:
-        raise NotFound(f"No comment {comment_id} on proposal {proposal.id}.")
+        raise NotFound(_l("No comment %(comment_id)s on proposal %(proposal)s.", comment_id=comment_id, proposal=proposal.id))
     return entry
 
 
@@ -186,13 +200,13 @@ def answer_objection(proposal: RuleProposal, entry: ProposalComment, person: Per
     found = _require_member(commons, person)
     _require_open(proposal)
     if entry.kind != CommentKind.OBJECTION:
-        raise Conflict("Only an objection is answered.")
+        raise Conflict(_l("Only an objection is answered."))
     if entry.answer is not None:
-        raise Conflict(f"Objection {entry.id} was answered already.")
+        raise Conflict(_l("Objection %(entry)s was answered already.", entry=entry.id))
     if person.id != proposal.author_id and found.role != "steward":
-        raise Forbidden("The author of the proposal or a steward answers objections.")
+        raise Forbidden(_l("The author of the proposal or a steward answers objections."))
     if len((text or "").strip()) < 3:
-        raise field_error("answer", "answer the objection's reason in a few words at least")
+        raise field_error("answer", _l("answer the objection's reason in a few words at least"))
     entry.answer, entry.answered_by_id, entry.answered_at = text.strip(), person.id, utcnow()
     db.session.flush()
     return entry
@@ -216,20 +230,26 @@ def vote(proposal: RuleProposal, person: Person, approve: bool) -> ProposalVote:
     """One ballot per person on a proposal decided by vote, until the deadline; a second one is a 409."""
     _require_open(proposal)
     if proposal.procedure != Procedure.VOTE:
-        raise Conflict(f"Proposal {proposal.id} is decided by {proposal.procedure}; there is no vote.", code="no_vote")
+        raise Conflict(
+            _l("Proposal %(proposal)s is not decided by a vote; there is no ballot to cast.", proposal=proposal.id),
+            code="no_vote",
+        )
     if today() > proposal.deadline:
-        raise Conflict(f"The vote on proposal {proposal.id} closed on {proposal.deadline}.", code="vote_closed")
+        raise Conflict(
+            _l("The vote on proposal %(proposal)s closed on %(date)s.", proposal=proposal.id, date=later(day, proposal.deadline)),
+            code="vote_closed",
+        )
     voters = colleges.eligible_voters(proposal.commons_id)
     if person.id not in voters:
         if colleges.colleges_of(proposal.commons_id) and membership(db.session.get(Commons, proposal.commons_id), person):
-            raise Forbidden("You are not placed in a college yet: ask a steward.", code="no_college")
-        raise Forbidden("Only members and stewards of the commons vote.")
+            raise Forbidden(_l("You are not placed in a college yet: ask a steward."), code="no_college")
+        raise Forbidden(_l("Only members and stewards of the commons vote."))
     ballot = ProposalVote(proposal_id=proposal.id, person_id=person.id, college_id=voters[person.id], approve=approve)
     try:
         with db.session.begin_nested():  # the unique constraint is the last word, even in a race
             db.session.add(ballot)
     except IntegrityError as exc:
-        raise Conflict(f"You already voted on proposal {proposal.id}.", code="already_voted") from exc
+        raise Conflict(_l("You already voted on proposal %(proposal)s.", proposal=proposal.id), code="already_voted") from exc
     return ballot
 
 
@@ -249,14 +269,14 @@ def steward_decides(proposal: RuleProposal, person: Person, adopt: bool, reason:
     _require_open(proposal)
     if proposal.procedure != Procedure.STEWARD:
         raise Forbidden(
-            f"Proposal {proposal.id} is decided by {proposal.procedure}; a steward cannot decide it alone.",
+            _l("Proposal %(proposal)s is decided by consent or vote; a steward cannot decide it alone.", proposal=proposal.id),
             code="decided_by_" + proposal.procedure,
         )
     found = membership(commons, person)
     if (found is None or found.role != "steward") and not person.is_admin:
-        raise Forbidden(f"Only a steward of {commons.name} decides under this procedure.")
+        raise Forbidden(_l("Only a steward of %(commons)s decides under this procedure.", commons=commons.name))
     if len((reason or "").strip()) < 3:
-        raise field_error("reason", "say why")
+        raise field_error("reason", _l("say why"))
     outcome = outcomes.stored(Outcome.STEWARD, reason=reason.strip())
     _conclude(proposal, adopt, outcome, decided_by=person, eligible=None, cast=None)
     return proposal
@@ -266,7 +286,7 @@ def withdraw(proposal: RuleProposal, person: Person) -> RuleProposal:
     """The author withdraws an open proposal; it stays in the history."""
     _require_open(proposal)
     if person.id != proposal.author_id:
-        raise Forbidden("Only the author withdraws a proposal.")
+        raise Forbidden(_l("Only the author withdraws a proposal."))
     proposal.state, proposal.decided_at = ProposalState.WITHDRAWN, utcnow()
     proposal.outcome_code, proposal.outcome_params = outcomes.stored(Outcome.WITHDRAWN)
     db.session.flush()

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ledger.accounts import chart
+from ledger.accounts import chart, memos
 from ledger.accounts.models import Account, LedgerTransaction, Posting, TransactionKind
 from ledger.accounts.service import DuplicateEntry, Leg, post
 from ledger.bulk import chunks, insert_rows
@@ -21,6 +22,7 @@ from ledger.commons.models import PayoutRoute
 from ledger.commons.service import can_steward
 from ledger.errors import Conflict, Forbidden, NotFound, field_error
 from ledger.extensions import db
+from ledger.formatting import later, money
 from ledger.payouts.models import BatchState, PayoutBatch, PayoutLine
 from ledger.people.models import ROLE_CAE_ACCOUNTANT, Person
 from ledger.rounds.models import AllocationLine, Round, RoundState
@@ -90,7 +92,7 @@ def create_batches(round_: Round) -> list[PayoutBatch]:
 def get_batch(batch_id: int) -> PayoutBatch:
     batch = db.session.get(PayoutBatch, batch_id)
     if batch is None:
-        raise NotFound(f"No payout batch {batch_id}.")
+        raise NotFound(_l("No payout batch %(batch_id)s.", batch_id=batch_id))
     return batch
 
 
@@ -158,8 +160,14 @@ def payment_legs(batch: PayoutBatch, round_: Round) -> list[Leg]:
     for person_id, amount in lines:
         if amount != sum(owed[person_id]):
             raise Conflict(
-                f"Payout batch {batch.id} says {amount} cents for person {person_id} but the ledger owes them "
-                f"{sum(owed[person_id])} cents: the batch was changed after finalization; nothing was paid."
+                _l(
+                    "Payout batch %(batch)s says %(amount)s for person %(person_id)s but the ledger owes them %(owed)s: "
+                    "the batch was changed after finalization; nothing was paid.",
+                    batch=batch.id,
+                    amount=later(money, amount),
+                    person_id=person_id,
+                    owed=later(money, sum(owed[person_id])),
+                )
             )
     legs: list[Leg] = []
     net_total = topup_total = 0
@@ -188,34 +196,39 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None, bank_refe
     reconciliation can be checked against the bank statement.
     """
     if not may_mark_paid(actor, batch):
-        who = "an accountant of the batch's CAE" if batch.route == PayoutRoute.CAE else "a steward of the round's commons"
-        raise Forbidden(f"Only {who} may mark this batch paid.")
+        raise Forbidden(
+            _l("Only an accountant of the batch's CAE may mark this batch paid.")
+            if batch.route == PayoutRoute.CAE
+            else _l("Only a steward of the round's commons may mark this batch paid.")
+        )
     if batch.state == BatchState.PAID:
-        raise Conflict(f"Payout batch {batch.id} is already paid.")
+        raise Conflict(_l("Payout batch %(batch)s is already paid.", batch=batch.id))
     if batch.route == PayoutRoute.CAE and batch.state != BatchState.EXPORTED:
-        raise Conflict(f"Payout batch {batch.id} must be exported to its CAE (salary lines) before it is marked paid.")
+        raise Conflict(
+            _l("Payout batch %(batch)s must be exported to its CAE (salary lines) before it is marked paid.", batch=batch.id)
+        )
     if paid_on is None:
-        raise field_error("paid_on", "the day the payment left the bank is required")
+        raise field_error("paid_on", _l("the day the payment left the bank is required"))
     if paid_on > today():
-        raise field_error("paid_on", "cannot be in the future")
+        raise field_error("paid_on", _l("cannot be in the future"))
     bank_reference = (bank_reference or "").strip()
     if not bank_reference:
-        raise field_error("bank_reference", "the bank's reference of the payment is required")
+        raise field_error("bank_reference", _l("the bank's reference of the payment is required"))
     if len(bank_reference) > BANK_REFERENCE_MAX or not bank_reference.isprintable():
-        raise field_error("bank_reference", f"at most {BANK_REFERENCE_MAX} printable characters")
+        raise field_error("bank_reference", _l("at most %(max)s printable characters", max=BANK_REFERENCE_MAX))
     round_ = db.session.get(Round, batch.round_id)
     try:
         tx = post(
             TransactionKind.PAYOUT,
             payment_legs(batch, round_),
             occurred_on=paid_on,
-            memo=f"Payout batch {batch.id} ({batch.route}) of round {round_.id}",
+            memo=memos.record("payout", batch=batch.id, route=batch.route, round=round_.id),
             commons_id=round_.commons_id,
             round_id=round_.id,
             ref=f"batch:{batch.id}:paid",
         )
     except DuplicateEntry as exc:
-        raise Conflict(f"Payout batch {batch.id} is already paid.") from exc
+        raise Conflict(_l("Payout batch %(batch)s is already paid.", batch=batch.id)) from exc
     batch.state, batch.paid_at, batch.paid_by_id, batch.paid_transaction_id = BatchState.PAID, utcnow(), actor.id, tx.id
     batch.paid_on, batch.bank_reference = paid_on, bank_reference
     db.session.flush()

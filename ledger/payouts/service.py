@@ -40,7 +40,7 @@ CAPE_WARNING = _l(
 def get_cae(code: str) -> Cae:
     cae = db.session.scalar(select(Cae).where(Cae.code == (code or "").upper()))
     if cae is None:
-        raise NotFound(f"No CAE with code '{code}'.")
+        raise NotFound(_l("No CAE with code '%(code)s'.", code=code))
     return cae
 
 
@@ -53,25 +53,25 @@ def require_cae_access(person: Person, cae: Cae, *, admin_ok: bool = True) -> No
     """403 unless ``person`` is this CAE's accountant (or, when ``admin_ok``, an admin)."""
     if is_accountant(person, cae) or (admin_ok and person.is_admin):
         return
-    raise Forbidden(f"Only an accountant of CAE {cae.code} may do this.")
+    raise Forbidden(_l("Only an accountant of CAE %(cae)s may do this.", cae=cae.code))
 
 
 def create_cae(code: str, name: str, contribution_rate: str, employer_rate: str) -> Cae:
     """A new CAE; the code is upper-cased and must be unique."""
     code = (code or "").strip().upper()
     if not CAE_CODE_RE.match(code):
-        raise field_error("code", "use 1 to 32 letters, digits, dashes or underscores")
+        raise field_error("code", _l("use 1 to 32 letters, digits, dashes or underscores"))
     name = (name or "").strip()
     if not 1 <= len(name) <= 160:
-        raise field_error("name", "must be 1 to 160 characters")
+        raise field_error("name", _l("must be 1 to 160 characters"))
     rates = {}
     for field, value in (("contribution_rate", contribution_rate), ("employer_rate", employer_rate)):
         try:
-            rates[field] = str(parse_rate(value, field=field))
+            rates[field] = str(parse_rate(value))
         except ValueError as exc:
             raise field_error(field, str(exc)) from exc
     if db.session.scalar(select(Cae.id).where(Cae.code == code)):
-        raise Conflict(f"A CAE with code {code} already exists.", fields={"code": ["already taken"]})
+        raise Conflict(_l("A CAE with code %(code)s already exists.", code=code), fields={"code": [_l("already taken")]})
     cae = Cae(code=code, name=name, **rates)
     db.session.add(cae)
     db.session.flush()
@@ -102,27 +102,30 @@ def add_cae_member(
     """
     person = find_by_email(email)
     if person is None:
-        raise field_error("email", "no person has this email; create their account first")
+        raise field_error("email", _l("no person has this email; create their account first"))
     employee_ref = (employee_ref or "").strip()
     if not 1 <= len(employee_ref) <= 64:
-        raise field_error("employee_ref", "must be 1 to 64 characters")
+        raise field_error("employee_ref", _l("must be 1 to 64 characters"))
     if contract_type not in CONTRACT_TYPES:
-        raise field_error("contract_type", f"must be one of {', '.join(CONTRACT_TYPES)}")
+        raise field_error("contract_type", _l("must be one of %(choices)s", choices=", ".join(CONTRACT_TYPES)))
     default_first, default_last = _split_name(person.display_name)
     first_name = (first_name if first_name is not None else default_first).strip()
     last_name = (last_name if last_name is not None else default_last).strip()
     if not last_name:
-        raise field_error("last_name", "is required for payroll")
+        raise field_error("last_name", _l("is required for payroll"))
     analytic_code = (analytic_code or "").strip()
     if not ANALYTIC_CODE_RE.match(analytic_code):
-        raise field_error("analytic_code", "use up to 32 letters, digits, dots, dashes or underscores")
+        raise field_error("analytic_code", _l("use up to 32 letters, digits, dots, dashes or underscores"))
     if contribution_rate is not None:
         try:
-            contribution_rate = str(parse_rate(contribution_rate, field="contribution_rate"))
+            contribution_rate = str(parse_rate(contribution_rate))
         except ValueError as exc:
             raise field_error("contribution_rate", str(exc)) from exc
     if find_cae_membership(cae, person.id) is not None:
-        raise Conflict(f"{email} is already a member of CAE {cae.code}.", fields={"email": ["already a member"]})
+        raise Conflict(
+            _l("%(email)s is already a member of CAE %(cae)s.", email=email, cae=cae.code),
+            fields={"email": [_l("already a member")]},
+        )
     member = CaeMembership(
         cae_id=cae.id,
         person_id=person.id,
@@ -156,7 +159,7 @@ def grant_accountant(cae: Cae, email: str) -> PersonRole:
     """Make a person accountant of this CAE (idempotent)."""
     person = find_by_email(email)
     if person is None:
-        raise field_error("email", "no person has this email; create their account first")
+        raise field_error("email", _l("no person has this email; create their account first"))
     role = db.session.scalar(
         select(PersonRole).where(
             PersonRole.person_id == person.id, PersonRole.role == ROLE_CAE_ACCOUNTANT, PersonRole.cae_id == cae.id
@@ -203,20 +206,22 @@ def set_route(commons: Commons, person_id: int, route: str, cae_code: str | None
     """Choose where a member's retributions from ``commons`` go: the person or a steward decides."""
     target = db.session.scalar(select(Membership).where(Membership.commons_id == commons.id, Membership.person_id == person_id))
     if target is None:
-        raise NotFound(f"Person {person_id} is not a member of {commons.name}.")
+        raise NotFound(_l("Person %(person_id)s is not a member of %(commons)s.", person_id=person_id, commons=commons.name))
     if actor.id != person_id and not can_steward(commons, actor):
-        raise Forbidden("Only the person themself or a steward of this commons may change this payout route.")
+        raise Forbidden(_l("Only the person themself or a steward of this commons may change this payout route."))
     if route not in PAYOUT_ROUTES:
-        raise field_error("route", f"must be one of {', '.join(PAYOUT_ROUTES)}")
+        raise field_error("route", _l("must be one of %(choices)s", choices=", ".join(PAYOUT_ROUTES)))
     cae_id = None
     if route == "cae":
         if not cae_code:
-            raise field_error("cae", "the code of the CAE is required for the cae route")
+            raise field_error("cae", _l("the code of the CAE is required for the cae route"))
         cae = db.session.scalar(select(Cae).where(Cae.code == cae_code.strip().upper()))
         if cae is None:
-            raise field_error("cae", f"no CAE with code '{cae_code}'")
+            raise field_error("cae", _l("no CAE with code '%(cae_code)s'", cae_code=cae_code))
         if find_cae_membership(cae, person_id) is None:
-            raise field_error("cae", f"this person has no membership in CAE {cae.code}; the CAE must add them first")
+            raise field_error(
+                "cae", _l("this person has no membership in CAE %(cae)s; the CAE must add them first", cae=cae.code)
+            )
         cae_id = cae.id
     target.payout_route = route
     target.payout_cae_id = cae_id

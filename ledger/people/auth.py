@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from flask import current_app, g, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
 
 from ledger.errors import Forbidden, NotAuthenticated
 from ledger.people.models import Person
@@ -62,14 +63,14 @@ def require_person() -> Person:
     """The authenticated person, or a 401."""
     person = current_person()
     if person is None:
-        raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <token>'.")
+        raise NotAuthenticated(_l("Authentication required: send 'Authorization: Bearer <token>'."))
     return person
 
 
 def require_admin() -> Person:
     person = require_person()
     if not person.is_admin:
-        raise Forbidden("Only an installation administrator may do this.")
+        raise Forbidden(_l("Only an installation administrator may do this."))
     return person
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from functools import cache
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -26,7 +27,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email) or len(email) > 254:
-        raise field_error("email", "must be a valid email address")
+        raise field_error("email", _l("must be a valid email address"))
     return email
 
 
@@ -51,17 +52,19 @@ def create_person(
     email = normalize_email(email)
     name = (name or "").strip()
     if not 1 <= len(name) <= 120:
-        raise field_error("name", "must be 1 to 120 characters")
+        raise field_error("name", _l("must be 1 to 120 characters"))
     if password is not None and len(password) < 10:
-        raise field_error("password", "must be at least 10 characters")
+        raise field_error("password", _l("must be at least 10 characters"))
     if db.session.scalar(select(Person.id).where(func.lower(Person.email) == email)):
-        raise Conflict(f"a person with email {email} already exists", fields={"email": ["already registered"]})
+        raise Conflict(
+            _l("a person with email %(email)s already exists", email=email), fields={"email": [_l("already registered")]}
+        )
     if pseudonym is not None:
         pseudonym = pseudonym.strip()
         if not 2 <= len(pseudonym) <= 60:
-            raise field_error("pseudonym", "must be 2 to 60 characters")
+            raise field_error("pseudonym", _l("must be 2 to 60 characters"))
         if db.session.scalar(select(Person.id).where(Person.pseudonym == pseudonym)):
-            raise Conflict("this pseudonym is taken", fields={"pseudonym": ["already taken"]})
+            raise Conflict(_l("this pseudonym is taken"), fields={"pseudonym": [_l("already taken")]})
     person = Person(
         email=email,
         display_name=name,

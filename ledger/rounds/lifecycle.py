@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ledger.accounts import chart
+from ledger.accounts import chart, memos
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import TransactionKind
 from ledger.accounts.service import Entry, Leg, lock_chain, post_many
@@ -33,7 +34,7 @@ from ledger.governance.service import settle_due
 from ledger.payouts.batches import create_batches
 from ledger.people.models import Person
 from ledger.rounds.allocation.model import Line
-from ledger.rounds.models import Round, RoundEvent, RoundState, SchedulerRun
+from ledger.rounds.models import ROUND_LABELS, Round, RoundEvent, RoundState, SchedulerRun
 from ledger.rounds.rules import rules_in_force
 from ledger.rounds.service import compute, create_round, free_treasury_cents, lines_to_finalize, lock_treasury
 from ledger.timeutil import today, utcnow
@@ -83,7 +84,10 @@ def advance(round_: Round, actor: Person | None = None, reason: str | None = Non
     """
     state = round_.state
     if not can_advance(round_):
-        raise Conflict(f"Round {round_.id} is already {state}; nothing was written.", code="already_" + state)
+        raise Conflict(
+            _l("Round %(round)s is already %(state)s; nothing was written.", round=round_.id, state=ROUND_LABELS[state]),
+            code="already_" + state,
+        )
     reason = (reason or "").strip() or None
     early = is_early(round_)
     if reason is not None and len(reason) > REASON_MAX:
@@ -100,7 +104,7 @@ def advance(round_: Round, actor: Person | None = None, reason: str | None = Non
     if state == "allocated":
         finalize(round_)
     elif not step(round_, state):
-        raise Conflict(f"Round {round_.id} moved on meanwhile; nothing was written.")
+        raise Conflict(_l("Round %(round)s moved on meanwhile; nothing was written.", round=round_.id))
     record(round_, state, actor, reason, early=early)
     return round_
 
@@ -149,7 +153,8 @@ def finalize(round_: Round) -> None:
     lock_treasury(round_.commons)
     if not move(round_, RoundState.ALLOCATED, RoundState.FINALIZED, finalized_at=utcnow()):
         raise Conflict(
-            f"Round {round_.id} is no longer allocated (finalized meanwhile?); nothing was written.", code="already_finalized"
+            _l("Round %(round)s is no longer allocated (finalized meanwhile?); nothing was written.", round=round_.id),
+            code="already_finalized",
         )
     lock_chain()
     lines = lines_to_finalize(round_)
@@ -209,7 +214,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
             Entry(
                 TransactionKind.ROUND_RETRIBUTION,
                 tuple(leg for leg in legs if leg.amount_cents),
-                memo=f"Round {r}: retribution of person {p}",
+                memo=memos.record("round:retribution", round=r, person=p),
                 ref=f"round:{r}:retribution:{p}",
                 **common,
             )
@@ -222,7 +227,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                     Leg(a.fund_topups, line.topup_cents, "solidarity top-up"),
                     Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up"),
                 ),
-                memo=f"Round {r}: solidarity top-up for person {p}",
+                memo=memos.record("round:topup", round=r, person=p),
                 ref=f"round:{r}:topup:{p}",
                 **common,
             )
@@ -235,7 +240,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                     Leg(payable, line.net_cents, "left to the commons"),
                     Leg(a.retributions, -line.net_cents, "left to the commons"),
                 ),
-                memo=f"Round {r}: person {p} leaves their retribution to the commons",
+                memo=memos.record("round:waive", round=r, person=p),
                 ref=f"round:{r}:waive:{p}",
                 **common,
             )
@@ -250,7 +255,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                     Leg(a.fund_treasury, line.net_cents, "given by a contributor"),
                     Leg(a.fund_donations, -line.net_cents, "given by a contributor"),
                 ),
-                memo=f"Round {r}: person {p} gives their retribution to the solidarity fund",
+                memo=memos.record("round:to-fund", round=r, person=p),
                 ref=f"round:{r}:to-fund:{p}",
                 **common,
             )

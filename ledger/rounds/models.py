@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -43,6 +44,16 @@ class RoundState(StrEnum):
 
 
 ROUND_STATES = tuple(RoundState)
+
+# How a state reads to people (pages and the domain's refusals). Distinct wording from the
+# contribution statuses: in French a round and a contribution differ in gender.
+ROUND_LABELS = {
+    RoundState.OPEN: _l("open for declarations"),
+    RoundState.REVIEW: _l("in review"),
+    RoundState.ALLOCATED: _l("allocation computed"),
+    RoundState.FINALIZED: _l("finalized"),
+    RoundState.PAID: _l("paid out"),
+}
 
 
 class RuleVersion(db.Model):

@@ -5,6 +5,7 @@ Shared by the API and the round page, so both refuse the same things with the sa
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from ledger.commons import service as commons_service
@@ -13,7 +14,7 @@ from ledger.database import advisory_lock
 from ledger.errors import Conflict, Forbidden, ValidationFailed, field_error
 from ledger.extensions import db
 from ledger.people.models import Person
-from ledger.rounds.models import PeerPoints, Round, SelfRequest
+from ledger.rounds.models import ROUND_LABELS, PeerPoints, Round, SelfRequest
 
 # Each member shares this many points among others' contributions of a round (the `peer` method).
 PEER_POINTS = 100
@@ -27,11 +28,13 @@ def self_requests(round_: Round) -> list[SelfRequest]:
 def state_request(round_: Round, person: Person, amount_cents: int) -> SelfRequest:
     """Record (or change) what ``person`` asks for, while the round is open or in review."""
     if commons_service.membership(round_.commons, person) is None:
-        raise Forbidden("Only members of the commons take part in its rounds.")
+        raise Forbidden(_l("Only members of the commons take part in its rounds."))
     if round_.state not in ("open", "review"):
-        raise Conflict(f"Round {round_.id} is {round_.state}: requests are closed.")
+        raise Conflict(
+            _l("Round %(round)s is %(state)s: requests are closed.", round=round_.id, state=ROUND_LABELS[round_.state])
+        )
     if amount_cents < 0:
-        raise field_error("amount_cents", "cannot be negative")
+        raise field_error("amount_cents", _l("cannot be negative"))
     request = db.session.scalar(select(SelfRequest).where(SelfRequest.round_id == round_.id, SelfRequest.person_id == person.id))
     if request is None:
         request = SelfRequest(round_id=round_.id, person_id=person.id, amount_cents=amount_cents)
@@ -58,23 +61,25 @@ def give_points(round_: Round, person: Person, points: dict[int, int]) -> dict[i
     """
     member = commons_service.membership(round_.commons, person)
     if member is None or not member.can_review:
-        raise Forbidden("Only members and stewards of the commons give points.")
+        raise Forbidden(_l("Only members and stewards of the commons give points."))
     if round_.state != "review":
-        raise Conflict(f"Round {round_.id} is {round_.state}: points are given during review.")
+        raise Conflict(
+            _l("Round %(round)s is %(state)s: points are given during review.", round=round_.id, state=ROUND_LABELS[round_.state])
+        )
     if sum(points.values()) > PEER_POINTS:
-        raise field_error("points", f"share at most {PEER_POINTS} points in all")
+        raise field_error("points", _l("share at most %(max)s points in all", max=PEER_POINTS))
     contributions = {c.id: c for c in db.session.scalars(select(Contribution).where(Contribution.id.in_(points)))}
     errors = {}
     for contribution_id, value in points.items():
         found = contributions.get(contribution_id)
         if not 1 <= value <= PEER_POINTS:
-            errors[f"points.{contribution_id}"] = [f"give between 1 and {PEER_POINTS} points"]
+            errors[f"points.{contribution_id}"] = [_l("give between 1 and %(max)s points", max=PEER_POINTS)]
         elif found is None or found.round_id != round_.id:
-            errors[f"points.{contribution_id}"] = ["no such contribution in this round"]
+            errors[f"points.{contribution_id}"] = [_l("no such contribution in this round")]
         elif found.person_id == person.id:
-            errors[f"points.{contribution_id}"] = ["you cannot give points to your own contribution"]
+            errors[f"points.{contribution_id}"] = [_l("you cannot give points to your own contribution")]
     if errors:
-        raise ValidationFailed("Some points cannot be given.", fields=errors)
+        raise ValidationFailed(_l("Some points cannot be given."), fields=errors)
     # Replacing is a delete then inserts: two sharings at once would both delete nothing and
     # keep both (200 points). The giver's sharings of a round take turns.
     advisory_lock("peer-points", round_.id, person.id)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ledger.commons.models import Commons
 from ledger.contributions.models import Category
-from ledger.errors import ValidationFailed, field_error
+from ledger.errors import N_, ValidationFailed, field_error
 from ledger.extensions import db
 from ledger.people.models import Person
 from ledger.rounds.models import RuleVersion
@@ -23,7 +23,7 @@ def create_initial_rules(commons: Commons, author: Person, effective_from: date)
         version=1,
         author_id=author.id,
         effective_from=effective_from,
-        reason="Initial rules: trust a priori, time-based retribution.",
+        reason=N_("Initial rules: trust a priori, time-based retribution."),  # shown translated ("recorded")
         cadence="monthly",
         declaration_days=5,
         review_days=7,

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from ledger.accounts import chart
@@ -21,13 +22,14 @@ from ledger.contributions.models import Contribution
 from ledger.contributions.review import ReviewTotals, counts, in_review, review_totals
 from ledger.errors import Conflict, ValidationFailed, field_error
 from ledger.extensions import db
+from ledger.formatting import day, later, money
 from ledger.fund.service import available_cents, cap_left, draws_on_fund, fund_rules_in_force
 from ledger.payouts.models import Cae, CaeMembership
 from ledger.people.models import Person
 from ledger.rounds.allocation import Allocation, FundTerms, RoundInput, Route, Work, allocate
 from ledger.rounds.allocation.model import Line
 from ledger.rounds.allocation.words import to_json
-from ledger.rounds.models import AllocationLine, PeerPoints, Round, RoundState, SelfRequest
+from ledger.rounds.models import ROUND_LABELS, AllocationLine, PeerPoints, Round, RoundState, SelfRequest
 from ledger.rounds.preview import fingerprint, stored_lines
 from ledger.rounds.rules import RULE_FIELDS, allocation_rules, check_category_weights, rules_in_force
 from ledger.timeutil import today
@@ -44,7 +46,7 @@ def get_round(round_id: int) -> Round:
 
     round_ = db.session.get(Round, round_id)
     if round_ is None:
-        raise NotFound(f"No round {round_id}.")
+        raise NotFound(_l("No round %(round_id)s.", round_id=round_id))
     return round_
 
 
@@ -79,27 +81,30 @@ def free_treasury_cents(commons: Commons, *, excluding: int | None = None) -> in
     return balance(chart.commons_treasury(commons).code) + int(owed or 0) - promised
 
 
-def period_problems(commons: Commons, rules, period_start: date, period_end: date, reason: str | None) -> dict[str, list[str]]:
+def period_problems(commons: Commons, rules, period_start: date, period_end: date, reason: str | None) -> dict[str, list]:
     """What is wrong with a round's period, by field (empty when it may be opened).
 
     A period starts no earlier than the commons did, ends on or after it starts, covers at most
     a year, and lasts at least a week unless the cadence is manual and a steward says why.
     """
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list] = {}
     if period_start < commons.started_on:
-        problems["period_start"] = [f"cannot be before the commons started ({commons.started_on.isoformat()})"]
+        problems["period_start"] = [_l("cannot be before the commons started (%(date)s)", date=later(day, commons.started_on))]
     days = (period_end - period_start).days + 1
     if days < 1:
-        problems["period_end"] = ["must be on or after period_start"]
+        problems["period_end"] = [_l("must be on or after the first day of the period")]
     elif days > MAX_PERIOD_DAYS:
-        problems["period_end"] = [f"a round covers at most {MAX_PERIOD_DAYS} days"]
+        problems["period_end"] = [_l("a round covers at most %(n)s days", n=MAX_PERIOD_DAYS)]
     elif days < MIN_PERIOD_DAYS:
         if rules.cadence != "manual":
             problems["period_end"] = [
-                f"a round covers at least {MIN_PERIOD_DAYS} days, unless the rules' cadence is manual and a reason is given"
+                _l(
+                    "a round covers at least %(n)s days, unless rounds are opened by hand and a reason is given",
+                    n=MIN_PERIOD_DAYS,
+                )
             ]
         elif not 3 <= len(reason or "") <= 2000:
-            problems["reason"] = [f"a round shorter than {MIN_PERIOD_DAYS} days needs a reason (3 to 2000 characters)"]
+            problems["reason"] = [_l("a round shorter than %(n)s days needs a reason (3 to 2000 characters)", n=MIN_PERIOD_DAYS)]
     return problems
 
 
@@ -130,9 +135,9 @@ def create_round(
     rules = rules_in_force(commons.id, rules_date(period_start))
     reason = (reason or "").strip() or None
     if problems := period_problems(commons, rules, period_start, period_end, reason):
-        raise ValidationFailed("The round's period was refused.", fields=problems)
+        raise ValidationFailed(_l("The round's period was refused."), fields=problems)
     if envelope_cents < 0:
-        raise field_error("envelope_cents", "cannot be negative")
+        raise field_error("envelope_cents", _l("cannot be negative"))
     lock_treasury(commons)
     overlapping = db.session.scalar(
         select(Round)
@@ -141,15 +146,24 @@ def create_round(
     )
     if overlapping is not None:
         raise Conflict(
-            f"The period overlaps round {overlapping.id} ({overlapping.period_start} to {overlapping.period_end}).",
-            fields={"period_start": [f"overlaps round {overlapping.id}"]},
+            _l(
+                "The period overlaps round %(overlapping)s (%(period_start)s to %(period_end)s).",
+                overlapping=overlapping.id,
+                period_start=later(day, overlapping.period_start),
+                period_end=later(day, overlapping.period_end),
+            ),
+            fields={"period_start": [_l("overlaps round %(overlapping)s", overlapping=overlapping.id)]},
         )
     free = free_treasury_cents(commons)
     if envelope_cents > free:
         raise field_error(
             "envelope_cents",
-            f"the treasury can cover at most {free} cents (its balance minus what is owed "
-            "and the envelopes of rounds not finalized yet)",
+            _l(
+                "the treasury can cover at most %(amount)s (its balance minus what is owed and the envelopes of rounds not "
+                "finalized yet)",
+                amount=later(money, free),
+                cents=free,
+            ),
         )
     review_starts_on = period_end + timedelta(days=rules.declaration_days + 1)
     round_ = Round(
@@ -342,7 +356,7 @@ def can_recompute(round_: Round) -> bool:
 def recompute(round_: Round) -> Allocation:
     """After a rule fix: pin the commons' version in force (see ``rules_date``) and compute the preview again."""
     if not can_recompute(round_):
-        raise Conflict(f"Only an allocated round can be recomputed; this one is {round_.state}.")
+        raise Conflict(_l("Only an allocated round can be recomputed; this one is %(state)s.", state=ROUND_LABELS[round_.state]))
     round_.rule_version_id = rules_in_force(round_.commons_id, rules_date(round_.period_start)).id
     db.session.flush()
     db.session.expire(round_, ["rule_version"])
@@ -366,7 +380,14 @@ def what_if(round_: Round, overrides: dict) -> tuple[Allocation, ReviewTotals]:
     here, in a savepoint, so the caller's session is left as it was.
     """
     if not can_what_if(round_):
-        raise Conflict(f"Round {round_.id} is {round_.state}: simulate on a round not finalized yet.", code="round_finalized")
+        raise Conflict(
+            _l(
+                "Round %(round)s is %(state)s: simulate on a round not finalized yet.",
+                round=round_.id,
+                state=ROUND_LABELS[round_.state],
+            ),
+            code="round_finalized",
+        )
     return simulate(round_, overrides)
 
 

@@ -40,11 +40,18 @@ def register_web(app: Flask) -> None:
     def inject_globals():
         from flask_babel import get_locale
 
+        from ledger.accounts.memos import kind_label
         from ledger.inbox.reach import reach_of
         from ledger.people.auth import current_person
         from ledger.web.labels import template_labels
 
-        return {"me": current_person(), "current_locale": str(get_locale()), "reach_of": reach_of, **template_labels()}
+        return {
+            "me": current_person(),
+            "current_locale": str(get_locale()),
+            "reach_of": reach_of,
+            "kind_label": kind_label,
+            **template_labels(),
+        }
 
     from ledger import formatting
 
@@ -61,3 +68,13 @@ def register_web(app: Flask) -> None:
         "month": formatting.month,
     }.items():
         app.add_template_filter(formatter, name)
+
+    def recorded(text: str | None) -> str | None:
+        """A text the service itself stored in English (a default version's reason), in the
+        reader's language; a person's own text matches no msgid and shows as written. Plain
+        text, escaped like any other (Jinja's ``_`` would mark it safe)."""
+        from flask_babel import gettext
+
+        return gettext(text) if text else text
+
+    app.add_template_filter(recorded, "recorded")

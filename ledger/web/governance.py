@@ -21,12 +21,13 @@ from ledger.errors import ValidationFailed
 from ledger.extensions import db
 from ledger.formatting import money
 from ledger.governance import colleges, health, outcomes, register, service
-from ledger.governance.models import CommentKind, FollowUp, Procedure, ProposalState
+from ledger.governance.models import STATE_LABELS, CommentKind, FollowUp, Procedure, ProposalState
 from ledger.governance.procedure import direct_change_allowed
 from ledger.people.auth import current_person, login_required
 from ledger.people.models import Person
 from ledger.rounds.models import DECISION_PROCEDURES, RuleVersion
 from ledger.rounds.rules import rules_in_force
+from ledger.web import rule_words
 from ledger.web.fields import DecimalNumberField
 from ledger.web.rounds import RulesForm, prefill, show_errors
 
@@ -36,12 +37,6 @@ PROCEDURE_LABELS = {
     Procedure.STEWARD: _l("a steward decides"),
     Procedure.CONSENT: _l("consent: adopted at the deadline unless an objection is left unanswered"),
     Procedure.VOTE: _l("vote: one person one vote, weighted by college, with quorum and majority"),
-}
-STATE_LABELS = {
-    ProposalState.OPEN: _l("open"),
-    ProposalState.ADOPTED: _l("adopted"),
-    ProposalState.REJECTED: _l("not adopted"),
-    ProposalState.WITHDRAWN: _l("withdrawn"),
 }
 COMMENT_LABELS = {
     CommentKind.PRO: _l("For"),
@@ -70,45 +65,17 @@ RESULT_LABELS = {
 }
 
 
-FIELD_LABELS = {
-    "cadence": _l("Round cadence"),
-    "declaration_days": _l("Days to declare after the period"),
-    "review_days": _l("Days of review"),
-    "allocation_method": _l("Allocation method"),
-    "hourly_value_cents": _l("Hourly value"),
-    "cap_cents": _l("Cap per person and round"),
-    "category_weights": _l("Category weights"),
-    "min_vouches": _l("Vouches needed"),
-    "objection_procedure": _l("How objections are decided"),
-    "quorum": _l("Quorum"),
-    "levy_rate": _l("Solidarity levy"),
-    "hybrid_time_weight": _l("Time share of the hybrid method"),
-    "weekly_hours_threshold": _l("Weekly hours threshold"),
-    "decision_procedure": _l("How the rules are changed"),
-    "majority": _l("Majority"),
-    "decision_days": _l("Days to decide a proposal"),
-    "late_periods": _l("Periods back that work may still be declared late"),
-}
+def in_words(differences, names: dict[str, str]) -> list[str]:
+    def value(name, v):
+        return rule_words.setting_value(name, v, names, PROCEDURE_LABELS)
 
-
-def plain(name: str, value) -> str:
-    """A setting's value as a person reads it."""
-    if value is None:
-        return _("none")
-    if name in ("hourly_value_cents", "cap_cents"):
-        return money(value)
-    if name in ("levy_rate", "quorum", "majority", "hybrid_time_weight"):
-        return formatting.percent(Decimal(str(value)))
-    if name == "category_weights":
-        return ", ".join(f"{k} × {formatting.number(v)}" for k, v in value.items()) or _("all 1")
-    if name == "decision_procedure":
-        return str(PROCEDURE_LABELS.get(value, value))
-    return str(value)
-
-
-def in_words(differences) -> list[str]:
     return [
-        _("%(setting)s: %(before)s becomes %(after)s.", setting=FIELD_LABELS.get(n, n), before=plain(n, a), after=plain(n, b))
+        _(
+            "%(setting)s: %(before)s becomes %(after)s.",
+            setting=rule_words.setting_label(n),
+            before=value(n, a),
+            after=value(n, b),
+        )
         for n, a, b in differences
     ]
 
@@ -190,8 +157,8 @@ def names_of(ids) -> dict[int, str]:
     return {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_(set(ids))))}
 
 
-def prefill_proposal(form: ProposalForm, rules) -> None:
-    prefill(form, rules)
+def prefill_proposal(form: ProposalForm, rules, category_names: dict[str, str]) -> None:
+    prefill(form, rules, category_names)
     form.decision_procedure.data = rules.decision_procedure
     form.quorum_percent.data = Decimal(rules.quorum) * 100
     form.majority_percent.data = Decimal(rules.majority) * 100
@@ -205,7 +172,8 @@ def proposals(slug):
     commons = commons_service.get_commons(slug)
     me = current_person()
     member = commons_service.membership(commons, me) if me else None
-    form = ProposalForm()
+    names = rule_words.category_names(commons.id)
+    form = ProposalForm(category_names=names)
     if form.is_submitted() and member is None:
         abort(403)
     rules = rules_in_force(commons.id)
@@ -240,7 +208,7 @@ def proposals(slug):
             flash(_("Your proposal is open until %(date)s.", date=proposal.deadline.isoformat()))
             return redirect(url_for("governance_pages.proposal_page", proposal_id=proposal.id))
     elif not form.is_submitted():
-        prefill_proposal(form, rules)
+        prefill_proposal(form, rules, names)
     items = service.proposals_of(commons.id)
     return render_template(
         "governance/proposals.html",
@@ -274,7 +242,10 @@ def proposal_context(proposal) -> dict:
         "proposal": proposal,
         "me": me,
         "member": member,
-        "changes": in_words(service.differences(proposal) if open_ else [(n, None, v) for n, v in proposal.changes.items()])
+        "changes": in_words(
+            service.differences(proposal) if open_ else [(n, None, v) for n, v in proposal.changes.items()],
+            rule_words.category_names(commons.id),
+        )
         + colleges_in_words(proposal.college_changes),
         "open": open_,
         "outcome": outcomes.in_words(proposal),

@@ -5,16 +5,7 @@ from flask_babel import lazy_pgettext as _lp
 
 from ledger.commons.models import PayoutRoute
 from ledger.payouts.models import BatchState
-from ledger.rounds.models import RoundState
-
-# Distinct wording from the contribution statuses: in French a round and a contribution differ in gender.
-ROUND_LABELS = {
-    RoundState.OPEN: _l("open for declarations"),
-    RoundState.REVIEW: _l("in review"),
-    RoundState.ALLOCATED: _l("allocation computed"),
-    RoundState.FINALIZED: _l("finalized"),
-    RoundState.PAID: _l("paid out"),
-}
+from ledger.rounds.models import ROUND_LABELS
 
 METHOD_LABELS = {
     "time": _l("time (hours × hourly value)"),

@@ -25,7 +25,13 @@ class ProfileForm(FlaskForm):
     pseudonym = StringField(_l("Pseudonym (shown publicly instead of your name)"), validators=[DataRequired(), Length(max=60)])
     show_name_publicly = BooleanField(_l("Show my name publicly instead of my pseudonym"))
     mail_opt_in = BooleanField(_l("Mail me what waits for me (objections, votes, a daily digest)"))
-    locale = SelectField(_l("Language"), choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")])
+    locale = SelectField(
+        _l("Language"),
+        choices=[
+            SelectChoice("fr", "Français", render_kw={"lang": "fr"}),
+            SelectChoice("en", "English", render_kw={"lang": "en"}),
+        ],
+    )
 
 
 class PasswordForm(FlaskForm):

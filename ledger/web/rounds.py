@@ -17,7 +17,7 @@ from ledger.commons import service as commons_service
 from ledger.contributions.models import Contribution
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.extensions import db
-from ledger.formatting import money
+from ledger.formatting import money, number
 from ledger.governance.procedure import direct_change_allowed
 from ledger.people.auth import current_person, login_required
 from ledger.people.models import Person
@@ -29,29 +29,22 @@ from ledger.rounds.rules import propose_rules, rules_changes, rules_history, rul
 from ledger.rounds.summary import finalization_summary
 from ledger.timeutil import today
 from ledger.versions import version_state
+from ledger.web import rule_words
 from ledger.web.fields import DecimalNumberField, EurosField
-from ledger.web.labels import METHOD_LABELS, ROUND_LABELS, ROUTE_LABELS
+from ledger.web.labels import METHOD_LABELS, ROUTE_LABELS
 from ledger.web.validators import PlainText
 
 blp = Blueprint("rounds_pages", __name__)
 
 
-def parse_weights(text: str) -> dict[str, Decimal]:
-    """ "care=1.5, maintenance=1.2" → {"care": Decimal("1.5"), ...}."""
-    weights = {}
-    for part in filter(None, (p.strip() for p in (text or "").replace("\n", ",").split(","))):
-        code, sep, value = part.partition("=")
-        try:
-            weight = Decimal(value.strip())
-        except Exception as exc:
-            raise ValidationError(_("Write each weight as category=number, for example care=1.5.")) from exc
-        if not sep or not code.strip() or not weight.is_finite() or not 0 <= weight <= 10:
-            raise ValidationError(_("Write each weight as category=number between 0 and 10, for example care=1.5."))
-        weights[code.strip()] = weight
-    return weights
-
-
 class RulesForm(FlaskForm):
+    """A rule version's settings; ``category_names`` (code → label shown) lets weights name
+    categories as the reader sees them."""
+
+    def __init__(self, *args, category_names: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category_names = category_names or {}
+
     reason = TextAreaField(_l("Why this change"), validators=[DataRequired(), PlainText(required=True), Length(min=3, max=2000)])
     allocation_method = SelectField(
         _l("Allocation method"), choices=[SelectChoice(m, METHOD_LABELS[m]) for m in ALLOCATION_METHODS]
@@ -61,7 +54,7 @@ class RulesForm(FlaskForm):
     levy_percent = DecimalNumberField(_l("Solidarity levy (%)"), validators=[InputRequired()])
     category_weights = StringField(_l("Category weights"), validators=[PlainText(), Length(max=500)])
     min_vouches = IntegerField(_l("Vouches needed for work to count"), validators=[NumberRange(0, 50)])
-    cadence = SelectField(_l("Round cadence"), choices=[SelectChoice(c, c) for c in CADENCES])
+    cadence = SelectField(_l("Round cadence"), choices=[SelectChoice(c, rule_words.CADENCE_LABELS[c]) for c in CADENCES])
     declaration_days = IntegerField(_l("Days to declare after the period"), validators=[NumberRange(0, 60)])
     review_days = IntegerField(_l("Days of review"), validators=[NumberRange(0, 60)])
     # Empty keeps the version in force's value; the bound is the service's (rounds.rules.stored_settings).
@@ -69,7 +62,16 @@ class RulesForm(FlaskForm):
     effective_from = DateField(_l("In force from"), validators=[DataRequired()])
 
     def validate_category_weights(self, field):
-        field.parsed = parse_weights(field.data)
+        try:
+            field.parsed = rule_words.parse_weights(field.data, self.category_names)
+        except ValueError as exc:
+            raise ValidationError(
+                _("Write each weight as category = number between 0 and 10, for example %(example)s.", example=self.example())
+            ) from exc
+
+    def example(self) -> str:
+        name = next(iter(self.category_names.values()), "care")
+        return f"{name} = {number(Decimal('1.5'))}"
 
 
 class RoundForm(FlaskForm):
@@ -95,6 +97,15 @@ class ActionForm(FlaskForm):
 class AdvanceForm(FlaskForm):
     reason = TextAreaField(_l("Why move before the window ends"), validators=[Optional(), Length(max=lifecycle.REASON_MAX)])
 
+
+# What a steward reads once the round moved on (a sentence per state: French cannot put a
+# state's label after "is now").
+NOW_MESSAGES = {
+    "review": _l("The review of the round is open."),
+    "allocated": _l("The allocation of the round is computed."),
+    "finalized": _l("The round is finalized."),
+    "paid": _l("The round is paid out."),
+}
 
 # The button names the state the round moves to.
 NEXT_ACTION = {"open": _l("Open the review"), "review": _l("Compute the allocation"), "allocated": _l("Finalize…")}
@@ -124,12 +135,12 @@ def is_steward(commons) -> bool:
     return commons_service.can_steward(commons, current_person())
 
 
-def prefill(form, version) -> None:
+def prefill(form, version, category_names: dict[str, str] | None = None) -> None:
     form.allocation_method.data = version.allocation_method
     form.hourly_value.data, form.cap.data = version.hourly_value_cents, version.cap_cents
     form.levy_percent.data = Decimal(version.levy_rate) * 100
     if hasattr(form, "category_weights"):
-        form.category_weights.data = ", ".join(f"{k}={v}" for k, v in (version.category_weights or {}).items())
+        form.category_weights.data = rule_words.weights_text(version.category_weights, category_names or {})
         form.min_vouches.data, form.cadence.data = version.min_vouches, version.cadence
         form.declaration_days.data, form.review_days.data = version.declaration_days, version.review_days
         form.late_periods.data = version.late_periods
@@ -140,7 +151,8 @@ def prefill(form, version) -> None:
 def rules(slug):
     """Every version, newest first, with what it changed; stewards propose the next one here."""
     commons = commons_service.get_commons(slug)
-    form = RulesForm()
+    names = rule_words.category_names(commons.id)
+    form = RulesForm(category_names=names)
     # Under a `consent` or `vote` procedure nobody records a version directly: proposals decide.
     steward = is_steward(commons) and direct_change_allowed(commons)
     if form.is_submitted() and not steward:
@@ -171,7 +183,7 @@ def rules(slug):
             flash(_("Version %(n)s of the rules is recorded.", n=version.version))
             return redirect(url_for("rounds_pages.rules", slug=slug))
     elif not form.is_submitted():
-        prefill(form, rules_in_force(commons.id))
+        prefill(form, rules_in_force(commons.id), names)
     history = rules_history(commons.id)
     authors = {
         p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([v.author_id for v in history])))
@@ -181,7 +193,15 @@ def rules(slug):
         (v, rules_changes(history[i - 1] if i else None, v), version_state(v, in_force_now)) for i, v in enumerate(history)
     ][::-1]
     return render_template(
-        "rounds/rules.html", commons=commons, versions=versions, authors=authors, form=form, steward=steward, money=money
+        "rounds/rules.html",
+        commons=commons,
+        versions=versions,
+        authors=authors,
+        form=form,
+        steward=steward,
+        money=money,
+        setting_label=rule_words.setting_label,
+        setting_value=lambda name, value: rule_words.setting_value(name, value, names),
     )
 
 
@@ -374,7 +394,7 @@ def advance(me, round_id):
         except ValidationFailed as error:
             flash(error.message, "error")
         else:
-            flash(_("The round is now %(state)s.", state=ROUND_LABELS[round_.state]))
+            flash(str(NOW_MESSAGES[round_.state]))
     return redirect(url_for("rounds_pages.round_page", round_id=round_id))
 
 

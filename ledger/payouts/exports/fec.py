@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ledger.accounts.models import Account, LedgerTransaction, Posting
@@ -79,29 +80,29 @@ def may_export(person: Person, commons: Commons) -> bool:
 
 def require_may_export(person: Person, commons: Commons) -> None:
     if not may_export(person, commons):
-        raise Forbidden(f"Only a steward of {commons.name}, an accountant or an admin may export its FEC.")
+        raise Forbidden(_l("Only a steward of %(commons)s, an accountant or an admin may export its FEC.", commons=commons.name))
 
 
 def require_may_export_fund(person: Person) -> None:
     """The fund's books: its manager, accountants and admins."""
     if not (person.is_admin or person.has_role(ROLE_FUND_MANAGER) or person.has_role(ROLE_CAE_ACCOUNTANT)):
-        raise Forbidden("Only the fund manager, an accountant or an admin may export the solidarity fund's FEC.")
+        raise Forbidden(_l("Only the fund manager, an accountant or an admin may export the solidarity fund's FEC."))
 
 
 def period(identity: Identity, start: date | None, end: date | None, year: int | None) -> tuple[date, date]:
     """The dates a file covers: ``start``–``end``, or the fiscal year beginning in ``year``."""
     if year is not None:
         if start is not None or end is not None:
-            raise field_error("year", "give either a fiscal year or 'from' and 'to', not both")
+            raise field_error("year", _l("give either a fiscal year or 'from' and 'to', not both"))
         if not 1900 <= year <= 9998:
-            raise field_error("year", "must be a year such as 2025")
+            raise field_error("year", _l("must be a year such as 2025"))
         return fiscal_year(identity.fiscal_year_start, year)
     if start is None:
-        raise field_error("from", "is required (or give 'year')")
+        raise field_error("from", _l("is required (or give 'year')"))
     if end is None:
-        raise field_error("to", "is required (or give 'year')")
+        raise field_error("to", _l("is required (or give 'year')"))
     if end < start:
-        raise field_error("to", "must be on or after 'from'")
+        raise field_error("to", _l("must be on or after 'from'"))
     return start, end
 
 
@@ -110,7 +111,10 @@ def filename(identity: Identity, end: date) -> str:
     if not identity.siren:
         raise field_error(
             "siren",
-            f"{identity.name} has no SIREN, which names its FEC: set it first (`ledger legal set`, or PUT .../legal-identity)",
+            _l(
+                "%(identity)s has no SIREN, which names its FEC: set it first (`ledger legal set`, or PUT .../legal-identity)",
+                identity=identity.name,
+            ),
         )
     return f"{identity.siren}FEC{_ymd(end)}.txt"
 
@@ -235,7 +239,7 @@ def rows(identity: Identity, start: date, end: date) -> list[tuple[str, ...]]:
 def entity_lines(identity: Identity, start: date, end: date) -> list[_Line]:
     """The FEC's lines, à-nouveaux first, then each journal's écritures in the order of their numbers."""
     if end < start:
-        raise field_error("to", "must be on or after 'from'")
+        raise field_error("to", _l("must be on or after 'from'"))
     mine = _entity_accounts(identity)
     opening_totals = {
         (kind, person_id): int(total)
@@ -280,7 +284,13 @@ def entity_lines(identity: Identity, start: date, end: date) -> list[_Line]:
     for tx_rows in by_tx.values():
         head = tx_rows[0]
         if head.number is None:
-            raise Conflict(f"Ledger transaction L{head.seq} has no FEC number for {identity.name}; run `ledger init`.")
+            raise Conflict(
+                _l(
+                    "Ledger transaction L%(seq)s has no FEC number for %(identity)s; run `ledger init`.",
+                    seq=head.seq,
+                    identity=identity.name,
+                )
+            )
         amounts: dict[tuple, int] = defaultdict(int)
         analytic: dict[tuple, str] = {}
         for row in tx_rows:
@@ -288,7 +298,13 @@ def entity_lines(identity: Identity, start: date, end: date) -> list[_Line]:
             amounts[key] += row.amount_cents
             analytic[key] = auxiliaries.analytic_code(row.person_id)
         if sum(amounts.values()):
-            raise Conflict(f"Ledger transaction L{head.seq} does not balance within the books of {identity.name}.")
+            raise Conflict(
+                _l(
+                    "Ledger transaction L%(seq)s does not balance within the books of %(identity)s.",
+                    seq=head.seq,
+                    identity=identity.name,
+                )
+            )
         number = f"{head.journal}{head.number:06d}"
         label = _clean(head.memo or head.tx_kind)
         valid = head.recorded_at[:10].replace("-", "")
@@ -320,7 +336,7 @@ def entity_lines(identity: Identity, start: date, end: date) -> list[_Line]:
 def encode(text: str, encoding: str, fec_rows: list[tuple[str, ...]] | None = None) -> bytes:
     """``text`` in ``encoding``, plain punctuation replacing what the charset lacks; anything else is refused."""
     if encoding not in ENCODINGS:
-        raise field_error("encoding", f"must be one of {', '.join(ENCODINGS)}")
+        raise field_error("encoding", _l("must be one of %(choices)s", choices=", ".join(ENCODINGS)))
     plain = text.translate(PLAIN_PUNCTUATION) if encoding != "utf-8" else text
     try:
         return plain.encode(encoding)
@@ -331,10 +347,20 @@ def encode(text: str, encoding: str, fec_rows: list[tuple[str, ...]] | None = No
                 if missing:
                     raise field_error(
                         "encoding",
-                        f"écriture {row[2]} ({row[8]}): {column} '{value}' holds {''.join(missing)!r}, which {encoding} "
-                        "cannot write; correct the label or export with encoding utf-8",
+                        _l(
+                            "écriture %(entry)s (%(label)s): %(column)s '%(value)s' holds %(characters)s, which %(encoding)s "
+                            "cannot write; correct the label or export with encoding utf-8",
+                            entry=row[2],
+                            label=row[8],
+                            column=column,
+                            value=value,
+                            characters=repr("".join(missing)),
+                            encoding=encoding,
+                        ),
                     ) from None
-        raise field_error("encoding", f"the file holds characters {encoding} cannot write; use utf-8") from None
+        raise field_error(
+            "encoding", _l("the file holds characters %(encoding)s cannot write; use utf-8", encoding=encoding)
+        ) from None
 
 
 def _encodes(char: str, encoding: str) -> bool:

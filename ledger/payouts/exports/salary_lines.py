@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ledger.accounts.money import format_euros, round_half_up
@@ -84,7 +85,7 @@ def parse_period(text: str) -> tuple[datetime, datetime]:
     """'2025-03' → the UTC instants [1 March, 1 April); a 422 on ``period`` otherwise."""
     match = PERIOD_RE.match(text or "")
     if not match or not 2000 <= int(match.group(1)) <= 2999:
-        raise field_error("period", "must be a month as YYYY-MM")
+        raise field_error("period", _l("must be a month as YYYY-MM"))
     year, month = int(match.group(1)), int(match.group(2))
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
