@@ -112,7 +112,7 @@ def test_a_closed_period_with_no_open_round_is_refused_on_the_date(client, velo)
 @pytest.mark.parametrize(
     ("day", "message"),
     [
-        ("0001-01-01", "must be between Jan 1, 1900 and Dec 31, 2999"),  # outside every API date field
+        ("0001-01-01", "must be between January 1, 1900 and December 31, 2999"),  # outside every API date field
         ("1900-01-01", "The date cannot be before the commons started (2020-01-01)."),
     ],
 )

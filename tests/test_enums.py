@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint
 
 from ledger.commons.models import Membership, PayoutRoute
+from ledger.contributions.models import Contribution, ContributionStatus
 from ledger.payouts.models import BatchState, CaeMembership, ContractType, PayoutBatch
 from ledger.rounds.models import Round, RoundState
 
@@ -19,6 +20,7 @@ def test_each_check_constraint_lists_exactly_its_enum():
         (Membership, "payout_route", PayoutRoute),
         (CaeMembership, "contract_type", ContractType),
         (PayoutBatch, "state", BatchState),
+        (Contribution, "status", ContributionStatus),
     ):
         assert check_of(model, name) == f"{name} IN ({', '.join(repr(m.value) for m in enum)})"
 
@@ -30,6 +32,10 @@ def test_every_state_and_route_has_a_label(app):
     assert set(ROUTE_LABELS) == set(ROUTE_SHORT_LABELS) == set(PayoutRoute)
     assert set(BATCH_LABELS) == set(BatchState)
     assert ROUND_LABELS["open"] is ROUND_LABELS[RoundState.OPEN]  # a stored string finds its label
+    from ledger.contributions.status import DisplayStatus
+    from ledger.contributions.views import STATUS_LABELS
+
+    assert set(STATUS_LABELS) == set(DisplayStatus) and {str(s) for s in ContributionStatus} <= set(DisplayStatus)
 
 
 def test_objection_states_and_transaction_kinds_are_enums_the_document_shows(client):

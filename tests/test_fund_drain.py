@@ -197,9 +197,9 @@ def test_a_short_round_needs_the_manual_cadence_and_a_reason_which_is_kept(clien
     assert "The festival day&#39;s work" in page or "The festival day's work" in page
 
 
-STARTED = "cannot be before the commons started (Jan 1, 2020)"
+STARTED = "cannot be before the commons started (January 1, 2020)"
 # 0001-01-01 is already outside the dates every API field accepts; 1900-01-01 is inside them.
-DATES = [("0001-01-01", "must be between Jan 1, 1900 and Dec 31, 2999"), ("1900-01-01", STARTED)]
+DATES = [("0001-01-01", "must be between January 1, 1900 and December 31, 2999"), ("1900-01-01", STARTED)]
 
 
 @pytest.mark.parametrize(("day", "message"), DATES)

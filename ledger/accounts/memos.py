@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from ledger.accounts.models import TransactionKind
 from ledger.errors import N_
 
 
@@ -30,25 +31,25 @@ class MemoTemplate:
 
 # Keyed by the transaction's kind: one template per kind.
 MEMOS = {
-    "round:retribution": MemoTemplate(
+    TransactionKind.ROUND_RETRIBUTION: MemoTemplate(
         "Round {round}: retribution of person {person}", N_("Round %(round)s: retribution of person %(person)s")
     ),
-    "round:topup": MemoTemplate(
+    TransactionKind.ROUND_TOPUP: MemoTemplate(
         "Round {round}: solidarity top-up for person {person}", N_("Round %(round)s: solidarity top-up for person %(person)s")
     ),
-    "round:waive": MemoTemplate(
+    TransactionKind.ROUND_WAIVE: MemoTemplate(
         "Round {round}: person {person} leaves their retribution to the commons",
         N_("Round %(round)s: person %(person)s leaves their retribution to the commons"),
     ),
-    "round:to-fund": MemoTemplate(
+    TransactionKind.ROUND_TO_FUND: MemoTemplate(
         "Round {round}: person {person} gives their retribution to the solidarity fund",
         N_("Round %(round)s: person %(person)s gives their retribution to the solidarity fund"),
     ),
-    "payout": MemoTemplate(
+    TransactionKind.PAYOUT: MemoTemplate(
         "Payout batch {batch} ({route}) of round {round}", N_("Payout batch %(batch)s (%(route)s) of round %(round)s")
     ),
-    "income": MemoTemplate("{source} from {funder}", N_("%(source)s from %(funder)s")),
-    "fund:donation": MemoTemplate("donation from {donor}", N_("donation from %(donor)s")),
+    TransactionKind.INCOME: MemoTemplate("{source} from {funder}", N_("%(source)s from %(funder)s")),
+    TransactionKind.FUND_DONATION: MemoTemplate("donation from {donor}", N_("donation from %(donor)s")),
 }
 PATTERNS = {kind: template.pattern() for kind, template in MEMOS.items()}
 
@@ -82,13 +83,13 @@ def shown(kind: str, memo: str) -> str:
 
 # What each kind of transaction is, for filters and tables; a reversal says what it undoes.
 KIND_LABELS = {
-    "round:retribution": _l("Retribution"),
-    "round:topup": _l("Solidarity top-up"),
-    "round:waive": _l("Retribution left to the commons"),
-    "round:to-fund": _l("Retribution given to the fund"),
-    "payout": _l("Payout"),
-    "income": _l("Income"),
-    "fund:donation": _l("Donation to the fund"),
+    TransactionKind.ROUND_RETRIBUTION: _l("Retribution"),
+    TransactionKind.ROUND_TOPUP: _l("Solidarity top-up"),
+    TransactionKind.ROUND_WAIVE: _l("Retribution left to the commons"),
+    TransactionKind.ROUND_TO_FUND: _l("Retribution given to the fund"),
+    TransactionKind.PAYOUT: _l("Payout"),
+    TransactionKind.INCOME: _l("Income"),
+    TransactionKind.FUND_DONATION: _l("Donation to the fund"),
 }
 
 

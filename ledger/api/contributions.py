@@ -12,7 +12,7 @@ from ledger.api.fields import Hours, Id, UtcDateTime
 from ledger.api.idempotency import idempotent
 from ledger.commons.service import get_commons
 from ledger.contributions import service
-from ledger.contributions.models import Contribution
+from ledger.contributions.models import Contribution, ContributionStatus
 from ledger.contributions.status import DISPLAY_STATUSES
 from ledger.contributions.validation import EVIDENCE_MAX, Draft
 from ledger.database import end_write_phase
@@ -152,7 +152,7 @@ def readable_contribution(contribution_id: int, person: Person) -> Contribution:
 def live_contribution(contribution_id: int, person: Person) -> Contribution:
     """A contribution at its own URL: once withdrawn (deleted), it is gone from there (404)."""
     contribution = readable_contribution(contribution_id, person)
-    if contribution.status == "withdrawn":
+    if contribution.status == ContributionStatus.WITHDRAWN:
         raise NotFound(_l("This contribution was withdrawn."))
     return contribution
 

@@ -184,7 +184,7 @@ def record_income(
             Leg(chart.commons_income(commons, source), -amount_cents, earmark or ""),
         ],
         occurred_on=received_on,
-        memo=memos.record("income", source=source, funder=funder),
+        memo=memos.record(TransactionKind.INCOME, source=source, funder=funder),
         commons_id=commons.id,
     )
     income = Income(

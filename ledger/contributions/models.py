@@ -30,8 +30,18 @@ DEFAULT_CATEGORIES = (
     ("mutual_help", "Mutual help", True),
 )
 
-# Status of a contribution as stored; "counted" and "paid" are derived from the round.
-STATUSES = ("declared", "withdrawn", "carried_over", "rejected")
+
+class ContributionStatus(StrEnum):
+    """A contribution's status as stored; "counted" and "paid" are derived from the round
+    (contributions.status.display_status)."""
+
+    DECLARED = "declared"
+    WITHDRAWN = "withdrawn"
+    CARRIED_OVER = "carried_over"
+    REJECTED = "rejected"
+
+
+STATUSES = tuple(ContributionStatus)
 
 
 class ObjectionState(StrEnum):
@@ -63,7 +73,7 @@ class Contribution(db.Model):
     __tablename__ = "contributions"
     __table_args__ = (
         CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
-        CheckConstraint("status IN ('declared', 'withdrawn', 'carried_over', 'rejected')", name="status"),
+        CheckConstraint(one_of("status", ContributionStatus), name="status"),
         UniqueConstraint("person_id", "idempotency_key"),
         # The day's and the week's hours of a person are read at every declaration.
         Index("ix_contributions_person_id_date", "person_id", "date"),
@@ -80,7 +90,7 @@ class Contribution(db.Model):
     category: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text)
     evidence_url: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), default="declared", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ContributionStatus.DECLARED, index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from ledger.accounts.money import parse_rate
 from ledger.commons.models import Commons, Membership
 from ledger.commons.service import membership
-from ledger.contributions.models import Contribution, Objection, ObjectionState, Vote, Vouch
+from ledger.contributions.models import Contribution, ContributionStatus, Objection, ObjectionState, Vote, Vouch
 from ledger.contributions.service import hours_on_day, lock_day, rules_for
 from ledger.contributions.validation import MAX_HOURS_PER_DAY, REASON_LENGTH, hours_problem, text_problem
 from ledger.contributions.voting import decide
@@ -41,7 +41,7 @@ def get_objection(objection_id: int) -> Objection:
 
 
 def _require_reviewable(contribution: Contribution) -> None:
-    if contribution.status not in ("declared", "carried_over"):
+    if contribution.status not in (ContributionStatus.DECLARED, ContributionStatus.CARRIED_OVER):
         raise Conflict(_("This contribution was withdrawn or rejected; there is nothing to review."))
     if contribution.round is not None and contribution.round.state not in REVIEW_ROUND_STATES:
         raise Conflict(_("Its round is past review (state: %(state)s).", state=contribution.round.state))
@@ -292,7 +292,7 @@ def under_review(commons: Commons, round_: Round | None) -> list[Contribution]:
             selectinload(Contribution.round),
             selectinload(Contribution.person),
         )
-        .where(Contribution.commons_id == commons.id, Contribution.status != "withdrawn")
+        .where(Contribution.commons_id == commons.id, Contribution.status != ContributionStatus.WITHDRAWN)
     )
     if round_ is not None:
         query = query.where(Contribution.round_id == round_.id)

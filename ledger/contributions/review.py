@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import Integer, and_, cast, exists, func, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from ledger.contributions.models import Contribution, Objection, ObjectionState, Vouch
+from ledger.contributions.models import Contribution, ContributionStatus, Objection, ObjectionState, Vouch
 from ledger.extensions import db
 
 
@@ -41,7 +41,7 @@ class ReviewTotals:
 
 def in_review(round_id: int) -> ColumnElement[bool]:
     """The contributions a round's review decides on."""
-    return and_(Contribution.round_id == round_id, Contribution.status == "declared")
+    return and_(Contribution.round_id == round_id, Contribution.status == ContributionStatus.DECLARED)
 
 
 def _objection(state: str) -> ColumnElement[bool]:

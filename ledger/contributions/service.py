@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from ledger.commons.models import Commons, Membership
 from ledger.commons.service import membership
 from ledger.contributions.categories import categories_of
-from ledger.contributions.models import Category, Contribution
+from ledger.contributions.models import Category, Contribution, ContributionStatus
 from ledger.contributions.status import display_status
 from ledger.contributions.validation import DateBounds, Draft, check_draft, late_window_start, week_bounds
 from ledger.database import advisory_lock, write_phase
@@ -86,7 +86,7 @@ def lock_day(person_id: int, on: date) -> None:
 def hours_on_day(person_id: int, on: date, *, excluding: int | None = None) -> Decimal:
     """Hours the person declared that day in all commons, withdrawn work excluded."""
     query = select(func.coalesce(func.sum(Contribution.hours), 0)).where(
-        Contribution.person_id == person_id, Contribution.date == on, Contribution.status != "withdrawn"
+        Contribution.person_id == person_id, Contribution.date == on, Contribution.status != ContributionStatus.WITHDRAWN
     )
     if excluding is not None:
         query = query.where(Contribution.id != excluding)
@@ -103,7 +103,7 @@ def _day_and_week_hours(excluding: bool):
     ).where(
         Contribution.person_id == bindparam("person_id"),
         Contribution.date.between(bindparam("monday"), bindparam("sunday")),
-        Contribution.status != "withdrawn",
+        Contribution.status != ContributionStatus.WITHDRAWN,
     )
     return query.where(Contribution.id != bindparam("excluding")) if excluding else query
 
@@ -239,7 +239,7 @@ def declare(person: Person, commons: Commons, draft: Draft, *, idempotency_key: 
         category=draft.category,
         description=draft.description,
         evidence_url=draft.evidence_url or None,
-        status="declared",
+        status=ContributionStatus.DECLARED,
         idempotency_key=idempotency_key,
         # Set rather than loaded back for the response: new work has no vouch or objection yet,
         # and the session keeps the round only as long as something refers to it.
@@ -270,7 +270,7 @@ def edit_refusal(contribution: Contribution, person: Person) -> LedgerError | No
     only its author, while it stands and its round (if any) is open."""
     if contribution.person_id != person.id:
         return Forbidden(_("Only the person who declared this contribution may change it."))
-    if contribution.status not in ("declared", "carried_over"):
+    if contribution.status not in (ContributionStatus.DECLARED, ContributionStatus.CARRIED_OVER):
         return Conflict(_("This contribution was withdrawn or rejected; it can no longer change."))
     if contribution.round is not None and contribution.round.state != "open":
         return Conflict(_("Its round is closed to changes (state: %(state)s).", state=ROUND_LABELS[contribution.round.state]))
@@ -328,10 +328,10 @@ def update(contribution: Contribution, person: Person, changes: dict) -> Saved:
 
 def withdraw(contribution: Contribution, person: Person) -> Contribution:
     """Take a declaration back while its round is open; the row stays, marked withdrawn."""
-    if contribution.status == "withdrawn" and contribution.person_id == person.id:
+    if contribution.status == ContributionStatus.WITHDRAWN and contribution.person_id == person.id:
         return contribution  # withdrawing twice changes nothing
     _require_editable(contribution, person)
-    contribution.status = "withdrawn"
+    contribution.status = ContributionStatus.WITHDRAWN
     db.session.flush()
     return contribution
 

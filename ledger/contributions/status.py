@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
 
-# In the order people meet them; templates and the API use these codes.
-DISPLAY_STATUSES = ("declared", "under_objection", "carried_over", "counted", "paid", "rejected", "withdrawn")
+from ledger.contributions.models import ContributionStatus, ObjectionState
+from ledger.rounds.models import RoundState
+
+
+class DisplayStatus(StrEnum):
+    """In the order people meet them; templates and the API use these codes."""
+
+    DECLARED = "declared"
+    UNDER_OBJECTION = "under_objection"
+    CARRIED_OVER = "carried_over"
+    COUNTED = "counted"
+    PAID = "paid"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+DISPLAY_STATUSES = tuple(DisplayStatus)
 
 
 def display_status(
@@ -17,16 +33,16 @@ def display_status(
     the round; work carried over stays "carried over" until its new round counts it.
     """
     states = set(objection_states)
-    if stored == "withdrawn":
-        return "withdrawn"
-    if stored == "rejected" or "upheld" in states:
-        return "rejected"
-    if "open" in states:
-        return "under_objection"
-    if round_state == "paid":
-        return "paid"
-    if round_state in ("allocated", "finalized") and stored == "declared":
-        return "counted"
-    if stored == "carried_over" or carried_from_round_id is not None:
-        return "carried_over"
-    return "declared"
+    if stored == ContributionStatus.WITHDRAWN:
+        return DisplayStatus.WITHDRAWN
+    if stored == ContributionStatus.REJECTED or ObjectionState.UPHELD in states:
+        return DisplayStatus.REJECTED
+    if ObjectionState.OPEN in states:
+        return DisplayStatus.UNDER_OBJECTION
+    if round_state == RoundState.PAID:
+        return DisplayStatus.PAID
+    if round_state in (RoundState.ALLOCATED, RoundState.FINALIZED) and stored == ContributionStatus.DECLARED:
+        return DisplayStatus.COUNTED
+    if stored == ContributionStatus.CARRIED_OVER or carried_from_round_id is not None:
+        return DisplayStatus.CARRIED_OVER
+    return DisplayStatus.DECLARED

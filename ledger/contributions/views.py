@@ -20,6 +20,7 @@ from ledger.contributions import peer, rules_text, service
 from ledger.contributions.categories import categories_of, label_of
 from ledger.contributions.forms import HINTS, ActionForm, AnswerForm, DeclareForm, EditForm, ObjectionForm, ResolveForm, VoteForm
 from ledger.contributions.models import Category, Contribution, Objection, ObjectionState
+from ledger.contributions.status import DisplayStatus
 from ledger.contributions.validation import Draft, parse_hours
 from ledger.errors import Forbidden, ValidationFailed
 from ledger.extensions import db
@@ -32,13 +33,13 @@ from ledger.timeutil import today
 blp = Blueprint("contribution_pages", __name__)
 
 STATUS_LABELS = {
-    "declared": _l("declared"),
-    "under_objection": _l("under objection"),
-    "carried_over": _l("carried over"),
-    "counted": _l("counted"),
-    "paid": _l("paid"),
-    "rejected": _l("rejected"),
-    "withdrawn": _l("withdrawn"),
+    DisplayStatus.DECLARED: _l("declared"),
+    DisplayStatus.UNDER_OBJECTION: _l("under objection"),
+    DisplayStatus.CARRIED_OVER: _l("carried over"),
+    DisplayStatus.COUNTED: _l("counted"),
+    DisplayStatus.PAID: _l("paid"),
+    DisplayStatus.REJECTED: _l("rejected"),
+    DisplayStatus.WITHDRAWN: _l("withdrawn"),
 }
 OBJECTION_LABELS = {
     ObjectionState.OPEN: _l("open"),

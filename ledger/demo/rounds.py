@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from ledger.commons.models import Membership
-from ledger.contributions.models import Contribution, Objection
+from ledger.contributions.models import Contribution, ContributionStatus, Objection
 from ledger.demo.base import DemoWorld
 from ledger.extensions import db
 from ledger.fund.service import donate, new_fund_rules
@@ -84,7 +84,7 @@ def _declare_if_missing(commons, members, start: date, end: date, rnd: random.Ra
                     hours=Decimal(rnd.randint(2, 24)) / 4,
                     category=rnd.choice(CATEGORIES),
                     description="Permanence et suivi",
-                    status="declared",
+                    status=ContributionStatus.DECLARED,
                     created_at=utcnow(),
                 )
             )

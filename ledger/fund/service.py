@@ -164,7 +164,7 @@ def donate(*, amount_cents: int, donor: str, received_on: date, recorded_by: Per
         TransactionKind.FUND_DONATION,
         [Leg(chart.fund_treasury(), amount_cents, donor), Leg(chart.fund_donations(), -amount_cents, donor)],
         occurred_on=received_on,
-        memo=memos.record("fund:donation", donor=donor),
+        memo=memos.record(TransactionKind.FUND_DONATION, donor=donor),
     )
     donation = FundDonation(
         amount_cents=amount_cents,

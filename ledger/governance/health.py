@@ -13,7 +13,7 @@ from fractions import Fraction
 from sqlalchemy import Integer, cast, func, select
 
 from ledger.commons.models import Commons, Membership
-from ledger.contributions.models import Contribution, Objection, ObjectionState, Vote, Vouch
+from ledger.contributions.models import Contribution, ContributionStatus, Objection, ObjectionState, Vote, Vouch
 from ledger.extensions import db
 from ledger.governance import service
 from ledger.governance.models import Procedure, ProposalComment, ProposalVote, RuleProposal
@@ -104,7 +104,7 @@ def figures(commons: Commons) -> dict:
         Decimal(int(total)).scaleb(-2)
         for (total,) in db.session.execute(
             select(hundredths)
-            .where(Contribution.commons_id == commons.id, Contribution.status != "withdrawn")
+            .where(Contribution.commons_id == commons.id, Contribution.status != ContributionStatus.WITHDRAWN)
             .group_by(Contribution.person_id)
         )
     ]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger import formatting, notify
 from ledger.commons.models import Commons, Membership
-from ledger.contributions.models import Contribution, Objection
+from ledger.contributions.models import Contribution, ContributionStatus, Objection
 from ledger.contributions.peer import REVIEWER_ROLES
 from ledger.extensions import db
 from ledger.governance.colleges import eligible_voters
@@ -181,7 +181,7 @@ def declared_hours(round_: Round, person: Person) -> Decimal:
         select(func.coalesce(func.sum(Contribution.hours), 0)).where(
             Contribution.round_id == round_.id,
             Contribution.person_id == person.id,
-            Contribution.status.in_(("declared", "carried_over")),
+            Contribution.status.in_((ContributionStatus.DECLARED, ContributionStatus.CARRIED_OVER)),
         )
     )
 

@@ -222,7 +222,7 @@ def mark_paid(batch: PayoutBatch, actor: Person, paid_on: date | None, bank_refe
             TransactionKind.PAYOUT,
             payment_legs(batch, round_),
             occurred_on=paid_on,
-            memo=memos.record("payout", batch=batch.id, route=batch.route, round=round_.id),
+            memo=memos.record(TransactionKind.PAYOUT, batch=batch.id, route=batch.route, round=round_.id),
             commons_id=round_.commons_id,
             round_id=round_.id,
             ref=f"batch:{batch.id}:paid",

@@ -214,7 +214,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
             Entry(
                 TransactionKind.ROUND_RETRIBUTION,
                 tuple(leg for leg in legs if leg.amount_cents),
-                memo=memos.record("round:retribution", round=r, person=p),
+                memo=memos.record(TransactionKind.ROUND_RETRIBUTION, round=r, person=p),
                 ref=f"round:{r}:retribution:{p}",
                 **common,
             )
@@ -227,7 +227,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                     Leg(a.fund_topups, line.topup_cents, "solidarity top-up"),
                     Leg(chart.fund_payable(p), -line.topup_cents, "solidarity top-up"),
                 ),
-                memo=memos.record("round:topup", round=r, person=p),
+                memo=memos.record(TransactionKind.ROUND_TOPUP, round=r, person=p),
                 ref=f"round:{r}:topup:{p}",
                 **common,
             )
@@ -240,7 +240,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                     Leg(payable, line.net_cents, "left to the commons"),
                     Leg(a.retributions, -line.net_cents, "left to the commons"),
                 ),
-                memo=memos.record("round:waive", round=r, person=p),
+                memo=memos.record(TransactionKind.ROUND_WAIVE, round=r, person=p),
                 ref=f"round:{r}:waive:{p}",
                 **common,
             )
@@ -255,7 +255,7 @@ def line_entries(round_id: int, accounts: RoundAccounts, line: Line, on: date) -
                     Leg(a.fund_treasury, line.net_cents, "given by a contributor"),
                     Leg(a.fund_donations, -line.net_cents, "given by a contributor"),
                 ),
-                memo=memos.record("round:to-fund", round=r, person=p),
+                memo=memos.record(TransactionKind.ROUND_TO_FUND, round=r, person=p),
                 ref=f"round:{r}:to-fund:{p}",
                 **common,
             )

@@ -18,7 +18,7 @@ from ledger.accounts.models import Account, Posting
 from ledger.accounts.service import balance
 from ledger.bulk import chunks, insert_rows
 from ledger.commons.models import Commons, Membership
-from ledger.contributions.models import Contribution
+from ledger.contributions.models import Contribution, ContributionStatus
 from ledger.contributions.review import ReviewTotals, counts, in_review, review_totals
 from ledger.errors import Conflict, ValidationFailed, field_error
 from ledger.extensions import db
@@ -192,7 +192,7 @@ def adopt_contributions(round_: Round) -> int:
         .where(
             Contribution.commons_id == round_.commons_id,
             Contribution.round_id.is_(None),
-            Contribution.status == "declared",
+            Contribution.status == ContributionStatus.DECLARED,
             or_(
                 and_(Contribution.date >= round_.period_start, Contribution.date <= round_.period_end),
                 and_(Contribution.carried_from_round_id.is_not(None), Contribution.date <= round_.period_end),
@@ -338,7 +338,7 @@ def carry_over(round_: Round, contribution_ids: list[int]) -> None:
         db.session.execute(
             update(Contribution)
             .where(Contribution.id.in_(part))
-            .values(carried_from_round_id=round_.id, round_id=later.id if later else None, status="declared")
+            .values(carried_from_round_id=round_.id, round_id=later.id if later else None, status=ContributionStatus.DECLARED)
         )
 
 

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ledger.accounts.receipts import round_entries_of
 from ledger.commons import service as commons_service
-from ledger.contributions.models import Contribution
+from ledger.contributions.models import Contribution, ContributionStatus
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.extensions import db
 from ledger.formatting import money, number
@@ -321,7 +321,11 @@ def participation_view(round_: Round, me: Person | None, member, *, request_form
         given = participation.points_given(round_, me)
         others = db.session.scalars(
             select(Contribution)
-            .where(Contribution.round_id == round_.id, Contribution.status == "declared", Contribution.person_id != me.id)
+            .where(
+                Contribution.round_id == round_.id,
+                Contribution.status == ContributionStatus.DECLARED,
+                Contribution.person_id != me.id,
+            )
             .order_by(Contribution.date, Contribution.id)
         ).all()
         authors = {
