@@ -84,7 +84,7 @@ def _commit_keeping_objects() -> None:
     session = db.session()
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
-        session.commit()
+        db.session.commit()  # through the scoped session, like every other commit (and its fault tests)
     finally:
         session.expire_on_commit = expire
 

@@ -95,5 +95,5 @@ def test_the_accountant_sees_each_members_analytic_code_on_the_cae_page(client, 
         data={"email": eve.email, "employee_ref": "E-77", "contract_type": "CESA", "analytic_code": "ACT-EVE"},
     )
     page = client.get("/caes/ECOTONE?lang=en").get_data(as_text=True)
-    assert '<td class="analytic-code">ACT-EVE</td>' in page
+    assert '<td class="analytic-code"><code>ACT-EVE</code></td>' in page
     assert 'name="analytic_code"' in page and 'name="analytic"' in page  # the member form and the export option

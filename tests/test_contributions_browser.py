@@ -108,7 +108,7 @@ def test_a_newcomer_declares_fixes_an_error_and_withdraws_and_a_member_votes_an_
     expect(page.get_by_role("heading", name="My contributions")).to_be_visible()
     expect(page.get_by_text("Your contribution was recorded")).to_be_visible()
     row = page.locator("tbody tr", has_text="Welcomed two newcomers")
-    expect(row.locator("td").nth(3)).to_have_text("1.50")
+    expect(row.locator("td").nth(3)).to_have_text("1.5")
     expect(row.get_by_text("declared")).to_be_visible()
     assert serious_violations(page) == []
     shot(page, "list")

@@ -132,7 +132,6 @@ def test_a_vote_opening_with_colleges_mails_only_the_members_placed_in_one(clien
 
     steward, ana, bob = make_person("Steward"), make_person("Ana"), make_person("Bob")
     make_commons(steward, "velo", name="Vélo", members={"member": ana, "member2": bob})
-    set_procedure(client, "velo", steward, decision_procedure="vote", quorum="0.5", majority="0.5")
     college = client.post(
         "/api/v1/commons/velo/colleges", json={"code": "workers", "name": "Workers", "weight": "1"}, headers=steward.headers
     )
@@ -141,6 +140,8 @@ def test_a_vote_opening_with_colleges_mails_only_the_members_placed_in_one(clien
         "/api/v1/commons/velo/colleges/members", json={"email": bob.email, "college": "workers"}, headers=steward.headers
     )
     assert placed.status_code == 200, placed.get_json()
+    # colleges are set while stewards decide alone; under a vote they change by proposal
+    set_procedure(client, "velo", steward, decision_procedure="vote", quorum="0.5", majority="0.5")
     propose(client, "velo", ana)
     inbox.wait_for(bob.email)
     assert [m["To"] for m in inbox.messages] == [bob.email]  # the steward is in no college: she cannot vote

@@ -407,5 +407,5 @@ def test_a_round_opened_while_another_is_finalized_sees_the_cover_before_or_afte
     # 1,000,000 in the treasury, 600,000 promised to the first round: 400,000 free, before and after.
     assert results["open"].status_code == 422, results["open"].get_json()
     error = results["open"].get_json()["error"]
-    assert "at most 400000 cents" in error["fields"]["envelope_cents"][0], error
+    assert "at most €4,000.00" in error["fields"]["envelope_cents"][0], error
     assert count(Round) == 1
