@@ -105,6 +105,14 @@ class ProposalForm(RulesForm):
     decision_days = IntegerField(_l("Days to decide a proposal"), validators=[NumberRange(1, 90)])
     effective_from = DateField(_l("In force from"), validators=[Optional()])
 
+    def settings(self) -> dict:
+        return super().settings() | {
+            "decision_procedure": self.decision_procedure.data,
+            "quorum": (self.quorum_percent.data / 100).normalize(),
+            "majority": (self.majority_percent.data / 100).normalize(),
+            "decision_days": self.decision_days.data,
+        }
+
 
 class CommentForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, COMMENT_LABELS[k]) for k in CommentKind])
@@ -185,27 +193,12 @@ def proposals(slug):
                 title=form.title.data,
                 rationale=form.reason.data,
                 effective_from=form.effective_from.data,
-                values={
-                    "allocation_method": form.allocation_method.data,
-                    "hourly_value_cents": form.hourly_value.data,
-                    "cap_cents": form.cap.data,
-                    "levy_rate": (form.levy_percent.data / 100).normalize(),
-                    "category_weights": form.category_weights.parsed,
-                    "min_vouches": form.min_vouches.data,
-                    "cadence": form.cadence.data,
-                    "declaration_days": form.declaration_days.data,
-                    "review_days": form.review_days.data,
-                    "decision_procedure": form.decision_procedure.data,
-                    "quorum": (form.quorum_percent.data / 100).normalize(),
-                    "majority": (form.majority_percent.data / 100).normalize(),
-                    "decision_days": form.decision_days.data,
-                }
-                | ({} if form.late_periods.data is None else {"late_periods": form.late_periods.data}),
+                values=form.settings(),
             )
         except ValidationFailed as error:  # the service's refusal (unknown category, late window …) beside its field
             show_errors(form, error)
         else:
-            flash(_("Your proposal is open until %(date)s.", date=proposal.deadline.isoformat()))
+            flash(_("Your proposal is open until %(date)s.", date=formatting.day(proposal.deadline)))
             return redirect(url_for("governance_pages.proposal_page", proposal_id=proposal.id))
     elif not form.is_submitted():
         prefill_proposal(form, rules, names)
@@ -406,7 +399,7 @@ def colleges_page(slug):
             values={},
             college_entries=[entry],
         )
-        flash(_("Your proposal is open until %(date)s.", date=proposal.deadline.isoformat()))
+        flash(_("Your proposal is open until %(date)s.", date=formatting.day(proposal.deadline)))
         return redirect(url_for("governance_pages.proposal_page", proposal_id=proposal.id))
     if which == "place" and place.validate_on_submit():
         colleges.assign(commons, me, place.email.data.strip(), place.college.data)

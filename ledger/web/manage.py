@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, DateField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ledger.accounts import memos
 from ledger.commons import invitations
 from ledger.commons import service as commons_service
 from ledger.commons.models import INCOME_SOURCES, ROLES, Income, Membership
@@ -29,14 +30,7 @@ from ledger.web.my_account import place_errors
 blp = Blueprint("manage_pages", __name__)
 
 ROLE_LABELS = {"contributor": _l("contributor"), "member": _l("member"), "steward": _l("steward")}
-SOURCE_LABELS = {
-    "grant": _l("grant"),
-    "sale": _l("sale"),
-    "donation": _l("donation"),
-    "membership_fee": _l("membership fee"),
-    "public_contract": _l("public contract"),
-    "subscription": _l("subscription"),
-}
+SOURCE_LABELS = memos.WORDS["source"]  # a source reads the same in the ledger's memos and here
 
 
 def role_choices():

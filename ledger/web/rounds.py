@@ -73,6 +73,20 @@ class RulesForm(FlaskForm):
         name = next(iter(self.category_names.values()), "care")
         return f"{name} = {number(Decimal('1.5'))}"
 
+    def settings(self) -> dict:
+        """The rule settings as the service takes them (it checks them: the form only reads them)."""
+        return {
+            "allocation_method": self.allocation_method.data,
+            "hourly_value_cents": self.hourly_value.data,
+            "cap_cents": self.cap.data,
+            "levy_rate": (self.levy_percent.data / 100).normalize(),
+            "category_weights": self.category_weights.parsed,
+            "min_vouches": self.min_vouches.data,
+            "cadence": self.cadence.data,
+            "declaration_days": self.declaration_days.data,
+            "review_days": self.review_days.data,
+        } | ({} if self.late_periods.data is None else {"late_periods": self.late_periods.data})
+
 
 class RoundForm(FlaskForm):
     period_start = DateField(_l("First day of the period"), validators=[DataRequired()])
@@ -164,18 +178,7 @@ def rules(slug):
                 current_person(),
                 form.reason.data,
                 form.effective_from.data,
-                {
-                    "allocation_method": form.allocation_method.data,
-                    "hourly_value_cents": form.hourly_value.data,
-                    "cap_cents": form.cap.data,
-                    "levy_rate": (form.levy_percent.data / 100).normalize(),
-                    "category_weights": form.category_weights.parsed,
-                    "min_vouches": form.min_vouches.data,
-                    "cadence": form.cadence.data,
-                    "declaration_days": form.declaration_days.data,
-                    "review_days": form.review_days.data,
-                }
-                | ({} if form.late_periods.data is None else {"late_periods": form.late_periods.data}),
+                form.settings(),
             )
         except LedgerError as error:
             show_errors(form, error)
