@@ -36,7 +36,8 @@ class Chart:
         return not self.rows
 
     def cell(self, row: dict, column: str) -> str:
-        """A value as shown in the table: euros for cents, plain text otherwise."""
+        """A value as shown in the table, in the reader's language: euros for cents, named
+        months, numbers with the language's marks; the CSV keeps the raw value."""
         value = row.get(column)
         if value is None:
             return "—"
@@ -44,8 +45,12 @@ class Chart:
             return self.display[column](value)
         if column.endswith("_cents"):
             return money(int(value))
+        if column == "month":
+            return formatting.month(value)
         if isinstance(value, bool):
             return _("yes") if value else _("no")
+        if isinstance(value, int | Decimal):
+            return formatting.number(value)
         return str(value)
 
 
@@ -128,12 +133,28 @@ def funder_flows(commons_id: int | None) -> Chart:
 
 
 def _round_label(row: dict, commons_id: int | None) -> str:
+    """A round as the CSV names it: its month, "2026-03" (with its commons for the installation)."""
     period = row["period_start"].strftime("%Y-%m")
     return period if commons_id is not None else f"{row['commons']} {period}"
 
 
+def _round_title(row: dict, commons_id: int | None) -> str:
+    """The same round as a person reads it on the chart and in the table: "mars 2026"."""
+    period = formatting.month(row["period_start"])
+    return period if commons_id is not None else f"{row['commons']} {period}"
+
+
+def _labelled(rows: list[dict], commons_id: int | None) -> list[dict]:
+    return [{**r, "round": _round_label(r, commons_id), "round_title": _round_title(r, commons_id)} for r in rows]
+
+
+def _titles(rows: list[dict]) -> dict:
+    """How the table shows the "round" column: each CSV label's title."""
+    return {"round": {r["round"]: r["round_title"] for r in rows}.get}
+
+
 def rounds(commons_id: int | None) -> Chart:
-    rows = [{**r, "round": _round_label(r, commons_id)} for r in queries.rounds_summary(commons_id)]
+    rows = _labelled(queries.rounds_summary(commons_id), commons_id)
     short = [r for r in rows if r["shortfall_cents"]]
     return Chart(
         "rounds",
@@ -156,7 +177,7 @@ def rounds(commons_id: int | None) -> Chart:
         rows,
         figures.grouped_per_round(
             rows,
-            "round",
+            "round_title",
             [
                 ("envelope_cents", _("Envelope")),
                 ("distributed_cents", _("Distributed")),
@@ -166,6 +187,7 @@ def rounds(commons_id: int | None) -> Chart:
             y_title=_("Euros"),
             line=("hours", _("Validated hours"), _("Hours")),
         ),
+        display=_titles(rows),
     )
 
 
@@ -212,7 +234,7 @@ def distribution(commons_id: int | None) -> Chart:
             "same); the top 10%% (%(top)s people) received %(share)s. No one is named or ranked.",
             people=d.people,
             total=money(d.total_cents),
-            gini=stats.as_decimal(d.gini),
+            gini=formatting.number(stats.as_decimal(d.gini), places=3),
             top=d.top_people,
             share=percent(d.top_share),
         ),
@@ -225,6 +247,7 @@ def distribution(commons_id: int | None) -> Chart:
             x_title=_("People, least paid first"),
             y_title=_("Share of all retributions"),
         ),
+        display={"people_share": percent, "received_share": percent},
     )
 
 
@@ -232,7 +255,7 @@ def categories(commons_id: int | None) -> Chart:
     rows = queries.hours_by_category(commons_id)
     total = sum((r["hours"] for r in rows), Decimal(0))
     unseen = sum((r["hours"] for r in rows if r["invisible"]), Decimal(0))
-    share = percent(Fraction(unseen) / Fraction(total)) if total else "0 %"
+    share = percent(Fraction(unseen) / Fraction(total) if total else Fraction(0))
     return Chart(
         "categories",
         _("Hours by kind of work"),
@@ -240,8 +263,8 @@ def categories(commons_id: int | None) -> Chart:
             "Validated hours of finished rounds by category. Care, maintenance, welcoming, coordination and the like usually "
             "go unseen: here they are %(share)s of all hours (%(unseen)s of %(total)s hours).",
             share=share,
-            unseen=unseen,
-            total=total,
+            unseen=formatting.hours(unseen),
+            total=formatting.hours(total),
         ),
         [
             ("category", _("Category")),
@@ -257,7 +280,7 @@ def categories(commons_id: int | None) -> Chart:
 
 
 def reviews(commons_id: int | None) -> Chart:
-    rows = [{**r, "round": _round_label(r, commons_id)} for r in queries.review_participation(commons_id)]
+    rows = _labelled(queries.review_participation(commons_id), commons_id)
     return Chart(
         "reviews",
         _("Participation in reviews"),
@@ -276,11 +299,12 @@ def reviews(commons_id: int | None) -> Chart:
         rows,
         figures.grouped_per_round(
             rows,
-            "round",
+            "round_title",
             [("vouchers", _("People who vouched")), ("objectors", _("People who objected")), ("voters", _("People who voted"))],
             y_title=_("People"),
             money=False,
         ),
+        display=_titles(rows),
     )
 
 
@@ -322,6 +346,7 @@ def rules(commons_id: int | None) -> Chart:
         rows.append(
             {
                 "round": _round_label(r, commons_id),
+                "round_title": _round_title(r, commons_id),
                 "rule_version": r["rule_version"],
                 "reference_hourly_cents": r["reference_hourly_cents"],
                 "effective_hourly_cents": effective,
@@ -353,10 +378,11 @@ def rules(commons_id: int | None) -> Chart:
         rows,
         figures.grouped_per_round(
             plotted,
-            "round",
+            "round_title",
             [("reference_hourly_cents", _("Intended per hour")), ("effective_hourly_cents", _("Paid per hour"))],
             y_title=_("Euros per hour"),
         ),
+        display=_titles(rows),
     )
 
 

@@ -1,6 +1,9 @@
 """Plotly figure builders: pure functions from chart rows (and translated labels) to figure JSON.
 
-Money arrives in cents and is shown in euros (display only). Colours come from the Okabe-Ito
+Money arrives in cents and is shown in euros (display only). Numbers read the reader's way:
+the layout carries the language's decimal and group marks (plotly's ``separators``), axes show
+whole numbers ("35 000", never plotly's default "35k"), and months are named ("mars 2026") by
+``ledger.formatting``. Colours come from the Okabe-Ito
 palette, readable with the common colour-vision deficiencies. No figure uses anything that would
 make plotly.js fetch a resource (no maps, no MathJax).
 """
@@ -11,6 +14,11 @@ from collections import OrderedDict
 from decimal import Decimal
 
 import plotly.io as pio
+
+from ledger import formatting
+
+# d3-format: grouped, at most two decimals, trailing zeros dropped ("35 000", "12,5").
+NUMBER = ",.2~f"
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 VISIBLE, INVISIBLE = "#0072B2", "#D55E00"
@@ -38,6 +46,7 @@ def _layout(**extra) -> dict:
         "font": {"family": "system-ui, 'DejaVu Sans', sans-serif", "size": 13},
         "legend": {"orientation": "h", "y": -0.2},
         "hovermode": "closest",
+        "separators": formatting.plotly_separators(),
     }
     layout.update(extra)
     return layout
@@ -53,15 +62,19 @@ def stacked_by_month(rows: list[dict], series_key: str, *, y_title: str) -> dict
         {
             "type": "bar",
             "name": name,
-            "x": months,
+            "x": [formatting.month(m) for m in months],
             "y": [euros(values.get(m, 0)) for m in months],
-            "hovertemplate": "%{x}: %{y:.2f} €<extra>" + name.replace("<", "") + "</extra>",
+            "hovertemplate": "%{x}: " + formatting.plotly_money("y") + "<extra>" + name.replace("<", "") + "</extra>",
         }
         for name, values in series.items()
     ]
     return {
         "data": data,
-        "layout": _layout(barmode="stack", yaxis={"title": {"text": y_title}, "rangemode": "tozero"}, xaxis={"type": "category"}),
+        "layout": _layout(
+            barmode="stack",
+            yaxis={"title": {"text": y_title}, "rangemode": "tozero", "tickformat": NUMBER},
+            xaxis={"type": "category"},
+        ),
     }
 
 
@@ -93,7 +106,7 @@ def funder_sankey(flows: list[dict], income: list[dict], use_labels: dict[str, s
         "data": [
             {
                 "type": "sankey",
-                "valueformat": ".2f",
+                "valueformat": ",.2f",
                 "valuesuffix": " €",
                 "node": {"label": labels, "color": colours, "pad": 14},
                 "link": {"source": source, "target": target, "value": value},
@@ -118,7 +131,11 @@ def grouped_per_round(
     data = [
         {"type": "bar", "name": label, "x": x, "y": [euros(r[key]) if money else r[key] for r in rows]} for key, label in series
     ]
-    layout = _layout(barmode="group", yaxis={"title": {"text": y_title}, "rangemode": "tozero"}, xaxis={"type": "category"})
+    layout = _layout(
+        barmode="group",
+        yaxis={"title": {"text": y_title}, "rangemode": "tozero", "tickformat": NUMBER},
+        xaxis={"type": "category"},
+    )
     if line:
         key, label, axis_title = line
         data.append(
@@ -132,7 +149,13 @@ def grouped_per_round(
                 "line": {"color": PALETTE[7]},
             }
         )
-        layout["yaxis2"] = {"title": {"text": axis_title}, "overlaying": "y", "side": "right", "rangemode": "tozero"}
+        layout["yaxis2"] = {
+            "title": {"text": axis_title},
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "tickformat": NUMBER,
+        }
     return {"data": data, "layout": layout}
 
 
@@ -187,7 +210,7 @@ def categories(rows: list[dict], *, visible: str, invisible: str, x_title: str) 
     return {
         "data": data,
         "layout": _layout(
-            xaxis={"title": {"text": x_title}},
+            xaxis={"title": {"text": x_title}, "tickformat": NUMBER},
             yaxis={"type": "category", "automargin": True},
             margin={"l": 160, "r": 20, "t": 20, "b": 60},
         ),
@@ -196,7 +219,7 @@ def categories(rows: list[dict], *, visible: str, invisible: str, x_title: str) 
 
 def fund(rows: list[dict], labels: dict[str, str], *, y_title: str) -> dict:
     """Levies and donations in, top-ups out (below zero), and the balance as a line when known."""
-    months = [r["month"] for r in rows]
+    months = [formatting.month(r["month"]) for r in rows]
     data = [
         {"type": "bar", "name": labels["levies_cents"], "x": months, "y": [euros(r["levies_cents"]) for r in rows]},
         {"type": "bar", "name": labels["donations_cents"], "x": months, "y": [euros(r["donations_cents"]) for r in rows]},
@@ -213,4 +236,9 @@ def fund(rows: list[dict], labels: dict[str, str], *, y_title: str) -> dict:
                 "line": {"color": PALETTE[7]},
             }
         )
-    return {"data": data, "layout": _layout(barmode="relative", yaxis={"title": {"text": y_title}}, xaxis={"type": "category"})}
+    return {
+        "data": data,
+        "layout": _layout(
+            barmode="relative", yaxis={"title": {"text": y_title}, "tickformat": NUMBER}, xaxis={"type": "category"}
+        ),
+    }

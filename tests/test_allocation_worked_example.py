@@ -10,6 +10,7 @@ from pathlib import Path
 from ledger.accounts import chart
 from ledger.accounts.service import balance
 from ledger.extensions import db
+from ledger.people.models import Person
 from tests.rounds_support import World, advance, declare, make_cae, make_fund_manager, new_rules, open_round, set_route
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "allocation.md"
@@ -20,6 +21,13 @@ def table(name: str) -> list[list[str]]:
     block = re.search(rf"<!-- worked-example:{name} -->\n(.*?)<!-- /worked-example:{name} -->", text, re.S).group(1)
     rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in block.strip().splitlines()]
     return rows[2:]  # header and separator
+
+
+def quote(name: str) -> str:
+    """The doc's quoted explanation for ``name``, on one line."""
+    text = DOC.read_text(encoding="utf-8")
+    block = re.search(rf"<!-- worked-example:{name} -->\n\*\"(.*?)\"\*\n<!-- /worked-example:{name} -->", text, re.S).group(1)
+    return " ".join(block.split())
 
 
 def cents(euros: str) -> int:
@@ -90,8 +98,15 @@ def test_the_worked_example_is_reproduced_to_the_cent_through_the_api(client, ma
                 "salary_budget_cents",
             )
         ] == [cents(v) for v in (claim, gross, levy, net, topup, cae, salary)], name
-    bob = lines[people["Bob"].id]["explanation"]
-    assert "18.75" in bob and ("244,30" in bob or "244.30" in bob)
+    # Each person's own words, as the doc quotes them (in English, the second person).
+    for name in ("Bob", "Eli"):
+        own = client.get(
+            f"/api/v1/rounds/{round_id}/allocation", headers={**people[name].headers, "Accept-Language": "en"}
+        ).get_json()
+        mine = next(line["explanation"] for line in own["lines"] if line["person_id"] == people[name].id)
+        assert quote(name.lower()) in mine, name
+    bob = lines[people["Bob"].id]["explanation"]  # read by the steward: about Bob
+    assert bob.startswith(f"{db.session.get(Person, people['Bob'].id).public_name} declared 12.5 hours")
 
     totals = {label: cents(amount) for label, amount in table("totals")}
     fund = client.get("/api/v1/solidarity-fund").get_json()

@@ -76,7 +76,7 @@ def test_declaring_with_a_french_comma_lists_it_with_its_status(client, people):
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Votre contribution est enregistrée" in page
-    assert "Accueil de deux nouvelles personnes" in page and "1.50" in page and "déclarée" in page
+    assert "Accueil de deux nouvelles personnes" in page and "1,5" in page and "déclarée" in page
     assert "pas encore dans un tour" in page
     stored = db.session.scalar(select(Contribution))
     assert str(stored.hours) == "1.50" and stored.category == "welcoming"
@@ -153,11 +153,11 @@ def test_edit_and_withdraw_from_my_contributions(client, people):
     client.post("/contributions/new", data=form())
     contribution_id = db.session.scalar(select(Contribution.id))
     edit_page = client.get(f"/contributions/{contribution_id}/edit").get_data(as_text=True)
-    assert 'value="1.50"' in edit_page
+    assert 'value="1,5"' in edit_page
     bad = client.post(f"/contributions/{contribution_id}/edit", data=form(hours="30"))
     assert bad.status_code == 422 and 'id="hours-error"' in bad.get_data(as_text=True)
     assert client.post(f"/contributions/{contribution_id}/edit", data=form(hours="2")).status_code == 302
-    assert "2.00" in client.get("/contributions").get_data(as_text=True)
+    assert '<td class="num">2</td>' in client.get("/contributions").get_data(as_text=True)
     assert "Retirer cette contribution" in client.get(f"/contributions/{contribution_id}/withdraw").get_data(as_text=True)
     assert client.post(f"/contributions/{contribution_id}/withdraw").status_code == 302
     db.session.remove()

@@ -152,7 +152,9 @@ def test_the_per_person_cap_holds_per_month_across_all_commons(client, fund, mak
     # The same month in another commons: only €5 of the cap is left.
     [second] = run_round(client, other, "atelier", declare=(ana, "10"))["lines"]
     assert second["topup_cents"] == 500
-    assert "at most €80.00 per month across all commons; €75.00 was already granted" in second["explanation"]
+    # The steward reads Ana's line: about her, naming the cap that bound.
+    assert "gives one person at most €80.00 a month across all commons" in second["explanation"]
+    assert "€75.00 this month: that cap holds the top-up at €5.00." in second["explanation"]
     assert balance(chart.fund_payable(ana.id).code) == -8_000
 
 

@@ -56,7 +56,7 @@ def test_each_round_shows_counted_hours_amounts_route_and_payment_state(client, 
     login(client, people["alice"])
     page = client.get("/account/money?year=2025&lang=en").get_data(as_text=True)
     velo_row = page.split(f'id="money-round-{rounds["velo"].id}"')[1].split("</tr>")[0]
-    assert "€300.00" in velo_row and "€15.00" in velo_row and "€285.00" in velo_row and "paid on 2025-03-28" in velo_row
+    assert "€300.00" in velo_row and "€15.00" in velo_row and "€285.00" in velo_row and "paid on March 28, 2025" in velo_row
     assert f'href="/rounds/{rounds["velo"].id}"' in velo_row
     jardin_row = page.split(f'id="money-round-{rounds["jardin"].id}"')[1].split("</tr>")[0]
     assert 'data-payment="exported"' in jardin_row and "sent to the CAE" in jardin_row

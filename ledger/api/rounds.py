@@ -15,7 +15,7 @@ from ledger.commons import service as commons_service
 from ledger.contributions.models import Contribution
 from ledger.errors import Conflict
 from ledger.extensions import db
-from ledger.people.auth import require_person
+from ledger.people.auth import current_person, require_person
 from ledger.people.models import Person
 from ledger.rounds import lifecycle, participation, service
 from ledger.rounds.allocation.words import render
@@ -138,12 +138,15 @@ class PeerPointsIn(Schema):
 def allocation_view(round_: Round, lines: list, *, method: str, rule_version: int | None, simulated: bool, carried: list) -> dict:
     """The SPEC 4.2 shape, from stored lines or from a simulation's lines alike."""
     names = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_([l.person_id for l in lines])))}
+    me = current_person()
     out = []
     for line in lines:
         steps = line.steps if hasattr(line, "steps") else line.explanation
+        # The caller's own line in the second person, the others' about them (as on the round page).
+        about = None if me is not None and line.person_id == me.id else names.get(line.person_id, "")
         out.append(
             {name: getattr(line, name) for name in LineOut._declared_fields if name not in ("public_name", "explanation")}
-            | {"public_name": names.get(line.person_id, ""), "explanation": render(steps)}
+            | {"public_name": names.get(line.person_id, ""), "explanation": render(steps, about)}
         )
     distributed = sum(line.gross_cents for line in lines)
     return {

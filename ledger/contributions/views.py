@@ -23,6 +23,7 @@ from ledger.contributions.models import Category, Contribution, Objection
 from ledger.contributions.validation import Draft, parse_hours
 from ledger.errors import Forbidden, ValidationFailed
 from ledger.extensions import db
+from ledger.formatting import number_input
 from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.rounds.models import Round
@@ -174,7 +175,7 @@ def edit(me, contribution_id: int):
     contribution = _own(contribution_id, me)
     form = EditForm(obj=None if request.method == "POST" else contribution)
     if request.method == "GET":
-        form.hours.data = f"{contribution.hours:.2f}"
+        form.hours.data = number_input(contribution.hours)
     choices = [SelectChoice(c.code, label_of(c)) for c in categories_of(contribution.commons_id)]
     if contribution.category not in {choice.value for choice in choices}:
         choices.append(SelectChoice(contribution.category))

@@ -44,7 +44,18 @@ def register_web(app: Flask) -> None:
 
         return {"me": current_person(), "current_locale": str(get_locale()), "reach_of": reach_of, **template_labels()}
 
-    from ledger.formatting import money
+    from ledger import formatting
 
-    # 12345 → "123,45 €" in French, "€123.45" in English: display only, never parsed back.
-    app.add_template_filter(money, "euros")
+    # Every number, amount and date a page shows goes through one of these (ledger/formatting.py),
+    # in the reader's language: 12345|euros → "123,45 €" in French, "€123.45" in English.
+    for name, formatter in {
+        "euros": formatting.money,
+        "hours": formatting.hours,
+        "number": formatting.number,
+        "percent": formatting.percent,
+        "percentage": formatting.percentage,
+        "day": formatting.day,
+        "moment": formatting.moment,
+        "month": formatting.month,
+    }.items():
+        app.add_template_filter(formatter, name)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ledger.errors import LedgerError
 from ledger.formatting import money
@@ -17,29 +15,22 @@ from ledger.fund import service
 from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.timeutil import today
+from ledger.web.fields import DecimalNumberField, EurosField
 from ledger.web.my_account import place_errors
 
 blp = Blueprint("fund_pages", __name__)
 
 
 class DonationForm(FlaskForm):
-    amount = DecimalField(_l("Amount (€)"), places=2, validators=[DataRequired(), NumberRange(0.01, 10_000_000)])
+    amount = EurosField(_l("Amount (€)"), validators=[InputRequired()], minimum_cents=1)
     donor = StringField(_l("Donor"), validators=[DataRequired(), Length(max=160)])
     received_on = DateField(_l("Received on"), validators=[DataRequired()])
 
 
 class FundRulesForm(FlaskForm):
     reason = TextAreaField(_l("Why this change"), validators=[DataRequired(), Length(min=3, max=2000)])
-    topup_percent = DecimalField(
-        _l("Share of a shortfall the fund covers (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)]
-    )
-    cap = DecimalField(
-        _l("Cap per person and round (€, empty for none)"), places=2, validators=[Optional(), NumberRange(0.01, 10_000_000)]
-    )
-
-
-def cents(euros) -> int | None:
-    return None if euros is None else int((Decimal(euros) * 100).to_integral_value())
+    topup_percent = DecimalNumberField(_l("Share of a shortfall the fund covers (%)"), validators=[InputRequired()])
+    cap = EurosField(_l("Cap per person and round (€, empty for none)"), validators=[Optional()], minimum_cents=1)
 
 
 def page(me: Person, donation_form=None, rules_form=None, status=200):
@@ -68,7 +59,7 @@ def donate(me: Person):
     if form.validate_on_submit():
         try:
             service.donate(
-                amount_cents=cents(form.amount.data), donor=form.donor.data, received_on=form.received_on.data, recorded_by=me
+                amount_cents=form.amount.data, donor=form.donor.data, received_on=form.received_on.data, recorded_by=me
             )
         except LedgerError as error:
             place_errors(form, error, {"amount_cents": "amount", "date": "received_on"})
@@ -87,8 +78,8 @@ def new_rules(me: Person):
         version = service.new_fund_rules(
             me,
             reason=form.reason.data,
-            topup_ratio=(Decimal(form.topup_percent.data) / 100).normalize(),
-            per_person_cap_cents=cents(form.cap.data),
+            topup_ratio=(form.topup_percent.data / 100).normalize(),
+            per_person_cap_cents=form.cap.data,
         )
         flash(_("Version %(n)s of the fund's rules is recorded.", n=version.version))
         return redirect(url_for("fund_pages.manage"))

@@ -12,20 +12,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ledger import formatting
 from ledger.commons import service as commons_service
 from ledger.contributions.models import Category
 from ledger.extensions import db
 from ledger.formatting import money
 from ledger.governance import colleges, health, register, service
 from ledger.governance.models import CommentKind, FollowUp, Procedure, ProposalState
-from ledger.governance.tally import percent
 from ledger.people.auth import current_person, login_required
 from ledger.people.models import Person
 from ledger.rounds.models import DECISION_PROCEDURES, RuleVersion
 from ledger.rounds.rules import rules_in_force
+from ledger.web.fields import DecimalNumberField
 from ledger.web.rounds import RulesForm, prefill
 
 blp = Blueprint("governance_pages", __name__)
@@ -90,9 +91,9 @@ def outcome_in_words(proposal) -> str | None:
             eligible=counted.eligible,
         )
     return _(
-        "%(verdict)s: %(yes)s %% yes, weighted by college; %(cast)s of %(eligible)s voted.",
+        "%(verdict)s: %(yes)s yes, weighted by college; %(cast)s of %(eligible)s voted.",
         verdict=_("Adopted") if counted.adopted else _("Not adopted"),
-        yes=percent(counted.yes_share),
+        yes=formatting.percent(counted.yes_share, places=1),
         cast=counted.cast,
         eligible=counted.eligible,
     )
@@ -125,9 +126,9 @@ def plain(name: str, value) -> str:
     if name in ("hourly_value_cents", "cap_cents"):
         return money(value)
     if name in ("levy_rate", "quorum", "majority", "hybrid_time_weight"):
-        return f"{(Decimal(str(value)) * 100).normalize():f} %"
+        return formatting.percent(Decimal(str(value)))
     if name == "category_weights":
-        return ", ".join(f"{k} × {v}" for k, v in value.items()) or _("all 1")
+        return ", ".join(f"{k} × {formatting.number(v)}" for k, v in value.items()) or _("all 1")
     if name == "decision_procedure":
         return str(PROCEDURE_LABELS.get(value, value))
     return str(value)
@@ -145,11 +146,9 @@ class ProposalForm(RulesForm):
     decision_procedure = SelectField(
         _l("How the rules are changed"), choices=[SelectChoice(p, PROCEDURE_LABELS[p]) for p in DECISION_PROCEDURES]
     )
-    quorum_percent = DecimalField(
-        _l("Quorum (percentage of members who must vote)"), places=2, validators=[DataRequired(), NumberRange(0, 100)]
-    )
-    majority_percent = DecimalField(
-        _l("Majority (percentage of yes needed, strictly above)"), places=2, validators=[DataRequired(), NumberRange(0, 99)]
+    quorum_percent = DecimalNumberField(_l("Quorum (percentage of members who must vote)"), validators=[InputRequired()])
+    majority_percent = DecimalNumberField(
+        _l("Majority (percentage of yes needed, strictly above)"), validators=[InputRequired()], maximum=99
     )
     decision_days = IntegerField(_l("Days to decide a proposal"), validators=[NumberRange(1, 90)])
     effective_from = DateField(_l("In force from"), validators=[Optional()])
@@ -187,6 +186,15 @@ class PlaceForm(FlaskForm):
 class FollowUpForm(FlaskForm):
     follow_up = SelectField(_l("Follow-up"), choices=[SelectChoice(f.value, FOLLOW_UP_LABELS[f]) for f in FollowUp])
     note = StringField(_l("Note (why, when abandoned)"), validators=[Optional(), Length(max=2000)])
+
+
+def typed_number(text: str) -> str:
+    """A number typed the reader's way ("1,5") as the service reads it ("1.5"); anything else is
+    passed on as typed, for the service to say what is wrong with it."""
+    try:
+        return formatting.plain_number(text)
+    except ValueError:
+        return text
 
 
 def names_of(ids) -> dict[int, str]:
@@ -284,7 +292,8 @@ def proposal_context(proposal) -> dict:
         "comments": comments,
         "names": names,
         "result": service.result(proposal) if proposal.procedure == Procedure.VOTE else None,
-        "percent": percent,
+        # A share not known yet (nobody eligible) reads "—".
+        "percent": lambda share: "—" if share is None else formatting.percent(share, places=1),
         "my_vote": next((v for v in votes if me and v.person_id == me.id), None),
         "can_vote": open_ and proposal.procedure == Procedure.VOTE and me is not None and me.id in voters,
         "can_answer": open_
@@ -420,7 +429,7 @@ def colleges_page(slug):
         abort(403)
     which = request.form.get("which")
     if steward and which == "college" and form.validate_on_submit():
-        colleges.define_college(commons, me, form.code.data.strip(), form.name.data, form.weight.data)
+        colleges.define_college(commons, me, form.code.data.strip(), form.name.data, typed_number(form.weight.data))
         flash(_("The college is recorded."))
         return redirect(url_for("governance_pages.colleges_page", slug=slug))
     if steward and which == "place" and place.validate_on_submit():

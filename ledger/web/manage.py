@@ -3,15 +3,13 @@ add categories, record income, and export its FEC. Every rule is the domain's; p
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, DecimalField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ledger.commons import invitations
 from ledger.commons import service as commons_service
@@ -25,6 +23,7 @@ from ledger.people.auth import login_required
 from ledger.people.models import Person
 from ledger.timeutil import today
 from ledger.web.downloads import check_command, download
+from ledger.web.fields import EurosField
 from ledger.web.my_account import place_errors
 
 blp = Blueprint("manage_pages", __name__)
@@ -73,7 +72,7 @@ class CategoryForm(FlaskForm):
 
 
 class IncomeForm(FlaskForm):
-    amount = DecimalField(_l("Amount (€)"), places=2, validators=[DataRequired(), NumberRange(0.01, 10_000_000)])
+    amount = EurosField(_l("Amount (€)"), validators=[InputRequired()], minimum_cents=1)
     source = SelectField(_l("Source"), choices=lambda: [SelectChoice(s, SOURCE_LABELS[s]) for s in INCOME_SOURCES])
     funder = StringField(_l("Funder"), validators=[DataRequired(), Length(max=160)])
     earmark = StringField(_l("Earmark (what it is for, if restricted)"), validators=[Optional(), Length(max=200)])
@@ -215,7 +214,7 @@ def record_income(me: Person, slug: str):
         try:
             commons_service.record_income(
                 commons,
-                amount_cents=int((Decimal(form.amount.data) * 100).to_integral_value()),
+                amount_cents=form.amount.data,
                 source=form.source.data,
                 funder=form.funder.data.strip(),
                 received_on=form.received_on.data,

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ledger.accounts.receipts import round_entries_of
@@ -22,13 +22,14 @@ from ledger.governance.service import direct_change_allowed
 from ledger.people.auth import current_person, login_required
 from ledger.people.models import Person
 from ledger.rounds import lifecycle, participation, service
+from ledger.rounds.allocation.model import paid_out_cents, totals
 from ledger.rounds.allocation.words import render
 from ledger.rounds.models import ALLOCATION_METHODS, CADENCES, AllocationLine, Round
 from ledger.rounds.rules import propose_rules, rules_changes, rules_history, rules_in_force
 from ledger.rounds.summary import finalization_summary
 from ledger.timeutil import today
 from ledger.versions import version_state
-from ledger.web.fields import EurosField
+from ledger.web.fields import DecimalNumberField, EurosField
 from ledger.web.labels import METHOD_LABELS, ROUND_LABELS, ROUTE_LABELS
 from ledger.web.validators import PlainText
 
@@ -57,7 +58,7 @@ class RulesForm(FlaskForm):
     )
     hourly_value = EurosField(_l("Hourly value (€)"), validators=[InputRequired()], maximum_cents=100_000)
     cap = EurosField(_l("Cap per person and round (€, empty for none)"), validators=[Optional()], minimum_cents=1)
-    levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
+    levy_percent = DecimalNumberField(_l("Solidarity levy (%)"), validators=[InputRequired()])
     category_weights = StringField(_l("Category weights"), validators=[PlainText(), Length(max=500)])
     min_vouches = IntegerField(_l("Vouches needed for work to count"), validators=[NumberRange(0, 50)])
     cadence = SelectField(_l("Round cadence"), choices=[SelectChoice(c, c) for c in CADENCES])
@@ -82,7 +83,7 @@ class WhatIfForm(FlaskForm):
     )
     hourly_value = EurosField(_l("Hourly value (€)"), validators=[InputRequired()], maximum_cents=100_000)
     cap = EurosField(_l("Cap per person and round (€, empty for none)"), validators=[Optional()], minimum_cents=1)
-    levy_percent = DecimalField(_l("Solidarity levy (%)"), places=2, validators=[DataRequired(), NumberRange(0, 100)])
+    levy_percent = DecimalNumberField(_l("Solidarity levy (%)"), validators=[InputRequired()])
 
 
 class ActionForm(FlaskForm):
@@ -219,15 +220,20 @@ def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=
     me = current_person()
     member = commons_service.membership(commons, me) if me else None
     can_see = me is not None and (member is not None or me.is_admin)
-    lines = []
+    stored = []
     if can_see and round_.state not in ("open", "review"):
         stored = db.session.scalars(
             select(AllocationLine).where(AllocationLine.round_id == round_.id).order_by(AllocationLine.person_id)
         ).all()
-        lines = [(line, render(line.explanation)) for line in stored]
-    simulated_lines = [(line, render(line.steps)) for line in simulated.lines] if simulated else []
-    ids = {line.person_id for line, _ in lines + simulated_lines}
+    ids = {line.person_id for line in [*stored, *(simulated.lines if simulated else [])]}
     names = {p.id: p.public_name for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+    def words(line, steps) -> str:
+        # Your own line speaks to you; anyone else's speaks of them, by their public name.
+        return render(steps, None if me is not None and line.person_id == me.id else names.get(line.person_id, ""))
+
+    lines = [(line, words(line, line.explanation)) for line in stored]
+    simulated_lines = [(line, words(line, line.steps)) for line in simulated.lines] if simulated else []
     steward = is_steward(commons)
     if what_if_form is None and steward and service.can_what_if(round_):
         what_if_form = WhatIfForm(formdata=None)
@@ -247,6 +253,9 @@ def page(round_, *, what_if_form=None, simulated=None, status=200, request_form=
         what_if_form=what_if_form,
         simulated=simulated,
         simulated_lines=simulated_lines,
+        line_totals=totals(stored),
+        simulated_totals=totals(simulated.lines) if simulated else None,
+        paid_out=paid_out_cents,
         money=money,
         carried=service.carried_over_from(round_) if can_see else [],
         advance_form=AdvanceForm(formdata=None),

@@ -87,7 +87,7 @@ def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by
     add("levy", rate=percent(rules.levy_rate), levy=line.levy_cents, net=line.net_cents)
     short = line.claim_cents - line.gross_cents
     if short > 0 and line.route in ("cae", "invoice"):
-        fund_steps(line, inp, short, add)
+        fund_steps(line, inp, allocation, short, add)
     if line.route == "cae" and line.cae_id is not None:
         route = inp.routes[line.person_id]
         add(
@@ -107,8 +107,9 @@ def explain(line: Line, inp: RoundInput, allocation: Allocation, extra: dict, by
     return steps
 
 
-def fund_steps(line: Line, inp: RoundInput, short: int, add) -> None:
-    """Why the fund added what it did to a claim the envelope fell ``short`` of (or nothing)."""
+def fund_steps(line: Line, inp: RoundInput, allocation: Allocation, short: int, add) -> None:
+    """Why the fund added what it did to a claim the envelope fell ``short`` of (or nothing),
+    naming the limit that decided it: the per-person cap, the fund's means, or its ratio."""
     fund = inp.fund
     if not fund.admitted:
         add("fund_not_admitted", shortfall=short)
@@ -124,10 +125,24 @@ def fund_steps(line: Line, inp: RoundInput, short: int, add) -> None:
             amount=line.fund_claim_cents,
         )
         short = max(0, line.fund_claim_cents - line.gross_cents)
-    if line.topup_cents:
-        add("topup", shortfall=short, topup=line.topup_cents, ratio=percent(fund.topup_ratio))
+    ratio = percent(fund.topup_ratio)
     if line.topup_capped:
         cap = fund.per_person_cap_cents or 0
-        add("topup_period_cap", cap=cap, already=cap - (fund.cap_for(line.person_id) or 0), topup=line.topup_cents)
-    elif not line.topup_cents:
+        already = cap - (fund.cap_for(line.person_id) or 0)
+        if already:
+            add("topup_capped", shortfall=short, cap=cap, already=already, topup=line.topup_cents)
+        else:
+            add("topup_cap", shortfall=short, cap=cap, topup=line.topup_cents)
+    elif 0 < fund.available_cents < allocation.fund_requested_cents:
+        add(
+            "topup_means",
+            shortfall=short,
+            ratio=ratio,
+            requested=allocation.fund_requested_cents,
+            available=fund.available_cents,
+            topup=line.topup_cents,
+        )
+    elif line.topup_cents:
+        add("topup_ratio", shortfall=short, ratio=ratio, topup=line.topup_cents)
+    else:
         add("no_topup", shortfall=short)

@@ -123,3 +123,21 @@ class Allocation:
     @property
     def left_in_treasury_cents(self) -> int:
         return self.envelope_cents - self.distributed_cents
+
+
+def paid_out_cents(line) -> int:
+    """What is paid out to the person for a line (stored or computed): net plus top-up on a paid
+    route; nothing when they leave their net to the commons or give it to the fund."""
+    return line.net_cents + line.topup_cents if line.route in PAID_ROUTES else 0
+
+
+def totals(lines) -> dict:
+    """The allocation table's totals row: every column summed over the lines."""
+    return {
+        "hours": sum((line.hours for line in lines), Decimal(0)),
+        **{
+            key: sum(getattr(line, key) for line in lines)
+            for key in ("claim_cents", "gross_cents", "levy_cents", "net_cents", "topup_cents")
+        },
+        "paid_out_cents": sum(paid_out_cents(line) for line in lines),
+    }
