@@ -15,11 +15,11 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import dashboards, generate, http, salary, verify
+from bench import dashboards, generate, http, salary, verify, writes
 from bench import round as round_bench
 from bench.common import Figure, postgres_base_url, say
 
-BENCHMARKS = {module.NAME: module for module in (http, round_bench, dashboards, verify, salary)}
+BENCHMARKS = {module.NAME: module for module in (http, round_bench, dashboards, verify, salary, writes)}
 
 
 def run(scale_name: str, only: list[str], engines: list[str], workdir: Path) -> list[Figure]:

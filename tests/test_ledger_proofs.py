@@ -473,3 +473,66 @@ def test_verify_reports_its_progress_as_it_streams(commons):
     seen = []
     report = verify_ledger(progress=seen.append, progress_every=2)
     assert report.ok and seen == [2, 4, 6]
+
+
+@pytest.fixture
+def general_query_runs(monkeypatch):
+    """How many times verify fell back to its general (joined) query."""
+    from ledger.accounts import verify
+
+    runs = []
+    original = verify.stream_rows
+
+    def spy(*args, **kwargs):
+        runs.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(verify, "stream_rows", spy)
+    return runs
+
+
+def test_a_sound_ledger_with_awkward_text_is_verified_by_the_fast_path_alone(commons, general_query_runs):
+    from ledger.accounts.service import reverse
+
+    memo = 'a "quoted" \\ back\\slash, a\nnew line, a tab\t, \x01, é, ✓, 💶 and </script>'
+    original = post(
+        "income",
+        [Leg(chart.commons_treasury(commons), 700, memo), Leg(chart.commons_income(commons, "grant"), -700, 'ç"')],
+        occurred_on=date(2026, 1, 3),
+        commons_id=commons.id,
+        memo=memo,
+        ref=f"ref {memo}",
+    )
+    db.session.commit()
+    reverse(original, occurred_on=date(2026, 1, 4), memo="undo \u2028 ✓")
+    db.session.commit()
+    ledger_of(commons, commits=2)
+
+    report = verify_ledger()
+
+    # Its hand-written JSON is byte for byte what chain.canonical_bytes hashed, or it would have fallen back.
+    assert report.ok and report.checked == 6 and report.checkpoints == 4
+    assert general_query_runs == []
+
+
+def test_postings_whose_ids_do_not_follow_the_chain_still_verify_through_the_general_query(commons, tamper, general_query_runs):
+    txs = ledger_of(commons)
+    tamper()  # as a restore that renumbered rows would leave them: nothing hashed changes
+    db.session.execute(text("UPDATE ledger_postings SET id = id + 1000 WHERE transaction_id = :id"), {"id": txs[0].id})
+    db.session.commit()
+
+    report = verify_ledger()
+
+    assert report.ok and report.checked == 6 and general_query_runs == [1]
+
+
+def test_a_failure_is_named_by_the_general_query_after_the_fast_path_doubts(commons, tamper, general_query_runs):
+    txs = ledger_of(commons)
+    tamper()
+    db.session.execute(text("UPDATE ledger_postings SET memo = 'x' WHERE transaction_id = :id"), {"id": txs[4].id})
+    db.session.commit()
+
+    report = verify_ledger()
+
+    assert not report.ok and report.first_bad_id == txs[4].id and "altered" in report.reason
+    assert general_query_runs == [1]

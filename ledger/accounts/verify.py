@@ -1,7 +1,9 @@
 """Checking the whole ledger: chain links, hashes, balances, the Merkle tree and its checkpoints.
 
 One pass over the rows, streamed as plain tuples (no ORM objects: a million transactions are
-checked in seconds). Every transaction's hash is recomputed from its content and predecessor;
+checked in seconds). The transactions and the postings are read as two streams, each in the
+order of its own index (seq, and the postings' id), and merged in Python: one join per posting
+cost more than every check together. Every transaction's hash is recomputed from its content and predecessor;
 its leaf is added to the tree; at each checkpoint's size the rebuilt root, chain head, frontier,
 link and signature must match. Checkpoints saved earlier by someone else (``against``) must be
 prefixes of the rebuilt tree: that is what catches a history rewritten and re-signed.
@@ -14,7 +16,10 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from functools import partial
+from itertools import chain, groupby, pairwise
+from json.encoder import encode_basestring
+from operator import itemgetter
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -25,6 +30,7 @@ from ledger.accounts.chain import GENESIS, PostingData, balance_errors
 from ledger.accounts.checkpoints import NoteError, ParsedNote, checkpoint_hash, note_signed_by, parse_note
 from ledger.extensions import db
 
+# The general query: every posting joined to its transaction and account, in chain order.
 ROWS_SQL = """
 SELECT t.id, t.seq, t.kind, t.memo, t.occurred_on, t.recorded_at, t.commons_id, t.round_id,
        r.seq, t.ref, t.prev_hash, t.hash, t.signature, t.key_id, t.format,
@@ -35,6 +41,17 @@ LEFT JOIN accounts a ON a.id = p.account_id
 LEFT JOIN ledger_transactions r ON r.id = t.reverses_id
 ORDER BY t.seq, p.id
 """
+
+# The fast path's two streams: the same columns, no join per posting (accounts come from a dict).
+TRANSACTIONS_SQL = """
+SELECT t.id, t.seq, t.kind, t.memo, t.occurred_on, t.recorded_at, t.commons_id, t.round_id,
+       r.seq, t.ref, t.prev_hash, t.hash, t.signature, t.key_id, t.format
+FROM ledger_transactions t
+LEFT JOIN ledger_transactions r ON r.id = t.reverses_id
+ORDER BY t.seq
+"""
+POSTINGS_SQL = "SELECT transaction_id, account_id, amount_cents, memo FROM ledger_postings ORDER BY id"
+ACCOUNTS_SQL = "SELECT id, code, type, person_id, commons_id, cae_id FROM accounts"
 
 CHECKPOINTS_SQL = """
 SELECT id, size, root, chain_head, created_at, key_id, note, frontier, prev_hash, hash
@@ -92,22 +109,48 @@ def count_transactions() -> int:
     return db.session.execute(text("SELECT COUNT(*) FROM ledger_transactions")).scalar_one()
 
 
-def stream_rows(batch_size: int = 10_000):
-    """Every posting joined to its transaction, in chain order, as plain tuples, streamed.
+def _cursor(sql: str, name: str, batch_size: int):
+    """A driver cursor in the session's transaction (server-side on PostgreSQL), running ``sql``.
 
-    A driver cursor in the session's transaction (server-side on PostgreSQL): SQLAlchemy's
-    result rows would cost more than all of verify's checks.
+    SQLAlchemy's result rows would cost more than all of verify's checks.
     """
     connection = db.session.connection()
     driver = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        cursor = driver.cursor(name="ledger_verify")
+        cursor = driver.cursor(name=name)
         cursor.itersize = batch_size
     else:
         cursor = driver.cursor()
         cursor.arraysize = batch_size
-    cursor.execute(ROWS_SQL)
+    cursor.execute(sql)
     return cursor
+
+
+def stream_rows(batch_size: int = 10_000):
+    """Every posting joined to its transaction, in chain order, as plain tuples, streamed."""
+    return _cursor(ROWS_SQL, "ledger_verify", batch_size)
+
+
+def stream_transactions(batch_size: int = 10_000):
+    """Every transaction in chain order, without its postings (the fast path's first stream)."""
+    return _cursor(TRANSACTIONS_SQL, "ledger_verify_transactions", batch_size)
+
+
+def stream_postings(batch_size: int = 10_000):
+    """Every posting in id order: (transaction id, account id, amount, memo) (the second stream)."""
+    return _cursor(POSTINGS_SQL, "ledger_verify_postings", batch_size)
+
+
+def batched(cursor, batch_size: int = 10_000):
+    """A cursor's rows, fetched ``batch_size`` at a time: psycopg's row-by-row iteration of a
+    server-side cursor is a Python call per row, more than verify's own work on it."""
+    return chain.from_iterable(iter(partial(cursor.fetchmany, batch_size), []))
+
+
+def load_accounts() -> dict[int, tuple[str, tuple]]:
+    """Every account by id: its code and the owners a format-2 hash covers (type, person, commons, CAE)."""
+    rows = db.session.execute(text(ACCOUNTS_SQL))
+    return {row[0]: (row[1], tuple(row[2:])) for row in rows}
 
 
 def verify_ledger(
@@ -125,16 +168,48 @@ def verify_ledger(
     frontier, link or signature does not match the rebuilt tree, or its size exceeds the ledger
     (the tail was cut). A saved checkpoint in ``against`` is bad when the ledger does not extend it.
     """
-    report = VerifyReport()
     keys = load_public_keys()
     stored = db.session.execute(text(CHECKPOINTS_SQL)).all()
-    report.notes += _key_history_notes()
+    saved = sorted(against, key=lambda n: n.size)
+    notes = _key_history_notes()
+    walk = _Walk(VerifyReport(notes=list(notes)), keys, stored, saved, progress, progress_every)
+    transactions, postings = stream_transactions(batch_size), stream_postings(batch_size)
+    try:
+        fast_ok = walk.fast(batched(transactions, batch_size), batched(postings, batch_size), load_accounts()) and walk.finish()
+    finally:
+        transactions.close()  # stopping at the first bad transaction leaves server-side cursors open
+        postings.close()
+    if fast_ok:
+        return walk.report
+    # The fast path only ever says "all holds". Anything else (a failure to name, postings whose
+    # order does not follow the chain's, a value of an unexpected type) is decided by the general
+    # query and the checks written for clarity, which name the first failure.
+    walk = _Walk(VerifyReport(notes=list(notes)), keys, stored, saved, progress, progress_every)
     rows = stream_rows(batch_size)
     try:
-        _walk(report, keys, stored, sorted(against, key=lambda n: n.size), rows, progress, progress_every)
+        if walk.checkpoints():  # a saved or stored checkpoint of size 0
+            for head, postings in _grouped(batched(rows, batch_size)):
+                if not walk.transaction(head, postings):
+                    break
+            else:
+                walk.finish()
     finally:
-        rows.close()  # stopping at the first bad transaction leaves a server-side cursor open
-    return report
+        rows.close()
+    return walk.report
+
+
+def _grouped(rows):
+    """(transaction row, postings) in chain order, from the general query's joined rows."""
+    head, legs = None, []
+    for row in rows:
+        if head is None or row[0] != head[0]:
+            if head is not None:
+                yield head, legs
+            head, legs = row, []
+        if row[15] is not None:
+            legs.append(row[15:22])  # a tuple encodes as the same JSON list
+    if head is not None:
+        yield head, legs
 
 
 # One encoder for the whole walk (json.dumps builds a new one per call when given options).
@@ -161,51 +236,166 @@ def _canonical(head, postings) -> bytes:
     return _encode(payload).encode()
 
 
-def _walk(report: VerifyReport, keys, stored, saved, rows, progress: Progress | None, every: int) -> None:
-    """Check rows in chain order, recording the first failure."""
-    sha256, leaf_prefix = hashlib.sha256, b"\x00"
-    frontier = merkle.Frontier()
-    prev_hash, expected_seq = GENESIS, 1
-    cp_index = saved_index = 0
-    cp_prev = GENESIS
-    head, postings = None, []
+class _Unusual(Exception):
+    """The fast path met something it does not decide: the general walk will."""
 
-    def check_transaction() -> bool:
-        nonlocal prev_hash, expected_seq
+
+def _number(value) -> str:
+    """A nullable integer as JSON encodes it; _Unusual for any other type.
+
+    (The drivers return int, never bool, for integer columns; int.__repr__ refuses a str.)
+    """
+    if value is None:
+        return "null"
+    try:
+        return int.__repr__(value)
+    except TypeError:
+        raise _Unusual from None
+
+
+def _account_pieces(accounts: dict[int, tuple[str, tuple]]) -> dict[int, tuple[str, str]]:
+    """Per account, the JSON around a posting's amount and memo: ``["code",`` and ``,type,owners…]``."""
+    return {
+        account_id: (_encode([code])[:-1] + ",", "," + _encode(list(owners))[1:])
+        for account_id, (code, owners) in accounts.items()
+    }
+
+
+class _Walk:
+    """The state of one walk along the chain: the tree so far, the next checkpoints, the report."""
+
+    def __init__(self, report: VerifyReport, keys, stored, saved, progress: Progress | None, every: int):
+        self.report, self.keys, self.stored, self.saved = report, keys, stored, saved
+        self.progress, self.every = progress, every
+        self.frontier = merkle.Frontier()
+        self.prev_hash, self.expected_seq = GENESIS, 1
+        self.cp_index = self.saved_index = 0
+        self.cp_prev = GENESIS
+        self.head = None
+        self.due = self._next_due()
+
+    def _next_due(self) -> float:
+        """The tree size at which the next stored or saved checkpoint is checked."""
+        sizes = []
+        if self.cp_index < len(self.stored):
+            sizes.append(self.stored[self.cp_index].size)
+        if self.saved_index < len(self.saved):
+            sizes.append(self.saved[self.saved_index].size)
+        return min(sizes, default=float("inf"))
+
+    def transaction(self, head, postings) -> bool:
+        """Check one transaction (then the checkpoints it completes), naming the first failure."""
+        report, self.head = self.report, head
         tx_id, seq = head[0], head[1]
         report.checked += 1
         v2 = head[14] == 2
-        if seq != expected_seq:
-            report.fail(tx_id, seq, f"sequence jumps from {expected_seq - 1} to {seq}: a transaction is missing")
-        elif head[10] != prev_hash:
+        if seq != self.expected_seq:
+            report.fail(tx_id, seq, f"sequence jumps from {self.expected_seq - 1} to {seq}: a transaction is missing")
+        elif head[10] != self.prev_hash:
             report.fail(tx_id, seq, "does not link to the previous transaction's hash: transactions were removed or reordered")
         elif len(postings) < 2 or sum(p[1] for p in postings) != 0 or not all(p[1] for p in postings):
             legs = [PostingData(p[0], p[1], p[2]) for p in postings]
             report.fail(tx_id, seq, "; ".join(balance_errors(legs)) or "postings do not balance")
-        elif sha256(_canonical(head, postings if v2 else [p[:3] for p in postings])).hexdigest() != head[11]:
+        elif hashlib.sha256(_canonical(head, postings if v2 else [p[:3] for p in postings])).hexdigest() != head[11]:
             report.fail(tx_id, seq, "content does not match its hash: it was altered after it was written")
-        elif head[12] and not _signed(keys.get(head[13]), head[11], head[12]):
+        elif head[12] and not _signed(self.keys.get(head[13]), head[11], head[12]):
             report.fail(tx_id, seq, "its signature is not valid for any key in the published key history")
         if not report.ok:
             return False
-        prev_hash = head[11]
-        expected_seq = seq + 1
-        frontier.append(sha256(leaf_prefix + bytes.fromhex(prev_hash)).digest())
-        if progress and report.checked % every == 0:
-            progress(report.checked)
+        self.prev_hash = head[11]
+        self.expected_seq = seq + 1
+        self.frontier.append(merkle.leaf_hash(bytes.fromhex(self.prev_hash)))
+        if self.progress and report.checked % self.every == 0:
+            self.progress(report.checked)
+        return self.frontier.size < self.due or self.checkpoints()
+
+    def fast(self, transactions, postings, accounts: dict[int, tuple[str, tuple]]) -> bool:
+        """Whether every transaction holds, from the two streams, as cheaply as Python allows.
+
+        The same checks as ``transaction`` without naming anything: the first doubt returns
+        False. The postings are grouped by ``transaction_id`` in id order and each group must
+        belong to the next transaction in chain order, so a True means each transaction got
+        exactly its own postings, as the general query reads them. The canonical JSON is written
+        from pieces (each string through json's own escaping, each account's part encoded once)
+        and is byte for byte what ``_canonical`` encodes when every value has its column's type;
+        any other type raises _Unusual.
+        """
+        pieces = _account_pieces(accounts)
+        escape, number, int_repr, sha256, fromhex = encode_basestring, _number, int.__repr__, hashlib.sha256, bytes.fromhex
+        report, keys, frontier, hashes = self.report, self.keys, self.frontier, self.frontier.hashes
+        progress, every = self.progress, self.every
+        prev_hash, expected_seq, size, due = self.prev_hash, self.expected_seq, frontier.size, self.due
+        groups = groupby(postings, key=itemgetter(0))
+        if due <= 0 and not self.checkpoints():  # a saved or stored checkpoint of size 0
+            return False
+        due = self.due
+        try:
+            for head, (tx_id, legs) in zip(transactions, groups, strict=True):
+                (own_id, seq, kind, memo, occurred_on, recorded_at, commons_id, round_id, reverses_seq, ref,
+                 prev, digest, signature, key_id, format_) = head  # fmt: skip
+                if own_id != tx_id or seq != expected_seq or prev != prev_hash:
+                    return False
+                parts, total = [], 0
+                v2 = format_ == 2
+                if not v2 and format_ != 1:
+                    return False
+                format_key = '"format":2,' if v2 else ""
+                for _, account_id, amount, leg_memo in legs:
+                    if type(amount) is not int or not amount or (piece := pieces.get(account_id)) is None:
+                        return False
+                    total += amount
+                    parts.append(f"{piece[0]}{amount},{escape(leg_memo)}{piece[1] if v2 else ']'}")
+                if total or len(parts) < 2:
+                    return False
+                if type(occurred_on) is not str:
+                    occurred_on = occurred_on.isoformat()
+                canonical = (
+                    f'{{"commons_id":{number(commons_id)},{format_key}"kind":{escape(kind)},'
+                    f'"memo":{escape(memo)},"occurred_on":{escape(occurred_on)},"postings":[{",".join(parts)}],'
+                    f'"prev":{escape(prev)},"recorded_at":{escape(recorded_at)},'
+                    f'"ref":{"null" if ref is None else escape(ref)},"reverses_seq":{number(reverses_seq)},'
+                    f'"round_id":{number(round_id)},"seq":{int_repr(seq)}}}'
+                )
+                if sha256(canonical.encode()).hexdigest() != digest:
+                    return False
+                if signature and not _signed(keys.get(key_id), digest, signature):
+                    return False
+                prev_hash, expected_seq = digest, seq + 1
+                # Frontier.append, inlined: the leaf climbs while it completes a perfect subtree.
+                node, climb = sha256(b"\x00" + fromhex(digest)).digest(), size
+                while climb & 1:
+                    node = sha256(b"\x01" + hashes.pop() + node).digest()
+                    climb >>= 1
+                hashes.append(node)
+                size += 1
+                frontier.size = size
+                report.checked += 1
+                if progress and report.checked % every == 0:
+                    progress(report.checked)
+                if size >= due:
+                    self.head, self.prev_hash, self.expected_seq = head, prev_hash, expected_seq
+                    if not self.checkpoints():
+                        return False
+                    due = self.due
+        except (ValueError, TypeError, AttributeError, _Unusual):
+            # zip(strict=True): a posting left over or a transaction without postings; a value
+            # of another type than its column's (escape() takes only str, number() only int).
+            return False
+        self.prev_hash, self.expected_seq = prev_hash, expected_seq
         return True
 
-    def check_checkpoints() -> bool:
-        nonlocal cp_index, cp_prev, saved_index
+    def checkpoints(self) -> bool:
+        """Check every stored and saved checkpoint the tree has now reached."""
+        report, frontier, stored, saved = self.report, self.frontier, self.stored, self.saved
         size = frontier.size
-        while cp_index < len(stored) and stored[cp_index].size <= size:
-            if not _check_checkpoint(report, stored[cp_index], frontier, prev_hash, cp_prev, keys):
+        while self.cp_index < len(stored) and stored[self.cp_index].size <= size:
+            if not _check_checkpoint(report, stored[self.cp_index], frontier, self.prev_hash, self.cp_prev, self.keys):
                 return False
-            cp_prev = stored[cp_index].hash
-            cp_index += 1
-        while saved_index < len(saved) and saved[saved_index].size <= size:
-            note = saved[saved_index]
-            if not any(note_signed_by(note, public.public_bytes_raw()) for public in keys.values()):
+            self.cp_prev = stored[self.cp_index].hash
+            self.cp_index += 1
+        while self.saved_index < len(saved) and saved[self.saved_index].size <= size:
+            note = saved[self.saved_index]
+            if not any(note_signed_by(note, public.public_bytes_raw()) for public in self.keys.values()):
                 report.fail(
                     None,
                     note.size,
@@ -216,45 +406,44 @@ def _walk(report: VerifyReport, keys, stored, saved, rows, progress: Progress | 
                 return False
             if note.size == size and note.root != frontier.root():
                 report.fail(
-                    head[0] if head else None,
+                    self.head[0] if self.head else None,
                     size,
                     f"the ledger does not extend the checkpoint saved at size {size}: its first {size} transactions were rewritten",
                     checkpoint=size,
                 )
                 return False
-            saved_index += 1
+            self.saved_index += 1
+        self.due = self._next_due()
         return True
 
-    if not check_checkpoints():  # a saved or stored checkpoint of size 0
-        return
-    for row in rows:
-        if head is None or row[0] != head[0]:
-            if head is not None and not (check_transaction() and check_checkpoints()):
-                return
-            head, postings = row, []
-        if row[15] is not None:
-            postings.append(row[15:22])  # a tuple encodes as the same JSON list
-    if head is not None and not (check_transaction() and check_checkpoints()):
-        return
-    report.last_hash, report.root = prev_hash, frontier.root().hex()
-    report.checkpoints = cp_index
-    if cp_index < len(stored):
-        cp = stored[cp_index]
-        report.fail(
-            None, cp.size, f"checkpoint of size {cp.size} covers transactions that are gone: the tail was cut", checkpoint=cp.size
-        )
-    elif saved_index < len(saved):
-        size = saved[saved_index].size
-        report.fail(
-            None,
-            size,
-            f"a checkpoint saved at size {size} covers transactions that are gone: the ledger was cut",
-            checkpoint=size,
-        )
-    elif (uncovered := _first_unsigned_after(stored[-1].size if stored else 0)) is not None:
-        report.fail(
-            None, uncovered, f"transaction seq {uncovered} is covered by no signature nor signed checkpoint: it was added by hand"
-        )
+    def finish(self) -> bool:
+        """After the last transaction: nothing checkpointed is missing, nothing is left unsigned."""
+        report, stored, saved = self.report, self.stored, self.saved
+        report.last_hash, report.root = self.prev_hash, self.frontier.root().hex()
+        report.checkpoints = self.cp_index
+        if self.cp_index < len(stored):
+            cp = stored[self.cp_index]
+            report.fail(
+                None,
+                cp.size,
+                f"checkpoint of size {cp.size} covers transactions that are gone: the tail was cut",
+                checkpoint=cp.size,
+            )
+        elif self.saved_index < len(saved):
+            size = saved[self.saved_index].size
+            report.fail(
+                None,
+                size,
+                f"a checkpoint saved at size {size} covers transactions that are gone: the ledger was cut",
+                checkpoint=size,
+            )
+        elif (uncovered := _first_unsigned_after(stored[-1].size if stored else 0)) is not None:
+            report.fail(
+                None,
+                uncovered,
+                f"transaction seq {uncovered} is covered by no signature nor signed checkpoint: it was added by hand",
+            )
+        return report.ok
 
 
 def _first_unsigned_after(size: int) -> int | None:
