@@ -40,10 +40,12 @@ def prepare(url: str, workdir: Path, commons: int) -> list[int]:
     from ledger.extensions import db
 
     app = make_app(url, workdir)
-    with app.app_context(), db.engine.begin() as connection:
-        people = generate.people(connection, 4)
-        ids = generate.commons(connection, commons, people[0])
-        PLAIN.create(connection)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            people = generate.people(connection, 4)
+            ids = generate.commons(connection, commons, people[0])
+            PLAIN.create(connection)
+        db.engine.dispose()  # close the pooled connection now, not when the app is collected
     return ids
 
 
