@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ledger.extensions import db
-from ledger.governance.models import RuleProposal
+from ledger.governance.models import ProposalComment, RuleProposal
 from tests.governance_support import set_procedure, settle_by_scheduler
 from tests.test_contributions_web import login
 
@@ -101,6 +101,9 @@ def test_the_register_colleges_and_health_pages_show_the_decisions(client, peopl
     client.post("/commons/velo/proposals", data=proposal_form(decision_procedure="consent"))
     proposal_id = db.session.scalar(select(RuleProposal.id))
     db.session.remove()
+    refused = client.post(f"/proposals/{proposal_id}/comments", data={"kind": "pro", "body": ""})
+    assert refused.status_code == 422 and 'id="body-error"' in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(ProposalComment.id))) == 0
     assert client.post(f"/proposals/{proposal_id}/comments", data={"kind": "pro", "body": "Long overdue"}).status_code == 302
     settle_by_scheduler(proposal_id)
     register = client.get("/commons/velo/decisions?lang=en").get_data(as_text=True)

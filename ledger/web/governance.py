@@ -272,6 +272,11 @@ def proposal_page(proposal_id):
     return render_template("governance/proposal.html", **proposal_context(service.get_proposal(proposal_id)))
 
 
+def refused(proposal, **form):
+    """The proposal's page again, with the refused form beside its errors."""
+    return render_template("governance/proposal.html", **proposal_context(proposal) | form), 422
+
+
 def back(proposal_id: int, anchor: str = ""):
     return redirect(url_for("governance_pages.proposal_page", proposal_id=proposal_id) + anchor)
 
@@ -282,9 +287,7 @@ def add_comment(me, proposal_id):
     proposal = service.get_proposal(proposal_id)
     form = CommentForm()
     if not form.validate_on_submit():
-        context = proposal_context(proposal)
-        context["comment_form"] = form
-        return render_template("governance/proposal.html", **context), 422
+        return refused(proposal, comment_form=form)
     service.comment(proposal, me, form.kind.data, form.body.data)
     flash(_("Your comment is published."))
     return back(proposal_id, "#comments")
@@ -296,9 +299,7 @@ def answer(me, proposal_id, comment_id):
     proposal = service.get_proposal(proposal_id)
     form = AnswerForm()
     if not form.validate_on_submit():
-        context = proposal_context(proposal)
-        context["answer_form"] = form
-        return render_template("governance/proposal.html", **context), 422
+        return refused(proposal, answer_form=form)
     service.answer_objection(proposal, service.get_comment(proposal, comment_id), me, form.answer.data)
     flash(_("Your answer is published."))
     return back(proposal_id, "#comments")
@@ -320,9 +321,7 @@ def decide(me, proposal_id):
     proposal = service.get_proposal(proposal_id)
     form = DecideForm()
     if not form.validate_on_submit():
-        context = proposal_context(proposal)
-        context["decide_form"] = form
-        return render_template("governance/proposal.html", **context), 422
+        return refused(proposal, decide_form=form)
     service.steward_decides(proposal, me, form.adopt.data, form.reason.data)
     flash(_("The decision is recorded in the register."))
     return back(proposal_id)
