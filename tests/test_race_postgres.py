@@ -409,3 +409,51 @@ def test_a_round_opened_while_another_is_finalized_sees_the_cover_before_or_afte
     error = results["open"].get_json()["error"]
     assert "at most €4,000.00" in error["fields"]["envelope_cents"][0], error
     assert count(Round) == 1
+
+
+def test_verify_sees_one_snapshot_while_a_commit_lands_between_its_reads(app, make_person, make_commons):
+    """A commit landing after verify read the checkpoints, before it streams the transactions,
+    is not reported as 'covered by no signed checkpoint': verify reads one snapshot."""
+    from ledger.accounts import chart
+    from ledger.accounts.service import Leg, post
+    from ledger.accounts.verify import CHECKPOINTS_SQL, verify_ledger
+    from ledger.commons.models import Commons
+
+    make_commons(make_person(), "velo")
+    commons_id = db.session.scalar(select(Commons.id).where(Commons.slug == "velo"))
+
+    def grant(cents: int) -> None:
+        commons = db.session.get(Commons, commons_id)
+        legs = [Leg(chart.commons_treasury(commons), cents), Leg(chart.commons_income(commons, "grant"), -cents)]
+        post("income", legs, occurred_on=YESTERDAY, commons_id=commons_id, memo=f"grant {cents}")
+        db.session.commit()
+
+    grant(1_000)
+    grant(2_000)
+    db.session.remove()
+    landed = []
+
+    def commit_meanwhile(_connection, _cursor, statement, _parameters, _context, _executemany):
+        if statement == CHECKPOINTS_SQL and not landed:
+            landed.append(True)
+
+            def write():
+                with app.app_context():
+                    grant(3_000)
+                    db.session.remove()
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            writer.join(30)
+
+    event.listen(db.engine, "after_cursor_execute", commit_meanwhile)
+    try:
+        report = verify_ledger()
+    finally:
+        event.remove(db.engine, "after_cursor_execute", commit_meanwhile)
+    assert landed
+    assert report.ok, report.as_dict()
+    assert report.checked == 2 and report.checkpoints == 2  # the view verify started from
+    db.session.remove()
+    after = verify_ledger()
+    assert after.ok and after.checked == 3 and after.checkpoints == 3

@@ -14,7 +14,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, groupby, pairwise
@@ -23,7 +24,7 @@ from operator import itemgetter
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from ledger.accounts import merkle
 from ledger.accounts.chain import GENESIS, PostingData, balance_errors
@@ -99,9 +100,30 @@ class VerifyReport:
         }
 
 
-def load_public_keys() -> dict[str, Ed25519PublicKey]:
+@contextmanager
+def snapshot() -> Iterator[Connection]:
+    """One consistent view of the ledger for every statement verify runs.
+
+    On PostgreSQL each READ COMMITTED statement sees the commits made before it started, so a
+    round finalized between the checkpoints' read and the transactions' would show transactions
+    that no checkpoint read covers. A REPEATABLE READ, read-only transaction on a connection of its
+    own freezes one view. SQLite's deferred transaction is already one snapshot from its first
+    read (WAL), and the session's connection also sees what the caller has not yet committed.
+    """
+    if db.engine.dialect.name != "postgresql":
+        yield db.session.connection()
+        return
+    with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+
+
+def load_public_keys(connection: Connection) -> dict[str, Ed25519PublicKey]:
     """Every key in the published history, by key id."""
-    rows = db.session.execute(text("SELECT key_id, public_key FROM ledger_signing_keys"))
+    rows = connection.execute(text("SELECT key_id, public_key FROM ledger_signing_keys"))
     return {key_id: Ed25519PublicKey.from_public_bytes(base64.b64decode(public)) for key_id, public in rows}
 
 
@@ -109,12 +131,13 @@ def count_transactions() -> int:
     return db.session.execute(text("SELECT COUNT(*) FROM ledger_transactions")).scalar_one()
 
 
-def _cursor(sql: str, name: str, batch_size: int):
-    """A driver cursor in the session's transaction (server-side on PostgreSQL), running ``sql``.
+def _cursor(connection: Connection | None, sql: str, name: str, batch_size: int):
+    """A driver cursor in ``connection``'s transaction (the session's by default; server-side on
+    PostgreSQL), running ``sql``.
 
     SQLAlchemy's result rows would cost more than all of verify's checks.
     """
-    connection = db.session.connection()
+    connection = connection or db.session.connection()
     driver = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
         cursor = driver.cursor(name=name)
@@ -126,19 +149,19 @@ def _cursor(sql: str, name: str, batch_size: int):
     return cursor
 
 
-def stream_rows(batch_size: int = 10_000):
+def stream_rows(batch_size: int = 10_000, connection: Connection | None = None):
     """Every posting joined to its transaction, in chain order, as plain tuples, streamed."""
-    return _cursor(ROWS_SQL, "ledger_verify", batch_size)
+    return _cursor(connection, ROWS_SQL, "ledger_verify", batch_size)
 
 
-def stream_transactions(batch_size: int = 10_000):
+def stream_transactions(batch_size: int = 10_000, connection: Connection | None = None):
     """Every transaction in chain order, without its postings (the fast path's first stream)."""
-    return _cursor(TRANSACTIONS_SQL, "ledger_verify_transactions", batch_size)
+    return _cursor(connection, TRANSACTIONS_SQL, "ledger_verify_transactions", batch_size)
 
 
-def stream_postings(batch_size: int = 10_000):
+def stream_postings(batch_size: int = 10_000, connection: Connection | None = None):
     """Every posting in id order: (transaction id, account id, amount, memo) (the second stream)."""
-    return _cursor(POSTINGS_SQL, "ledger_verify_postings", batch_size)
+    return _cursor(connection, POSTINGS_SQL, "ledger_verify_postings", batch_size)
 
 
 def batched(cursor, batch_size: int = 10_000):
@@ -147,9 +170,9 @@ def batched(cursor, batch_size: int = 10_000):
     return chain.from_iterable(iter(partial(cursor.fetchmany, batch_size), []))
 
 
-def load_accounts() -> dict[int, tuple[str, tuple]]:
+def load_accounts(connection: Connection) -> dict[int, tuple[str, tuple]]:
     """Every account by id: its code and the owners a format-2 hash covers (type, person, commons, CAE)."""
-    rows = db.session.execute(text(ACCOUNTS_SQL))
+    rows = connection.execute(text(ACCOUNTS_SQL))
     return {row[0]: (row[1], tuple(row[2:])) for row in rows}
 
 
@@ -168,14 +191,20 @@ def verify_ledger(
     frontier, link or signature does not match the rebuilt tree, or its size exceeds the ledger
     (the tail was cut). A saved checkpoint in ``against`` is bad when the ledger does not extend it.
     """
-    keys = load_public_keys()
-    stored = db.session.execute(text(CHECKPOINTS_SQL)).all()
-    saved = sorted(against, key=lambda n: n.size)
-    notes = _key_history_notes()
-    walk = _Walk(VerifyReport(notes=list(notes)), keys, stored, saved, progress, progress_every)
-    transactions, postings = stream_transactions(batch_size), stream_postings(batch_size)
+    with snapshot() as connection:
+        return _verify(connection, sorted(against, key=lambda n: n.size), progress, progress_every, batch_size)
+
+
+def _verify(connection: Connection, saved, progress, progress_every: int, batch_size: int) -> VerifyReport:
+    keys = load_public_keys(connection)
+    stored = connection.execute(text(CHECKPOINTS_SQL)).all()
+    notes = _key_history_notes(connection)
+    walk = _Walk(connection, VerifyReport(notes=list(notes)), keys, stored, saved, progress, progress_every)
+    transactions = stream_transactions(batch_size, connection)
+    postings = stream_postings(batch_size, connection)
     try:
-        fast_ok = walk.fast(batched(transactions, batch_size), batched(postings, batch_size), load_accounts()) and walk.finish()
+        accounts = load_accounts(connection)
+        fast_ok = walk.fast(batched(transactions, batch_size), batched(postings, batch_size), accounts) and walk.finish()
     finally:
         transactions.close()  # stopping at the first bad transaction leaves server-side cursors open
         postings.close()
@@ -184,8 +213,8 @@ def verify_ledger(
     # The fast path only ever says "all holds". Anything else (a failure to name, postings whose
     # order does not follow the chain's, a value of an unexpected type) is decided by the general
     # query and the checks written for clarity, which name the first failure.
-    walk = _Walk(VerifyReport(notes=list(notes)), keys, stored, saved, progress, progress_every)
-    rows = stream_rows(batch_size)
+    walk = _Walk(connection, VerifyReport(notes=list(notes)), keys, stored, saved, progress, progress_every)
+    rows = stream_rows(batch_size, connection)
     try:
         if walk.checkpoints():  # a saved or stored checkpoint of size 0
             for head, postings in _grouped(batched(rows, batch_size)):
@@ -264,7 +293,8 @@ def _account_pieces(accounts: dict[int, tuple[str, tuple]]) -> dict[int, tuple[s
 class _Walk:
     """The state of one walk along the chain: the tree so far, the next checkpoints, the report."""
 
-    def __init__(self, report: VerifyReport, keys, stored, saved, progress: Progress | None, every: int):
+    def __init__(self, connection: Connection, report: VerifyReport, keys, stored, saved, progress: Progress | None, every: int):
+        self.connection = connection
         self.report, self.keys, self.stored, self.saved = report, keys, stored, saved
         self.progress, self.every = progress, every
         self.frontier = merkle.Frontier()
@@ -437,7 +467,7 @@ class _Walk:
                 f"a checkpoint saved at size {size} covers transactions that are gone: the ledger was cut",
                 checkpoint=size,
             )
-        elif (uncovered := _first_unsigned_after(stored[-1].size if stored else 0)) is not None:
+        elif (uncovered := _first_unsigned_after(self.connection, stored[-1].size if stored else 0)) is not None:
             report.fail(
                 None,
                 uncovered,
@@ -446,9 +476,9 @@ class _Walk:
         return report.ok
 
 
-def _first_unsigned_after(size: int) -> int | None:
+def _first_unsigned_after(connection: Connection, size: int) -> int | None:
     sql = "SELECT MIN(seq) FROM ledger_transactions WHERE seq > :size AND signature = ''"
-    return db.session.execute(text(sql), {"size": size}).scalar()
+    return connection.execute(text(sql), {"size": size}).scalar()
 
 
 def _check_checkpoint(report: VerifyReport, cp, frontier: merkle.Frontier, chain_head: str, prev: str, keys) -> bool:
@@ -487,8 +517,8 @@ def _check_checkpoint(report: VerifyReport, cp, frontier: merkle.Frontier, chain
     return True
 
 
-def _key_history_notes() -> list[str]:
-    rows = db.session.execute(
+def _key_history_notes(connection: Connection) -> list[str]:
+    rows = connection.execute(
         text("SELECT key_id, announced_by, announcement, public_key FROM ledger_signing_keys ORDER BY id")
     ).all()
     notes = []
