@@ -66,6 +66,7 @@ def run(scale: generate.Scale, workdir: Path, engines: list[str]) -> list[Figure
                 generate.contributions(connection, scale.contributions // 10, pairs, start=end - timedelta(days=360), days=360)
                 generate.ledger(connection, transactions, commons, people[:2_000], current_key())
                 postings = connection.exec_driver_sql("SELECT COUNT(*) FROM ledger_postings").scalar()
+            generate.settle(db.engine)
             slug = f"c{commons[0]}"
         client = app.test_client()
         baseline = timed(client, "/healthz", REQUESTS)

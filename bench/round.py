@@ -34,6 +34,7 @@ def prepare(url: str, workdir: Path, people: int, contributions: int) -> None:
             commons = generate.commons(connection, 1, ids[0])
             pairs = generate.memberships(connection, commons, ids, second_every=0)
             generate.contributions(connection, contributions, pairs, start=PERIOD[0], days=28)
+        generate.settle(db.engine)
         record_income(
             db.session.get(Commons, commons[0]),
             amount_cents=people * 100_000,

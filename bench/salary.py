@@ -136,6 +136,7 @@ def run(scale: generate.Scale, workdir: Path, engines: list[str]) -> list[Figure
             say(f"[salary/{engine}] a CAE of {scale.cae_people:,} people")
             with db.engine.begin() as connection:
                 period = build(connection, scale.cae_people)
+            generate.settle(db.engine)
             cae = get_cae("OXALIS")
             start, end = salary_lines.parse_period(period)
             with stopwatch() as baseline:

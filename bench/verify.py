@@ -30,6 +30,7 @@ def run(scale: generate.Scale, workdir: Path, engines: list[str]) -> list[Figure
                 people = generate.people(connection, 200)
                 commons = generate.commons(connection, 10, people[0])
                 generate.ledger(connection, scale.transactions, commons, people, current_key())
+            generate.settle(db.engine)
             with stopwatch() as read:
                 for rows in (stream_transactions(), stream_postings()):
                     for _ in batched(rows):

@@ -95,7 +95,10 @@ class Row:
 def page_of(filters: Filters, public_pem: str, key_id: str) -> tuple[int, list[Row]]:
     """(total matching, the rows of the requested page, newest first, each with its check)."""
     conditions = filters.conditions()
-    total = db.session.scalar(select(func.count(LedgerTransaction.id)).where(*conditions)) or 0
+    # The chain numbers its transactions 1, 2, 3… without gaps, so the last number is the count
+    # of an unfiltered page: one index lookup instead of counting a million rows.
+    counted = func.count(LedgerTransaction.id) if conditions else func.max(LedgerTransaction.seq)
+    total = db.session.scalar(select(counted).where(*conditions)) or 0
     txs = db.session.scalars(
         select(LedgerTransaction)
         .where(*conditions)

@@ -48,7 +48,9 @@ def test_filters_by_commons_kind_and_dates_with_the_matching_total(client):
 def test_pages_of_fifty_newest_first_without_overlap(client):
     total = db.session.scalar(select(func.count(LedgerTransaction.id)))
     assert total > ledger_page.PER_PAGE
-    one = seqs(client.get("/transparency/ledger").get_data(as_text=True))
+    one_html = client.get("/transparency/ledger?lang=en").get_data(as_text=True)
+    one = seqs(one_html)
+    assert f"{total} transactions · page 1 of {-(-total // ledger_page.PER_PAGE)}" in one_html
     two_html = client.get("/transparency/ledger?page=2").get_data(as_text=True)
     two = seqs(two_html)
     assert one == list(range(total, total - ledger_page.PER_PAGE, -1))
