@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -40,8 +41,13 @@ def rounded(value: Decimal | Fraction | int | str, places: int = 2) -> Decimal:
     return to_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+@lru_cache(maxsize=65_536)
 def plain(value: Decimal | Fraction | int | str, places: int = 2) -> str:
-    """A number in its stored, language-neutral form, trailing zeros dropped: 57.50 → "57.5", 5.00 → "5"."""
+    """A number in its stored, language-neutral form, trailing zeros dropped: 57.50 → "57.5", 5.00 → "5".
+
+    Cached: the text depends only on the value (equal values, such as 1.50 and 1.5, give the same
+    text), and a round's explanations write the same few rates and hours tens of thousands of times.
+    """
     text = f"{rounded(value, places):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 

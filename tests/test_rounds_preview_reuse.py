@@ -105,3 +105,40 @@ def test_new_rules_pinned_by_a_recompute_change_the_fingerprint(client, world, a
     assert advance(client, world, round_id)["state"] == "finalized"
     assert len(allocations) == 2  # the recompute, and no third one at finalization
     assert -balance(chart.person_payable(world.people["ana"].id, world.commons).code) == 19_000  # 10 h at 20 €, 5 % levy
+
+
+def test_every_field_of_the_allocation_input_moves_the_fingerprint():
+    """A field added to the input later and left out of the fingerprint would let finalization
+    post a stale preview: each field, changed alone, must change the fingerprint."""
+    from dataclasses import fields, replace
+    from decimal import Decimal
+
+    from ledger.rounds.allocation.model import FundTerms, RoundInput, Route, Rules, Work
+
+    rules = Rules("time", 2_000, None, Decimal("0.05"), {"care": Decimal("1.5")})
+    fund = FundTerms(Decimal("0.5"), 10_000, 90_000, True, {7: 4_000})
+    route = Route("cae", 3, "OX-7", Decimal("0.4"))
+    base = RoundInput(100_000, rules, fund, (Work(7, "care", Decimal("2.5"), 11),), {7: route}, {7: 500}, ((8, 7, 3),))
+    changed = {
+        "envelope_cents": 100_001,
+        "rules": replace(rules, hybrid_time_weight=Decimal("0.6")),
+        "fund": replace(fund, available_cents=1),
+        "work": (Work(7, "care", Decimal("2.5"), 12),),
+        "routes": {7: replace(route, cae_code="OX-8")},
+        "requests": {7: 501},
+        "points": ((8, 7, 4),),
+    }
+    assert set(changed) == {f.name for f in fields(RoundInput)}
+    variants = {name: replace(base, **{name: value}) for name, value in changed.items()}
+    variants |= {
+        f"fund.{f.name}": replace(base, fund=replace(fund, **{f.name: value}))
+        for f, value in zip(fields(FundTerms), (Decimal("0.6"), 10_001, 90_001, False, {7: 4_001}), strict=True)
+    }
+    variants |= {
+        f"route.{f.name}": replace(base, routes={7: replace(route, **{f.name: value})})
+        for f, value in zip(fields(Route), ("invoice", 4, "OX-9", Decimal("0.41")), strict=True)
+    }
+    variants["rule version"] = base
+    prints = {name: fingerprint(2 if name == "rule version" else 1, inp) for name, inp in variants.items()}
+    assert fingerprint(1, base) not in prints.values()
+    assert len(set(prints.values())) == len(prints)
