@@ -70,7 +70,11 @@ def review_totals(round_id: int, min_vouches: int) -> ReviewTotals:
     """
     hundredths = func.sum(cast(func.round(Contribution.hours * 100), Integer))
     totals = ReviewTotals()
-    for person_id, category, total in db.session.execute(
+    # Read on the session's connection: plain rows, without the ORM's handling of each of the
+    # 66,000 rows of a 200,000-contribution round (a quarter of a second); flushed first, as the
+    # session would before a query.
+    db.session.flush()
+    for person_id, category, total in db.session.connection().execute(
         select(Contribution.person_id, Contribution.category, hundredths)
         .where(in_review(round_id), counts(min_vouches))
         .group_by(Contribution.person_id, Contribution.category)

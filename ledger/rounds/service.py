@@ -206,9 +206,10 @@ def adopt_contributions(round_: Round) -> int:
 def routes_of(commons_id: int) -> dict[int, Route]:
     """Each member's payout route; a `cae` route without a CAE falls back to `invoice`."""
     routes = {}
-    # Columns, not objects: a commons may have ten thousand members.
-    # A member's own contribution rate, when the CAE set one, replaces the CAE's.
-    for person_id, route, cae_id, cae_code, cae_rate in db.session.execute(
+    # Columns, not objects, as plain rows on the session's connection: a commons may have ten
+    # thousand members. A member's own contribution rate, when the CAE set one, replaces the CAE's.
+    db.session.flush()
+    for person_id, route, cae_id, cae_code, cae_rate in db.session.connection().execute(
         select(
             Membership.person_id,
             Membership.payout_route,
