@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Integer, and_, cast, exists, func, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
@@ -21,9 +22,8 @@ from ledger.contributions.models import Contribution, ContributionStatus, Object
 from ledger.extensions import db
 
 
-@dataclass(frozen=True)
-class CountedHours:
-    """The counted hours of one person in one category."""
+class CountedHours(NamedTuple):
+    """The counted hours of one person in one category (a tuple: a large round has 66,000)."""
 
     person_id: int
     category: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 # Routes whose money is paid to the person (and so may be topped up by the fund).
 PAID_ROUTES = ("cae", "invoice")
@@ -45,9 +46,11 @@ class FundTerms:
         return self.cap_left.get(person_id, self.per_person_cap_cents)
 
 
-@dataclass(frozen=True)
-class Work:
-    """One counted contribution."""
+class Work(NamedTuple):
+    """One counted contribution (or one person's counted hours in a category).
+
+    A named tuple rather than a frozen dataclass: a round of 10,000 people builds 66,000 of them
+    twice, and a tuple is built in C."""
 
     person_id: int
     category: str
