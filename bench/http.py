@@ -137,9 +137,14 @@ def measure(
     close = worker_class == "sync"
     try:
         load(port, tokens, slug, max(2, requests // 20), first_day=100, close=close)  # warm-up: caches, the workers' imports
-        return load(port, tokens, slug, requests, close=close)
+        result = load(port, tokens, slug, requests, close=close)
     finally:
+        exited = process.poll()
+        said = process.stderr.read().decode()[-2000:] if exited is not None else ""
         stop(process)
+    if exited is not None:
+        result.first_error = f"gunicorn exited ({exited}) during the load: {said}; {result.first_error}"
+    return result
 
 
 def run(scale: generate.Scale, workdir: Path, engines: list[str]) -> list[Figure]:
@@ -160,7 +165,9 @@ def run_one(engine: str, worker_class: str, requests: int, workdir: Path) -> lis
     real = measure("ledger:create_app()", url, workdir, tokens, slug, requests, worker_class)
     for name, result in (("bare", bare), ("ledger", real)):
         if set(result.statuses) != {201} or result.errors:
-            raise RuntimeError(f"{name} endpoint answered {result.statuses} with {result.errors} errors")
+            raise RuntimeError(
+                f"{name} endpoint answered {result.statuses} with {result.errors} errors (first: {result.first_error or 'none'})"
+            )
     ratio = real.throughput / bare.throughput
     where = f"{engine}, {worker_class}"
     figures = [

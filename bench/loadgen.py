@@ -25,6 +25,7 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
+    first_error: str = ""  # the first dropped request's exception, to say why
     seconds: float = 0.0
 
     @property
@@ -89,7 +90,7 @@ def run_load(
 
     def worker(index: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        latencies, statuses, errors = [], {}, 0
+        latencies, statuses, errors, first_error = [], {}, 0, ""
         start_gate.wait()
         try:
             for n in range(requests_per_connection):
@@ -99,8 +100,9 @@ def run_load(
                     connection.request(method, path, body=body, headers=headers)
                     with connection.getresponse() as response:
                         response.read()
-                except (OSError, http.client.HTTPException):
+                except (OSError, http.client.HTTPException) as error:
                     errors += 1
+                    first_error = first_error or f"{type(error).__name__}: {error}"
                     connection.close()
                     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
                     continue
@@ -111,6 +113,7 @@ def run_load(
         with lock:
             result.latencies.extend(latencies)
             result.errors += errors
+            result.first_error = result.first_error or first_error
             for status, count in statuses.items():
                 result.statuses[status] = result.statuses.get(status, 0) + count
 
