@@ -20,6 +20,7 @@ from ledger.formatting import day, hours, money
 from ledger.payouts.service import create_cae
 from ledger.people.service import create_person
 from ledger.timeutil import test_clock, today
+from tests.browser_support import forget_who_was_here
 from tests.mail_support import body_of, link_in, start_smtp
 
 pytestmark = pytest.mark.browser
@@ -51,7 +52,7 @@ def live(make_app, smtp):
 
 
 def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:
-    page.context.clear_cookies()  # whoever was logged in before
+    forget_who_was_here(page)  # whoever was logged in before
     page.goto(f"{base}/login")
     page.get_by_label(re.compile("Adresse e-mail|Email")).fill(email)
     page.get_by_label(re.compile("Mot de passe|Password")).fill(password)
@@ -82,7 +83,7 @@ def euros(app, cents: int) -> str:
 def set_password_from_mail(page, base: str, inbox, email: str, password: str) -> None:
     from playwright.sync_api import expect
 
-    page.context.clear_cookies()  # a newcomer's own browser
+    forget_who_was_here(page)  # a newcomer's own browser
     path = urlsplit(link_in(inbox.wait_for(email)[0], "/invitation/")).path
     page.goto(f"{base}/lang/en?next={path}")
     page.get_by_label("New password", exact=True).fill(password)

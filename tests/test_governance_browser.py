@@ -16,6 +16,7 @@ from ledger.people.service import create_person
 from ledger.rounds.lifecycle import tick
 from ledger.rounds.rules import propose_rules
 from ledger.timeutil import today
+from tests.browser_support import forget_who_was_here
 from tests.test_contributions_browser import PASSWORD, serious_violations
 
 pytestmark = pytest.mark.browser
@@ -48,7 +49,7 @@ def prepare(app) -> None:
 
 
 def log_in(page, base: str, email: str) -> None:
-    page.context.clear_cookies()
+    forget_who_was_here(page)
     page.goto(f"{base}/login")
     page.get_by_label(re.compile("Adresse e-mail|Email")).fill(email)
     page.get_by_label(re.compile("Mot de passe|Password")).fill(PASSWORD)
