@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import Table, insert
+from sqlalchemy import ColumnElement, Table, any_, bindparam, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 
 from ledger.extensions import db
@@ -18,6 +19,22 @@ def chunks(values: Sequence, size: int | None = None) -> Iterator[Sequence]:
     size = size or IN_CHUNK
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def among(column: ColumnElement, values: Sequence) -> Iterator[ColumnElement[bool]]:
+    """Conditions "``column`` is one of ``values``", one per statement to run (none for no values).
+
+    PostgreSQL: one ``= ANY(array)`` with a single parameter, however many values: psycopg parses
+    a query placeholder by placeholder (10,000 account codes in IN lists cost a round 0.25 s of
+    parsing alone). SQLite: IN lists of at most IN_CHUNK values.
+    """
+    if not values:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return
+    for part in chunks(values):
+        yield column.in_(part)
 
 
 def insert_rows(table: Table, rows: list[dict]) -> None:

@@ -145,3 +145,22 @@ def test_an_empty_batch_writes_nothing(commons):
     before = counts()
     assert post_many([]) == []
     assert counts() == before
+
+
+def test_among_selects_exactly_the_values_asked_in_one_statement_on_postgresql(commons, make_person, monkeypatch):
+    from ledger.people.models import Person
+
+    monkeypatch.setattr(bulk, "IN_CHUNK", 4)
+    people = [make_person(f"Among {i}") for i in range(10)]
+    db.session.commit()
+    asked = [p.id for p in people[1:9]] + [10_000_000]  # eight that exist, one that does not
+    conditions = list(bulk.among(Person.id, asked))
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    assert len(conditions) == (1 if postgresql else 3)  # one array parameter, or IN lists of 4
+    found = [row for condition in conditions for row in db.session.scalars(select(Person.display_name).where(condition))]
+    assert sorted(found) == [f"Among {i}" for i in range(1, 9)]
+    codes = [f"unknown:{i}" for i in range(5)] + [chart.commons_retributions(commons).code]
+    post_many([retribution(commons, people[0].id, 1_000)])
+    matched = [code for c in bulk.among(Account.code, codes) for code in db.session.scalars(select(Account.code).where(c))]
+    assert matched == [chart.commons_retributions(commons).code]  # text values too
+    assert list(bulk.among(Person.id, [])) == []

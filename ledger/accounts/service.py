@@ -20,7 +20,7 @@ from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import Account, LedgerTransaction, Posting, reversal_of
 from ledger.accounts.numbering import number_entries
-from ledger.bulk import chunks, insert_rows
+from ledger.bulk import among, insert_rows
 from ledger.extensions import db
 from ledger.timeutil import utcnow
 
@@ -78,11 +78,11 @@ def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, Row]:
     found: dict[str, Row] = {}
     columns = (Account.code, Account.id, Account.type, Account.kind, Account.person_id, Account.commons_id, Account.cae_id)
 
-    def read(part):
-        found.update((row.code, row) for row in db.session.execute(select(*columns).where(Account.code.in_(part))))
+    def read(codes):
+        for condition in among(Account.code, codes):
+            found.update((row.code, row) for row in db.session.execute(select(*columns).where(condition)))
 
-    for part in chunks(codes):
-        read(part)
+    read(codes)
     missing = [specs[code] for code in codes if code not in found]
     if missing:
         insert_rows(
@@ -100,8 +100,7 @@ def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, Row]:
                 for s in missing
             ],
         )
-        for part in chunks([s.code for s in missing]):
-            read(part)
+        read([s.code for s in missing])
     return found
 
 
@@ -114,7 +113,7 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
     All or nothing: raises UnbalancedTransaction when any entry's legs do not sum to zero, and
     DuplicateEntry when a ``ref`` was already used or appears twice in the batch, before anything
     is written. A handful of statements whatever the number of entries (one more per
-    ``ledger.bulk.IN_CHUNK`` refs or new accounts), and each transaction's hash is exactly the one
+    ``ledger.bulk.IN_CHUNK`` refs or new accounts on SQLite), and each transaction's hash is exactly the one
     ``post`` would compute one at a time.
     """
     if not entries:
@@ -131,8 +130,8 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
         raise DuplicateEntry(next(ref for i, ref in enumerate(refs) if ref in refs[:i]))
     db.session.flush()  # pending ORM rows (the accounts' commons, a reversed transaction) first
     lock_chain()
-    for part in chunks(refs):
-        if taken := db.session.scalar(select(LedgerTransaction.ref).where(LedgerTransaction.ref.in_(part)).limit(1)):
+    for condition in among(LedgerTransaction.ref, refs):
+        if taken := db.session.scalar(select(LedgerTransaction.ref).where(condition).limit(1)):
             raise DuplicateEntry(taken)
     accounts = resolve_accounts({leg.account.code: leg.account for entry in entries for leg in entry.legs})
     last = db.session.execute(

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ledger.accounts import chart, memos
 from ledger.accounts.models import Account, LedgerTransaction, Posting, TransactionKind
 from ledger.accounts.service import DuplicateEntry, Leg, post
-from ledger.bulk import chunks, insert_rows
+from ledger.bulk import among, insert_rows
 from ledger.commons.models import PayoutRoute
 from ledger.commons.service import can_steward
 from ledger.errors import Conflict, Forbidden, NotFound, field_error
@@ -131,12 +131,12 @@ def owed_by_the_ledger(round_: Round, person_ids: list[int]) -> dict[int, tuple[
     fund_payable = {chart.fund_payable(p).code: p for p in person_ids}
     refs = [f"round:{round_.id}:{what}:{p}" for p in person_ids for what in ("retribution", "topup")]
     owed = {p: [0, 0] for p in person_ids}
-    for part in chunks(refs):
+    for condition in among(LedgerTransaction.ref, refs):
         for code, amount in db.session.execute(
             select(Account.code, Posting.amount_cents)
             .join(Posting, Posting.account_id == Account.id)
             .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
-            .where(LedgerTransaction.ref.in_(part), LedgerTransaction.round_id == round_.id)
+            .where(condition, LedgerTransaction.round_id == round_.id)
         ):
             if code in payable:
                 owed[payable[code]][0] -= amount  # the entry credits the payable account

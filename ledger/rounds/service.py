@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from ledger.accounts import chart
 from ledger.accounts.models import Account, Posting
 from ledger.accounts.service import balance
-from ledger.bulk import chunks, insert_rows
+from ledger.bulk import among, insert_rows
 from ledger.commons.models import Commons, Membership
 from ledger.contributions.models import Contribution, ContributionStatus
 from ledger.contributions.review import ReviewTotals, counts, in_review, review_totals
@@ -335,10 +335,10 @@ def carry_over(round_: Round, contribution_ids: list[int]) -> None:
         .order_by(Round.period_start)
         .limit(1)
     )
-    for part in chunks(contribution_ids):
+    for condition in among(Contribution.id, contribution_ids):
         db.session.execute(
             update(Contribution)
-            .where(Contribution.id.in_(part))
+            .where(condition)
             .values(carried_from_round_id=round_.id, round_id=later.id if later else None, status=ContributionStatus.DECLARED)
         )
 

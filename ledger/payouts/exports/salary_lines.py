@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ledger.accounts.money import format_euros, round_half_up
-from ledger.bulk import chunks
+from ledger.bulk import among
 from ledger.errors import field_error
 from ledger.extensions import db
 from ledger.payouts.batches import mark_exported
@@ -188,8 +188,8 @@ def collect(cae: Cae, period: str) -> tuple[list[SalaryLine], list[PayoutBatch]]
     # A membership removed after the round: still paid, under the person's name, flagged by the empty contract.
     former = [person_id for person_id in per_person if person_id not in members]
     names: dict[int, str] = {}
-    for part in chunks(former):
-        names.update(db.session.execute(select(Person.id, Person.display_name).where(Person.id.in_(part))).all())
+    for condition in among(Person.id, former):
+        names.update(db.session.execute(select(Person.id, Person.display_name).where(condition)).all())
     lines = []
     for person_id, items in per_person.items():
         member = members.get(person_id)
