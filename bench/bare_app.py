@@ -22,15 +22,27 @@ rows = Table(
 )
 
 
-def create_app() -> Flask:
-    app = Flask(__name__)
-    engine = create_engine(os.environ["DATABASE_URL"], pool_size=5)
+def _engine(url: str):
+    engine = create_engine(url, pool_size=5)
     if engine.dialect.name == "sqlite":
         # The service's own pragmas (WAL, synchronous=NORMAL): a baseline syncing the disk on every
         # commit would flatter the service's ratio.
         event.listen(engine, "connect", lambda dbapi_connection, _record: apply_sqlite_pragmas(dbapi_connection))
+    return engine
 
+
+def create_table(url: str) -> None:
+    """The baseline's table, created once before gunicorn starts: workers booting side by side
+    and each creating it raced ("table already exists"), and gunicorn halts on a worker failing
+    to boot, dropping the requests already queued."""
+    engine = _engine(url)
     metadata.create_all(engine, checkfirst=True)
+    engine.dispose()
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    engine = _engine(os.environ["DATABASE_URL"])
     app.extensions["bare_engine"] = engine
 
     @app.get("/healthz")

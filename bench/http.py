@@ -20,7 +20,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from bench import generate
+from bench import bare_app, generate
 from bench.common import Figure, app_config, fresh_database, make_app, say
 from bench.loadgen import LoadResult, free_port, json_request, run_load, wait_until_up
 
@@ -31,8 +31,9 @@ WORKER_CLASSES = tuple(os.environ.get("LEDGER_BENCH_WORKER_CLASS", "sync,gthread
 THREADS = 4  # per gthread worker
 
 
-def serve(target: str, url: str, workdir: Path, worker_class: str) -> tuple[subprocess.Popen, int]:
-    """gunicorn with the benchmark's settings, bound to loopback; returns the process and its port."""
+def serve(target: str, url: str, workdir: Path, worker_class: str, log: Path) -> tuple[subprocess.Popen, int]:
+    """gunicorn with the benchmark's settings, bound to loopback, writing its log to ``log``;
+    returns the process and its port."""
     port = free_port()
     config = app_config(url, workdir)
     env = {
@@ -59,24 +60,30 @@ def serve(target: str, url: str, workdir: Path, worker_class: str) -> tuple[subp
             f"127.0.0.1:{port}",
             "--timeout",
             "60",
+            "--no-control-socket",  # gunicorn's default path, in $HOME, is shared by every run
+            # info: workers booting, exiting or killed are in the log quoted when requests drop.
             "--log-level",
-            "warning",
+            "info",
+            "--error-logfile",
+            str(log),
             target,
         ],
         env=env,
         cwd=os.getcwd(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(port)
     except TimeoutError:
         process.kill()
-        message = process.stderr.read().decode()[-2000:]
         process.wait()
-        process.stderr.close()
-        raise RuntimeError(message) from None
+        raise RuntimeError(tail(log)) from None
     return process, port
+
+
+def tail(log: Path, lines: int = 15) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -86,7 +93,6 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    process.stderr.close()
 
 
 def contributors(url: str, workdir: Path) -> tuple[list[str], str]:
@@ -133,17 +139,20 @@ def load(port: int, tokens: list[str] | None, slug: str, requests: int, first_da
 def measure(
     target: str, url: str, workdir: Path, tokens: list[str] | None, slug: str, requests: int, worker_class: str
 ) -> LoadResult:
-    process, port = serve(target, url, workdir, worker_class)
+    log = workdir / f"gunicorn-{target.split(':')[0]}-{worker_class}.log"
+    log.unlink(missing_ok=True)
+    process, port = serve(target, url, workdir, worker_class, log)
     close = worker_class == "sync"
     try:
         load(port, tokens, slug, max(2, requests // 20), first_day=100, close=close)  # warm-up: caches, the workers' imports
         result = load(port, tokens, slug, requests, close=close)
     finally:
         exited = process.poll()
-        said = process.stderr.read().decode()[-2000:] if exited is not None else ""
         stop(process)
-    if exited is not None:
-        result.first_error = f"gunicorn exited ({exited}) during the load: {said}; {result.first_error}"
+    if result.errors:
+        # A master halting refuses the rest of the load at once, often before it has exited.
+        state = f"exited ({exited})" if exited is not None else "still running"
+        result.first_error = f"{result.first_error}; gunicorn {state} at the end of the load, its log {log}:\n{tail(log)}"
     return result
 
 
@@ -158,6 +167,7 @@ def run(scale: generate.Scale, workdir: Path, engines: list[str]) -> list[Figure
 
 def run_one(engine: str, worker_class: str, requests: int, workdir: Path) -> list[Figure]:
     url = fresh_database(engine, "http", workdir)
+    bare_app.create_table(url)
     tokens, slug = contributors(url, workdir)
     setting = f"-w {WORKERS} -k {worker_class}" + (f" --threads {THREADS}" if worker_class == "gthread" else "")
     say(f"[http/{engine}] {CONNECTIONS} connections x {requests} declarations, gunicorn {setting}")

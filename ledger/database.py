@@ -109,9 +109,10 @@ def takes_write_lock() -> bool:
 # Every SQLite connection of the service runs these; bench/bare_app.py uses them too, so that the
 # HTTP benchmark's baseline pays the same disk syncs as the service.
 SQLITE_PRAGMAS = (
+    # The busy timeout first: switching a new file to WAL takes a lock another process may hold.
+    "PRAGMA busy_timeout=30000",
     "PRAGMA foreign_keys=ON",
     "PRAGMA journal_mode=WAL",
-    "PRAGMA busy_timeout=30000",
     "PRAGMA synchronous=NORMAL",
 )
 

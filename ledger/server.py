@@ -21,6 +21,9 @@ class LedgerServer(BaseApplication):
             "timeout": 120,
             "graceful_timeout": 20,
             "post_fork": self._post_fork,
+            # No control socket in $HOME/.gunicorn: one path shared by every gunicorn of the user, and
+            # a way in that `ledger serve` does not need (stop it with a signal).
+            "control_socket_disable": True,
         }
         self.with_scheduler = with_scheduler
         super().__init__()

@@ -37,11 +37,32 @@ def test_http_baseline_runs_sqlite_with_the_service_pragmas(tmp_path, monkeypatc
     from sqlalchemy import text
 
     from bench.bare_app import create_app as create_bare_app
+    from bench.bare_app import create_table
 
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bare.db'}")
+    url = f"sqlite:///{tmp_path / 'bare.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    create_table(url)
     app = create_bare_app()
     assert app.test_client().post("/rows", data="x").status_code == 201
     with app.extensions["bare_engine"].connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL, as the service
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+
+
+def test_http_baseline_workers_boot_without_writing_and_the_table_is_made_once_beforehand(tmp_path, monkeypatch):
+    """gunicorn halts when a worker fails to boot. The baseline's workers once each created its table
+    at boot; booting together on a loaded machine, one failed ("table already exists") and the rest
+    of the load was refused (seen in CI). Booting now writes nothing; ``create_table`` runs once first."""
+    from sqlalchemy import inspect
+
+    from bench.bare_app import create_app as create_bare_app
+    from bench.bare_app import create_table
+
+    url = f"sqlite:///{tmp_path / 'bare.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    engine = create_bare_app().extensions["bare_engine"]
+    assert not inspect(engine).has_table("bench_bare_rows")
+    create_table(url)
+    assert inspect(engine).has_table("bench_bare_rows")
+    engine.dispose()

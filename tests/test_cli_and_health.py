@@ -127,8 +127,10 @@ def test_ledger_serve_answers_on_its_port_and_runs_the_scheduler(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "LEDGER_INSTANCE_DIR": str(tmp_path / "instance"), "LEDGER_LOG_JSON": "1"}
+    # HOME here: gunicorn's control socket would be made in $HOME/.gunicorn (checked absent below).
+    env = {**os.environ, "LEDGER_INSTANCE_DIR": str(tmp_path / "instance"), "LEDGER_LOG_JSON": "1", "HOME": str(tmp_path)}
     env.pop("DATABASE_URL", None)
+    env.pop("XDG_RUNTIME_DIR", None)
     ledger = str(Path(sys.executable).with_name("ledger"))
     subprocess.run([ledger, "init"], env=env, check=True, capture_output=True, timeout=60)
     server = subprocess.Popen(
@@ -148,3 +150,4 @@ def test_ledger_serve_answers_on_its_port_and_runs_the_scheduler(tmp_path):
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0]
     assert "scheduler started" in output
+    assert "Control socket" not in output and not (tmp_path / ".gunicorn").exists()
