@@ -151,3 +151,16 @@ def test_ledger_serve_answers_on_its_port_and_runs_the_scheduler(tmp_path):
         output = server.communicate(timeout=30)[0]
     assert "scheduler started" in output
     assert "Control socket" not in output and not (tmp_path / ".gunicorn").exists()
+
+
+def test_every_page_names_its_icon_so_no_browser_asks_for_a_missing_favicon(client):
+    """Without a named icon a browser asks for /favicon.ico and logs a 404 in the console."""
+    import re
+
+    for path in ("/login", "/transparency", "/api/v1/docs"):
+        html = client.get(path).get_data(as_text=True)
+        icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html)
+        assert icon, f"{path} names no icon"
+        served = client.get(icon.group(1))
+        assert served.status_code == 200 and served.mimetype == "image/svg+xml" and b"<svg" in served.data
+        served.close()
