@@ -164,3 +164,9 @@ def test_every_page_names_its_icon_so_no_browser_asks_for_a_missing_favicon(clie
         served = client.get(icon.group(1))
         assert served.status_code == 200 and served.mimetype == "image/svg+xml" and b"<svg" in served.data
         served.close()
+    # JSON and downloads have no head: the browser asks for /favicon.ico, which leads to the same icon.
+    asked = client.get("/api/v1/ledger/verify", headers={"Accept": "application/json"})
+    assert asked.status_code == 200 and asked.is_json
+    fallback = client.get("/favicon.ico", follow_redirects=True)
+    assert fallback.status_code == 200 and fallback.mimetype == "image/svg+xml" and b"<svg" in fallback.data
+    fallback.close()

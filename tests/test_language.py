@@ -173,6 +173,7 @@ SKIPPED_RULES = {
     "health.healthz",
     "health.readyz",
     "auth.switch_language",  # a redirect
+    "home.favicon",  # a redirect to the icon
 }
 
 

@@ -33,7 +33,7 @@ ROLES = {
 # Pages no link leads to: what a mailed link, a mistyped address or the footer opens.
 EXTRA = ["/invitation/not-a-token", "/password/reset/not-a-token", "/no-such-page"]
 # Not pages: files, JSON, redirects and a Swagger UI drawn by its own package.
-NOT_PAGES = re.compile(r"\.(csv|txt|pem|js|css)$|^/api/|^/lang/|^/static/|/salary-lines$|^/(healthz|readyz)$")
+NOT_PAGES = re.compile(r"\.(csv|txt|pem|js|css|ico)$|^/api/|^/lang/|^/static/|/salary-lines$|^/(healthz|readyz)$")
 # The dashboards are the same for everyone but the members of a commons (they also see a table of
 # names): drawing their charts again for every role would only slow the test down.
 DASHBOARDS, DASHBOARD_ROLES = re.compile(r"^/transparency"), ("anonymous", "member")
@@ -49,6 +49,7 @@ UNREACHED = {
     "health.healthz",
     "health.readyz",
     "auth.switch_language",
+    "home.favicon",  # no page links it: a browser asks for it by itself
     "payout_pages.cae_salary_lines",  # a CSV file
     "rounds_pages.confirm_finalize",  # only while a round awaits finalizing; the demo has none
 }
