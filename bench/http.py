@@ -46,33 +46,33 @@ def serve(target: str, url: str, workdir: Path, worker_class: str, log: Path) ->
         "LEDGER_LOG_LEVEL": "WARNING",
     }
     threads = ["--threads", str(THREADS)] if worker_class == "gthread" else []
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(WORKERS),
-            "-k",
-            worker_class,
-            *threads,
-            "-b",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "60",
-            "--no-control-socket",  # gunicorn's default path, in $HOME, is shared by every run
-            # info: workers booting, exiting or killed are in the log quoted when requests drop.
-            "--log-level",
-            "info",
-            "--error-logfile",
-            str(log),
-            target,
-        ],
-        env=env,
-        cwd=os.getcwd(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
+    # gunicorn logs to stderr: its log and what a failing worker prints land in the one file.
+    with log.open("ab") as stderr:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(WORKERS),
+                "-k",
+                worker_class,
+                *threads,
+                "-b",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "60",
+                "--no-control-socket",  # gunicorn's default path, in $HOME, is shared by every run
+                # info: workers booting, exiting or killed are in the log quoted when requests drop.
+                "--log-level",
+                "info",
+                target,
+            ],
+            env=env,
+            cwd=os.getcwd(),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,  # the child keeps its own copy once this one is closed
+        )
     try:
         wait_until_up(port)
     except TimeoutError:
