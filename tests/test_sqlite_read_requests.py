@@ -14,11 +14,13 @@ from ledger.extensions import db
 from ledger.people.models import Person
 from ledger.timeutil import today
 
+# SQLite's locking only: deselected in a PostgreSQL run (tests/conftest.py), never skipped.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture(autouse=True)
-def sqlite_only(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's locking only")
+def on_sqlite(app):
+    assert db.engine.dialect.name == "sqlite", "a sqlite_only test ran on another engine"
 
 
 @contextmanager
