@@ -141,3 +141,18 @@ def test_a_refusal_for_waiting_does_not_count_as_a_failure(make_app, make_person
     for _ in range(5):
         assert log_in(client, password="guess", address=address).status_code == 429
     assert db.session.query(LoginAttempt).count() == 1
+
+
+def test_static_files_never_carry_the_session_cookie_so_a_late_one_cannot_bring_an_old_session_back(make_app, make_person):
+    """Seen in CI: the icon of Théo's last page answered after Camille logged in on the same browser,
+    its refreshed cookie replaced hers and the steward's form was gone."""
+    app = make_app()
+    make_person(email="ines@example.org", password=PASSWORD)
+    browser = app.test_client()
+    assert log_in(browser).status_code == 302
+    page = browser.get("/")
+    assert "session=" in page.headers.get("Set-Cookie", "")  # pages still refresh the session
+    for path in ("/static/css/app.css", "/static/img/icon.svg", "/favicon.ico"):
+        asset = browser.get(path)
+        assert asset.status_code in (200, 301) and "Set-Cookie" not in asset.headers, path
+        asset.close()

@@ -13,6 +13,7 @@ def register_web(app: Flask) -> None:
     from ledger.web import governance as governance_pages
     from ledger.web import payouts as payout_pages
     from ledger.web import rounds as round_pages
+    from ledger.web.session_cookie import PageSessionInterface
 
     for module in (
         health,
@@ -35,6 +36,7 @@ def register_web(app: Flask) -> None:
     ):
         app.register_blueprint(module.blp)
     app.register_blueprint(dashboards_blp)
+    app.session_interface = PageSessionInterface()
 
     @app.context_processor
     def inject_globals():
