@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ledger.accounts.chain import GENESIS, balance_errors, link_hash
+from ledger.accounts.chain import GENESIS, balance_errors, content_hash, identity_hash, link_hash, sequence_link
 from ledger.accounts.models import Checkpoint, LedgerTransaction, Posting
 from ledger.accounts.receipts import transaction_data
 from ledger.accounts.signing import verify_signature
@@ -98,10 +98,12 @@ def page_of(filters: Filters, public_pem: str, key_id: str) -> tuple[int, list[R
     # The chain numbers its transactions 1, 2, 3… without gaps, so the last number is the count
     # of an unfiltered page: one index lookup instead of counting a million rows.
     counted = func.count(LedgerTransaction.id) if conditions else func.max(LedgerTransaction.seq)
-    total = db.session.scalar(select(counted).where(*conditions)) or 0
+    # The page shows the log: a transaction joins it when the sequencer has given it its place.
+    placed = LedgerTransaction.seq.is_not(None)
+    total = db.session.scalar(select(counted).where(*conditions, placed)) or 0
     txs = db.session.scalars(
         select(LedgerTransaction)
-        .where(*conditions)
+        .where(*conditions, placed)
         .options(selectinload(LedgerTransaction.postings).selectinload(Posting.account))
         .order_by(LedgerTransaction.seq.desc())
         .offset((filters.page - 1) * PER_PAGE)
@@ -115,15 +117,18 @@ def page_of(filters: Filters, public_pem: str, key_id: str) -> tuple[int, list[R
         db.session.execute(select(LedgerTransaction.seq, LedgerTransaction.hash).where(LedgerTransaction.seq.in_(wanted))).all()
     )
     reversed_ids = {tx.reverses_id for tx in txs if tx.reverses_id}
-    seq_of = (
-        dict(
+    reversed_of = {
+        tx_id: (seq, identity_hash(content, digest))
+        for tx_id, seq, content, digest in (
             db.session.execute(
-                select(LedgerTransaction.id, LedgerTransaction.seq).where(LedgerTransaction.id.in_(reversed_ids))
+                select(LedgerTransaction.id, LedgerTransaction.seq, LedgerTransaction.content_hash, LedgerTransaction.hash).where(
+                    LedgerTransaction.id.in_(reversed_ids)
+                )
             ).all()
+            if reversed_ids
+            else []
         )
-        if reversed_ids
-        else {}
-    )
+    }
     names = dict(
         db.session.execute(
             select(Commons.id, Commons.name).where(Commons.id.in_({tx.commons_id for tx in txs if tx.commons_id}))
@@ -141,7 +146,7 @@ def page_of(filters: Filters, public_pem: str, key_id: str) -> tuple[int, list[R
                 check(
                     tx,
                     prev.get(tx.seq - 1, GENESIS if tx.seq == 1 else None),
-                    seq_of.get(tx.reverses_id),
+                    reversed_of.get(tx.reverses_id, (None, None)),
                     public_pem,
                     key_id,
                     covered,
@@ -152,15 +157,24 @@ def page_of(filters: Filters, public_pem: str, key_id: str) -> tuple[int, list[R
 
 
 def check(
-    tx: LedgerTransaction, prev_hash: str | None, reverses_seq: int | None, public_pem: str, key_id: str, covered_size: int
+    tx: LedgerTransaction,
+    prev_hash: str | None,
+    reversed_: tuple[int | None, str | None],
+    public_pem: str,
+    key_id: str,
+    covered_size: int,
 ) -> str:
-    """The status of one transaction checked by itself (see the module docstring)."""
-    data = transaction_data(tx, reverses_seq)
+    """The status of one transaction checked by itself (see the module docstring); ``reversed_``:
+    the seq and identity hash of the transaction it reverses."""
+    data = transaction_data(tx, *reversed_)
     if balance_errors(data.postings):
         return "unbalanced"
     if prev_hash is None or tx.prev_hash != prev_hash:
         return "unlinked"
-    if link_hash(data, tx.prev_hash) != tx.hash:
+    if tx.format == 3:
+        if content_hash(data) != tx.content_hash or sequence_link(tx.seq, tx.prev_hash, tx.content_hash) != tx.hash:
+            return "altered"
+    elif link_hash(data, tx.prev_hash) != tx.hash:
         return "altered"
     if tx.signature:
         if tx.key_id != key_id or not verify_signature(public_pem, tx.hash.encode(), tx.signature):

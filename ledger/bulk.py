@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam, insert
+from sqlalchemy import ColumnElement, Connection, Table, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 
@@ -37,18 +37,18 @@ def among(column: ColumnElement, values: Sequence) -> Iterator[ColumnElement[boo
         yield column.in_(part)
 
 
-def insert_rows(table: Table, rows: list[dict]) -> None:
+def insert_rows(table: Table, rows: list[dict], connection: Connection | None = None) -> None:
     """Insert ``rows`` (dicts giving the same columns) into ``table``; ids follow the rows' order.
 
     SQLite: one executemany, which inserts row after row. PostgreSQL: COPY, because psycopg's
     executemany still sends one INSERT per row (and SQLAlchemy's multi-row INSERTs spend more
     time building the statement than the server spends running it); COPY evaluates the id
     sequence row after row, in order. Column defaults computed in Python are not applied: give
-    every column the table needs.
+    every column the table needs. ``connection``: the session's by default.
     """
     if not rows:
         return
-    connection = db.session.connection()
+    connection = connection or db.session.connection()
     if connection.dialect.name != "postgresql":
         connection.execute(insert(table), rows)
         return

@@ -218,7 +218,8 @@ def verify_receipt_command(path: str, public_key: str | None) -> None:
         sys.exit(1)
     tx = receipt["transaction"]
     click.echo(
-        f"receipt valid: transaction seq {tx['seq']} ({tx['kind']}) is in the ledger of {receipt['tree_size']} transactions"
+        f"receipt valid: transaction seq {receipt.get('seq', tx.get('seq'))} ({tx['kind']}) is in the ledger of "
+        f"{receipt['tree_size']} transactions"
     )
     for account, amount_cents, *_ in tx["postings"]:
         click.echo(f"  {account}: {amount_cents} cents")

@@ -74,20 +74,21 @@ def test_an_altered_transaction_or_a_broken_link_is_flagged(demo_app):
     for posting in tx.postings:
         posting.account  # noqa: B018  (loaded before the object leaves the session)
     covered = tx.seq
-    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id, covered) == "verified"
-    assert ledger_page.check(tx, "0" * 64, None, key.public_pem, key.key_id, covered) == "unlinked"
+    assert tx.format == 3  # the demo writes as the service does: content hash, then its place
+    assert ledger_page.check(tx, previous, (None, None), key.public_pem, key.key_id, covered) == "verified"
+    assert ledger_page.check(tx, "0" * 64, (None, None), key.public_pem, key.key_id, covered) == "unlinked"
     db.session.expunge_all()  # change a copy only: the ledger itself refuses updates
     tx.memo = tx.memo + " (edited)"
-    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id, covered) == "altered"
+    assert ledger_page.check(tx, previous, (None, None), key.public_pem, key.key_id, covered) == "altered"
     tx.memo = tx.memo.removesuffix(" (edited)")
     account = tx.postings[0].account
     owner, account.person_id = account.person_id, 999_999  # the account handed to someone else
-    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id, covered) == "altered"
+    assert ledger_page.check(tx, previous, (None, None), key.public_pem, key.key_id, covered) == "altered"
     account.person_id = owner
     # Covered by no signed checkpoint, or carrying a forged signature of its own: not signed.
-    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id, covered - 1) == "unsigned"
+    assert ledger_page.check(tx, previous, (None, None), key.public_pem, key.key_id, covered - 1) == "unsigned"
     tx.signature, tx.key_id = "Zm9yZ2Vk", key.key_id
-    assert ledger_page.check(tx, previous, None, key.public_pem, key.key_id, covered) == "unsigned"
+    assert ledger_page.check(tx, previous, (None, None), key.public_pem, key.key_id, covered) == "unsigned"
 
 
 @pytest.mark.parametrize(

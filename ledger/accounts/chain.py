@@ -6,6 +6,11 @@ so that changing any amount, account, date or order anywhere breaks every later 
 Format 2 (every transaction written since checkpoints exist) also covers, for each posting, the
 account's type and owners (person, commons, CAE): moving an account to another person changes
 the hash of every transaction that touched it. Format 1 is kept, unchanged, for older ledgers.
+
+Format 3 (every transaction written since the sequencer) splits the hash in two, so that a writer
+needs no lock on the whole ledger: the writer hashes the content alone (format 2's fields, the
+reversed transaction named by its own hash instead of its seq, no seq, no prev), and the sequencer
+that later gives the transaction its place hashes (seq, prev, content hash) into the link.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ class TransactionData:
     ref: str | None
     postings: tuple[PostingData, ...]
     format: int = 1
+    # Format 3 names the reversed transaction by its hash (``identity_hash``) instead of its seq.
+    reverses_hash: str | None = None
 
 
 def balance_errors(postings: Iterable[PostingData]) -> list[str]:
@@ -62,7 +69,7 @@ def balance_errors(postings: Iterable[PostingData]) -> list[str]:
 
 
 def canonical_bytes(tx: TransactionData, prev_hash: str) -> bytes:
-    """The exact bytes that are hashed: sorted-key JSON, postings in their stored order."""
+    """The exact bytes that are hashed (formats 1 and 2): sorted-key JSON, postings in their stored order."""
     if tx.format == 2:
         postings = [
             [p.account_code, p.amount_cents, p.memo, p.account_type, p.person_id, p.commons_id, p.cae_id] for p in tx.postings
@@ -90,3 +97,44 @@ def canonical_bytes(tx: TransactionData, prev_hash: str) -> bytes:
 def link_hash(tx: TransactionData, prev_hash: str) -> str:
     """SHA-256 (hex) of the transaction chained to its predecessor."""
     return hashlib.sha256(canonical_bytes(tx, prev_hash)).hexdigest()
+
+
+def _json(payload: dict) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_payload(tx: TransactionData) -> dict:
+    """What a format-3 writer hashes: everything but the transaction's place in the ledger."""
+    return {
+        "format": 3,
+        "kind": tx.kind,
+        "memo": tx.memo,
+        "occurred_on": tx.occurred_on,
+        "recorded_at": tx.recorded_at,
+        "commons_id": tx.commons_id,
+        "round_id": tx.round_id,
+        "reverses": tx.reverses_hash,
+        "ref": tx.ref,
+        "postings": [
+            [p.account_code, p.amount_cents, p.memo, p.account_type, p.person_id, p.commons_id, p.cae_id] for p in tx.postings
+        ],
+    }
+
+
+def content_hash(tx: TransactionData) -> str:
+    """SHA-256 (hex) of a format-3 transaction's content."""
+    return hashlib.sha256(_json(content_payload(tx))).hexdigest()
+
+
+def link_payload(seq: int, prev_hash: str, content: str) -> dict:
+    return {"content": content, "format": 3, "prev": prev_hash, "seq": seq}
+
+
+def sequence_link(seq: int, prev_hash: str, content: str) -> str:
+    """The format-3 link hash the sequencer gives a transaction at position ``seq``: the Merkle leaf's input."""
+    return hashlib.sha256(_json(link_payload(seq, prev_hash, content))).hexdigest()
+
+
+def identity_hash(content: str | None, link: str | None) -> str | None:
+    """The hash a format-3 reversal names its original by: the content hash (format 3) or the hash (1, 2)."""
+    return content or link

@@ -128,10 +128,11 @@ def mark_due() -> None:
     db.session.info[DUE] = True
 
 
-def record_key(key: SigningKey) -> None:
+def record_key(key: SigningKey, session=None) -> None:
     """Publish ``key`` in the key history the first time it signs (a key after a loss, unannounced)."""
-    if db.session.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.key_id == key.key_id)) is None:
-        db.session.execute(
+    session = session or db.session
+    if session.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.key_id == key.key_id)) is None:
+        session.execute(
             insert(SigningKeyRecord).values(
                 key_id=key.key_id,
                 public_key=base64.b64encode(raw_public_key(key)).decode(),
@@ -178,18 +179,20 @@ def latest() -> Checkpoint | None:
     return db.session.scalars(select(Checkpoint).order_by(Checkpoint.size.desc()).limit(1)).first()
 
 
-def write_checkpoint() -> Checkpoint | None:
-    """Append the checkpoint covering every transaction so far (None when nothing is new).
+def write_checkpoint(session=None) -> Checkpoint | None:
+    """Append the checkpoint covering every sequenced transaction so far (None when nothing is new),
+    in ``session`` (the application's by default; the sequencer's own on PostgreSQL).
 
     Extends the previous checkpoint's frontier with the new transactions only: a commit of k
     transactions reads k hashes, whatever the ledger's size.
     """
-    last = db.session.execute(
+    session = session or db.session
+    last = session.execute(
         select(Checkpoint.size, Checkpoint.frontier, Checkpoint.hash).order_by(Checkpoint.size.desc()).limit(1)
     ).first()
     frontier = merkle.Frontier(last.size, [bytes.fromhex(h) for h in last.frontier.split()]) if last else merkle.Frontier()
     head = None
-    for seq, digest in db.session.execute(
+    for seq, digest in session.execute(
         select(LedgerTransaction.seq, LedgerTransaction.hash)
         .where(LedgerTransaction.seq > frontier.size)
         .order_by(LedgerTransaction.seq)
@@ -201,10 +204,10 @@ def write_checkpoint() -> Checkpoint | None:
     if head is None:
         return None
     key = current_key()
-    record_key(key)
+    record_key(key, session)
     row = checkpoint_row(frontier, head, last.hash if last else GENESIS, key, origin())
-    db.session.execute(insert(Checkpoint).values(**row))
-    return db.session.scalars(select(Checkpoint).where(Checkpoint.size == frontier.size)).one()
+    session.execute(insert(Checkpoint).values(**row))
+    return session.scalars(select(Checkpoint).where(Checkpoint.size == frontier.size)).one()
 
 
 def checkpoint_row(frontier: merkle.Frontier, chain_head: str, prev_hash: str, key: SigningKey, name: str) -> dict:
@@ -224,8 +227,20 @@ def checkpoint_row(frontier: merkle.Frontier, chain_head: str, prev_hash: str, k
 
 
 def _checkpoint_before_commit(session) -> None:
-    if session.info.pop(DUE, False):
+    # SQLite: the transactions are sequenced already (the writer holds the write lock); the
+    # checkpoint is part of their commit.
+    if session.info.get(DUE) and session.get_bind().dialect.name != "postgresql":
+        session.info.pop(DUE)
         write_checkpoint()
+
+
+def _sequence_after_commit(session) -> None:
+    # PostgreSQL: the sequencer gives the committed transactions their place and signs, in a
+    # transaction of its own (ledger.accounts.sequencer).
+    if session.info.pop(DUE, False):
+        from ledger.accounts import sequencer
+
+        sequencer.integrate_after_commit(session.get_bind())
 
 
 def _forget_on_rollback(session) -> None:
@@ -233,15 +248,16 @@ def _forget_on_rollback(session) -> None:
 
 
 def install() -> None:
-    """Write the checkpoint at the commit point of every session that appended to the ledger."""
+    """Sign the checkpoint at the commit point of every session that appended to the ledger."""
     from flask_sqlalchemy.session import Session
 
     if not event.contains(Session, "before_commit", _checkpoint_before_commit):
         event.listen(Session, "before_commit", _checkpoint_before_commit)
+        event.listen(Session, "after_commit", _sequence_after_commit)
         event.listen(Session, "after_rollback", _forget_on_rollback)
 
 
 def leaf_hashes(size: int) -> list[bytes]:
-    """The tree's first ``size`` leaves (one row per transaction, hashes only)."""
+    """The tree's first ``size`` leaves (one row per sequenced transaction, hashes only)."""
     rows = db.session.execute(select(LedgerTransaction.hash).where(LedgerTransaction.seq <= size).order_by(LedgerTransaction.seq))
     return [merkle.leaf_hash(bytes.fromhex(digest)) for (digest,) in rows]

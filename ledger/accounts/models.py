@@ -60,8 +60,9 @@ class LedgerTransaction(db.Model):
     __tablename__ = "ledger_transactions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Position in the hash chain over the whole ledger: 1, 2, 3 … without gaps.
-    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    # Position in the hash chain over the whole ledger: 1, 2, 3 … without gaps. Given once by the
+    # sequencer (ledger.accounts.sequencer), with ``prev_hash`` and ``hash``: empty until then.
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     memo: Mapped[str] = mapped_column(Text, default="")
     occurred_on: Mapped[date] = mapped_column(Date, index=True)
@@ -74,14 +75,17 @@ class LedgerTransaction(db.Model):
     # A business key that makes a second write of the same thing impossible (for example
     # "round:12:finalize"): the database refuses the duplicate even under a race.
     ref: Mapped[str | None] = mapped_column(String(160), unique=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Format 3: the writer's hash of the content alone (ledger.accounts.chain.content_hash).
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     # Ledgers written before checkpoints signed every transaction; since then both are empty
     # and the transaction is covered by the signed checkpoint of its commit.
     signature: Mapped[str] = mapped_column(String(100))
     key_id: Mapped[str] = mapped_column(String(16))
     # How the hash was computed (ledger.accounts.chain): 2 also covers every posting's account
-    # type and owner (person, commons, CAE), which decide where money goes.
+    # type and owner (person, commons, CAE), which decide where money goes; 3 hashes the content
+    # at the write and the place in the ledger at sequencing.
     format: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     postings: Mapped[list[Posting]] = relationship(back_populates="transaction", order_by="Posting.id", cascade="save-update")

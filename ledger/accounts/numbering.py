@@ -6,7 +6,9 @@ journal those postings belong to — ``BQ`` when they move the entity's bank acc
 otherwise — counting 1, 2, 3 … per entity and journal in the order of recording. The FEC reads
 these numbers back, so recording a back-dated entry never renumbers the ones before it.
 
-Numbers are given under the chain lock ``post_many`` holds, so two writers never draw the same.
+Numbers are given where transactions get their place in the ledger, in that order: by the writer
+on SQLite (which holds the write lock), by the sequencer on PostgreSQL (which runs one at a time),
+so two writers never draw the same.
 """
 
 from __future__ import annotations
@@ -47,34 +49,36 @@ def entity_of(kind: str, commons_id: int | None) -> str | None:
     return None
 
 
-def journals_of(legs) -> dict[str, str]:
-    """For one transaction's legs (objects with ``.account.kind`` and ``.account.commons_id``): entity → journal."""
+def journals_of(accounts) -> dict[str, str]:
+    """For one transaction's accounts ((kind, commons id) of each posting): entity → journal."""
     journals: dict[str, str] = {}
-    for leg in legs:
-        entity = entity_of(leg.account.kind, leg.account.commons_id)
+    for kind, commons_id in accounts:
+        entity = entity_of(kind, commons_id)
         if entity is not None:
-            bank = leg.account.kind in BANK_KINDS
+            bank = kind in BANK_KINDS
             journals[entity] = "BQ" if bank or journals.get(entity) == "BQ" else "OD"
     return journals
 
 
-def number_entries(transaction_ids: Sequence[int], entries: Sequence) -> None:
-    """Store the FEC numbers of freshly recorded transactions (``entries`` in recording order).
+def number_entries(transaction_ids: Sequence[int], accounts_of: Sequence, session=None) -> None:
+    """Store the FEC numbers of freshly sequenced transactions, in recording order (``accounts_of``:
+    per transaction, the (kind, commons id) of each posting's account).
 
     Two statements whatever the batch's size: the last numbers of the journals concerned, then
-    one insert.
+    one insert. ``session``: the application's by default (the sequencer passes its own).
     """
+    session = session or db.session
     wanted = [
         (tx_id, entity, journal)
-        for tx_id, entry in zip(transaction_ids, entries)
-        for entity, journal in journals_of(entry.legs).items()
+        for tx_id, accounts in zip(transaction_ids, accounts_of)
+        for entity, journal in journals_of(accounts).items()
     ]
     if not wanted:
         return
     entities = sorted({entity for _, entity, _ in wanted})
     last = {
         (entity, journal): number
-        for entity, journal, number in db.session.execute(
+        for entity, journal, number in session.execute(
             select(FecEntryNumber.entity, FecEntryNumber.journal, func.max(FecEntryNumber.number))
             .where(FecEntryNumber.entity.in_(entities))
             .group_by(FecEntryNumber.entity, FecEntryNumber.journal)
@@ -85,4 +89,4 @@ def number_entries(transaction_ids: Sequence[int], entries: Sequence) -> None:
         number = last.get((entity, journal), 0) + 1
         last[(entity, journal)] = number
         rows.append({"transaction_id": tx_id, "entity": entity, "journal": journal, "number": number})
-    insert_rows(FecEntryNumber.__table__, rows)
+    insert_rows(FecEntryNumber.__table__, rows, session.connection())

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ledger.accounts import merkle
-from ledger.accounts.chain import PostingData, TransactionData, canonical_bytes
+from ledger.accounts.chain import PostingData, TransactionData, canonical_bytes, content_payload, identity_hash, link_payload
 from ledger.accounts.checkpoints import NoteError, leaf_hashes, note_signed_by, parse_note
 from ledger.accounts.models import Checkpoint, LedgerTransaction
 from ledger.errors import Conflict, NotFound, field_error
@@ -25,8 +25,9 @@ from ledger.extensions import db
 RECEIPT_FORMAT = "ledger-receipt/1"
 
 
-def transaction_data(tx: LedgerTransaction, reverses_seq: int | None) -> TransactionData:
-    """The hashed content of a stored transaction (``reverses_seq``: the seq of the one it reverses)."""
+def transaction_data(tx: LedgerTransaction, reverses_seq: int | None, reverses_hash: str | None = None) -> TransactionData:
+    """The hashed content of a stored transaction (the one it reverses named by ``reverses_seq`` in
+    formats 1 and 2, by ``reverses_hash`` in format 3)."""
     postings = tuple(
         PostingData(
             p.account.code, p.amount_cents, p.memo, p.account.type, p.account.person_id, p.account.commons_id, p.account.cae_id
@@ -45,12 +46,27 @@ def transaction_data(tx: LedgerTransaction, reverses_seq: int | None) -> Transac
         ref=tx.ref,
         postings=postings,
         format=tx.format,
+        reverses_hash=reverses_hash,
     )
 
 
 def hashed_payload(data: TransactionData, prev_hash: str) -> dict:
-    """The JSON object whose canonical bytes are the transaction's hash input."""
+    """The JSON object whose canonical bytes are the transaction's hash input (format 3: its content's)."""
+    if data.format == 3:
+        return content_payload(data)
     return json.loads(canonical_bytes(data, prev_hash))
+
+
+def reversed_identity(tx: LedgerTransaction) -> tuple[int | None, str | None]:
+    """(seq, identity hash) of the transaction ``tx`` reverses, as its hash names it."""
+    if not tx.reverses_id:
+        return None, None
+    row = db.session.execute(
+        select(LedgerTransaction.seq, LedgerTransaction.content_hash, LedgerTransaction.hash).where(
+            LedgerTransaction.id == tx.reverses_id
+        )
+    ).one()
+    return row.seq, identity_hash(row.content_hash, row.hash)
 
 
 def round_entries_of(round_id: int, person_id: int) -> list[tuple[str, int]]:
@@ -70,17 +86,20 @@ def receipt(tx_id: int) -> dict:
     if tx is None:
         raise NotFound(_l("No ledger transaction %(tx_id)s.", tx_id=tx_id))
     checkpoint = db.session.scalars(select(Checkpoint).order_by(Checkpoint.size.desc()).limit(1)).first()
-    if checkpoint is None or checkpoint.size < tx.seq:
-        raise Conflict(_l("Transaction %(tx_id)s is not covered by a signed checkpoint yet.", tx_id=tx_id))
-    reverses_seq = (
-        db.session.scalar(select(LedgerTransaction.seq).where(LedgerTransaction.id == tx.reverses_id)) if tx.reverses_id else None
-    )
+    if tx.seq is None or checkpoint is None or checkpoint.size < tx.seq:
+        raise Conflict(
+            _l("Transaction %(tx_id)s is not covered by a signed checkpoint yet: try again in a few seconds.", tx_id=tx_id),
+            code="not_yet_in_checkpoint",
+        )
+    reverses_seq, reverses_hash = reversed_identity(tx)
     leaves = leaf_hashes(checkpoint.size)
     path = merkle.inclusion_path(leaves, tx.seq - 1)
+    place = {"content_hash": tx.content_hash, "seq": tx.seq, "prev": tx.prev_hash} if tx.format == 3 else {}
     return {
         "format": RECEIPT_FORMAT,
         "transaction_id": tx.id,
-        "transaction": hashed_payload(transaction_data(tx, reverses_seq), tx.prev_hash),
+        "transaction": hashed_payload(transaction_data(tx, reverses_seq, reverses_hash), tx.prev_hash),
+        **place,
         "hash": tx.hash,
         "leaf_index": tx.seq - 1,
         "tree_size": checkpoint.size,
@@ -92,19 +111,28 @@ def receipt(tx_id: int) -> dict:
 
 def check_receipt(data: dict, public_raw: bytes) -> list[str]:
     """What is wrong with a receipt, checked with the public key alone (empty when it proves its transaction)."""
+
+    def sha256_of(payload) -> str:
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+
+    problems = []
     try:
         payload = data["transaction"]
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-        digest = hashlib.sha256(canonical).hexdigest()
+        digest = sha256_of(payload)
+        seq = payload.get("seq", 0)
+        if payload.get("format") == 3:  # the content's hash, then the sequencer's link over it
+            if digest != data["content_hash"]:
+                problems.append("the transaction's content does not match its content hash: it was altered")
+            seq = int(data["seq"])
+            digest = sha256_of(link_payload(seq, str(data["prev"]), digest))
         path = [base64.b64decode(node, validate=True) for node in data["audit_path"]]
         index, size = int(data["leaf_index"]), int(data["tree_size"])
         note = parse_note(data["checkpoint"])
     except (KeyError, TypeError, ValueError, NoteError) as exc:
         return [f"not a receipt: {exc}"]
-    problems = []
     if digest != data.get("hash"):
         problems.append("the transaction's content does not match its hash: it was altered")
-    if index != payload.get("seq", 0) - 1:
+    if index != seq - 1:
         problems.append("the leaf index is not the transaction's position")
     if note.size != size:
         problems.append("the checkpoint is not of the receipt's tree size")

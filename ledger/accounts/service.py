@@ -14,18 +14,24 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Row, func, select, text
+from sqlalchemy.exc import IntegrityError
 
-from ledger.accounts import checkpoints, monthly
-from ledger.accounts.chain import GENESIS, PostingData, TransactionData, balance_errors, link_hash
+from ledger.accounts import checkpoints, monthly, sequencer
+from ledger.accounts.chain import (
+    GENESIS,
+    PostingData,
+    TransactionData,
+    balance_errors,
+    content_hash,
+    identity_hash,
+    sequence_link,
+)
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import Account, LedgerTransaction, Posting, reversal_of
 from ledger.accounts.numbering import number_entries
 from ledger.bulk import among, insert_rows
 from ledger.extensions import db
 from ledger.timeutil import utcnow
-
-# Any constant will do: it names the lock that serializes appends to the chain on PostgreSQL.
-CHAIN_LOCK_KEY = 7_270_001
 
 
 class UnbalancedTransaction(ValueError):
@@ -59,13 +65,8 @@ class Entry:
     round_id: int | None = None
     ref: str | None = None
     reverses_id: int | None = None
-    reverses_seq: int | None = None
-
-
-def lock_chain() -> None:
-    """Serialize writers of the chain. SQLite transactions already begin IMMEDIATE."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    # What the reversed transaction's hash is (``chain.identity_hash``): part of this one's content.
+    reverses_hash: str | None = None
 
 
 def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, Row]:
@@ -105,16 +106,18 @@ def resolve_accounts(specs: dict[str, AccountSpec]) -> dict[str, Row]:
 
 
 def post_many(entries: Sequence[Entry]) -> list[int]:
-    """Append balanced, hash-chained transactions, in order; returns their ids.
+    """Append balanced transactions, in order; returns their ids.
 
-    The transactions carry no signature of their own: the commit around them appends one signed
-    checkpoint covering them all (``ledger.accounts.checkpoints``).
+    Each is written in format 3: its content hash now, its place in the ledger (``seq``, the
+    link to its predecessor, the link hash) given by the sequencer, which also signs the
+    checkpoint covering it (``ledger.accounts.sequencer``). On SQLite, whose writer holds the
+    database's write lock from BEGIN, that happens in this very transaction; on PostgreSQL just
+    after its commit, so that no writer waits on another's commit: two commons write at once.
 
     All or nothing: raises UnbalancedTransaction when any entry's legs do not sum to zero, and
     DuplicateEntry when a ``ref`` was already used or appears twice in the batch, before anything
     is written. A handful of statements whatever the number of entries (one more per
-    ``ledger.bulk.IN_CHUNK`` refs or new accounts on SQLite), and each transaction's hash is exactly the one
-    ``post`` would compute one at a time.
+    ``ledger.bulk.IN_CHUNK`` refs or new accounts on SQLite).
     """
     if not entries:
         return []
@@ -129,39 +132,32 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
     if len(set(refs)) != len(refs):
         raise DuplicateEntry(next(ref for i, ref in enumerate(refs) if ref in refs[:i]))
     db.session.flush()  # pending ORM rows (the accounts' commons, a reversed transaction) first
-    lock_chain()
     for condition in among(LedgerTransaction.ref, refs):
         if taken := db.session.scalar(select(LedgerTransaction.ref).where(condition).limit(1)):
             raise DuplicateEntry(taken)
     accounts = resolve_accounts({leg.account.code: leg.account for entry in entries for leg in entry.legs})
-    last = db.session.execute(
-        select(LedgerTransaction.seq, LedgerTransaction.hash).order_by(LedgerTransaction.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
-    first_seq = seq + 1
     recorded_at = utcnow().isoformat(timespec="microseconds")
     rows = []
     for entry, legs in zip(entries, legs_of):
-        seq += 1
         # The hash covers each account as stored (its owners decide where the money goes).
         legs = [_owned(leg, accounts[leg.account_code]) for leg in legs]
         data = TransactionData(
-            seq=seq,
+            seq=None,
             kind=entry.kind,
             memo=entry.memo,
             occurred_on=entry.occurred_on.isoformat(),
             recorded_at=recorded_at,
             commons_id=entry.commons_id,
             round_id=entry.round_id,
-            reverses_seq=entry.reverses_seq,
+            reverses_seq=None,
             ref=entry.ref,
             postings=tuple(legs),
-            format=2,
+            format=3,
+            reverses_hash=entry.reverses_hash,
         )
-        digest = link_hash(data, prev_hash)
         rows.append(
             {
-                "seq": seq,
+                "seq": None,
                 "kind": entry.kind,
                 "memo": entry.memo,
                 "occurred_on": entry.occurred_on,
@@ -170,20 +166,20 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
                 "round_id": entry.round_id,
                 "reverses_id": entry.reverses_id,
                 "ref": entry.ref,
-                "prev_hash": prev_hash,
-                "hash": digest,
+                "prev_hash": None,
+                "hash": None,
+                "content_hash": content_hash(data),
                 "signature": "",
                 "key_id": "",
-                "format": 2,
+                "format": 3,
             }
         )
-        prev_hash = digest
-    insert_rows(LedgerTransaction.__table__, rows)
-    # Ids by seq rather than RETURNING: SQLite would then insert row by row to keep the order.
-    ids = list(
-        db.session.scalars(select(LedgerTransaction.id).where(LedgerTransaction.seq >= first_seq).order_by(LedgerTransaction.seq))
-    )
-    # In hashed order, with ids that follow it: `verify` reads a transaction's postings by id.
+    if sequencer.deferred():
+        ids = _insert_unsequenced(rows)  # numbered by the sequencer, in the order it gives
+    else:
+        ids = _insert_sequenced(rows)
+        number_entries(ids, [[(leg.account.kind, leg.account.commons_id) for leg in entry.legs] for entry in entries])
+    # In recording order: `verify` reads a transaction's postings in id order.
     insert_rows(
         Posting.__table__,
         [
@@ -197,7 +193,6 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
             for leg in entry.legs
         ],
     )
-    number_entries(ids, entries)
     monthly.add(
         monthly.totals_of(
             (entry.occurred_on, entry.commons_id, accounts[leg.account.code].kind, entry.kind, leg.amount_cents)
@@ -206,6 +201,49 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
         )
     )
     checkpoints.mark_due()
+    return ids
+
+
+def _insert_sequenced(rows: list[dict]) -> list[int]:
+    """SQLite: the write lock is held, so the rows get their place at once (as the sequencer would)."""
+    last = db.session.execute(
+        select(LedgerTransaction.seq, LedgerTransaction.hash).order_by(LedgerTransaction.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
+    first_seq = seq + 1
+    for row in rows:
+        seq += 1
+        row.update(seq=seq, prev_hash=prev_hash, hash=sequence_link(seq, prev_hash, row["content_hash"]))
+        prev_hash = row["hash"]
+    insert_rows(LedgerTransaction.__table__, rows)
+    # Ids by seq rather than RETURNING: SQLite would then insert row by row to keep the order.
+    return list(
+        db.session.scalars(select(LedgerTransaction.id).where(LedgerTransaction.seq >= first_seq).order_by(LedgerTransaction.seq))
+    )
+
+
+def _insert_unsequenced(rows: list[dict]) -> list[int]:
+    """PostgreSQL: ids drawn first (one statement), rows inserted without a place, no lock taken.
+
+    A ``ref`` another writer is recording at this moment is refused by its unique index: the
+    insert runs in a savepoint so that the refusal is DuplicateEntry, as when it was committed.
+    """
+    ids = list(
+        db.session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('ledger_transactions', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(rows)},
+        )
+    )
+    for tx_id, row in zip(ids, rows):
+        row["id"] = tx_id
+    try:
+        with db.session.begin_nested():
+            insert_rows(LedgerTransaction.__table__, rows)
+    except IntegrityError as error:
+        if "uq_ledger_transactions_ref" not in str(error.orig):
+            raise
+        taken = [row["ref"] for row in rows if row["ref"] is not None]
+        raise DuplicateEntry(next((ref for ref in taken if ref in str(error.orig)), taken[0] if taken else "")) from error
     return ids
 
 
@@ -240,7 +278,7 @@ def post(
         round_id,
         ref,
         reverses_id=reverses.id if reverses else None,
-        reverses_seq=reverses.seq if reverses else None,
+        reverses_hash=identity_hash(reverses.content_hash, reverses.hash) if reverses else None,
     )
     [tx_id] = post_many([entry])
     return db.session.get(LedgerTransaction, tx_id)

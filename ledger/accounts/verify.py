@@ -29,29 +29,44 @@ from sqlalchemy import Connection, text
 from ledger.accounts import merkle
 from ledger.accounts.chain import GENESIS, PostingData, balance_errors
 from ledger.accounts.checkpoints import NoteError, ParsedNote, checkpoint_hash, note_signed_by, parse_note
+from ledger.accounts.sequencer import MAX_DELAY
 from ledger.extensions import db
+from ledger.timeutil import utcnow
 
 # The general query: every posting joined to its transaction and account, in chain order.
+# A transaction the sequencer has not placed yet has no seq: it is counted apart (``_unplaced``).
 ROWS_SQL = """
 SELECT t.id, t.seq, t.kind, t.memo, t.occurred_on, t.recorded_at, t.commons_id, t.round_id,
        r.seq, t.ref, t.prev_hash, t.hash, t.signature, t.key_id, t.format,
+       t.content_hash, COALESCE(r.content_hash, r.hash),
        a.code, p.amount_cents, p.memo, a.type, a.person_id, a.commons_id, a.cae_id
 FROM ledger_transactions t
 LEFT JOIN ledger_postings p ON p.transaction_id = t.id
 LEFT JOIN accounts a ON a.id = p.account_id
 LEFT JOIN ledger_transactions r ON r.id = t.reverses_id
+WHERE t.seq IS NOT NULL
 ORDER BY t.seq, p.id
 """
 
 # The fast path's two streams: the same columns, no join per posting (accounts come from a dict).
 TRANSACTIONS_SQL = """
 SELECT t.id, t.seq, t.kind, t.memo, t.occurred_on, t.recorded_at, t.commons_id, t.round_id,
-       r.seq, t.ref, t.prev_hash, t.hash, t.signature, t.key_id, t.format
+       r.seq, t.ref, t.prev_hash, t.hash, t.signature, t.key_id, t.format,
+       t.content_hash, COALESCE(r.content_hash, r.hash)
 FROM ledger_transactions t
 LEFT JOIN ledger_transactions r ON r.id = t.reverses_id
+WHERE t.seq IS NOT NULL
 ORDER BY t.seq
 """
-POSTINGS_SQL = "SELECT transaction_id, account_id, amount_cents, memo FROM ledger_postings ORDER BY id"
+# In id order, each transaction's postings together: on SQLite the one writer at a time inserts
+# them so; on PostgreSQL writers insert at once and their ids interleave, hence the sort.
+POSTINGS_SQL = {
+    "sqlite": "SELECT transaction_id, account_id, amount_cents, memo FROM ledger_postings ORDER BY id",
+    "postgresql": "SELECT transaction_id, account_id, amount_cents, memo FROM ledger_postings ORDER BY transaction_id, id",
+}
+# Posting groups the fast path keeps for a transaction sequenced later than its id suggests.
+EARLY_LIMIT = 100_000
+UNPLACED_SQL = "SELECT id, recorded_at FROM ledger_transactions WHERE seq IS NULL ORDER BY id"
 ACCOUNTS_SQL = "SELECT id, code, type, person_id, commons_id, cae_id FROM accounts"
 
 CHECKPOINTS_SQL = """
@@ -160,8 +175,10 @@ def stream_transactions(batch_size: int = 10_000, connection: Connection | None 
 
 
 def stream_postings(batch_size: int = 10_000, connection: Connection | None = None):
-    """Every posting in id order: (transaction id, account id, amount, memo) (the second stream)."""
-    return _cursor(connection, POSTINGS_SQL, "ledger_verify_postings", batch_size)
+    """Every posting, each transaction's together in id order: (transaction id, account id, amount,
+    memo) (the second stream)."""
+    dialect = (connection or db.session.connection()).dialect.name
+    return _cursor(connection, POSTINGS_SQL[dialect], "ledger_verify_postings", batch_size)
 
 
 def batched(cursor, batch_size: int = 10_000):
@@ -199,12 +216,23 @@ def _verify(connection: Connection, saved, progress, progress_every: int, batch_
     keys = load_public_keys(connection)
     stored = connection.execute(text(CHECKPOINTS_SQL)).all()
     notes = _key_history_notes(connection)
+    unplaced = connection.execute(text(UNPLACED_SQL)).all()
+    late = _late(unplaced)
+    if unplaced and late is None:
+        notes.append(
+            f"{len(unplaced)} transaction(s) committed in the last {int(MAX_DELAY.total_seconds())} s are waiting for "
+            "the sequencer: not yet in a signed checkpoint"
+        )
     walk = _Walk(connection, VerifyReport(notes=list(notes)), keys, stored, saved, progress, progress_every)
     transactions = stream_transactions(batch_size, connection)
     postings = stream_postings(batch_size, connection)
     try:
         accounts = load_accounts(connection)
-        fast_ok = walk.fast(batched(transactions, batch_size), batched(postings, batch_size), accounts) and walk.finish()
+        fast_ok = (
+            late is None
+            and walk.fast(batched(transactions, batch_size), batched(postings, batch_size), accounts, {r.id for r in unplaced})
+            and walk.finish()
+        )
     finally:
         transactions.close()  # stopping at the first bad transaction leaves server-side cursors open
         postings.close()
@@ -214,6 +242,14 @@ def _verify(connection: Connection, saved, progress, progress_every: int, batch_
     # order does not follow the chain's, a value of an unexpected type) is decided by the general
     # query and the checks written for clarity, which name the first failure.
     walk = _Walk(connection, VerifyReport(notes=list(notes)), keys, stored, saved, progress, progress_every)
+    if late is not None:
+        walk.report.fail(
+            late.id,
+            None,
+            f"committed at {late.recorded_at} and still not in the log after {int(MAX_DELAY.total_seconds())} s: "
+            "a transaction the log does not show",
+        )
+        return walk.report
     rows = stream_rows(batch_size, connection)
     try:
         if walk.checkpoints():  # a saved or stored checkpoint of size 0
@@ -227,6 +263,12 @@ def _verify(connection: Connection, saved, progress, progress_every: int, batch_
     return walk.report
 
 
+def _late(unplaced):
+    """The first transaction without a place committed longer than the sequencer's maximum delay ago."""
+    limit = (utcnow() - MAX_DELAY).isoformat(timespec="microseconds")
+    return next((row for row in unplaced if row.recorded_at < limit), None)
+
+
 def _grouped(rows):
     """(transaction row, postings) in chain order, from the general query's joined rows."""
     head, legs = None, []
@@ -235,8 +277,8 @@ def _grouped(rows):
             if head is not None:
                 yield head, legs
             head, legs = row, []
-        if row[15] is not None:
-            legs.append(row[15:22])  # a tuple encodes as the same JSON list
+        if row[17] is not None:
+            legs.append(row[17:24])  # a tuple encodes as the same JSON list
     if head is not None:
         yield head, legs
 
@@ -246,8 +288,31 @@ def _grouped(rows):
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
+def _content(head, postings) -> bytes:
+    """The bytes ``chain.content_hash`` hashes (format 3), built from a row."""
+    occurred_on = head[4] if isinstance(head[4], str) else head[4].isoformat()
+    payload = {
+        "commons_id": head[6],
+        "format": 3,
+        "kind": head[2],
+        "memo": head[3],
+        "occurred_on": occurred_on,
+        "postings": postings,
+        "recorded_at": head[5],
+        "ref": head[9],
+        "reverses": head[16],
+        "round_id": head[7],
+    }
+    return _encode(payload).encode()
+
+
+def _link(seq: int, prev: str, content: str) -> bytes:
+    """The bytes ``chain.sequence_link`` hashes."""
+    return _encode({"content": content, "format": 3, "prev": prev, "seq": seq}).encode()
+
+
 def _canonical(head, postings) -> bytes:
-    """The bytes ``chain.canonical_bytes`` hashes, built from a row without intermediate objects."""
+    """The bytes ``chain.canonical_bytes`` hashes (formats 1 and 2), built from a row without intermediate objects."""
     occurred_on = head[4] if isinstance(head[4], str) else head[4].isoformat()
     if head[14] == 1:
         payload = {"commons_id": head[6], "kind": head[2]}
@@ -318,7 +383,7 @@ class _Walk:
         report, self.head = self.report, head
         tx_id, seq = head[0], head[1]
         report.checked += 1
-        v2 = head[14] == 2
+        v2, v3 = head[14] == 2, head[14] == 3
         if seq != self.expected_seq:
             report.fail(tx_id, seq, f"sequence jumps from {self.expected_seq - 1} to {seq}: a transaction is missing")
         elif head[10] != self.prev_hash:
@@ -326,7 +391,11 @@ class _Walk:
         elif len(postings) < 2 or sum(p[1] for p in postings) != 0 or not all(p[1] for p in postings):
             legs = [PostingData(p[0], p[1], p[2]) for p in postings]
             report.fail(tx_id, seq, "; ".join(balance_errors(legs)) or "postings do not balance")
-        elif hashlib.sha256(_canonical(head, postings if v2 else [p[:3] for p in postings])).hexdigest() != head[11]:
+        elif v3 and hashlib.sha256(_content(head, postings)).hexdigest() != head[15]:
+            report.fail(tx_id, seq, "content does not match its hash: it was altered after it was written")
+        elif v3 and hashlib.sha256(_link(seq, head[10], head[15])).hexdigest() != head[11]:
+            report.fail(tx_id, seq, "its place in the ledger does not match its hash: its seq or link was altered")
+        elif not v3 and hashlib.sha256(_canonical(head, postings if v2 else [p[:3] for p in postings])).hexdigest() != head[11]:
             report.fail(tx_id, seq, "content does not match its hash: it was altered after it was written")
         elif head[12] and not _signed(self.keys.get(head[13]), head[11], head[12]):
             report.fail(tx_id, seq, "its signature is not valid for any key in the published key history")
@@ -339,13 +408,15 @@ class _Walk:
             self.progress(report.checked)
         return self.frontier.size < self.due or self.checkpoints()
 
-    def fast(self, transactions, postings, accounts: dict[int, tuple[str, tuple]]) -> bool:
+    def fast(self, transactions, postings, accounts: dict[int, tuple[str, tuple]], unplaced: set[int] = frozenset()) -> bool:
         """Whether every transaction holds, from the two streams, as cheaply as Python allows.
 
         The same checks as ``transaction`` without naming anything: the first doubt returns
-        False. The postings are grouped by ``transaction_id`` in id order and each group must
-        belong to the next transaction in chain order, so a True means each transaction got
-        exactly its own postings, as the general query reads them. The canonical JSON is written
+        False. The postings are grouped by ``transaction_id``, each group in id order, and each
+        group must belong to the next transaction in chain order, or be one met earlier than its
+        transaction (writers on PostgreSQL commit in another order than their ids) and kept
+        until it comes, or belong to a transaction waiting for the sequencer (``unplaced``): a
+        True means each transaction got exactly its own postings, as the general query reads them. The canonical JSON is written
         from pieces (each string through json's own escaping, each account's part encoded once)
         and is byte for byte what ``_canonical`` encodes when every value has its column's type;
         any other type raises _Unusual.
@@ -356,38 +427,64 @@ class _Walk:
         progress, every = self.progress, self.every
         prev_hash, expected_seq, size, due = self.prev_hash, self.expected_seq, frontier.size, self.due
         groups = groupby(postings, key=itemgetter(0))
+        early: dict[int, list] = {}  # posting groups met before their transaction
         if due <= 0 and not self.checkpoints():  # a saved or stored checkpoint of size 0
             return False
         due = self.due
         try:
-            for head, (tx_id, legs) in zip(transactions, groups, strict=True):
+            for head in transactions:
                 (own_id, seq, kind, memo, occurred_on, recorded_at, commons_id, round_id, reverses_seq, ref,
-                 prev, digest, signature, key_id, format_) = head  # fmt: skip
-                if own_id != tx_id or seq != expected_seq or prev != prev_hash:
+                 prev, digest, signature, key_id, format_, content, reverses) = head  # fmt: skip
+                if early and own_id in early:
+                    legs = early.pop(own_id)
+                else:
+                    tx_id, legs = next(groups)
+                    while tx_id != own_id:
+                        # A group met twice was split (not each transaction's postings together);
+                        # a stash this large is no reordering of concurrent commits but a
+                        # transaction without postings: the general walk names it.
+                        if tx_id in early or len(early) >= EARLY_LIMIT:
+                            return False
+                        early[tx_id] = list(legs)
+                        tx_id, legs = next(groups)
+                if seq != expected_seq or prev != prev_hash:
                     return False
                 parts, total = [], 0
-                v2 = format_ == 2
-                if not v2 and format_ != 1:
+                v1 = format_ == 1
+                if not v1 and format_ != 2 and format_ != 3:
                     return False
-                format_key = '"format":2,' if v2 else ""
                 for _, account_id, amount, leg_memo in legs:
                     if type(amount) is not int or not amount or (piece := pieces.get(account_id)) is None:
                         return False
                     total += amount
-                    parts.append(f"{piece[0]}{amount},{escape(leg_memo)}{piece[1] if v2 else ']'}")
+                    parts.append(f"{piece[0]}{amount},{escape(leg_memo)}{']' if v1 else piece[1]}")
                 if total or len(parts) < 2:
                     return False
                 if type(occurred_on) is not str:
                     occurred_on = occurred_on.isoformat()
-                canonical = (
-                    f'{{"commons_id":{number(commons_id)},{format_key}"kind":{escape(kind)},'
-                    f'"memo":{escape(memo)},"occurred_on":{escape(occurred_on)},"postings":[{",".join(parts)}],'
-                    f'"prev":{escape(prev)},"recorded_at":{escape(recorded_at)},'
-                    f'"ref":{"null" if ref is None else escape(ref)},"reverses_seq":{number(reverses_seq)},'
-                    f'"round_id":{number(round_id)},"seq":{int_repr(seq)}}}'
-                )
-                if sha256(canonical.encode()).hexdigest() != digest:
-                    return False
+                if format_ == 3:
+                    canonical = (
+                        f'{{"commons_id":{number(commons_id)},"format":3,"kind":{escape(kind)},'
+                        f'"memo":{escape(memo)},"occurred_on":{escape(occurred_on)},"postings":[{",".join(parts)}],'
+                        f'"recorded_at":{escape(recorded_at)},"ref":{"null" if ref is None else escape(ref)},'
+                        f'"reverses":{"null" if reverses is None else escape(reverses)},"round_id":{number(round_id)}}}'
+                    )
+                    if type(content) is not str or sha256(canonical.encode()).hexdigest() != content:
+                        return False
+                    link = f'{{"content":{escape(content)},"format":3,"prev":{escape(prev)},"seq":{int_repr(seq)}}}'
+                    if sha256(link.encode()).hexdigest() != digest:
+                        return False
+                else:
+                    format_key = "" if v1 else '"format":2,'
+                    canonical = (
+                        f'{{"commons_id":{number(commons_id)},{format_key}"kind":{escape(kind)},'
+                        f'"memo":{escape(memo)},"occurred_on":{escape(occurred_on)},"postings":[{",".join(parts)}],'
+                        f'"prev":{escape(prev)},"recorded_at":{escape(recorded_at)},'
+                        f'"ref":{"null" if ref is None else escape(ref)},"reverses_seq":{number(reverses_seq)},'
+                        f'"round_id":{number(round_id)},"seq":{int_repr(seq)}}}'
+                    )
+                    if sha256(canonical.encode()).hexdigest() != digest:
+                        return False
                 if signature and not _signed(keys.get(key_id), digest, signature):
                     return False
                 prev_hash, expected_seq = digest, seq + 1
@@ -407,9 +504,13 @@ class _Walk:
                     if not self.checkpoints():
                         return False
                     due = self.due
-        except (ValueError, TypeError, AttributeError, _Unusual):
-            # zip(strict=True): a posting left over or a transaction without postings; a value
-            # of another type than its column's (escape() takes only str, number() only int).
+            # What is left must be the postings of transactions waiting for the sequencer, once each.
+            rest = [tx_id for tx_id, _ in groups]
+            if len(set(rest)) != len(rest) or not set(rest) | set(early) <= set(unplaced) or set(rest) & set(early):
+                return False
+        except (StopIteration, ValueError, TypeError, AttributeError, _Unusual):
+            # A transaction without postings; a value of another type than its column's
+            # (escape() takes only str, number() only int).
             return False
         self.prev_hash, self.expected_seq = prev_hash, expected_seq
         return True

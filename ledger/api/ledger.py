@@ -44,6 +44,10 @@ class TransactionOut(Schema):
     reverses_id = fields.Integer(allow_none=True)
     prev_hash = fields.String()
     hash = fields.String()
+    content_hash = fields.String(
+        allow_none=True, metadata={"description": "format 3: the hash of the content; `hash` links it to its place"}
+    )
+    format = fields.Integer()
     signature = fields.String()
     key_id = fields.String()
     postings = fields.List(fields.Nested(PostingOut))
@@ -133,7 +137,10 @@ class ConsistencyOut(Schema):
 class ReceiptOut(Schema):
     format = fields.String()
     transaction_id = fields.Integer()
-    transaction = fields.Dict(metadata={"description": "the transaction exactly as hashed"})
+    transaction = fields.Dict(metadata={"description": "the transaction exactly as hashed (format 3: its content)"})
+    content_hash = fields.String(metadata={"description": "format 3: SHA-256 of the transaction's canonical JSON"})
+    seq = fields.Integer(metadata={"description": "format 3: its place in the ledger"})
+    prev = fields.String(metadata={"description": "format 3: the hash of the transaction before it"})
     hash = fields.String()
     leaf_index = fields.Integer()
     tree_size = fields.Integer()
@@ -149,7 +156,7 @@ class Transactions(MethodView):
     @blp.response(200, TransactionPage)
     def get(self, query):
         """Ledger transactions, newest first, with their postings, hashes and signatures."""
-        conditions = []
+        conditions = [LedgerTransaction.seq.is_not(None)]  # the log: what the sequencer has placed
         if query["commons_id"] is not None:
             conditions.append(LedgerTransaction.commons_id == query["commons_id"])
         if query["round_id"] is not None:

@@ -18,6 +18,7 @@ from ledger.accounts import chart, memos
 from ledger.accounts.models import Account, LedgerTransaction, Posting, TransactionKind
 from ledger.accounts.service import Leg, balance, post
 from ledger.commons.models import FUND_STATUSES, Commons
+from ledger.database import advisory_lock
 from ledger.errors import N_, Forbidden, field_error
 from ledger.extensions import db
 from ledger.formatting import later, money
@@ -184,6 +185,14 @@ def outstanding_topups_cents() -> int:
         select(func.coalesce(func.sum(Posting.amount_cents), 0)).join(Account).where(Account.kind == "fund:payable")
     )
     return -int(total or 0)
+
+
+def lock_fund() -> None:
+    """Serialize what spends the fund, until the transaction ends (PostgreSQL; SQLite's writer holds
+    the write lock anyway): a finalization reads what the fund has and each person's cap left this
+    month, then grants top-ups; two at once would both grant the same money. Donations and
+    payments of top-ups never lower what is available, so they do not take it."""
+    advisory_lock("fund")
 
 
 def available_cents() -> int:

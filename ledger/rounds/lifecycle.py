@@ -25,10 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from ledger.accounts import chart, memos
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import TransactionKind
-from ledger.accounts.service import Entry, Leg, lock_chain, post_many
+from ledger.accounts.service import Entry, Leg, post_many
 from ledger.commons.models import Commons, PayoutRoute
 from ledger.errors import Conflict, ValidationFailed
 from ledger.extensions import db
+from ledger.fund.service import lock_fund
 from ledger.governance.register import record_round
 from ledger.governance.service import settle_due
 from ledger.payouts.batches import create_batches
@@ -143,8 +144,8 @@ def finalize(round_: Round) -> None:
     """Write every ledger entry of the round in the current transaction, then its payout batches.
 
     The allocation's inputs are gathered once more under the pinned rules, so that top-ups never
-    exceed what the fund holds at this moment (the chain lock serializes this with every other
-    writer); when they are those of the stored preview, its lines are posted as they are.
+    exceed what the fund holds at this moment (the fund's lock serializes finalizations, the one
+    writer that spends it); when they are those of the stored preview, its lines are posted as they are.
     The entries go to the ledger as one batch: the statements do not grow with the round's size.
     The commons' treasury lock comes first: a round being opened meanwhile reads the cover either
     before this finalization or after it, never half of each (its envelope leaving the promises
@@ -156,7 +157,7 @@ def finalize(round_: Round) -> None:
             _l("Round %(round)s is no longer allocated (finalized meanwhile?); nothing was written.", round=round_.id),
             code="already_finalized",
         )
-    lock_chain()
+    lock_fund()
     lines = lines_to_finalize(round_)
     accounts = RoundAccounts.of(round_.commons)
     on = today()

@@ -21,6 +21,8 @@ from sqlalchemy import create_engine, text
 log = logging.getLogger(__name__)
 
 SCHEDULER_LOCK_KEY = 7_270_002
+# The sequencer's backstop (ledger.accounts.sequencer): a commit normally sequences itself at once.
+SEQUENCER_PERIOD_SECONDS = 5
 
 
 class SchedulerLock:
@@ -141,9 +143,22 @@ def run_reminders(app: Flask) -> int:
         return count
 
 
+def run_sequencer(app: Flask) -> int:
+    """Give their place to transactions whose writer stopped between its commit and its sequencing."""
+    from ledger.accounts.sequencer import integrate
+
+    with app.app_context():
+        try:
+            return integrate()
+        except Exception:
+            log.exception("sequencing failed; it will be retried at the next interval")
+            raise
+
+
 def add_tick_job(scheduler, app: Flask, holder: str) -> None:
     """The jobs: a tick now, then every LEDGER_SCHEDULER_INTERVAL_SECONDS, never two at once; the
-    purge of expired idempotency records, hourly; the declaration reminders, now and hourly."""
+    purge of expired idempotency records, hourly; the declaration reminders, now and hourly; the
+    sequencer's backstop, every SEQUENCER_PERIOD_SECONDS (well within its maximum delay)."""
     scheduler.add_job(
         run_tick,
         "interval",
@@ -155,6 +170,15 @@ def add_tick_job(scheduler, app: Flask, holder: str) -> None:
         next_run_time=datetime.now(UTC),
     )
     scheduler.add_job(run_purge, "interval", args=[app], hours=1, id="idempotency-purge", max_instances=1, coalesce=True)
+    scheduler.add_job(
+        run_sequencer,
+        "interval",
+        args=[app],
+        seconds=SEQUENCER_PERIOD_SECONDS,
+        id="ledger-sequencer",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.add_job(
         run_reminders,
         "interval",

@@ -240,7 +240,8 @@ def entity_lines(identity: Identity, start: date, end: date) -> list[_Line]:
     """The FEC's lines, à-nouveaux first, then each journal's écritures in the order of their numbers."""
     if end < start:
         raise field_error("to", _l("must be on or after 'from'"))
-    mine = _entity_accounts(identity)
+    # Entries the sequencer has numbered only: one committed this very second joins the next export.
+    mine = _entity_accounts(identity) & LedgerTransaction.seq.is_not(None)
     opening_totals = {
         (kind, person_id): int(total)
         for kind, person_id, total in db.session.execute(

@@ -1,0 +1,112 @@
+"""The sequencer: gives committed transactions their place in the ledger and signs one checkpoint.
+
+Certificate Transparency logs and Trillian work this way. Writers append format-3 transactions
+(their content hash, no ``seq``) without any lock on the whole ledger, so writers of different
+commons never wait on each other's commit. The sequencer, one at a time, takes the committed
+transactions that have no place yet, oldest id first, gives them the next ``seq``s, links each
+to its predecessor (``chain.sequence_link``), numbers their FEC entries in that order, extends the
+Merkle tree and signs one checkpoint, all in one short transaction of its own.
+
+It runs right after every commit that wrote to the ledger (``integrate_after_commit``), waiting
+for a sequencer already running, so that when a commit returns its transactions have their place
+(the same promise as a write on SQLite, where the writer sequences inside its own transaction,
+holding the write lock). The scheduler runs it too (``integrate``, every few seconds), for a
+transaction whose writer died between its commit and its sequencing. ``ledger verify`` fails on a
+transaction committed longer than ``MAX_DELAY`` ago and still without a place: a log that hides an
+entry is the one attack a witness cannot see.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import BigInteger, Engine, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from ledger.accounts.chain import GENESIS, sequence_link
+from ledger.accounts.checkpoints import write_checkpoint
+from ledger.accounts.models import Account, LedgerTransaction, Posting
+from ledger.accounts.numbering import number_entries
+from ledger.extensions import db
+
+# Any constant will do: it names the lock that lets one sequencer run at a time on PostgreSQL.
+SEQUENCER_LOCK_KEY = 7_270_003
+BATCH = 100_000
+# CT's "maximum merge delay": the scheduler's period plus one batch, with a wide margin.
+MAX_DELAY = timedelta(seconds=30)
+
+log = logging.getLogger(__name__)
+
+
+def deferred(bind=None) -> bool:
+    """Whether writes are sequenced after their commit (PostgreSQL) rather than inside it (SQLite)."""
+    return (bind or db.session.get_bind()).dialect.name == "postgresql"
+
+
+def integrate(engine: Engine | None = None) -> int:
+    """Sequence every committed transaction still without a place, in batches; returns how many."""
+    engine = engine or db.engine
+    if not deferred(engine):
+        return 0
+    total = 0
+    while True:
+        with Session(engine) as session, session.begin():
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK_KEY})
+            done = _integrate_batch(session)
+        total += done
+        if done < BATCH:
+            return total
+
+
+def integrate_after_commit(engine: Engine) -> None:
+    """``integrate`` for a writer that just committed: its commit stands whatever happens here."""
+    try:
+        integrate(engine)
+    except Exception:  # the scheduler's run sequences what this one could not
+        log.exception("sequencing after a commit failed; the scheduler will retry")
+
+
+def _integrate_batch(session: Session) -> int:
+    pending = session.execute(
+        select(LedgerTransaction.id, LedgerTransaction.content_hash)
+        .where(LedgerTransaction.seq.is_(None))
+        .order_by(LedgerTransaction.id)
+        .limit(BATCH)
+    ).all()
+    if not pending:
+        return 0
+    last = session.execute(
+        select(LedgerTransaction.seq, LedgerTransaction.hash)
+        .where(LedgerTransaction.seq.is_not(None))
+        .order_by(LedgerTransaction.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
+    ids, seqs, prevs, hashes = [], [], [], []
+    for tx_id, content in pending:
+        seq += 1
+        digest = sequence_link(seq, prev_hash, content)
+        ids.append(tx_id), seqs.append(seq), prevs.append(prev_hash), hashes.append(digest)
+        prev_hash = digest
+    # One statement for the batch; the append-only trigger lets exactly this change through.
+    session.execute(
+        text(
+            "UPDATE ledger_transactions AS t SET seq = v.seq, prev_hash = v.prev, hash = v.hash "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS integer[]), CAST(:prevs AS text[]), "
+            "CAST(:hashes AS text[])) AS v(id, seq, prev, hash) WHERE t.id = v.id"
+        ),
+        {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes},
+    )
+    accounts_of: dict[int, list[tuple[str, int | None]]] = {tx_id: [] for tx_id in ids}
+    for tx_id, kind, commons_id in session.execute(
+        select(Posting.transaction_id, Account.kind, Account.commons_id)
+        .join(Account, Account.id == Posting.account_id)
+        .where(Posting.transaction_id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))))
+        .order_by(Posting.id)
+    ):
+        accounts_of[tx_id].append((kind, commons_id))
+    number_entries(ids, [accounts_of[tx_id] for tx_id in ids], session=session)
+    write_checkpoint(session)
+    return len(ids)
