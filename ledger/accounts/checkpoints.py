@@ -228,7 +228,9 @@ def checkpoint_row(frontier: merkle.Frontier, chain_head: str, prev_hash: str, k
 
 def _checkpoint_before_commit(session) -> None:
     # SQLite: the transactions are sequenced already (the writer holds the write lock); the
-    # checkpoint is part of their commit.
+    # checkpoint is part of their commit (the outermost one: a savepoint released is not).
+    if session.get_nested_transaction() is not None:
+        return
     if session.info.get(DUE) and session.get_bind().dialect.name != "postgresql":
         session.info.pop(DUE)
         write_checkpoint()
@@ -236,7 +238,10 @@ def _checkpoint_before_commit(session) -> None:
 
 def _sequence_after_commit(session) -> None:
     # PostgreSQL: the sequencer gives the committed transactions their place and signs, in a
-    # transaction of its own (ledger.accounts.sequencer).
+    # transaction of its own (ledger.accounts.sequencer). A savepoint released (SQLAlchemy
+    # calls that a commit too) leaves the transaction open: nothing is committed yet.
+    if session.get_nested_transaction() is not None:
+        return
     if session.info.pop(DUE, False):
         from ledger.accounts import sequencer
 
@@ -244,7 +249,8 @@ def _sequence_after_commit(session) -> None:
 
 
 def _forget_on_rollback(session) -> None:
-    session.info.pop(DUE, None)
+    if session.get_nested_transaction() is None:  # a savepoint rolled back leaves the rest due
+        session.info.pop(DUE, None)
 
 
 def install() -> None:
