@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated SQLite files")
     args = parser.parse_args(argv)
     engines = args.engines.split(",") if args.engines else ["sqlite"] + (["postgresql"] if postgres_base_url() else [])
-    workdir = Path(args.workdir)
+    workdir = Path(args.workdir).resolve()  # the app wants an absolute instance path
     say(f"scale {args.scale}: {generate.SCALES[args.scale]}")
     figures = run(args.scale, args.only or list(BENCHMARKS), engines, workdir)
     (workdir / "results.json").write_text(

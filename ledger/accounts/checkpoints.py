@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import event, insert, select
+from sqlalchemy import Connection, event, insert, select
 
 from ledger.accounts import merkle
 from ledger.accounts.models import Checkpoint, LedgerTransaction, SigningKeyRecord
@@ -128,11 +128,11 @@ def mark_due() -> None:
     db.session.info[DUE] = True
 
 
-def record_key(key: SigningKey, session=None) -> None:
+def record_key(key: SigningKey, connection: Connection | None = None) -> None:
     """Publish ``key`` in the key history the first time it signs (a key after a loss, unannounced)."""
-    session = session or db.session
-    if session.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.key_id == key.key_id)) is None:
-        session.execute(
+    connection = connection or db.session.connection()
+    if connection.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.key_id == key.key_id)) is None:
+        connection.execute(
             insert(SigningKeyRecord).values(
                 key_id=key.key_id,
                 public_key=base64.b64encode(raw_public_key(key)).decode(),
@@ -179,24 +179,28 @@ def latest() -> Checkpoint | None:
     return db.session.scalars(select(Checkpoint).order_by(Checkpoint.size.desc()).limit(1)).first()
 
 
-def write_checkpoint(session=None) -> Checkpoint | None:
-    """Append the checkpoint covering every sequenced transaction so far (None when nothing is new),
-    in ``session`` (the application's by default; the sequencer's own on PostgreSQL).
+def write_checkpoint(connection: Connection | None = None, appended: list[tuple[int, str]] | None = None) -> int | None:
+    """Append the checkpoint covering every sequenced transaction so far; returns its size (None
+    when nothing is new). On ``connection``: the session's by default, the sequencer's own on
+    PostgreSQL.
 
     Extends the previous checkpoint's frontier with the new transactions only: a commit of k
-    transactions reads k hashes, whatever the ledger's size.
+    transactions reads k hashes, whatever the ledger's size (none when the sequencer gives the
+    (seq, hash) pairs it ``appended`` right after the previous checkpoint).
     """
-    session = session or db.session
-    last = session.execute(
+    connection = connection or db.session.connection()
+    last = connection.execute(
         select(Checkpoint.size, Checkpoint.frontier, Checkpoint.hash).order_by(Checkpoint.size.desc()).limit(1)
     ).first()
     frontier = merkle.Frontier(last.size, [bytes.fromhex(h) for h in last.frontier.split()]) if last else merkle.Frontier()
     head = None
-    for seq, digest in session.execute(
-        select(LedgerTransaction.seq, LedgerTransaction.hash)
-        .where(LedgerTransaction.seq > frontier.size)
-        .order_by(LedgerTransaction.seq)
-    ):
+    if not appended or appended[0][0] != frontier.size + 1:
+        appended = connection.execute(
+            select(LedgerTransaction.seq, LedgerTransaction.hash)
+            .where(LedgerTransaction.seq > frontier.size)
+            .order_by(LedgerTransaction.seq)
+        )
+    for seq, digest in appended:
         if seq != frontier.size + 1:
             raise RuntimeError(f"the ledger jumps from seq {frontier.size} to {seq}: no checkpoint over a gap")
         frontier.append(merkle.leaf_hash(bytes.fromhex(digest)))
@@ -204,10 +208,10 @@ def write_checkpoint(session=None) -> Checkpoint | None:
     if head is None:
         return None
     key = current_key()
-    record_key(key, session)
+    record_key(key, connection)
     row = checkpoint_row(frontier, head, last.hash if last else GENESIS, key, origin())
-    session.execute(insert(Checkpoint).values(**row))
-    return session.scalars(select(Checkpoint).where(Checkpoint.size == frontier.size)).one()
+    connection.execute(insert(Checkpoint).values(**row))
+    return frontier.size
 
 
 def checkpoint_row(frontier: merkle.Frontier, chain_head: str, prev_hash: str, key: SigningKey, name: str) -> dict:

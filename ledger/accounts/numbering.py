@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import Connection, ForeignKey, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.bulk import insert_rows
@@ -60,14 +60,14 @@ def journals_of(accounts) -> dict[str, str]:
     return journals
 
 
-def number_entries(transaction_ids: Sequence[int], accounts_of: Sequence, session=None) -> None:
+def number_entries(transaction_ids: Sequence[int], accounts_of: Sequence, connection: Connection | None = None) -> None:
     """Store the FEC numbers of freshly sequenced transactions, in recording order (``accounts_of``:
     per transaction, the (kind, commons id) of each posting's account).
 
     Two statements whatever the batch's size: the last numbers of the journals concerned, then
-    one insert. ``session``: the application's by default (the sequencer passes its own).
+    one insert. On ``connection``: the session's by default (the sequencer passes its own).
     """
-    session = session or db.session
+    connection = connection or db.session.connection()
     wanted = [
         (tx_id, entity, journal)
         for tx_id, accounts in zip(transaction_ids, accounts_of)
@@ -78,7 +78,7 @@ def number_entries(transaction_ids: Sequence[int], accounts_of: Sequence, sessio
     entities = sorted({entity for _, entity, _ in wanted})
     last = {
         (entity, journal): number
-        for entity, journal, number in session.execute(
+        for entity, journal, number in connection.execute(
             select(FecEntryNumber.entity, FecEntryNumber.journal, func.max(FecEntryNumber.number))
             .where(FecEntryNumber.entity.in_(entities))
             .group_by(FecEntryNumber.entity, FecEntryNumber.journal)
@@ -89,4 +89,4 @@ def number_entries(transaction_ids: Sequence[int], accounts_of: Sequence, sessio
         number = last.get((entity, journal), 0) + 1
         last[(entity, journal)] = number
         rows.append({"transaction_id": tx_id, "entity": entity, "journal": journal, "number": number})
-    insert_rows(FecEntryNumber.__table__, rows, session.connection())
+    insert_rows(FecEntryNumber.__table__, rows, connection)

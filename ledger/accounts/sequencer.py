@@ -21,9 +21,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import BigInteger, Engine, any_, bindparam, select, text
+from sqlalchemy import BigInteger, Connection, Engine, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
 
 from ledger.accounts.chain import GENESIS, sequence_link
 from ledger.accounts.checkpoints import write_checkpoint
@@ -52,9 +51,9 @@ def integrate(engine: Engine | None = None) -> int:
         return 0
     total = 0
     while True:
-        with Session(engine) as session, session.begin():
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK_KEY})
-            done = _integrate_batch(session)
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK_KEY})
+            done = _integrate_batch(connection)
         total += done
         if done < BATCH:
             return total
@@ -68,8 +67,8 @@ def integrate_after_commit(engine: Engine) -> None:
         log.exception("sequencing after a commit failed; the scheduler will retry")
 
 
-def _integrate_batch(session: Session) -> int:
-    pending = session.execute(
+def _integrate_batch(connection: Connection) -> int:
+    pending = connection.execute(
         select(LedgerTransaction.id, LedgerTransaction.content_hash)
         .where(LedgerTransaction.seq.is_(None))
         .order_by(LedgerTransaction.id)
@@ -77,7 +76,7 @@ def _integrate_batch(session: Session) -> int:
     ).all()
     if not pending:
         return 0
-    last = session.execute(
+    last = connection.execute(
         select(LedgerTransaction.seq, LedgerTransaction.hash)
         .where(LedgerTransaction.seq.is_not(None))
         .order_by(LedgerTransaction.seq.desc())
@@ -91,7 +90,7 @@ def _integrate_batch(session: Session) -> int:
         ids.append(tx_id), seqs.append(seq), prevs.append(prev_hash), hashes.append(digest)
         prev_hash = digest
     # One statement for the batch; the append-only trigger lets exactly this change through.
-    session.execute(
+    connection.execute(
         text(
             "UPDATE ledger_transactions AS t SET seq = v.seq, prev_hash = v.prev, hash = v.hash "
             "FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS integer[]), CAST(:prevs AS text[]), "
@@ -100,13 +99,13 @@ def _integrate_batch(session: Session) -> int:
         {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes},
     )
     accounts_of: dict[int, list[tuple[str, int | None]]] = {tx_id: [] for tx_id in ids}
-    for tx_id, kind, commons_id in session.execute(
+    for tx_id, kind, commons_id in connection.execute(
         select(Posting.transaction_id, Account.kind, Account.commons_id)
         .join(Account, Account.id == Posting.account_id)
         .where(Posting.transaction_id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))))
         .order_by(Posting.id)
     ):
         accounts_of[tx_id].append((kind, commons_id))
-    number_entries(ids, [accounts_of[tx_id] for tx_id in ids], session=session)
-    write_checkpoint(session)
+    number_entries(ids, [accounts_of[tx_id] for tx_id in ids], connection)
+    write_checkpoint(connection, list(zip(seqs, hashes)))
     return len(ids)
