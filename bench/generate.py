@@ -2,7 +2,7 @@
 
 The rows are what the service itself would write: people, commons with rule versions and
 members, contributions over twelve months, and a ledger whose transactions form a valid hash
-chain signed with the installation's key (the real ``link_hash`` and signing functions, in bulk),
+chain signed with the installation's key (the real format-3 ``content_hash``, ``sequence_link`` and signing functions, in bulk),
 so that ``ledger verify`` and the dashboards see a genuine ledger.
 
 ``python -m bench.generate --scale full --url sqlite:///instance/bench.db`` fills a database by
@@ -26,7 +26,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.accounts import chart, checkpoints, merkle, monthly
-from ledger.accounts.chain import GENESIS, PostingData, TransactionData, link_hash
+from ledger.accounts.chain import GENESIS, PostingData, TransactionData, content_hash, sequence_link
 from ledger.accounts.models import Account, Checkpoint, LedgerTransaction, Posting, SigningKeyRecord
 from ledger.accounts.signing import SigningKey, raw_public_key
 from ledger.backup import reset_sequences
@@ -342,7 +342,7 @@ def ledger(
             )
         recorded_at = datetime(on.year, on.month, on.day, 12, tzinfo=UTC).isoformat(timespec="microseconds")
         data = TransactionData(
-            seq=seq,
+            seq=None,
             kind=kind,
             memo=f"generated {seq}",
             occurred_on=on.isoformat(),
@@ -356,9 +356,10 @@ def ledger(
                 for code, cents, memo in legs
                 for o in (owners[code],)
             ),
-            format=2,
+            format=3,
         )
-        digest = link_hash(data, prev)
+        content = content_hash(data)
+        digest = sequence_link(seq, prev, content)
         transactions.append(
             {
                 "id": tx_id,
@@ -373,9 +374,10 @@ def ledger(
                 "ref": None,
                 "prev_hash": prev,
                 "hash": digest,
+                "content_hash": content,
                 "signature": "",
                 "key_id": "",
-                "format": 2,
+                "format": 3,
             }
         )
         checkpoint.frontier.append(merkle.leaf_hash(bytes.fromhex(digest)))
