@@ -9,13 +9,17 @@ import pytest
 from conftest import ENGINE, _truncate_all, fresh_pg_database
 from sqlalchemy import func, select
 
+from ledger.accounts import chart
 from ledger.accounts.models import LedgerTransaction
+from ledger.accounts.service import balance
 from ledger.accounts.verify import verify_ledger
 from ledger.extensions import db
 from ledger.migrate import upgrade
 from ledger.rounds.models import AllocationLine, Round, SchedulerRun
 from ledger.rounds.scheduler import SchedulerLock, run_tick
+from ledger.timeutil import today
 from tests.rounds_support import World, advance, declare, fund_commons, open_round
+from tests.test_fund_drain import MONTH, fund  # noqa: F401  (fund: a fixture)
 
 pytestmark = pytest.mark.postgres
 
@@ -121,3 +125,45 @@ def test_racing_ticks_perform_each_transition_once(pg_app, pg_world):
     assert {db.session.get(Round, r).state for r in ids} == {"allocated"}
     assert db.session.scalar(select(func.count(AllocationLine.id)).where(AllocationLine.round_id == ids[0])) == 0
     assert db.session.scalar(select(func.count(SchedulerRun.id))) >= 1
+
+
+def test_two_commons_finalizing_at_once_never_pass_a_persons_monthly_cap_together(pg_app, fund, make_person, make_commons):
+    """The fund's lock (``fund.service.lock_fund``): without the ledger's lock, finalizations of
+    different commons run at once, and each must still see the other's top-ups."""
+    ana = make_person("Ana")
+    stewards = {slug: make_person(f"Steward {slug}") for slug in ("velo", "atelier")}
+    round_ids = {}
+    for slug, steward in stewards.items():
+        make_commons(steward, slug, members={"contributor": ana}, started_on=MONTH[0].isoformat())
+        client = pg_app.test_client()
+        created = client.post(
+            f"/api/v1/commons/{slug}/rounds",
+            json={"period_start": MONTH[0].isoformat(), "period_end": MONTH[1].isoformat(), "envelope_cents": 0},
+            headers=steward.headers,
+        )
+        round_ids[slug] = created.get_json()["id"]
+        declared = client.post(
+            "/api/v1/contributions",
+            json={"commons": slug, "date": today().isoformat(), "hours": "10", "category": "care", "description": "Permanence"},
+            headers=ana.headers,
+        )
+        assert created.status_code == 201 and declared.status_code == 201, declared.get_json()
+        for _ in range(2):
+            moved = client.post(f"/api/v1/rounds/{round_ids[slug]}/advance", json={"reason": "test"}, headers=steward.headers)
+            assert moved.status_code == 200, moved.get_json()
+    db.session.remove()
+    slugs = list(stewards)
+
+    def finalize(i):
+        slug = slugs[i]
+        response = pg_app.test_client().post(
+            f"/api/v1/rounds/{round_ids[slug]}/advance", json={"reason": "test"}, headers=stewards[slug].headers
+        )
+        return response.status_code
+
+    assert race(2, finalize) == [200, 200]
+    # 10 h at €15 with a 0 envelope in each: €75 of top-up alone, but €80 a month at most in all.
+    topups = db.session.scalars(select(AllocationLine.topup_cents).where(AllocationLine.round_id.in_(round_ids.values()))).all()
+    assert sorted(topups) == [500, 7_500]
+    assert balance(chart.fund_payable(ana.id).code) == -8_000
+    assert verify_ledger().ok
