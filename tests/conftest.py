@@ -158,6 +158,34 @@ def app(make_app):
         yield app
 
 
+@pytest.fixture(scope="module")
+def pg_database(request, postgres_url):
+    """A PostgreSQL database of the module's own for tests marked ``postgres`` in a SQLite run, per
+    worker (two workers sharing one would drop it under each other); None when the whole suite
+    runs on PostgreSQL."""
+    if ENGINE == "postgresql":
+        return None
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    tag = os.environ.get("LEDGER_TEST_DB_TAG", "")
+    url = fresh_pg_database(postgres_url, f"ledger_test_{module}_{tag}{worker_id(request)}")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def pg_app(pg_database, make_app):
+    """An app on PostgreSQL, in its context: the suite's own when it runs on PostgreSQL, else the
+    module's database, emptied. A module that wants make_person and client on it names it ``app``."""
+    if pg_database is None:
+        app = make_app()
+    else:
+        _truncate_all(pg_database)
+        app = make_app(SQLALCHEMY_DATABASE_URI=pg_database)
+    with app.app_context():
+        assert db.engine.dialect.name == "postgresql"
+        yield app
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

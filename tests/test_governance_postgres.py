@@ -5,36 +5,19 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import ENGINE, _truncate_all, fresh_pg_database, worker_id
 from sqlalchemy import func, select
 
 from ledger.extensions import db
 from ledger.governance.models import ProposalVote
-from ledger.migrate import upgrade
 from tests.governance_support import propose, set_procedure
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="session")
-def pg_database(request, postgres_url):
-    if ENGINE == "postgresql":
-        return None
-    url = fresh_pg_database(postgres_url, f"ledger_test_governance_{worker_id(request)}")
-    upgrade(url)
-    return url
-
-
 @pytest.fixture
-def app(pg_database, make_app):
-    """An app on PostgreSQL: the suite's own when it runs on PostgreSQL, else a dedicated database."""
-    if pg_database is None:
-        app = make_app()
-    else:
-        _truncate_all(pg_database)
-        app = make_app(SQLALCHEMY_DATABASE_URI=pg_database)
-    with app.app_context():
-        yield app
+def app(pg_app):
+    """The suite's ``app``, replaced here by one on PostgreSQL (make_person and client follow it)."""
+    return pg_app
 
 
 def test_simultaneous_ballots_of_one_person_store_one_and_answer_409(app, client, make_person, make_commons):

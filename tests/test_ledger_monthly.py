@@ -11,7 +11,6 @@ from datetime import date, timedelta
 
 import pytest
 from alembic import command
-from conftest import ENGINE, _truncate_all, fresh_pg_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -22,7 +21,7 @@ from ledger.accounts.models import Posting
 from ledger.accounts.service import Entry, Leg, post_many, reverse
 from ledger.commons.models import Commons
 from ledger.extensions import db
-from ledger.migrate import alembic_config, upgrade
+from ledger.migrate import alembic_config
 
 TX_KINDS = ("income", "round:finalize", "round:waive", "payout", "fund:donation")
 
@@ -95,25 +94,9 @@ def test_totals_equal_the_raw_ledger_after_random_postings(app):
     check_totals_after_random_batches()
 
 
-@pytest.fixture(scope="session")
-def pg_database(postgres_url):
-    if ENGINE == "postgresql":
-        return None
-    url = fresh_pg_database(postgres_url, "ledger_test_monthly")
-    upgrade(url)
-    return url
-
-
 @pytest.mark.postgres
-def test_totals_equal_the_raw_ledger_after_random_postings_on_postgresql(pg_database, make_app):
-    if pg_database is None:
-        app = make_app()
-    else:
-        _truncate_all(pg_database)
-        app = make_app(SQLALCHEMY_DATABASE_URI=pg_database)
-    with app.app_context():
-        assert db.engine.dialect.name == "postgresql"
-        check_totals_after_random_batches()
+def test_totals_equal_the_raw_ledger_after_random_postings_on_postgresql(pg_app):
+    check_totals_after_random_batches()
 
 
 def test_the_migration_backfills_the_totals_of_postings_recorded_before_it(app, database_url):

@@ -15,12 +15,10 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from conftest import ENGINE, _truncate_all, fresh_pg_database, worker_id
 from sqlalchemy import event, func, select
 
 from ledger.contributions.models import Contribution, Objection, Vote, Vouch
 from ledger.extensions import db
-from ledger.migrate import upgrade
 from ledger.rounds.models import PeerPoints, Round, RuleVersion, SelfRequest
 from ledger.rounds.service import PENDING_STATES
 from ledger.timeutil import today
@@ -31,26 +29,10 @@ pytestmark = pytest.mark.postgres
 YESTERDAY = today() - timedelta(days=1)
 
 
-@pytest.fixture(scope="session")
-def pg_database(request, postgres_url):
-    if ENGINE == "postgresql":
-        return None
-    url = fresh_pg_database(postgres_url, f"ledger_test_race_{worker_id(request)}")
-    upgrade(url)
-    return url
-
-
 @pytest.fixture
-def app(pg_database, make_app):
-    """An app on PostgreSQL: the suite's own when it runs on PostgreSQL, else a dedicated database."""
-    if pg_database is None:
-        app = make_app()
-    else:
-        _truncate_all(pg_database)
-        app = make_app(SQLALCHEMY_DATABASE_URI=pg_database)
-    with app.app_context():
-        assert db.engine.dialect.name == "postgresql"
-        yield app
+def app(pg_app):
+    """The suite's ``app``, replaced here by one on PostgreSQL (make_person and client follow it)."""
+    return pg_app
 
 
 def race(app, n: int, send) -> list:

@@ -6,7 +6,6 @@ import threading
 from datetime import date
 
 import pytest
-from conftest import ENGINE, _truncate_all, fresh_pg_database
 from sqlalchemy import func, select
 
 from ledger.accounts import chart
@@ -14,7 +13,6 @@ from ledger.accounts.models import LedgerTransaction
 from ledger.accounts.service import balance
 from ledger.accounts.verify import verify_ledger
 from ledger.extensions import db
-from ledger.migrate import upgrade
 from ledger.rounds.models import AllocationLine, Round, SchedulerRun
 from ledger.rounds.scheduler import SchedulerLock, run_tick
 from ledger.timeutil import today
@@ -24,33 +22,10 @@ from tests.test_fund_drain import MONTH, fund  # noqa: F401  (fund: a fixture)
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="session")
-def pg_database(postgres_url):
-    if ENGINE == "postgresql":
-        return None
-    url = fresh_pg_database(postgres_url, "ledger_test_rounds_race")
-    upgrade(url)
-    return url
-
-
 @pytest.fixture
-def app(pg_database, make_app):
-    """An app on PostgreSQL: the suite's own when it runs on PostgreSQL, else a dedicated database.
-
-    It replaces the suite's ``app`` here, so that make_person and make_commons work on it too.
-    """
-    if pg_database is None:
-        app = make_app()
-    else:
-        _truncate_all(pg_database)
-        app = make_app(SQLALCHEMY_DATABASE_URI=pg_database)
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture
-def pg_app(app):
-    return app
+def app(pg_app):
+    """The suite's ``app``, replaced here by one on PostgreSQL (make_person and client follow it)."""
+    return pg_app
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import ENGINE, _truncate_all, fresh_pg_database, worker_id
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -21,33 +20,16 @@ from ledger.accounts.verify import verify_ledger
 from ledger.commons.service import create_commons, record_income
 from ledger.errors import Conflict
 from ledger.extensions import db
-from ledger.migrate import upgrade
 from ledger.people.service import create_person
 from ledger.timeutil import today, utcnow
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="session")
-def pg_database(request, postgres_url):
-    if ENGINE == "postgresql":
-        return None
-    url = fresh_pg_database(postgres_url, f"ledger_test_sequencer_{worker_id(request)}")
-    upgrade(url)
-    return url
-
-
 @pytest.fixture
-def app(pg_database, make_app):
-    """An app on PostgreSQL: the suite's own when it runs on PostgreSQL, else a dedicated database."""
-    if pg_database is None:
-        app = make_app()
-    else:
-        _truncate_all(pg_database)
-        app = make_app(SQLALCHEMY_DATABASE_URI=pg_database)
-    with app.app_context():
-        assert db.engine.dialect.name == "postgresql"
-        yield app
+def app(pg_app):
+    """The suite's ``app``, replaced here by one on PostgreSQL (make_person and client follow it)."""
+    return pg_app
 
 
 def two_commons():
