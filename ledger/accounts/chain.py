@@ -68,12 +68,20 @@ def balance_errors(postings: Iterable[PostingData]) -> list[str]:
     return errors
 
 
+def _json(payload: dict) -> bytes:
+    """Canonical JSON: sorted keys, no spaces, UTF-8."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _owned_postings(tx: TransactionData) -> list[list]:
+    """Each posting with its account's type and owners, as formats 2 and 3 hash them."""
+    return [[p.account_code, p.amount_cents, p.memo, p.account_type, p.person_id, p.commons_id, p.cae_id] for p in tx.postings]
+
+
 def canonical_bytes(tx: TransactionData, prev_hash: str) -> bytes:
     """The exact bytes that are hashed (formats 1 and 2): sorted-key JSON, postings in their stored order."""
     if tx.format == 2:
-        postings = [
-            [p.account_code, p.amount_cents, p.memo, p.account_type, p.person_id, p.commons_id, p.cae_id] for p in tx.postings
-        ]
+        postings = _owned_postings(tx)
     else:
         postings = [[p.account_code, p.amount_cents, p.memo] for p in tx.postings]
     payload = {
@@ -91,16 +99,12 @@ def canonical_bytes(tx: TransactionData, prev_hash: str) -> bytes:
     }
     if tx.format != 1:
         payload["format"] = tx.format
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _json(payload)
 
 
 def link_hash(tx: TransactionData, prev_hash: str) -> str:
     """SHA-256 (hex) of the transaction chained to its predecessor."""
     return hashlib.sha256(canonical_bytes(tx, prev_hash)).hexdigest()
-
-
-def _json(payload: dict) -> bytes:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def content_payload(tx: TransactionData) -> dict:
@@ -115,9 +119,7 @@ def content_payload(tx: TransactionData) -> dict:
         "round_id": tx.round_id,
         "reverses": tx.reverses_hash,
         "ref": tx.ref,
-        "postings": [
-            [p.account_code, p.amount_cents, p.memo, p.account_type, p.person_id, p.commons_id, p.cae_id] for p in tx.postings
-        ],
+        "postings": _owned_postings(tx),
     }
 
 

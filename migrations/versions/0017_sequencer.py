@@ -20,7 +20,7 @@ down_revision = "0016_speed"
 branch_labels = None
 depends_on = None
 
-PLACE = ("seq", "prev_hash", "hash")
+PLACE = {"seq": sa.Integer(), "prev_hash": sa.String(length=64), "hash": sa.String(length=64)}
 
 SEQUENCE_ONCE = """
 CREATE OR REPLACE FUNCTION ledger_sequence_once() RETURNS trigger AS $$
@@ -43,29 +43,34 @@ def _sqlite_guards(table: str) -> list[str]:
     ]
 
 
+def _place_nullable(nullable: bool, batch_op=None) -> None:
+    """The place's three columns made nullable or not (through ``batch_op`` on SQLite)."""
+    for column, type_ in PLACE.items():
+        if batch_op is None:
+            op.alter_column("ledger_transactions", column, existing_type=type_, nullable=nullable)
+        else:
+            batch_op.alter_column(column, existing_type=type_, nullable=nullable)
+
+
+def _append_only_trigger(function: str) -> None:
+    """PostgreSQL: the transactions' append-only trigger, now calling ``function``."""
+    op.execute("DROP TRIGGER ledger_transactions_append_only ON ledger_transactions")
+    op.execute(
+        "CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE OR DELETE ON ledger_transactions "
+        f"FOR EACH ROW EXECUTE FUNCTION {function}()"
+    )
+
+
 def upgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
+    if op.get_bind().dialect.name == "postgresql":
         op.add_column("ledger_transactions", sa.Column("content_hash", sa.String(length=64), nullable=True))
-        for column in PLACE:
-            op.alter_column(
-                "ledger_transactions",
-                column,
-                existing_type=sa.String(length=64) if column != "seq" else sa.Integer(),
-                nullable=True,
-            )
+        _place_nullable(True)
         op.execute(SEQUENCE_ONCE)
-        op.execute("DROP TRIGGER ledger_transactions_append_only ON ledger_transactions")
-        op.execute(
-            "CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE OR DELETE ON ledger_transactions "
-            "FOR EACH ROW EXECUTE FUNCTION ledger_sequence_once()"
-        )
+        _append_only_trigger("ledger_sequence_once")
         return
     with op.batch_alter_table("ledger_transactions", recreate="always") as batch_op:
         batch_op.add_column(sa.Column("content_hash", sa.String(length=64), nullable=True))
-        batch_op.alter_column("seq", existing_type=sa.Integer(), nullable=True)
-        batch_op.alter_column("prev_hash", existing_type=sa.String(length=64), nullable=True)
-        batch_op.alter_column("hash", existing_type=sa.String(length=64), nullable=True)
+        _place_nullable(True, batch_op)
     for statement in _sqlite_guards("ledger_transactions"):
         op.execute(statement)
 
@@ -73,26 +78,14 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Format-3 rows stay as they are (an older version's verify would not know them); every one
     # must have its place first: the NOT NULL below refuses a transaction still waiting for it.
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        op.execute("DROP TRIGGER ledger_transactions_append_only ON ledger_transactions")
-        op.execute(
-            "CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE OR DELETE ON ledger_transactions "
-            "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
-        )
+    if op.get_bind().dialect.name == "postgresql":
+        _append_only_trigger("ledger_refuse_change")
         op.execute("DROP FUNCTION ledger_sequence_once()")
-        for column in PLACE:
-            op.alter_column(
-                "ledger_transactions",
-                column,
-                existing_type=sa.String(length=64) if column != "seq" else sa.Integer(),
-                nullable=False,
-            )
+        _place_nullable(False)
         op.drop_column("ledger_transactions", "content_hash")
         return
     with op.batch_alter_table("ledger_transactions", recreate="always") as batch_op:
         batch_op.drop_column("content_hash")
-        for column in PLACE:
-            batch_op.alter_column(column, existing_type=sa.String(length=64) if column != "seq" else sa.Integer(), nullable=False)
+        _place_nullable(False, batch_op)
     for statement in _sqlite_guards("ledger_transactions"):
         op.execute(statement)
