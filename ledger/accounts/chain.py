@@ -68,7 +68,7 @@ def balance_errors(postings: Iterable[PostingData]) -> list[str]:
     return errors
 
 
-def _json(payload: dict) -> bytes:
+def canonical_json(payload: dict) -> bytes:
     """Canonical JSON: sorted keys, no spaces, UTF-8."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -99,7 +99,7 @@ def canonical_bytes(tx: TransactionData, prev_hash: str) -> bytes:
     }
     if tx.format != 1:
         payload["format"] = tx.format
-    return _json(payload)
+    return canonical_json(payload)
 
 
 def link_hash(tx: TransactionData, prev_hash: str) -> str:
@@ -125,7 +125,7 @@ def content_payload(tx: TransactionData) -> dict:
 
 def content_hash(tx: TransactionData) -> str:
     """SHA-256 (hex) of a format-3 transaction's content."""
-    return hashlib.sha256(_json(content_payload(tx))).hexdigest()
+    return hashlib.sha256(canonical_json(content_payload(tx))).hexdigest()
 
 
 def link_payload(seq: int, prev_hash: str, content: str) -> dict:
@@ -134,7 +134,7 @@ def link_payload(seq: int, prev_hash: str, content: str) -> dict:
 
 def sequence_link(seq: int, prev_hash: str, content: str) -> str:
     """The format-3 link hash the sequencer gives a transaction at position ``seq``: the Merkle leaf's input."""
-    return hashlib.sha256(_json(link_payload(seq, prev_hash, content))).hexdigest()
+    return hashlib.sha256(canonical_json(link_payload(seq, prev_hash, content))).hexdigest()
 
 
 def identity_hash(content: str | None, link: str | None) -> str | None:

@@ -16,7 +16,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ledger.accounts import merkle
-from ledger.accounts.chain import PostingData, TransactionData, canonical_bytes, content_payload, identity_hash, link_payload
+from ledger.accounts.chain import (
+    PostingData,
+    TransactionData,
+    canonical_bytes,
+    canonical_json,
+    content_payload,
+    identity_hash,
+    link_payload,
+)
 from ledger.accounts.checkpoints import NoteError, leaf_hashes, note_signed_by, parse_note
 from ledger.accounts.models import Checkpoint, LedgerTransaction
 from ledger.errors import Conflict, NotFound, field_error
@@ -113,7 +121,7 @@ def check_receipt(data: dict, public_raw: bytes) -> list[str]:
     """What is wrong with a receipt, checked with the public key alone (empty when it proves its transaction)."""
 
     def sha256_of(payload) -> str:
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(canonical_json(payload)).hexdigest()
 
     problems = []
     try:

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, text
 
 from ledger.accounts import merkle
-from ledger.accounts.chain import GENESIS, PostingData, balance_errors
+from ledger.accounts.chain import GENESIS, PostingData, balance_errors, link_payload
 from ledger.accounts.checkpoints import NoteError, ParsedNote, checkpoint_hash, note_signed_by, parse_note
 from ledger.accounts.sequencer import MAX_DELAY
 from ledger.extensions import db
@@ -308,7 +308,7 @@ def _content(head, postings) -> bytes:
 
 def _link(seq: int, prev: str, content: str) -> bytes:
     """The bytes ``chain.sequence_link`` hashes."""
-    return _encode({"content": content, "format": 3, "prev": prev, "seq": seq}).encode()
+    return _encode(link_payload(seq, prev, content)).encode()
 
 
 def _canonical(head, postings) -> bytes:
