@@ -8,13 +8,15 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from ledger.accounts import sequencer
+from ledger.accounts import chart, checkpoints, sequencer
 from ledger.accounts import verify as verify_module
-from ledger.accounts.models import Checkpoint, LedgerTransaction
+from ledger.accounts.models import Checkpoint, LedgerTransaction, TransactionKind
+from ledger.accounts.numbering import FecEntryNumber
 from ledger.accounts.receipts import check_receipt, receipt
+from ledger.accounts.service import Entry, Leg, post_many
 from ledger.accounts.signing import current_key, raw_public_key
 from ledger.accounts.verify import verify_ledger
 from ledger.commons.service import create_commons, record_income
@@ -102,6 +104,79 @@ def test_a_commons_commits_while_another_commons_ledger_write_is_still_open(app)
     assert db.session.scalar(select(Checkpoint.size).order_by(Checkpoint.size.desc()).limit(1)) == velo_tx.seq
     proof = receipt(velo_tx.id)
     assert check_receipt(proof, raw_public_key(current_key())) == []
+
+
+def batch(commons, count: int, tag: str) -> list[Entry]:
+    """``count`` balanced entries of one commons: a finalization's shape, each with its ref."""
+    legs = (Leg(chart.commons_retributions(commons), 100), Leg(chart.commons_treasury(commons), -100))
+    return [
+        Entry(TransactionKind.ROUND_RETRIBUTION, legs, today(), commons_id=commons.id, ref=f"{tag}:{i}") for i in range(count)
+    ]
+
+
+def placed_count(connection) -> int:
+    return connection.scalar(text("SELECT count(*) FROM ledger_transactions WHERE seq IS NOT NULL"))
+
+
+def test_a_batch_is_placed_by_its_writer_when_the_sequencer_is_free_and_others_still_never_wait(app):
+    admin, (velo, jardin) = two_commons()
+    income(velo, admin, 10_000_000)
+    db.session.commit()
+    checkpoints_before = db.session.scalar(select(func.count(Checkpoint.id)))
+    ids = post_many(batch(velo, sequencer.WRITER_PLACES_FROM, "velo"))
+    # Placed inside this transaction (its place and FEC numbers are written with the rows) …
+    assert db.session.scalar(select(func.count()).where(LedgerTransaction.id.in_(ids), LedgerTransaction.seq.is_(None))) == 0
+    assert db.session.scalar(select(func.count(FecEntryNumber.transaction_id)).where(FecEntryNumber.transaction_id.in_(ids))) > 0
+    # … so another writer writes and commits without waiting, and only its place waits for this commit.
+    with db.engine.connect() as other:
+        other.execute(text("SET lock_timeout = '1s'"))
+        assert placed_count(other) == 1  # the income; the batch is not committed yet
+        assert other.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": sequencer.SEQUENCER_LOCK_KEY}) is False
+        other.rollback()
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Checkpoint.id))) == checkpoints_before + 1  # signed in its commit
+    seqs = db.session.scalars(
+        select(LedgerTransaction.seq).where(LedgerTransaction.id.in_(ids)).order_by(LedgerTransaction.id)
+    ).all()
+    assert seqs == list(range(2, 2 + len(ids)))
+    income(jardin, admin, 5_000)
+    db.session.commit()
+    report = verify_ledger()
+    assert report.ok and report.notes == [] and report.checked == len(ids) + 2, report.reason
+    assert check_receipt(receipt(ids[-1]), raw_public_key(current_key())) == []
+
+
+def test_a_batch_written_while_the_sequencer_runs_waits_for_it_and_a_small_write_never_takes_its_lock(app):
+    admin, (velo, _) = two_commons()
+    income(velo, admin, 10_000_000)  # a small write: left to the sequencer, no lock taken
+    assert not db.session.info.get(checkpoints.DUE) and db.session.info.get(checkpoints.WAITING)
+    db.session.commit()
+    with db.engine.connect() as running:  # a sequencer at work holds its lock
+        running.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": sequencer.SEQUENCER_LOCK_KEY})
+        ids = post_many(batch(velo, sequencer.WRITER_PLACES_FROM + 10, "velo"))
+        assert db.session.scalar(
+            select(func.count()).where(LedgerTransaction.id.in_(ids), LedgerTransaction.seq.is_(None))
+        ) == len(ids)
+        running.rollback()  # the sequencer is done: the writer's commit sequences its batch
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).where(LedgerTransaction.seq.is_(None))) == 0
+    assert verify_ledger().ok
+
+
+def test_a_batch_placed_in_a_savepoint_rolled_back_leaves_the_ledger_whole(app):
+    admin, (velo, jardin) = two_commons()
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        post_many(batch(velo, sequencer.WRITER_PLACES_FROM, "velo"))
+        raise RuntimeError("the rest of the finalization failed")
+    # The savepoint took the lock away with the rows it placed: someone else may sequence now.
+    with db.engine.connect() as other:
+        assert other.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": sequencer.SEQUENCER_LOCK_KEY}) is True
+        other.rollback()
+    income(jardin, admin, 5_000)
+    db.session.commit()
+    assert db.session.scalars(select(LedgerTransaction.seq)).all() == [1]
+    report = verify_ledger()
+    assert report.ok and report.checked == 1 and report.notes == [], report.reason
 
 
 def test_a_transaction_left_without_its_place_is_a_note_then_a_failure_and_has_no_receipt_yet(app, monkeypatch):

@@ -30,7 +30,10 @@ from ledger.timeutil import utcnow
 
 GENESIS = "0" * 64
 SIGNATURE_DASH = "\u2014"  # the em dash that starts a C2SP signature line
-DUE = "ledger_checkpoint_due"  # session.info flag: this transaction appended to the ledger
+# session.info flags: this transaction appended transactions placed in it (checkpoint at its
+# commit), or transactions the sequencer places after its commit (PostgreSQL).
+DUE = "ledger_checkpoint_due"
+WAITING = "ledger_sequencer_due"
 
 
 class NoteError(ValueError):
@@ -123,9 +126,10 @@ def origin() -> str:
     return current_app.config["LEDGER_ORIGIN"]
 
 
-def mark_due() -> None:
-    """Called by ``post_many``: the commit of this transaction will append one checkpoint."""
-    db.session.info[DUE] = True
+def mark_due(placed: bool) -> None:
+    """Called by ``post_many``: this transaction's commit appends one checkpoint (``placed``), or
+    the sequencer places and signs just after it."""
+    db.session.info[DUE if placed else WAITING] = True
 
 
 def record_key(key: SigningKey, connection: Connection | None = None) -> None:
@@ -231,13 +235,19 @@ def checkpoint_row(frontier: merkle.Frontier, chain_head: str, prev_hash: str, k
 
 
 def _checkpoint_before_commit(session) -> None:
-    # SQLite: the transactions are sequenced already (the writer holds the write lock); the
-    # checkpoint is part of their commit (the outermost one: a savepoint released is not).
-    if session.get_nested_transaction() is not None:
+    # The transactions placed in this transaction (SQLite's writer, a PostgreSQL writer holding
+    # the sequencer's lock): their checkpoint is part of their commit, the outermost one (a
+    # savepoint released is not). On PostgreSQL the lock is taken again: a savepoint rolled back
+    # releases it with the rows it placed, and then the sequencer signs after the commit.
+    if session.get_nested_transaction() is not None or not session.info.pop(DUE, False):
         return
-    if session.info.get(DUE) and session.get_bind().dialect.name != "postgresql":
-        session.info.pop(DUE)
-        write_checkpoint()
+    if session.get_bind().dialect.name == "postgresql":
+        from ledger.accounts import sequencer
+
+        if not sequencer.holds_lock():
+            session.info[WAITING] = True
+            return
+    write_checkpoint()
 
 
 def _sequence_after_commit(session) -> None:
@@ -246,7 +256,7 @@ def _sequence_after_commit(session) -> None:
     # calls that a commit too) leaves the transaction open: nothing is committed yet.
     if session.get_nested_transaction() is not None:
         return
-    if session.info.pop(DUE, False):
+    if session.info.pop(WAITING, False):
         from ledger.accounts import sequencer
 
         sequencer.integrate_after_commit(session.get_bind())
@@ -255,6 +265,7 @@ def _sequence_after_commit(session) -> None:
 def _forget_on_rollback(session) -> None:
     if session.get_nested_transaction() is None:  # a savepoint rolled back leaves the rest due
         session.info.pop(DUE, None)
+        session.info.pop(WAITING, None)
 
 
 def install() -> None:

@@ -7,6 +7,12 @@ transactions that have no place yet, oldest id first, gives them the next ``seq`
 to its predecessor (``chain.sequence_link``), numbers their FEC entries in that order, extends the
 Merkle tree and signs one checkpoint, all in one short transaction of its own.
 
+A writer of a batch (a round's finalization) places it itself when no sequencer is running
+(``place_here``): it takes the sequencer's lock without waiting, and its rows are inserted with
+their place, numbered and covered by a checkpoint in its own transaction, as on SQLite — rather
+than updated row by row by a second transaction that reads their postings again. Other writers
+never wait for it; only their sequencing does, until its commit.
+
 It runs right after every commit that wrote to the ledger (``integrate_after_commit``), waiting
 for a sequencer already running, so that when a commit returns its transactions have their place
 (the same promise as a write on SQLite, where the writer sequences inside its own transaction,
@@ -24,6 +30,7 @@ from datetime import timedelta
 from sqlalchemy import BigInteger, Connection, Engine, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from ledger.accounts import checkpoints
 from ledger.accounts.chain import GENESIS, sequence_link
 from ledger.accounts.checkpoints import write_checkpoint
 from ledger.accounts.models import Account, LedgerTransaction, Posting
@@ -35,6 +42,9 @@ SEQUENCER_LOCK_KEY = 7_270_003
 BATCH = 100_000
 # CT's "maximum merge delay": the scheduler's period plus one batch, with a wide margin.
 MAX_DELAY = timedelta(seconds=30)
+# From this many transactions in one write, a second transaction (an UPDATE of each row, their
+# postings read again to number them) costs more than holding the lock until the writer's commit.
+WRITER_PLACES_FROM = 50
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +52,24 @@ log = logging.getLogger(__name__)
 def deferred(bind=None) -> bool:
     """Whether writes are sequenced after their commit (PostgreSQL) rather than inside it (SQLite)."""
     return (bind or db.session.get_bind()).dialect.name == "postgresql"
+
+
+def place_here(count: int) -> bool:
+    """PostgreSQL: whether this writer gives its ``count`` new transactions their place itself.
+
+    Yes for a batch when the sequencer's lock is free at once (then held until this transaction
+    ends), and for any write of a transaction that holds it already; never when this transaction
+    has rows waiting for the sequencer (its entries keep their order).
+    """
+    info = db.session.info
+    if info.get(checkpoints.WAITING) or (count < WRITER_PLACES_FROM and not info.get(checkpoints.DUE)):
+        return False
+    return holds_lock()
+
+
+def holds_lock() -> bool:
+    """Take the sequencer's lock for this transaction if it is free (a no-op when held already)."""
+    return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK_KEY}))
 
 
 def integrate(engine: Engine | None = None) -> int:

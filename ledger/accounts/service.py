@@ -177,10 +177,9 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
                 "format": 3,
             }
         )
-    if sequencer.deferred():
-        ids = _insert_unsequenced(rows)  # numbered by the sequencer, in the order it gives
-    else:
-        ids = _insert_sequenced(rows)
+    placed = not sequencer.deferred() or sequencer.place_here(len(rows))
+    ids = _insert(rows, placed)
+    if placed:  # else numbered by the sequencer, in the order it gives
         number_entries(ids, [[(leg.account.kind, leg.account.commons_id) for leg in entry.legs] for entry in entries])
     # In recording order: `verify` reads a transaction's postings in id order.
     insert_rows(
@@ -203,14 +202,37 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
             for leg in entry.legs
         )
     )
-    checkpoints.mark_due()
+    checkpoints.mark_due(placed)
     return ids
 
 
+def _insert(rows: list[dict], placed: bool) -> list[int]:
+    """Insert the transactions, with their place (``placed``) or without; their ids, in order.
+
+    On PostgreSQL a ``ref`` another writer is recording at this moment is refused by its unique
+    index: the insert runs in a savepoint so that the refusal is DuplicateEntry, as when the other
+    one was committed. (On SQLite the write lock already orders the two.)
+    """
+    refs = [row["ref"] for row in rows if row["ref"] is not None]
+    if not refs or not sequencer.deferred():
+        return _insert_sequenced(rows) if placed else _insert_unsequenced(rows)
+    try:
+        with db.session.begin_nested():
+            return _insert_sequenced(rows) if placed else _insert_unsequenced(rows)
+    except IntegrityError as error:
+        if "uq_ledger_transactions_ref" not in str(error.orig):
+            raise
+        raise DuplicateEntry(next((ref for ref in refs if ref in str(error.orig)), refs[0])) from error
+
+
 def _insert_sequenced(rows: list[dict]) -> list[int]:
-    """SQLite: the write lock is held, so the rows get their place at once (as the sequencer would)."""
+    """The rows get their place at once, as the sequencer would: the writer holds SQLite's write
+    lock, or on PostgreSQL the sequencer's own (``sequencer.place_here``)."""
     last = db.session.execute(
-        select(LedgerTransaction.seq, LedgerTransaction.hash).order_by(LedgerTransaction.seq.desc()).limit(1)
+        select(LedgerTransaction.seq, LedgerTransaction.hash)
+        .where(LedgerTransaction.seq.is_not(None))
+        .order_by(LedgerTransaction.seq.desc())
+        .limit(1)
     ).first()
     seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
     first_seq = seq + 1
@@ -228,38 +250,22 @@ def _insert_sequenced(rows: list[dict]) -> list[int]:
 def _insert_unsequenced(rows: list[dict]) -> list[int]:
     """PostgreSQL: rows inserted without a place, no lock taken; their ids, in order.
 
-    A few rows: one INSERT … RETURNING. A batch (a finalization): the ids drawn first, then COPY,
-    which is faster than any INSERT for thousands of rows. A ``ref`` another writer is recording
-    at this moment is refused by its unique index: such an insert runs in a savepoint so that the
-    refusal is DuplicateEntry, as when the other one was committed.
+    A few rows: one INSERT … RETURNING. A batch: the ids drawn first, then COPY, which is faster
+    than any INSERT for thousands of rows.
     """
-    if len(rows) > SMALL_BATCH:
-        ids = list(
-            db.session.scalars(
-                text("SELECT nextval(pg_get_serial_sequence('ledger_transactions', 'id')) FROM generate_series(1, :n)"),
-                {"n": len(rows)},
-            )
-        )
-        for tx_id, row in zip(ids, rows):
-            row["id"] = tx_id
-
-    def write() -> list[int]:
-        if len(rows) > SMALL_BATCH:
-            insert_rows(LedgerTransaction.__table__, rows)
-            return ids
+    if len(rows) <= SMALL_BATCH:
         statement = insert(LedgerTransaction).returning(LedgerTransaction.id, sort_by_parameter_order=True)
         return list(db.session.scalars(statement, rows))
-
-    refs = [row["ref"] for row in rows if row["ref"] is not None]
-    if not refs:
-        return write()
-    try:
-        with db.session.begin_nested():
-            return write()
-    except IntegrityError as error:
-        if "uq_ledger_transactions_ref" not in str(error.orig):
-            raise
-        raise DuplicateEntry(next((ref for ref in refs if ref in str(error.orig)), refs[0])) from error
+    ids = list(
+        db.session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('ledger_transactions', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(rows)},
+        )
+    )
+    for tx_id, row in zip(ids, rows):
+        row["id"] = tx_id
+    insert_rows(LedgerTransaction.__table__, rows)
+    return ids
 
 
 def _owned(leg: PostingData, account: Row) -> PostingData:

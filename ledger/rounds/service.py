@@ -220,7 +220,7 @@ def routes_of(commons_id: int) -> dict[int, Route]:
         .outerjoin(Cae, Cae.id == Membership.payout_cae_id)
         .outerjoin(CaeMembership, (CaeMembership.cae_id == Cae.id) & (CaeMembership.person_id == Membership.person_id))
         .where(Membership.commons_id == commons_id)
-    ):
+    ).all():
         if route == "cae" and cae_id is not None:
             routes[person_id] = Route("cae", cae_id, cae_code, Decimal(cae_rate))
         elif route == "cae":
