@@ -209,18 +209,22 @@ def routes_of(commons_id: int) -> dict[int, Route]:
     # Columns, not objects, as plain rows on the session's connection: a commons may have ten
     # thousand members. A member's own contribution rate, when the CAE set one, replaces the CAE's.
     db.session.flush()
-    for person_id, route, cae_id, cae_code, cae_rate in db.session.connection().execute(
-        select(
-            Membership.person_id,
-            Membership.payout_route,
-            Cae.id,
-            Cae.code,
-            func.coalesce(CaeMembership.contribution_rate, Cae.contribution_rate),
+    for person_id, route, cae_id, cae_code, cae_rate in (
+        db.session.connection()
+        .execute(
+            select(
+                Membership.person_id,
+                Membership.payout_route,
+                Cae.id,
+                Cae.code,
+                func.coalesce(CaeMembership.contribution_rate, Cae.contribution_rate),
+            )
+            .outerjoin(Cae, Cae.id == Membership.payout_cae_id)
+            .outerjoin(CaeMembership, (CaeMembership.cae_id == Cae.id) & (CaeMembership.person_id == Membership.person_id))
+            .where(Membership.commons_id == commons_id)
         )
-        .outerjoin(Cae, Cae.id == Membership.payout_cae_id)
-        .outerjoin(CaeMembership, (CaeMembership.cae_id == Cae.id) & (CaeMembership.person_id == Membership.person_id))
-        .where(Membership.commons_id == commons_id)
-    ).all():
+        .all()
+    ):
         if route == "cae" and cae_id is not None:
             routes[person_id] = Route("cae", cae_id, cae_code, Decimal(cae_rate))
         elif route == "cae":
