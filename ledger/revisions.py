@@ -70,13 +70,21 @@ def watch(name: str, changes: Callable[[object], bool], tables: tuple[str, ...] 
 PENDING = "revisions.pending"
 
 
-def _before_flush(session, _context, _instances) -> None:
-    if not _WATCHED:
-        return
-    touched = [*session.new, *session.dirty, *session.deleted]
+def _note(session, touched) -> None:
     names = {name for name, changes in _WATCHED.items() if any(changes(obj) for obj in touched)}
     if names:
         session.info.setdefault(PENDING, set()).update(names)
+
+
+def written(obj: object) -> None:
+    """For an object inserted around the unit of work (one Core INSERT on a hot path): the
+    counters its flush would have bumped are bumped at this transaction's commit all the same."""
+    _note(db.session(), [obj])
+
+
+def _before_flush(session, _context, _instances) -> None:
+    if _WATCHED:
+        _note(session, [*session.new, *session.dirty, *session.deleted])
 
 
 def _on_execute(state) -> None:
