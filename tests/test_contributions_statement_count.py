@@ -161,3 +161,21 @@ def test_the_weekly_care_threshold_comes_from_the_rules_judging_the_work(client,
     more, _ = declare(client, contributor, declaration(round_day + timedelta(days=1), hours="24"))
     more_again, _ = declare(client, contributor, declaration(round_day + timedelta(days=2), hours="13"))
     assert more.get_json()["warnings"] == [] and "49.00" in more_again.get_json()["warnings"][0]
+
+
+def test_a_declaration_written_past_the_unit_of_work_still_bumps_what_watches_contributions(client, velo, monkeypatch):
+    from ledger import revisions
+    from ledger.contributions.models import Contribution
+
+    # A counter watching every new contribution, as a future cache might: the declaration's one
+    # INSERT goes around the flush, and the counter must move all the same, at its commit.
+    monkeypatch.setitem(revisions._WATCHED, "test-contributions", lambda obj: isinstance(obj, Contribution))
+    monkeypatch.setitem(revisions._TABLES, "test-contributions", frozenset())
+    on = TODAY - timedelta(days=2)
+    response, _ = declare(client, velo["contributor"], declaration(on, hours="1.75"))
+    assert response.status_code == 201, response.get_json()
+    assert revisions.current("test-contributions") == 1
+    stored = db.session.get(Contribution, response.get_json()["id"])
+    assert (stored.date, str(stored.hours), stored.category, stored.status) == (on, "1.75", "care", "declared")
+    assert stored.created_at is not None and stored.created_at == stored.updated_at
+    assert response.get_json()["hours"] == "1.75" and response.get_json()["date"] == on.isoformat()
