@@ -18,6 +18,7 @@ from typing import NamedTuple
 from sqlalchemy import Integer, and_, cast, exists, func, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from ledger.bulk import execute_plain
 from ledger.contributions.models import Contribution, ContributionStatus, Objection, ObjectionState, Vouch
 from ledger.extensions import db
 
@@ -71,20 +72,15 @@ def review_totals(round_id: int, min_vouches: int) -> ReviewTotals:
     """
     hundredths = func.sum(cast(func.round(Contribution.hours * 100), Integer))
     totals = ReviewTotals()
-    # Read on the session's connection: plain rows, without the ORM's handling of each of the
-    # 66,000 rows of a 200,000-contribution round (a quarter of a second); flushed first, as the
-    # session would before a query.
-    db.session.flush()
-    for person_id, category, total in (
-        db.session.connection()
-        .execute(
-            select(Contribution.person_id, Contribution.category, hundredths)
-            .where(in_review(round_id), counts(min_vouches))
-            .group_by(Contribution.person_id, Contribution.category)
-            .order_by(Contribution.person_id, Contribution.category)
-        )
-        .all()
-    ):  # fetched at once: row by row, psycopg's fetchone costs more than the row
+    # Plain rows, without the ORM's handling of each of the 66,000 rows of a 200,000-contribution
+    # round (a quarter of a second), fetched at once (row by row, psycopg's fetchone costs more
+    # than the row).
+    for person_id, category, total in execute_plain(
+        select(Contribution.person_id, Contribution.category, hundredths)
+        .where(in_review(round_id), counts(min_vouches))
+        .group_by(Contribution.person_id, Contribution.category)
+        .order_by(Contribution.person_id, Contribution.category)
+    ).all():
         totals.counted.append(CountedHours(person_id, category, Decimal(int(total)).scaleb(-2)))
     # Started from the objections (few) rather than from the round's contributions (many), unless
     # the rules ask for vouches, which every contribution may lack.

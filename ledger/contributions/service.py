@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 
 from ledger import revisions
+from ledger.bulk import execute_plain
 from ledger.commons.models import Commons, Membership
 from ledger.commons.service import membership
 from ledger.contributions.categories import categories_of
@@ -132,13 +133,6 @@ def _standing_query():
     )
 
 
-def _on_connection(statement, params: dict):
-    """A declaration's own Core query on the session's connection, flushed first as the session
-    would: the ORM's execution path costs more than these one-row queries themselves."""
-    db.session.flush()
-    return db.session.connection().execute(statement, params)
-
-
 def hours_on_day_and_week(person_id: int, on: date, *, excluding: int | None = None) -> tuple[Decimal, Decimal]:
     """Hours the person declared on ``on`` and in its ISO week, all commons together, withdrawn
     work excluded (and the contribution ``excluding``): one query for both totals."""
@@ -146,7 +140,7 @@ def hours_on_day_and_week(person_id: int, on: date, *, excluding: int | None = N
     params = {"person_id": person_id, "on": on, "monday": monday, "sunday": sunday}
     if excluding is not None:
         params["excluding"] = excluding
-    day, week = _on_connection(_day_and_week_hours(excluding is not None), params).one()
+    day, week = execute_plain(_day_and_week_hours(excluding is not None), params).one()
     return Decimal(day), Decimal(week)
 
 
@@ -178,7 +172,7 @@ def _standing(commons: Commons, person: Person, category: str) -> tuple[bool, in
     """Whether ``category`` is one of the commons' active categories, the weekly-hours threshold
     of its rules in force today and the dates they accept; a refusal when the person is not a
     member. One query for all of it."""
-    row = _on_connection(
+    row = execute_plain(
         _standing_query(), {"commons_id": commons.id, "person_id": person.id, "category": category, "today": today()}
     ).first()
     if row is None:
@@ -278,6 +272,8 @@ def _insert_new(contribution: Contribution) -> None:
     if the unit of work had flushed it: a declaration's flush (its dependency sort, history and
     events) cost more than the rest of its writing (docs/performance.md). The revision counters
     a flush would have bumped are bumped all the same (``revisions.written``)."""
+    # Every column is given its value here: one left unset would be loaded back by a query the
+    # first time the response reads it, once the object counts as stored.
     contribution.carried_from_round_id = None
     contribution.created_at = contribution.updated_at = utcnow()
     values = {column.key: getattr(contribution, column.key) for column in _INSERTED_COLUMNS}

@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from ledger.accounts import chart
 from ledger.accounts.models import Account, Posting
 from ledger.accounts.service import balance
-from ledger.bulk import among, insert_rows
+from ledger.bulk import among, execute_plain, insert_rows
 from ledger.commons.models import Commons, Membership
 from ledger.contributions.models import Contribution, ContributionStatus
 from ledger.contributions.review import ReviewTotals, counts, in_review, review_totals
@@ -206,25 +206,20 @@ def adopt_contributions(round_: Round) -> int:
 def routes_of(commons_id: int) -> dict[int, Route]:
     """Each member's payout route; a `cae` route without a CAE falls back to `invoice`."""
     routes = {}
-    # Columns, not objects, as plain rows on the session's connection: a commons may have ten
-    # thousand members. A member's own contribution rate, when the CAE set one, replaces the CAE's.
-    db.session.flush()
-    for person_id, route, cae_id, cae_code, cae_rate in (
-        db.session.connection()
-        .execute(
-            select(
-                Membership.person_id,
-                Membership.payout_route,
-                Cae.id,
-                Cae.code,
-                func.coalesce(CaeMembership.contribution_rate, Cae.contribution_rate),
-            )
-            .outerjoin(Cae, Cae.id == Membership.payout_cae_id)
-            .outerjoin(CaeMembership, (CaeMembership.cae_id == Cae.id) & (CaeMembership.person_id == Membership.person_id))
-            .where(Membership.commons_id == commons_id)
+    # Columns, not objects, as plain rows: a commons may have ten thousand members. A member's
+    # own contribution rate, when the CAE set one, replaces the CAE's.
+    for person_id, route, cae_id, cae_code, cae_rate in execute_plain(
+        select(
+            Membership.person_id,
+            Membership.payout_route,
+            Cae.id,
+            Cae.code,
+            func.coalesce(CaeMembership.contribution_rate, Cae.contribution_rate),
         )
-        .all()
-    ):
+        .outerjoin(Cae, Cae.id == Membership.payout_cae_id)
+        .outerjoin(CaeMembership, (CaeMembership.cae_id == Cae.id) & (CaeMembership.person_id == Membership.person_id))
+        .where(Membership.commons_id == commons_id)
+    ).all():
         if route == "cae" and cae_id is not None:
             routes[person_id] = Route("cae", cae_id, cae_code, Decimal(cae_rate))
         elif route == "cae":
