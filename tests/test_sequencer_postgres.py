@@ -127,7 +127,8 @@ def test_a_batch_is_placed_by_its_writer_when_the_sequencer_is_free_and_others_s
     # Placed inside this transaction (its place and FEC numbers are written with the rows) …
     assert db.session.scalar(select(func.count()).where(LedgerTransaction.id.in_(ids), LedgerTransaction.seq.is_(None))) == 0
     assert db.session.scalar(select(func.count(FecEntryNumber.transaction_id)).where(FecEntryNumber.transaction_id.in_(ids))) > 0
-    # … so another writer writes and commits without waiting, and only its place waits for this commit.
+    # … while another connection sees the sequencer's lock taken and none of the batch yet: a
+    # writer there takes no lock (the first test), only its sequencing waits for this commit.
     with db.engine.connect() as other:
         other.execute(text("SET lock_timeout = '1s'"))
         assert placed_count(other) == 1  # the income; the batch is not committed yet

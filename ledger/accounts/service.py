@@ -178,7 +178,7 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
             }
         )
     placed = not sequencer.deferred() or sequencer.place_here(len(rows))
-    ids = _insert(rows, placed)
+    ids = _insert(rows, placed, refs)
     if placed:  # else numbered by the sequencer, in the order it gives
         number_entries(ids, [[(leg.account.kind, leg.account.commons_id) for leg in entry.legs] for entry in entries])
     # In recording order: `verify` reads a transaction's postings in id order.
@@ -206,14 +206,14 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
     return ids
 
 
-def _insert(rows: list[dict], placed: bool) -> list[int]:
+def _insert(rows: list[dict], placed: bool, refs: list[str]) -> list[int]:
     """Insert the transactions, with their place (``placed``) or without; their ids, in order.
 
-    On PostgreSQL a ``ref`` another writer is recording at this moment is refused by its unique
-    index: the insert runs in a savepoint so that the refusal is DuplicateEntry, as when the other
-    one was committed. (On SQLite the write lock already orders the two.)
+    On PostgreSQL a ``ref`` (of ``refs``, those the rows carry) another writer is recording at
+    this moment is refused by its unique index: the insert runs in a savepoint so that the refusal
+    is DuplicateEntry, as when the other one was committed. (On SQLite the write lock already
+    orders the two.)
     """
-    refs = [row["ref"] for row in rows if row["ref"] is not None]
     if not refs or not sequencer.deferred():
         return _insert_sequenced(rows) if placed else _insert_unsequenced(rows)
     try:
