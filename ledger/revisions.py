@@ -2,16 +2,17 @@
 
 A cache keyed by a counter's value is right in every process as soon as the change commits, and
 reading the counter is one indexed row. ``watch`` registers which flushed ORM objects change a
-counter (the module that owns a cache says what it depends on); ``bump`` is for writers that go
-around the ORM.
+counter, ``watch_each`` which counters of a family (one per round) a flushed object changes; the
+module that owns a cache says what it depends on. ``bump`` and ``bump_at_commit`` are for writers
+that go around the ORM; a statement whose writer names its counters itself carries ``COUNTED``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 
-from sqlalchemy import BigInteger, String, event, select
+from sqlalchemy import BigInteger, String, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,20 +26,48 @@ class RevisionCounter(db.Model):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
-# counter name → predicate on a flushed object (new, changed or deleted) that changes it
-_WATCHED: dict[str, Callable[[object], bool]] = {}
-# counter name → tables whose UPDATE or DELETE statements (run through the session) change it
+# what registered it → the counters a flushed object (new, changed or deleted) changes
+_WATCHED: dict[str, Callable[[object], Iterable[str]]] = {}
+# counter name → tables whose INSERT, UPDATE or DELETE statements (run through the session) change it
 _TABLES: dict[str, frozenset[str]] = {}
+# Execution options of a statement whose writer bumps the counters it changes itself (with
+# ``bump_at_commit``): the table watch leaves it alone.
+COUNTED = {"revisions_counted": True}
+# session.info key: the counters this transaction bumps at its commit
+PENDING = "revisions.pending"
 
 
 def bump(name: str) -> None:
     """Add one to the counter ``name`` (created at 1) in the current transaction: for writers
     that go around the ORM (watched ORM changes bump their counters at commit)."""
     connection = db.session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(_bump_statement(connection.dialect.name), {"name": name})
+
+
+@cache
+def _bump_statement(dialect_name: str):
+    # Built once per engine kind: a declaration into a round bumps its round's counter at every
+    # commit, and building the upsert cost more than running it.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     table = RevisionCounter.__table__
-    statement = dialect.insert(table).values(name=name, value=1)
-    connection.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"value": table.c.value + 1}))
+    statement = dialect.insert(table).values(name=bindparam("name"), value=1)
+    return statement.on_conflict_do_update(index_elements=["name"], set_={"value": table.c.value + 1})
+
+
+def bump_at_commit(name: str) -> None:
+    """Bump ``name`` when the current transaction commits, as a watched change would."""
+    db.session.info.setdefault(PENDING, set()).add(name)
+
+
+def settled(name: str) -> int | None:
+    """The counter's value, or None when this transaction has changed what it counts (its bump
+    waits for the commit): a value read here and found again later means nothing it counts
+    changed in between."""
+    session = db.session()
+    session.flush()
+    if name in session.info.get(PENDING, ()):
+        return None
+    return current(name)
 
 
 def current_query(name: str):
@@ -61,17 +90,22 @@ def current(name: str) -> int:
 
 def watch(name: str, changes: Callable[[object], bool], tables: tuple[str, ...] = ()) -> None:
     """Bump ``name`` when a transaction commits after flushing an object (new, changed or
-    deleted) for which ``changes(obj)`` is true, or after an UPDATE or DELETE statement on one of
-    ``tables`` run through the session (a bulk revocation)."""
-    _WATCHED[name] = changes
+    deleted) for which ``changes(obj)`` is true, or after an INSERT, UPDATE or DELETE statement on
+    one of ``tables`` run through the session (a bulk revocation)."""
+    _WATCHED[name] = lambda obj: (name,) if changes(obj) else ()
     _TABLES[name] = frozenset(tables)
 
 
-PENDING = "revisions.pending"
+def watch_each(family: str, names_of: Callable[[object], Iterable[str]], tables: tuple[str, ...] = ()) -> None:
+    """Bump, at commit, each counter ``names_of(obj)`` gives for a flushed object (new, changed
+    or deleted); a statement on one of ``tables`` run through the session, whose rows are not
+    known, bumps ``family`` itself, which every counter of the family must be read with."""
+    _WATCHED[family] = names_of
+    _TABLES[family] = frozenset(tables)
 
 
 def _note(session, touched) -> None:
-    names = {name for name, changes in _WATCHED.items() if any(changes(obj) for obj in touched)}
+    names = {name for names_of in _WATCHED.values() for obj in touched for name in names_of(obj)}
     if names:
         session.info.setdefault(PENDING, set()).update(names)
 
@@ -88,7 +122,7 @@ def _before_flush(session, _context, _instances) -> None:
 
 
 def _on_execute(state) -> None:
-    if not (state.is_update or state.is_delete):
+    if not (state.is_insert or state.is_update or state.is_delete) or state.execution_options.get("revisions_counted"):
         return
     table = getattr(state.statement, "table", None)
     names = {name for name, tables in _TABLES.items() if getattr(table, "name", None) in tables}

@@ -82,7 +82,7 @@ class Contribution(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     commons_id: Mapped[int] = mapped_column(ForeignKey("commons.id"), index=True)
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True, active_history=True)
     # The round it was first declared in, when it was carried over to a later one.
     carried_from_round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     date: Mapped[date] = mapped_column(Date, index=True)

@@ -135,6 +135,11 @@ class Round(db.Model):
     # SHA-256 of the inputs the stored lines were computed from (ledger.rounds.preview):
     # finalization posts them as they are while it still matches.
     preview_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # The digest of the preview's review part (counted work, points) and the revision of the
+    # review counters read before it was gathered: while that revision holds, the digest stands
+    # in for gathering the review again.
+    preview_review_digest: Mapped[str | None] = mapped_column(String(64))
+    preview_review_revision: Mapped[str | None] = mapped_column(String(40))
 
     commons: Mapped[Commons] = relationship()
     rule_version: Mapped[RuleVersion] = relationship()

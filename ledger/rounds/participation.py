@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
+from ledger import revisions
 from ledger.commons import service as commons_service
 from ledger.contributions.models import Contribution
 from ledger.database import advisory_lock
@@ -15,6 +16,7 @@ from ledger.errors import Conflict, Forbidden, ValidationFailed, field_error
 from ledger.extensions import db
 from ledger.people.models import Person
 from ledger.rounds.models import ROUND_LABELS, PeerPoints, Round, SelfRequest
+from ledger.rounds.preview import review_counter
 
 # Each member shares this many points among others' contributions of a round (the `peer` method).
 PEER_POINTS = 100
@@ -83,7 +85,12 @@ def give_points(round_: Round, person: Person, points: dict[int, int]) -> dict[i
     # Replacing is a delete then inserts: two sharings at once would both delete nothing and
     # keep both (200 points). The giver's sharings of a round take turns.
     advisory_lock("peer-points", round_.id, person.id)
-    db.session.execute(delete(PeerPoints).where(PeerPoints.round_id == round_.id, PeerPoints.giver_id == person.id))
+    revisions.bump_at_commit(review_counter(round_.id))  # the round's points change: its review with them
+    db.session.execute(
+        delete(PeerPoints)
+        .where(PeerPoints.round_id == round_.id, PeerPoints.giver_id == person.id)
+        .execution_options(**revisions.COUNTED)
+    )
     for contribution_id, value in sorted(points.items()):
         db.session.add(PeerPoints(round_id=round_.id, giver_id=person.id, contribution_id=contribution_id, points=value))
     db.session.flush()

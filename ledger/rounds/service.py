@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, or_, select, update
 
+from ledger import revisions
 from ledger.accounts import chart
 from ledger.accounts.models import Account, Posting
 from ledger.accounts.service import balance
@@ -30,7 +31,7 @@ from ledger.rounds.allocation import Allocation, FundTerms, RoundInput, Route, W
 from ledger.rounds.allocation.model import Line
 from ledger.rounds.allocation.words import to_json
 from ledger.rounds.models import ROUND_LABELS, AllocationLine, PeerPoints, Round, RoundState, SelfRequest
-from ledger.rounds.preview import fingerprint, stored_lines
+from ledger.rounds.preview import fingerprint, review_counter, review_digest, review_revision, stored_lines
 from ledger.rounds.rules import RULE_FIELDS, allocation_rules, check_category_weights, rules_in_force
 from ledger.timeutil import today
 
@@ -187,6 +188,7 @@ def create_round(
 def adopt_contributions(round_: Round) -> int:
     """Give the round the commons' declared work still waiting for a round: work dated in its
     period, and work carried over from an earlier round (dated before its end)."""
+    revisions.bump_at_commit(review_counter(round_.id))
     adopted = db.session.execute(
         update(Contribution)
         .where(
@@ -199,6 +201,7 @@ def adopt_contributions(round_: Round) -> int:
             ),
         )
         .values(round_id=round_.id)
+        .execution_options(**revisions.COUNTED)
     )
     return adopted.rowcount
 
@@ -246,8 +249,15 @@ def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundI
             .order_by(PeerPoints.id)
         )
     )
+    work = tuple(Work(c.person_id, c.category, c.hours) for c in review.counted)
+    return _input(round_, rules, work, points, store_defaults=store_defaults), review
+
+
+def _input(round_: Round, rules, work: tuple[Work, ...], points: tuple, *, store_defaults: bool = True) -> RoundInput:
+    """The allocation's input around the review's part (``work`` and ``points``): the envelope,
+    rules, fund terms, routes and requests, all read now."""
     fund_rules = fund_rules_in_force(create=store_defaults)
-    inp = RoundInput(
+    return RoundInput(
         envelope_cents=round_.envelope_cents,
         rules=allocation_rules(rules),
         fund=FundTerms(
@@ -257,7 +267,7 @@ def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundI
             admitted=draws_on_fund(round_.commons),
             cap_left=cap_left(fund_rules, today(), excluding_round=round_.id),
         ),
-        work=tuple(Work(c.person_id, c.category, c.hours) for c in review.counted),
+        work=work,
         routes=routes_of(round_.commons_id),
         requests=dict(
             db.session.execute(
@@ -266,7 +276,6 @@ def gather(round_: Round, rules, *, store_defaults: bool = True) -> tuple[RoundI
         ),
         points=points,
     )
-    return inp, review
 
 
 def compute(round_: Round) -> Allocation:
@@ -275,22 +284,33 @@ def compute(round_: Round) -> Allocation:
     Replaces the previous preview; contributions the review could not settle move on to the next
     round (never lost). Only for a round not finalized yet, or inside its finalization.
     """
+    revision = review_revision(round_.id)  # before the review is read: a later change moves it
     inp, review = gather(round_, round_.rule_version)
     carry_over(round_, review.carried_over)
-    return _store(round_, inp)
+    return _store(round_, inp, revision)
 
 
 def lines_to_finalize(round_: Round) -> list[Line]:
     """The lines a finalization posts: the stored preview's when the fingerprint of its inputs is
-    unchanged (ledger.rounds.preview), else computed again (and stored) from today's inputs."""
+    unchanged (ledger.rounds.preview), else computed again (and stored) from today's inputs.
+
+    When the round's review counters still read the revision the preview was gathered at, the
+    review is not gathered again: the stored digest of its part stands in, and the rest of the
+    input (rules, fund, routes, requests) is read now, as always.
+    """
+    revision = review_revision(round_.id)
+    if round_.preview_fingerprint is not None and revision is not None and revision == round_.preview_review_revision:
+        rest = _input(round_, round_.rule_version, (), ())
+        if fingerprint(round_.rule_version_id, rest, round_.preview_review_digest) == round_.preview_fingerprint:
+            return stored_lines(round_)
     inp, review = gather(round_, round_.rule_version)
     carry_over(round_, review.carried_over)
     if round_.preview_fingerprint is not None and round_.preview_fingerprint == fingerprint(round_.rule_version_id, inp):
         return stored_lines(round_)
-    return _store(round_, inp).lines
+    return _store(round_, inp, revision).lines
 
 
-def _store(round_: Round, inp: RoundInput) -> Allocation:
+def _store(round_: Round, inp: RoundInput, revision: str | None) -> Allocation:
     allocation = allocate(inp)
     db.session.execute(delete(AllocationLine).where(AllocationLine.round_id == round_.id))
     insert_rows(
@@ -315,7 +335,9 @@ def _store(round_: Round, inp: RoundInput) -> Allocation:
             for line in allocation.lines
         ],
     )
-    round_.preview_fingerprint = fingerprint(round_.rule_version_id, inp)
+    round_.preview_review_digest = review_digest(inp)
+    round_.preview_review_revision = revision
+    round_.preview_fingerprint = fingerprint(round_.rule_version_id, inp, round_.preview_review_digest)
     db.session.expire(round_, ["lines"])
     return allocation
 
@@ -334,11 +356,17 @@ def carry_over(round_: Round, contribution_ids: list[int]) -> None:
         .order_by(Round.period_start)
         .limit(1)
     )
+    # The round they leave did not count them (that is why they move), so its review's result
+    # stands; the round they join reads them from now on. Work left waiting for a round is
+    # counted by the round that adopts it.
+    if later is not None:
+        revisions.bump_at_commit(review_counter(later.id))
     for condition in among(Contribution.id, contribution_ids):
         db.session.execute(
             update(Contribution)
             .where(condition)
             .values(carried_from_round_id=round_.id, round_id=later.id if later else None, status=ContributionStatus.DECLARED)
+            .execution_options(**revisions.COUNTED)
         )
 
 
