@@ -35,6 +35,10 @@ _TABLES: dict[str, frozenset[str]] = {}
 COUNTED = {"revisions_counted": True}
 # session.info key: the counters this transaction bumps at its commit
 PENDING = "revisions.pending"
+# Counters read on nearly every request (``read_together``): the first read of one in a
+# transaction fetches them all in one statement, kept in session.info under SEEN until it ends.
+_TOGETHER: set[str] = set()
+SEEN = "revisions.seen"
 
 
 def bump(name: str) -> None:
@@ -81,11 +85,31 @@ def _current(name: str):
     return select(RevisionCounter.value).where(RevisionCounter.name == name)
 
 
+@cache
+def _together(names: frozenset[str]):
+    return select(RevisionCounter.name, RevisionCounter.value).where(RevisionCounter.name.in_(sorted(names)))
+
+
 def current(name: str) -> int:
     """The counter's value as this transaction sees it (0 before its first change). Through the
     session's connection: it runs before every API request, and the ORM's execution path would
-    cost more than the whole lookup."""
-    return db.session.connection().execute(_current(name)).scalar() or 0
+    cost more than the whole lookup. A counter read together with others (``read_together``) is
+    read once per transaction with them: as if they had all been read at that first moment."""
+    session = db.session()
+    if name not in _TOGETHER:
+        return session.connection().execute(_current(name)).scalar() or 0
+    seen = session.info.get(SEEN)
+    if seen is None:
+        seen = dict.fromkeys(_TOGETHER, 0)
+        seen.update(session.connection().execute(_together(frozenset(_TOGETHER))).all())
+        session.info[SEEN] = seen
+    return seen[name]
+
+
+def read_together(*names: str) -> None:
+    """Read these counters in one statement with the others so registered: the people counter
+    (every token) and the commons counter (every declaration's commons) cost one query together."""
+    _TOGETHER.update(names)
 
 
 def watch(name: str, changes: Callable[[object], bool], tables: tuple[str, ...] = ()) -> None:
@@ -143,6 +167,11 @@ def _forget(session) -> None:
     session.info.pop(PENDING, None)
 
 
+def _transaction_ended(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost one: what it read together is not the next one's
+        session.info.pop(SEEN, None)
+
+
 def install() -> None:
     """Bump the watched counters of every session that flushed a change they depend on."""
     from flask_sqlalchemy.session import Session
@@ -152,3 +181,4 @@ def install() -> None:
         event.listen(Session, "do_orm_execute", _on_execute)
         event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_rollback", _forget)
+        event.listen(Session, "after_transaction_end", _transaction_ended)

@@ -6,10 +6,13 @@ import re
 from datetime import date, timedelta
 from functools import cache
 
+from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import make_transient_to_detached
 
+from ledger import revisions
 from ledger.accounts import chart, memos
 from ledger.accounts.models import TransactionKind
 from ledger.accounts.service import Leg, post
@@ -30,16 +33,41 @@ MAX_AMOUNT_CENTS = 1_000_000_000
 MAX_HISTORY_DAYS = 10 * 366
 
 
+# Commons seen by this process: slug → (commons revision, the commons' columns), as tokens are
+# cached (ledger.people.service): any change of a commons bumps the revision in its own
+# transaction, so the next lookup anywhere reads it again. The revision is read with the people
+# revision, in the statement every API request already runs for its token.
+COMMONS_REVISION = "commons"
+COMMONS_CACHE_SIZE = 1_000
+_COMMONS_COLUMNS = tuple(column.key for column in Commons.__table__.columns)
+
+revisions.watch(COMMONS_REVISION, lambda obj: isinstance(obj, Commons), tables=(Commons.__tablename__,))
+revisions.read_together(COMMONS_REVISION)
+
+
 @cache
 def _commons_by_slug():
     # Built once: every declaration looks its commons up, and building costs about as much as running.
-    return select(Commons).where(Commons.slug == bindparam("slug"))
+    return select(Commons, revisions.current_query(COMMONS_REVISION)).where(Commons.slug == bindparam("slug"))
 
 
 def get_commons(slug: str) -> Commons:
-    commons = db.session.scalar(_commons_by_slug(), {"slug": slug})
-    if commons is None:
+    """The commons with this slug; when this process knows it at the current commons revision,
+    without a query of its own."""
+    known: dict = current_app.extensions.setdefault("commons.by_slug", {})
+    hit = known.get(slug)
+    if hit is not None and hit[0] == revisions.current(COMMONS_REVISION):
+        commons = Commons(**hit[1])
+        make_transient_to_detached(commons)
+        return db.session.merge(commons, load=False)
+    row = db.session.execute(_commons_by_slug(), {"slug": slug}).first()
+    if row is None:
+        known.pop(slug, None)
         raise NotFound(_l("No commons named '%(slug)s'.", slug=slug))
+    commons, revision = row
+    if len(known) >= COMMONS_CACHE_SIZE:
+        known.clear()
+    known[slug] = (revision or 0, {name: getattr(commons, name) for name in _COMMONS_COLUMNS})
     return commons
 
 

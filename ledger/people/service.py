@@ -106,6 +106,7 @@ revisions.watch(
     lambda obj: isinstance(obj, (Person, ApiToken, PersonRole)),
     tables=(Person.__tablename__, ApiToken.__tablename__, PersonRole.__tablename__),
 )
+revisions.read_together(PEOPLE_REVISION)
 
 
 @cache
