@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
 
 from ledger.accounts.money import round_half_up
 from ledger.formatting import plain, to_decimal
@@ -15,12 +14,8 @@ from ledger.rounds.allocation.model import Allocation, Line, RoundInput, Step
 hours_text = plain
 
 
-@lru_cache(maxsize=65_536)
 def percent(value: Fraction | Decimal) -> str:
-    """A ratio as a percentage number with at most two decimals: 0.05 → "5", 1/3 → "33.33".
-
-    Cached by the ratio: a round's lines repeat the same few (its levy rate, the envelope's share
-    of the claims, the fund's ratio, a CAE's rate) ten thousand times each."""
+    """A ratio as a percentage number with at most two decimals: 0.05 → "5", 1/3 → "33.33"."""
     return plain(to_decimal(value) * 100)
 
 
