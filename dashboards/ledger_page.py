@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ledger.accounts.chain import GENESIS, balance_errors, content_hash, identity_hash, link_hash, sequence_link
 from ledger.accounts.models import Checkpoint, LedgerTransaction, Posting
+from ledger.accounts.monthly import MonthlyTotal
 from ledger.accounts.receipts import transaction_data
 from ledger.accounts.signing import verify_signature
 from ledger.commons.models import Commons
@@ -81,7 +82,10 @@ def parse_filters(args, messages: dict[str, str]) -> Filters:
 
 
 def kinds() -> list[str]:
-    return list(db.session.scalars(select(LedgerTransaction.kind).distinct().order_by(LedgerTransaction.kind)))
+    """The transaction kinds the ledger holds, for the filter. Read from the monthly totals (a
+    row per month, commons, account kind and transaction kind) rather than as DISTINCT over every
+    transaction, 20 ms at a million: every transaction has postings, so every kind is there."""
+    return list(db.session.scalars(select(MonthlyTotal.tx_kind).distinct().order_by(MonthlyTotal.tx_kind)))
 
 
 @dataclass

@@ -45,6 +45,15 @@ def test_filters_by_commons_kind_and_dates_with_the_matching_total(client):
     assert len(seqs(html)) == on_day > 0
 
 
+def test_the_kind_filter_offers_every_kind_the_ledger_holds_and_no_other(client):
+    # Read from the monthly totals, not from the transactions: they must name the same kinds.
+    html = client.get("/transparency/ledger?lang=en").get_data(as_text=True)
+    select_html = html[html.index('<select id="filter-kind"') : html.index("</select>", html.index('<select id="filter-kind"'))]
+    offered = re.findall(r'<option value="([^"]+)"', select_html)
+    held = db.session.scalars(select(LedgerTransaction.kind).distinct().order_by(LedgerTransaction.kind)).all()
+    assert offered == held and len(held) >= 5
+
+
 def test_pages_of_fifty_newest_first_without_overlap(client):
     total = db.session.scalar(select(func.count(LedgerTransaction.id)))
     assert total > ledger_page.PER_PAGE
