@@ -14,7 +14,7 @@ from functools import cache
 
 from sqlalchemy import BigInteger, String, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
 
 from ledger.extensions import db
 
@@ -110,6 +110,20 @@ def read_together(*names: str) -> None:
     """Read these counters in one statement with the others so registered: the people counter
     (every token) and the commons counter (every declaration's commons) cost one query together."""
     _TOGETHER.update(names)
+
+
+def attach(model, columns: dict):
+    """A row a cache holds (its columns, keyed by a counter still current) as the session's
+    instance, without a query: the one this session holds already, with whatever this
+    transaction changed on it (merging the cached columns onto it would overwrite those changes
+    unseen), else the cached columns merged in as a loaded object."""
+    session = db.session()
+    present = session.identity_map.get(session.identity_key(model, columns["id"]))
+    if present is not None:
+        return present
+    obj = model(**columns)
+    make_transient_to_detached(obj)
+    return session.merge(obj, load=False)
 
 
 def watch(name: str, changes: Callable[[object], bool], tables: tuple[str, ...] = ()) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from ledger import revisions
 from ledger.commons.models import Commons
@@ -81,3 +81,18 @@ def test_counters_read_together_are_read_once_per_transaction(app):
     db.session.commit()  # a new transaction reads them again
     assert revisions.current(COMMONS_REVISION) == 1
     db.session.rollback()
+
+
+def test_a_commons_changed_in_this_transaction_is_returned_as_changed(app, make_person, make_commons):
+    steward = make_person("Steward")
+    make_commons(steward, "velo")
+    db.session.remove()
+    assert get_commons("velo").name != "Renamed"  # now known to this process
+    db.session.remove()
+    commons = db.session.scalar(select(Commons).where(Commons.slug == "velo"))
+    commons.name = "Renamed"  # not flushed yet
+    again = get_commons("velo")
+    assert again is commons and again.name == "Renamed"
+    db.session.commit()
+    db.session.remove()
+    assert get_commons("velo").name == "Renamed"

@@ -10,7 +10,6 @@ from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import make_transient_to_detached
 
 from ledger import revisions
 from ledger.accounts import chart, memos
@@ -57,9 +56,9 @@ def get_commons(slug: str) -> Commons:
     known: dict = current_app.extensions.setdefault("commons.by_slug", {})
     hit = known.get(slug)
     if hit is not None and hit[0] == revisions.current(COMMONS_REVISION):
-        commons = Commons(**hit[1])
-        make_transient_to_detached(commons)
-        return db.session.merge(commons, load=False)
+        commons = revisions.attach(Commons, hit[1])
+        if commons.slug == slug:  # else renamed in this transaction: the query below tells
+            return commons
     row = db.session.execute(_commons_by_slug(), {"slug": slug}).first()
     if row is None:
         known.pop(slug, None)

@@ -11,7 +11,6 @@ from functools import cache
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.orm import make_transient_to_detached
 
 from ledger import revisions
 from ledger.errors import Conflict, field_error
@@ -129,9 +128,7 @@ def person_for_token(token: str) -> Person | None:
     known: dict = current_app.extensions.setdefault("people.tokens", {})
     hit = known.get(digest)
     if hit is not None and hit[0] == revisions.current(PEOPLE_REVISION):
-        person = Person(**hit[1])
-        make_transient_to_detached(person)
-        return db.session.merge(person, load=False)
+        return revisions.attach(Person, hit[1])
     row = db.session.execute(_person_by_token(), {"digest": digest}).first()
     if row is None:
         known.pop(digest, None)
