@@ -20,6 +20,7 @@ class World:
     slug: str
     steward: object
     people: dict = field(default_factory=dict)
+    work: dict = field(default_factory=dict)  # name → id of a contribution the set-up declared
 
     @property
     def commons(self) -> Commons:
@@ -98,3 +99,36 @@ def advance(client, world: World, round_id: int, times: int = 1, reason: str | N
         )
         assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+def ana_and_bob(make_person, make_commons) -> World:
+    """Velo with 5,000 € of income, Ana's 10 h of production (2026-01-05) and Bob's 4 h of care
+    (2026-01-06), waiting for the January round."""
+    steward = make_person("Steward")
+    people = {"ana": make_person("Ana"), "bob": make_person("Bob")}
+    make_commons(steward, "velo", members={"member": people["ana"], "member2": people["bob"]})
+    w = World("velo", steward, people)
+    fund_commons(w, 500_000)
+    w.work["ana"] = declare(w, people["ana"], "10", date(2026, 1, 5))
+    w.work["bob"] = declare(w, people["bob"], "4", date(2026, 1, 6), category="care")
+    return w
+
+
+def allocated_round(client, world: World) -> int:
+    """The January round, opened then advanced to allocated: its preview is stored."""
+    round_id = open_round(client, world, "2026-01-01", "2026-01-31", 100_000)["id"]
+    advance(client, world, round_id, times=2)
+    return round_id
+
+
+def calls_of(monkeypatch, module, name: str) -> list:
+    """Every call of ``module.name`` from now on (its arguments); the function still does its work."""
+    calls = []
+    original = getattr(module, name)
+
+    def counted(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls

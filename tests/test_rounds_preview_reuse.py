@@ -15,39 +15,18 @@ from ledger.extensions import db
 from ledger.rounds import service
 from ledger.rounds.models import AllocationLine, Round
 from ledger.rounds.preview import fingerprint
-from tests.rounds_support import World, advance, declare, fund_commons, new_rules, open_round, set_route
+from tests.rounds_support import advance, allocated_round, ana_and_bob, calls_of, fund_commons, new_rules, set_route
 
 
 @pytest.fixture
 def world(app, make_person, make_commons):
-    steward = make_person("Steward")
-    people = {"ana": make_person("Ana"), "bob": make_person("Bob")}
-    make_commons(steward, "velo", members={"member": people["ana"], "member2": people["bob"]})
-    w = World("velo", steward, people)
-    fund_commons(w, 500_000)
-    declare(w, people["ana"], "10", date(2026, 1, 5))
-    declare(w, people["bob"], "4", date(2026, 1, 6), category="care")
-    return w
+    return ana_and_bob(make_person, make_commons)
 
 
 @pytest.fixture
 def allocations(monkeypatch):
     """Every run of the allocation itself (what reusing the preview saves)."""
-    calls = []
-    original = service.allocate
-
-    def counted(inp):
-        calls.append(inp)
-        return original(inp)
-
-    monkeypatch.setattr(service, "allocate", counted)
-    return calls
-
-
-def allocated_round(client, world) -> int:
-    round_id = open_round(client, world, "2026-01-01", "2026-01-31", 100_000)["id"]
-    advance(client, world, round_id, times=2)  # review, then allocated: the preview is stored
-    return round_id
+    return calls_of(monkeypatch, service, "allocate")
 
 
 def kinds(round_id: int) -> list[str]:

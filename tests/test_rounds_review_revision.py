@@ -19,7 +19,7 @@ from ledger.extensions import db
 from ledger.rounds import lifecycle, service
 from ledger.rounds.models import PeerPoints, Round
 from ledger.rounds.preview import REVIEW, review_counter
-from tests.rounds_support import World, advance, declare, fund_commons, open_round
+from tests.rounds_support import advance, allocated_round, ana_and_bob, calls_of, declare, open_round
 
 ANA_NET = 14_250  # 10 h at 15 €, less the 5 % levy
 BOB_NET = 5_700  # 4 h of care at 15 €, less the levy
@@ -27,34 +27,13 @@ BOB_NET = 5_700  # 4 h of care at 15 €, less the levy
 
 @pytest.fixture
 def world(app, make_person, make_commons):
-    steward = make_person("Steward")
-    people = {"ana": make_person("Ana"), "bob": make_person("Bob")}
-    make_commons(steward, "velo", members={"member": people["ana"], "member2": people["bob"]})
-    w = World("velo", steward, people)
-    fund_commons(w, 500_000)
-    w.ana_work = declare(w, people["ana"], "10", date(2026, 1, 5))
-    w.bob_work = declare(w, people["bob"], "4", date(2026, 1, 6), category="care")
-    return w
+    return ana_and_bob(make_person, make_commons)
 
 
 @pytest.fixture
 def reviews(monkeypatch):
     """Every gathering of a round's review (the GROUP BY over its contributions)."""
-    calls = []
-    original = service.review_totals
-
-    def counted(*args):
-        calls.append(args)
-        return original(*args)
-
-    monkeypatch.setattr(service, "review_totals", counted)
-    return calls
-
-
-def allocated_round(client, world) -> int:
-    round_id = open_round(client, world, "2026-01-01", "2026-01-31", 100_000)["id"]
-    advance(client, world, round_id, times=2)
-    return round_id
+    return calls_of(monkeypatch, service, "review_totals")
 
 
 def net(world, who: str) -> int:
@@ -76,23 +55,25 @@ def _declared_into_the_round(world, round_id):
 
 
 def _moved_out_of_the_round(world, _round_id):
-    db.session.get(Contribution, world.bob_work).round_id = None
+    db.session.get(Contribution, world.work["bob"]).round_id = None
     db.session.commit()
 
 
 def _hours_changed_by_a_statement(world, _round_id):
     # A statement through the session: its rows are not known, so the whole family moves.
-    db.session.execute(update(Contribution).where(Contribution.id == world.bob_work).values(hours=Decimal("8")))
+    db.session.execute(update(Contribution).where(Contribution.id == world.work["bob"]).values(hours=Decimal("8")))
     db.session.commit()
 
 
 def _objection_opened(world, _round_id):
-    db.session.add(Objection(contribution_id=world.bob_work, objector_id=world.people["ana"].id, reason="not done", state="open"))
+    db.session.add(
+        Objection(contribution_id=world.work["bob"], objector_id=world.people["ana"].id, reason="not done", state="open")
+    )
     db.session.commit()
 
 
 def _vouched(world, _round_id):
-    db.session.add(Vouch(contribution_id=world.bob_work, person_id=world.people["ana"].id))
+    db.session.add(Vouch(contribution_id=world.work["bob"], person_id=world.people["ana"].id))
     db.session.commit()
 
 
@@ -144,17 +125,17 @@ def test_each_write_the_review_reads_bumps_the_rounds_counter(client, world):
         return revisions.current(review_counter(january)), revisions.current(review_counter(february)), revisions.current(REVIEW)
 
     before = counters()
-    db.session.add(Vouch(contribution_id=world.ana_work, person_id=world.people["bob"].id))
+    db.session.add(Vouch(contribution_id=world.work["ana"], person_id=world.people["bob"].id))
     db.session.commit()
     assert counters() == (before[0] + 1, before[1], before[2])
-    db.session.add(PeerPoints(round_id=february, giver_id=world.people["bob"].id, contribution_id=world.ana_work, points=5))
+    db.session.add(PeerPoints(round_id=february, giver_id=world.people["bob"].id, contribution_id=world.work["ana"], points=5))
     db.session.commit()
     assert counters() == (before[0] + 1, before[1] + 1, before[2])
     # A contribution moved from one round to the other changes both (its former round is known).
-    db.session.get(Contribution, world.ana_work).round_id = february
+    db.session.get(Contribution, world.work["ana"]).round_id = february
     db.session.commit()
     assert counters() == (before[0] + 2, before[1] + 2, before[2])
-    db.session.execute(update(Contribution).where(Contribution.id == world.ana_work).values(description="edited"))
+    db.session.execute(update(Contribution).where(Contribution.id == world.work["ana"]).values(description="edited"))
     db.session.commit()
     assert counters() == (before[0] + 2, before[1] + 2, before[2] + 1)
     # A read changes nothing.
@@ -170,7 +151,7 @@ def test_carrying_work_over_at_allocation_keeps_the_preview_and_tells_the_next_r
     before = revisions.current(review_counter(february))
     advance(client, world, january, times=2)
     db.session.expire_all()
-    assert db.session.get(Contribution, world.bob_work).round_id == february
+    assert db.session.get(Contribution, world.work["bob"]).round_id == february
     assert revisions.current(review_counter(february)) == before + 1
     assert advance(client, world, january)["state"] == "finalized"
     assert len(reviews) == 1, "the carry-over did not change what January's review counts"
