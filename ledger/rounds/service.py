@@ -287,7 +287,7 @@ def compute(round_: Round) -> Allocation:
     revision = review_revision(round_.id)  # before the review is read: a later change moves it
     inp, review = gather(round_, round_.rule_version)
     carry_over(round_, review.carried_over)
-    return _store(round_, inp, revision)
+    return _store(round_, inp, revision, review_digest(inp))
 
 
 def lines_to_finalize(round_: Round) -> list[Line]:
@@ -299,18 +299,21 @@ def lines_to_finalize(round_: Round) -> list[Line]:
     input (rules, fund, routes, requests) is read now, as always.
     """
     revision = review_revision(round_.id)
-    if round_.preview_fingerprint is not None and revision is not None and revision == round_.preview_review_revision:
+    if revision is not None and revision == round_.preview_review_revision:
         rest = _input(round_, round_.rule_version, (), ())
         if fingerprint(round_.rule_version_id, rest, round_.preview_review_digest) == round_.preview_fingerprint:
             return stored_lines(round_)
     inp, review = gather(round_, round_.rule_version)
     carry_over(round_, review.carried_over)
-    if round_.preview_fingerprint is not None and round_.preview_fingerprint == fingerprint(round_.rule_version_id, inp):
+    digest = review_digest(inp)
+    if round_.preview_fingerprint is not None and round_.preview_fingerprint == fingerprint(round_.rule_version_id, inp, digest):
         return stored_lines(round_)
-    return _store(round_, inp, revision).lines
+    return _store(round_, inp, revision, digest).lines
 
 
-def _store(round_: Round, inp: RoundInput, revision: str | None) -> Allocation:
+def _store(round_: Round, inp: RoundInput, revision: str | None, digest: str) -> Allocation:
+    """Allocate ``inp`` and store its lines as the round's preview, with the review revision it
+    was gathered at and the digest of its review's part (``review_digest(inp)``)."""
     allocation = allocate(inp)
     db.session.execute(delete(AllocationLine).where(AllocationLine.round_id == round_.id))
     insert_rows(
@@ -335,9 +338,8 @@ def _store(round_: Round, inp: RoundInput, revision: str | None) -> Allocation:
             for line in allocation.lines
         ],
     )
-    round_.preview_review_digest = review_digest(inp)
-    round_.preview_review_revision = revision
-    round_.preview_fingerprint = fingerprint(round_.rule_version_id, inp, round_.preview_review_digest)
+    round_.preview_review_digest, round_.preview_review_revision = digest, revision
+    round_.preview_fingerprint = fingerprint(round_.rule_version_id, inp, digest)
     db.session.expire(round_, ["lines"])
     return allocation
 
