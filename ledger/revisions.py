@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import cache
 
+from flask import current_app
 from sqlalchemy import BigInteger, String, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
@@ -112,18 +113,45 @@ def read_together(*names: str) -> None:
     _TOGETHER.update(names)
 
 
-def attach(model, columns: dict):
-    """A row a cache holds (its columns, keyed by a counter still current) as the session's
-    instance, without a query: the one this session holds already, with whatever this
-    transaction changed on it (merging the cached columns onto it would overwrite those changes
-    unseen), else the cached columns merged in as a loaded object."""
-    session = db.session()
-    present = session.identity_map.get(session.identity_key(model, columns["id"]))
-    if present is not None:
-        return present
-    obj = model(**columns)
-    make_transient_to_detached(obj)
-    return session.merge(obj, load=False)
+class RowCache:
+    """Rows this process keeps by a key (their columns), valid while ``counter`` has the value
+    they were read at: a hit runs no query of its own (reading the counter is all it costs, and
+    counters read together cost one statement), and any change the counter watches, committed by
+    any process, makes the next lookup miss. Kept per application, at most ``size`` keys."""
+
+    def __init__(self, name: str, counter: str, model, size: int):
+        self.name, self.counter, self.model, self.size = name, counter, model, size
+        self.columns = tuple(column.key for column in model.__table__.columns)
+
+    def _rows(self) -> dict:
+        return current_app.extensions.setdefault(self.name, {})
+
+    def get(self, key):
+        """The row kept under ``key`` as the session's instance, or None when it is not kept or
+        its counter moved. The instance the session holds already is returned as it is, with
+        whatever this transaction changed on it (merging the kept columns onto it would
+        overwrite those changes unseen); else the kept columns are merged in without a query."""
+        hit = self._rows().get(key)
+        if hit is None or hit[0] != current(self.counter):
+            return None
+        session = db.session()
+        present = session.identity_map.get(session.identity_key(self.model, hit[1]["id"]))
+        if present is not None:
+            return present
+        obj = self.model(**hit[1])
+        make_transient_to_detached(obj)
+        return session.merge(obj, load=False)
+
+    def put(self, key, revision: int | None, obj) -> None:
+        """Keep ``obj``'s columns under ``key``, read at ``revision`` (from ``current_query``:
+        NULL before the counter's first change)."""
+        rows = self._rows()
+        if len(rows) >= self.size:
+            rows.clear()
+        rows[key] = (revision or 0, {name: getattr(obj, name) for name in self.columns})
+
+    def drop(self, key) -> None:
+        self._rows().pop(key, None)
 
 
 def watch(name: str, changes: Callable[[object], bool], tables: tuple[str, ...] = ()) -> None:

@@ -6,7 +6,6 @@ import re
 from datetime import date, timedelta
 from functools import cache
 
-from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
@@ -38,7 +37,7 @@ MAX_HISTORY_DAYS = 10 * 366
 # revision, in the statement every API request already runs for its token.
 COMMONS_REVISION = "commons"
 COMMONS_CACHE_SIZE = 1_000
-_COMMONS_COLUMNS = tuple(column.key for column in Commons.__table__.columns)
+_BY_SLUG = revisions.RowCache("commons.by_slug", COMMONS_REVISION, Commons, COMMONS_CACHE_SIZE)
 
 revisions.watch(COMMONS_REVISION, lambda obj: isinstance(obj, Commons), tables=(Commons.__tablename__,))
 revisions.read_together(COMMONS_REVISION)
@@ -53,20 +52,15 @@ def _commons_by_slug():
 def get_commons(slug: str) -> Commons:
     """The commons with this slug; when this process knows it at the current commons revision,
     without a query of its own."""
-    known: dict = current_app.extensions.setdefault("commons.by_slug", {})
-    hit = known.get(slug)
-    if hit is not None and hit[0] == revisions.current(COMMONS_REVISION):
-        commons = revisions.attach(Commons, hit[1])
-        if commons.slug == slug:  # else renamed in this transaction: the query below tells
-            return commons
+    commons = _BY_SLUG.get(slug)
+    if commons is not None and commons.slug == slug:  # else renamed in this transaction: the query tells
+        return commons
     row = db.session.execute(_commons_by_slug(), {"slug": slug}).first()
     if row is None:
-        known.pop(slug, None)
+        _BY_SLUG.drop(slug)
         raise NotFound(_l("No commons named '%(slug)s'.", slug=slug))
     commons, revision = row
-    if len(known) >= COMMONS_CACHE_SIZE:
-        known.clear()
-    known[slug] = (revision or 0, {name: getattr(commons, name) for name in _COMMONS_COLUMNS})
+    _BY_SLUG.put(slug, revision, commons)
     return commons
 
 

@@ -98,7 +98,7 @@ def create_token(person: Person, label: str = "") -> str:
 # next request anywhere misses the cache and reads the token again: revocation stays immediate.
 PEOPLE_REVISION = "people"
 TOKEN_CACHE_SIZE = 10_000
-_PERSON_COLUMNS = tuple(column.key for column in Person.__table__.columns)
+_TOKENS = revisions.RowCache("people.tokens", PEOPLE_REVISION, Person, TOKEN_CACHE_SIZE)
 
 revisions.watch(
     PEOPLE_REVISION,
@@ -125,18 +125,15 @@ def person_for_token(token: str) -> Person | None:
     so no "last used" time is kept) and one query: of the token joined to its person, or when
     this process knows the token already, of the people revision alone."""
     digest = _digest(token)
-    known: dict = current_app.extensions.setdefault("people.tokens", {})
-    hit = known.get(digest)
-    if hit is not None and hit[0] == revisions.current(PEOPLE_REVISION):
-        return revisions.attach(Person, hit[1])
+    person = _TOKENS.get(digest)
+    if person is not None:
+        return person
     row = db.session.execute(_person_by_token(), {"digest": digest}).first()
     if row is None:
-        known.pop(digest, None)
+        _TOKENS.drop(digest)
         return None
     person, revision = row
-    if len(known) >= TOKEN_CACHE_SIZE:
-        known.clear()
-    known[digest] = (revision or 0, {name: getattr(person, name) for name in _PERSON_COLUMNS})
+    _TOKENS.put(digest, revision, person)
     return person
 
 
