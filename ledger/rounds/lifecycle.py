@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ledger import collector
 from ledger.accounts import chart, memos
 from ledger.accounts.chart import AccountSpec
 from ledger.accounts.models import TransactionKind
@@ -140,6 +141,7 @@ def step(round_: Round, state: str) -> bool:
     return True
 
 
+@collector.paused()  # a round's many long-lived objects: ledger.collector
 def finalize(round_: Round) -> None:
     """Write every ledger entry of the round in the current transaction, then its payout batches.
 

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, or_, select, update
 
-from ledger import revisions
+from ledger import collector, revisions
 from ledger.accounts import chart
 from ledger.accounts.models import Account, Posting
 from ledger.accounts.service import balance
@@ -278,6 +278,7 @@ def _input(round_: Round, rules, work: tuple[Work, ...], points: tuple, *, store
     )
 
 
+@collector.paused()  # a round's many long-lived objects: ledger.collector
 def compute(round_: Round) -> Allocation:
     """Compute the round's allocation under its pinned rules and store it as its lines.
 
