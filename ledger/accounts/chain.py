@@ -19,12 +19,16 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 GENESIS = "0" * 64
 
 
-@dataclass(frozen=True)
-class PostingData:
+class PostingData(NamedTuple):
+    """A posting as hashed. A named tuple rather than a frozen dataclass: a round builds 100,000
+    of them, and a tuple is made in a third of the time. Its fields, in order, are what formats 2
+    and 3 hash for each posting (``_owned_postings``)."""
+
     account_code: str
     amount_cents: int
     memo: str = ""
@@ -68,14 +72,19 @@ def balance_errors(postings: Iterable[PostingData]) -> list[str]:
     return errors
 
 
+# Built once: json.dumps with any non-default option builds a new encoder at every call, and a
+# round hashes 20,000 payloads.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(payload: dict) -> bytes:
     """Canonical JSON: sorted keys, no spaces, UTF-8."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(payload).encode()
 
 
 def _owned_postings(tx: TransactionData) -> list[list]:
     """Each posting with its account's type and owners, as formats 2 and 3 hash them."""
-    return [[p.account_code, p.amount_cents, p.memo, p.account_type, p.person_id, p.commons_id, p.cae_id] for p in tx.postings]
+    return [list(p) for p in tx.postings]  # code, amount, memo, type, person, commons, CAE: PostingData's order
 
 
 def canonical_bytes(tx: TransactionData, prev_hash: str) -> bytes:

@@ -52,8 +52,10 @@ Totals = dict[tuple[str, int, str, str], list[int]]
 def totals_of(postings: Iterable[tuple[date, int | None, str, str, int]]) -> Totals:
     """(occurred_on, commons_id, account kind, transaction kind, amount) → summed per key: [cents, count]."""
     totals: Totals = defaultdict(lambda: [0, 0])
+    months: dict[date, str] = {}  # a round's 50,000 legs share a day or a few
     for occurred_on, commons_id, account_kind, tx_kind, cents in postings:
-        total = totals[(month_of(occurred_on), commons_id or NO_COMMONS, account_kind, tx_kind)]
+        month = months.get(occurred_on) or months.setdefault(occurred_on, month_of(occurred_on))
+        total = totals[(month, commons_id or NO_COMMONS, account_kind, tx_kind)]
         total[0] += cents
         total[1] += 1
     return totals

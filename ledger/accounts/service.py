@@ -140,10 +140,11 @@ def post_many(entries: Sequence[Entry]) -> list[int]:
             raise DuplicateEntry(taken)
     accounts = resolve_accounts({leg.account.code: leg.account for entry in entries for leg in entry.legs})
     recorded_at = utcnow().isoformat(timespec="microseconds")
+    # The hash covers each account as stored (its owners decide where the money goes).
+    owners = {code: (row.type, row.person_id, row.commons_id, row.cae_id) for code, row in accounts.items()}
     rows = []
     for entry, legs in zip(entries, legs_of):
-        # The hash covers each account as stored (its owners decide where the money goes).
-        legs = [_owned(leg, accounts[leg.account_code]) for leg in legs]
+        legs = [PostingData(leg.account_code, leg.amount_cents, leg.memo, *owners[leg.account_code]) for leg in legs]
         data = TransactionData(
             seq=None,
             kind=entry.kind,
@@ -266,12 +267,6 @@ def _insert_unsequenced(rows: list[dict]) -> list[int]:
         row["id"] = tx_id
     insert_rows(LedgerTransaction.__table__, rows)
     return ids
-
-
-def _owned(leg: PostingData, account: Row) -> PostingData:
-    return PostingData(
-        leg.account_code, leg.amount_cents, leg.memo, account.type, account.person_id, account.commons_id, account.cae_id
-    )
 
 
 def post(
