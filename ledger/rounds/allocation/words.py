@@ -271,10 +271,14 @@ def sentence(step: Step, name: str | None = None) -> str:
     return own(p) if name is None else other(p | {"name": name})
 
 
+# Built once (json.dumps builds a new encoder per call when given options): a round stores 10,000.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def to_json(steps: list[Step]) -> str:
     """Stored form of an explanation: ``[[key, {params}], …]``, compact (no spaces), so that each
     reader gets it in their language and person."""
-    return json.dumps([[s.key, s.params] for s in steps], ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT.encode([[s.key, s.params] for s in steps])
 
 
 def from_json(text: str) -> list[Step]:
