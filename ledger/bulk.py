@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import ColumnElement, Connection, CursorResult, Table, any_, bindparam, insert
+from sqlalchemy import ColumnElement, Connection, CursorResult, Table, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 
@@ -48,25 +48,42 @@ def execute_plain(statement, params: dict | None = None) -> CursorResult:
 def insert_rows(table: Table, rows: list[dict], connection: Connection | None = None) -> None:
     """Insert ``rows`` (dicts giving the same columns) into ``table``; ids follow the rows' order.
 
-    SQLite: one executemany, which inserts row after row. PostgreSQL: COPY, because psycopg's
-    executemany still sends one INSERT per row (and SQLAlchemy's multi-row INSERTs spend more
-    time building the statement than the server spends running it); COPY evaluates the id
-    sequence row after row, in order. Column defaults computed in Python are not applied: give
-    every column the table needs. ``connection``: the session's by default.
+    Each value goes through its column type's own bind processor, as SQLAlchemy's INSERT would
+    send it, but without SQLAlchemy's handling of each row's parameters (for a round's 100,000
+    rows, that handling cost as much as SQLite's inserts: finalize 1.25 → 1.08 s). SQLite: one
+    executemany, which inserts row after row. PostgreSQL: COPY, because psycopg's executemany
+    still sends one INSERT per row (and SQLAlchemy's multi-row INSERTs spend more time building
+    the statement than the server spends running it); COPY evaluates the id sequence row after
+    row, in order. Column defaults computed in Python are not applied: give every column the
+    table needs. ``connection``: the session's by default.
     """
     if not rows:
         return
     connection = connection or db.session.connection()
+    columns, values = _driver_values(connection, table, rows)
+    names = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in columns)
+    table_name = connection.dialect.identifier_preparer.quote(table.name)
     if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
+        # A driver-level statement: autobegin, events and error wrapping as for any other.
+        connection.exec_driver_sql(f"INSERT INTO {table_name} ({names}) VALUES ({', '.join('?' for _ in columns)})", values)
         return
-    columns = list(rows[0])
-    names = ", ".join(f'"{name}"' for name in columns)
-    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    statement = f"COPY {table_name} ({names}) FROM STDIN"
     driver_error = connection.dialect.loaded_dbapi.Error
     try:
         with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in columns])
+            for row in values:
+                copy.write_row(row)
     except driver_error as error:  # as SQLAlchemy would raise it: IntegrityError for a duplicate …
         raise DBAPIError.instance(statement, None, error, driver_error) from error
+
+
+def _driver_values(connection: Connection, table: Table, rows: list[dict]) -> tuple[list[str], list[tuple]]:
+    """The rows' columns, and their values as the driver takes them (each through its column
+    type's bind processor, for the columns that have one: dates on SQLite, JSON, enums)."""
+    dialect = connection.dialect
+    columns = list(rows[0])
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    if not any(processors):
+        return columns, [tuple(row[name] for name in columns) for row in rows]
+    pairs = list(zip(columns, processors))
+    return columns, [tuple(row[name] if process is None else process(row[name]) for name, process in pairs) for row in rows]
