@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 
 from sqlalchemy import ColumnElement, Connection, CursorResult, Table, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -84,6 +85,7 @@ def _driver_values(connection: Connection, table: Table, rows: list[dict]) -> tu
     columns = list(rows[0])
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
     if not any(processors):
-        return columns, [tuple(row[name] for name in columns) for row in rows]
+        values = itemgetter(*columns)  # a tuple per row, built in C (a scalar for one column)
+        return columns, [values(row) for row in rows] if len(columns) > 1 else [(row[columns[0]],) for row in rows]
     pairs = list(zip(columns, processors))
     return columns, [tuple(row[name] if process is None else process(row[name]) for name, process in pairs) for row in rows]

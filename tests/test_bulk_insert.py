@@ -107,3 +107,18 @@ def test_a_refused_row_refuses_the_batch(tables):
         insert_rows(ours, [dict(ROWS[0]), dict(ROWS[1]), dict(ROWS[0])])
     db.session.rollback()
     assert stored(ours) == []
+
+
+def test_columns_without_conversion_one_or_several(app):
+    metadata = MetaData()
+    pairs = Table("bulk_pairs", metadata, Column("id", Integer, primary_key=True), Column("a", Integer), Column("b", String(5)))
+    single = Table("bulk_single", metadata, Column("id", Integer, primary_key=True), Column("a", Integer))
+    metadata.create_all(db.engine)
+    try:
+        insert_rows(pairs, [{"a": 1, "b": "x"}, {"a": 2, "b": None}])
+        insert_rows(single, [{"a": 7}, {"a": 8}])
+        assert stored(pairs) == [(1, 1, "x"), (2, 2, None)]
+        assert stored(single) == [(1, 7), (2, 8)]
+    finally:
+        db.session.rollback()
+        metadata.drop_all(db.engine)
