@@ -186,6 +186,37 @@ def pg_app(pg_database, make_app):
         yield app
 
 
+# The ledger's tables whose append-only triggers a tampering test lifts.
+LEDGER_TABLES = ("ledger_postings", "ledger_transactions", "ledger_checkpoints", "ledger_signing_keys")
+
+
+@pytest.fixture
+def tamper(app):
+    """Lift the ledger's guards (append-only, and the balance check on PostgreSQL), as someone with
+    direct database access could. On PostgreSQL, whose database outlives the test, they come back
+    after it: the tests after must have them."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+
+    def lift():
+        if postgres:
+            for table in LEDGER_TABLES:
+                db.session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        else:
+            for (name,) in db.session.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE '%no_update' OR name LIKE '%no_delete')"
+                )
+            ).all():
+                db.session.execute(text(f"DROP TRIGGER {name}"))
+
+    yield lift
+    if postgres:
+        db.session.rollback()
+        for table in LEDGER_TABLES:
+            db.session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+        db.session.commit()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -121,14 +121,15 @@ def allocated_round(client, world: World) -> int:
     return round_id
 
 
-def calls_of(monkeypatch, module, name: str) -> list:
-    """Every call of ``module.name`` from now on (its arguments); the function still does its work."""
+def calls_of(monkeypatch, module, name: str, record=lambda *args, **kwargs: args) -> list:
+    """What ``record`` says of every call of ``module.name`` from now on (by default its
+    positional arguments); the function still does its work."""
     calls = []
     original = getattr(module, name)
 
-    def counted(*args):
-        calls.append(args)
-        return original(*args)
+    def counted(*args, **kwargs):
+        calls.append(record(*args, **kwargs))
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(module, name, counted)
     return calls

@@ -11,7 +11,7 @@ from ledger import collector
 from ledger.extensions import db
 from ledger.rounds import lifecycle, service
 from ledger.rounds.models import Round
-from tests.rounds_support import advance, allocated_round, ana_and_bob
+from tests.rounds_support import advance, allocated_round, ana_and_bob, calls_of
 
 
 @pytest.fixture
@@ -25,15 +25,7 @@ def collecting():
 
 def spy_on(monkeypatch, module, name: str) -> list[bool]:
     """Whether the collector was on at each call of ``module.name``."""
-    seen = []
-    original = getattr(module, name)
-
-    def spied(*args, **kwargs):
-        seen.append(gc.isenabled())
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, spied)
-    return seen
+    return calls_of(monkeypatch, module, name, lambda *args, **kwargs: gc.isenabled())
 
 
 def test_a_round_is_allocated_and_finalized_without_cyclic_collections(

@@ -106,39 +106,12 @@ def test_ledger_rows_cannot_be_updated_or_deleted(commons, statement):
     assert verify_ledger().ok
 
 
-@pytest.fixture
-def drop_guards(app):
-    """What someone with direct database access could do before tampering. On PostgreSQL, whose
-    database outlives the test, the guards come back after it (the tests after must have them)."""
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-
-    def drop():
-        if postgres:
-            db.session.execute(text("ALTER TABLE ledger_postings DISABLE TRIGGER USER"))
-            db.session.execute(text("ALTER TABLE ledger_transactions DISABLE TRIGGER USER"))
-        else:
-            for name in (
-                "ledger_postings_no_update",
-                "ledger_postings_no_delete",
-                "ledger_transactions_no_update",
-                "ledger_transactions_no_delete",
-            ):
-                db.session.execute(text(f"DROP TRIGGER {name}"))
-
-    yield drop
-    if postgres:
-        db.session.rollback()
-        db.session.execute(text("ALTER TABLE ledger_postings ENABLE TRIGGER USER"))
-        db.session.execute(text("ALTER TABLE ledger_transactions ENABLE TRIGGER USER"))
-        db.session.commit()
-
-
-def test_editing_one_posting_amount_makes_verify_fail_naming_that_transaction(commons, runner, drop_guards):
+def test_editing_one_posting_amount_makes_verify_fail_naming_that_transaction(commons, runner, tamper):
     income(commons, 1_000)
     target = income(commons, 2_000)
     income(commons, 3_000)
     db.session.commit()
-    drop_guards()
+    tamper()  # what someone with direct database access could do first
     db.session.execute(
         text("UPDATE ledger_postings SET amount_cents = 2500 WHERE transaction_id = :t AND amount_cents = 2000"), {"t": target.id}
     )
@@ -156,12 +129,12 @@ def test_editing_one_posting_amount_makes_verify_fail_naming_that_transaction(co
     assert body["ok"] is False and body["first_bad"]["id"] == target.id and body["checked"] == target.seq
 
 
-def test_deleting_a_transaction_or_forging_a_signature_is_detected(commons, drop_guards):
+def test_deleting_a_transaction_or_forging_a_signature_is_detected(commons, tamper):
     income(commons, 1_000)
     middle = income(commons, 2_000)
     last = income(commons, 3_000)
     db.session.commit()
-    drop_guards()
+    tamper()  # what someone with direct database access could do first
     db.session.execute(
         text("UPDATE ledger_transactions SET signature = :s, key_id = :k WHERE id = :t"),
         {"s": "Zm9yZ2Vk", "k": current_key().key_id, "t": last.id},

@@ -24,7 +24,6 @@ from ledger.accounts.signing import current_key, raw_public_key
 from ledger.accounts.verify import verify_ledger
 from ledger.extensions import db
 
-LEDGER_TABLES = ("ledger_postings", "ledger_transactions", "ledger_checkpoints", "ledger_signing_keys")
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
@@ -34,31 +33,6 @@ def commons(app, make_person, make_commons):
 
     make_commons(make_person(), "velo")
     return db.session.scalar(select(Commons).where(Commons.slug == "velo"))
-
-
-@pytest.fixture
-def tamper(app):
-    """Lift the append-only guards; on PostgreSQL they come back after the test."""
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-
-    def lift():
-        if postgres:
-            for table in LEDGER_TABLES:
-                db.session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-        else:
-            for (name,) in db.session.execute(
-                text(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE '%no_update' OR name LIKE '%no_delete')"
-                )
-            ).all():
-                db.session.execute(text(f"DROP TRIGGER {name}"))
-
-    yield lift
-    if postgres:
-        db.session.rollback()
-        for table in LEDGER_TABLES:
-            db.session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
-        db.session.commit()
 
 
 def delete_transaction(tx_id: int) -> None:
